@@ -1,0 +1,5 @@
+//! The Caravan auth service: identities, credentials, memberships, app clients, access and refresh tokens, and the JWKS every service verifies tokens against.
+
+pub mod migrations;
+pub mod routes;
+pub mod startup;

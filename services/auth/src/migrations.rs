@@ -1,0 +1,10 @@
+//! The auth service's schema, as SQL migrations applied in order at start.
+
+use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
+
+/// Every migration of the auth database, oldest first.
+pub struct Migrations;
+
+impl ServiceMigrations for Migrations {
+    const LIST: &'static [SqlMigration] = &[BASE_MIGRATION];
+}

@@ -1,0 +1,18 @@
+//! Builds the auth service's application from its settings.
+
+use crate::migrations::Migrations;
+use crate::routes;
+use caravan_shared::config::Settings;
+use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+
+/// The service's OpenAPI title and description.
+pub const API: ApiInfo = ApiInfo {
+    title: "Caravan auth service",
+    description: "Identities, credentials, memberships, app clients, access and refresh tokens, and the JWKS every service verifies tokens against.",
+};
+
+/// Provisions the database, then binds and builds the HTTP application.
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let context = ServiceContext::start::<Migrations>(settings).await?;
+    Application::serve(&context, API, routes::configure)
+}

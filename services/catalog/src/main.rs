@@ -1,0 +1,8 @@
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    caravan_shared::service::run(
+        caravan_shared::config::ServiceName::Catalog,
+        caravan_catalog::startup::build,
+    )
+    .await
+}

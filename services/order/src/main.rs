@@ -1,0 +1,8 @@
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    caravan_shared::service::run(
+        caravan_shared::config::ServiceName::Order,
+        caravan_order::startup::build,
+    )
+    .await
+}

@@ -1,0 +1,316 @@
+//! Settings from environment variables, each with a working local default.
+//!
+//! A bad value stops the service with one line naming the variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: String,
+    /// Why its value was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting {}: {}", self.variable, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where settings come from: the process environment, or a map in tests.
+pub trait Source {
+    /// The raw value of a variable, if set and not empty.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Environment;
+
+impl Source for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    }
+}
+
+impl Source for std::collections::HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// Reads and parses one setting, or its default when unset.
+pub fn setting<T>(source: &dyn Source, name: &str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    match source.get(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|error: T::Err| ConfigError {
+            variable: name.to_owned(),
+            reason: format!("{error} (got {raw:?})"),
+        }),
+    }
+}
+
+/// Reads a URL setting, checking its scheme.
+pub fn url_setting(
+    source: &dyn Source,
+    name: &str,
+    default: &str,
+    schemes: &[&str],
+) -> Result<String, ConfigError> {
+    let value = source.get(name).unwrap_or_else(|| default.to_owned());
+    let value = value.trim().trim_end_matches('/').to_owned();
+    let scheme_ok = schemes
+        .iter()
+        .any(|scheme| value.starts_with(&format!("{scheme}://")));
+    let host_ok = value
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty());
+    if scheme_ok && host_ok {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            variable: name.to_owned(),
+            reason: format!("expected a {} URL (got {value:?})", schemes.join(" or ")),
+        })
+    }
+}
+
+/// Names and default ports of the four services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceName {
+    /// Identities, credentials, tokens.
+    Auth,
+    /// Tenants, plans, settings, webhooks.
+    Tenant,
+    /// Products, stock, storefront reads.
+    Catalog,
+    /// Carts, checkout, orders.
+    Order,
+}
+
+impl ServiceName {
+    /// The short name, used in database names, channels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Tenant => "tenant",
+            Self::Catalog => "catalog",
+            Self::Order => "order",
+        }
+    }
+
+    /// The port the service listens on by default.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Auth => 8081,
+            Self::Tenant => 8082,
+            Self::Catalog => 8083,
+            Self::Order => 8084,
+        }
+    }
+
+    /// The service's own database.
+    pub fn database(self) -> String {
+        format!("caravan_{}", self.as_str())
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (production, log shippers).
+    Json,
+    /// Human-readable lines (local development).
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            _ => Err("expected json or pretty".to_owned()),
+        }
+    }
+}
+
+/// The settings every service reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which service this is.
+    pub service: ServiceName,
+    /// `BIND`: address to listen on.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: the service's database, as its runtime role (no superuser, no
+    /// BYPASSRLS, so row-level security applies).
+    pub database_url: String,
+    /// `MIGRATION_DATABASE_URL`: the same database as its owner; used at start to create
+    /// the database and the runtime role when missing and to run migrations.
+    pub migration_database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size.
+    pub database_max_connections: u32,
+    /// `REDIS_URL`.
+    pub redis_url: String,
+    /// `REDIS_PREFIX`: prefix of every key and channel this deployment uses.
+    pub redis_prefix: String,
+    /// `SMTP_URL`: where mail is sent (`smtp://host:port`, or `smtps://user:pass@host`).
+    pub smtp_url: String,
+    /// `MAIL_FROM`: sender address of the platform's mail.
+    pub mail_from: String,
+    /// `PUBLIC_URL`: the base URL buyers and staff reach (links in emails).
+    pub public_url: String,
+    /// `AUTH_URL`: the auth service (JWKS, tokens).
+    pub auth_url: String,
+    /// `TENANT_URL`.
+    pub tenant_url: String,
+    /// `CATALOG_URL`.
+    pub catalog_url: String,
+    /// `ORDER_URL`.
+    pub order_url: String,
+    /// `JWT_ISSUER`: the `iss` of access tokens.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`: the `aud` of access tokens.
+    pub jwt_audience: String,
+    /// `BODY_LIMIT_BYTES`: largest request body accepted (413 above it).
+    pub body_limit: usize,
+    /// `LOG_FORMAT`: `json` or `pretty`.
+    pub log_format: LogFormat,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests get on stop.
+    pub shutdown_timeout: Duration,
+}
+
+impl Settings {
+    /// Reads the settings of `service` from the process environment.
+    pub fn from_env(service: ServiceName) -> Result<Self, ConfigError> {
+        Self::from_source(service, &Environment)
+    }
+
+    /// Reads the settings of `service` from any source.
+    pub fn from_source(service: ServiceName, source: &dyn Source) -> Result<Self, ConfigError> {
+        let postgres = ["postgres", "postgresql"];
+        let http = ["http", "https"];
+        let database = service.database();
+        let default_bind: SocketAddr = ([127, 0, 0, 1], service.default_port()).into();
+        let database_max_connections = setting(source, "DATABASE_MAX_CONNECTIONS", 10u32)?;
+        if database_max_connections == 0 {
+            return Err(ConfigError {
+                variable: "DATABASE_MAX_CONNECTIONS".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        let body_limit = setting(source, "BODY_LIMIT_BYTES", 1024 * 1024usize)?;
+        if body_limit == 0 {
+            return Err(ConfigError {
+                variable: "BODY_LIMIT_BYTES".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        Ok(Self {
+            service,
+            bind: setting(source, "BIND", default_bind)?,
+            database_url: url_setting(
+                source,
+                "DATABASE_URL",
+                &format!("postgres://caravan_app@127.0.0.1:5432/{database}"),
+                &postgres,
+            )?,
+            migration_database_url: url_setting(
+                source,
+                "MIGRATION_DATABASE_URL",
+                &format!("postgres://postgres@127.0.0.1:5432/{database}"),
+                &postgres,
+            )?,
+            database_max_connections,
+            redis_url: url_setting(
+                source,
+                "REDIS_URL",
+                "redis://127.0.0.1:6379",
+                &["redis", "rediss"],
+            )?,
+            redis_prefix: setting(source, "REDIS_PREFIX", "caravan".to_owned())?,
+            smtp_url: url_setting(
+                source,
+                "SMTP_URL",
+                "smtp://127.0.0.1:1025",
+                &["smtp", "smtps"],
+            )?,
+            mail_from: setting(
+                source,
+                "MAIL_FROM",
+                "Caravan <no-reply@caravan.localhost>".to_owned(),
+            )?,
+            public_url: url_setting(source, "PUBLIC_URL", "http://localhost:8080", &http)?,
+            auth_url: url_setting(source, "AUTH_URL", "http://127.0.0.1:8081", &http)?,
+            tenant_url: url_setting(source, "TENANT_URL", "http://127.0.0.1:8082", &http)?,
+            catalog_url: url_setting(source, "CATALOG_URL", "http://127.0.0.1:8083", &http)?,
+            order_url: url_setting(source, "ORDER_URL", "http://127.0.0.1:8084", &http)?,
+            jwt_issuer: setting(source, "JWT_ISSUER", "caravan-auth".to_owned())?,
+            jwt_audience: setting(source, "JWT_AUDIENCE", "caravan".to_owned())?,
+            body_limit,
+            log_format: setting(source, "LOG_FORMAT", LogFormat::Json)?,
+            shutdown_timeout: Duration::from_secs(setting(source, "SHUTDOWN_TIMEOUT_SECS", 10)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn source(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_work_locally() {
+        let settings = Settings::from_source(ServiceName::Catalog, &source(&[])).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8083");
+        assert!(settings.database_url.ends_with("/caravan_catalog"));
+        assert_eq!(settings.body_limit, 1024 * 1024);
+        assert_eq!(settings.redis_url, "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn a_bad_setting_names_the_variable() {
+        let error =
+            Settings::from_source(ServiceName::Auth, &source(&[("BIND", "nowhere")])).unwrap_err();
+        assert_eq!(error.variable, "BIND");
+        assert!(error.to_string().starts_with("invalid setting BIND:"));
+
+        let error = Settings::from_source(
+            ServiceName::Auth,
+            &source(&[("DATABASE_URL", "mysql://x/y")]),
+        )
+        .unwrap_err();
+        assert_eq!(error.variable, "DATABASE_URL");
+
+        let error =
+            Settings::from_source(ServiceName::Auth, &source(&[("BODY_LIMIT_BYTES", "lots")]))
+                .unwrap_err();
+        assert_eq!(error.variable, "BODY_LIMIT_BYTES");
+        assert!(!error.to_string().contains('\n'));
+    }
+}

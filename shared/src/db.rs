@@ -1,0 +1,369 @@
+//! Databases: provisioning at start (database and runtime role created when missing),
+//! migrations written as SQL files, and the runtime pool.
+
+use anyhow::{Context, bail};
+use reqwest::Url;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
+use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
+use sha2::{Digest, Sha256};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// One migration: a name (applied once, in list order) and its SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlMigration {
+    /// Unique, ordered name, e.g. `m0001_products`.
+    pub name: &'static str,
+    /// The statements.
+    pub sql: &'static str,
+}
+
+/// The base migration every service lists first: RLS helpers and idempotency keys.
+pub const BASE_MIGRATION: SqlMigration = SqlMigration {
+    name: "m0000_caravan_base",
+    sql: include_str!("../migrations/0000_base.sql"),
+};
+
+/// A service's list of migrations.
+pub trait ServiceMigrations: Send + Sync + 'static {
+    /// Every migration, oldest first.
+    const LIST: &'static [SqlMigration];
+}
+
+/// A sea-orm migrator over a service's SQL migrations.
+pub struct Migrator<S>(PhantomData<S>);
+
+struct Step(&'static SqlMigration);
+
+impl MigrationName for Step {
+    fn name(&self) -> &str {
+        self.0.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Step {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(self.0.sql)
+            .await?;
+        Ok(())
+    }
+}
+
+impl<S: ServiceMigrations> MigratorTrait for Migrator<S> {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        S::LIST
+            .iter()
+            .map(|migration| Box::new(Step(migration)) as Box<dyn MigrationTrait>)
+            .collect()
+    }
+}
+
+/// A short hash of every migration's name and SQL: equal schemas, equal fingerprints.
+pub fn fingerprint(migrations: &[SqlMigration]) -> String {
+    let mut hash = Sha256::new();
+    for migration in migrations {
+        hash.update(migration.name.as_bytes());
+        hash.update([0]);
+        hash.update(migration.sql.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize()[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The parts of a PostgreSQL URL provisioning needs.
+#[derive(Debug, Clone)]
+pub struct PgUrl {
+    url: Url,
+}
+
+impl PgUrl {
+    /// Parses a `postgres://` URL.
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let url = Url::parse(raw).context("not a URL")?;
+        let this = Self { url };
+        check_identifier(this.database())?;
+        check_identifier(this.user())?;
+        Ok(this)
+    }
+
+    /// The database name.
+    pub fn database(&self) -> &str {
+        self.url.path().trim_start_matches('/')
+    }
+
+    /// The user name.
+    pub fn user(&self) -> &str {
+        self.url.username()
+    }
+
+    /// The password, if any.
+    pub fn password(&self) -> Option<String> {
+        self.url.password().map(|password| percent_decode(password))
+    }
+
+    /// The same server and user, another database.
+    pub fn with_database(&self, database: &str) -> String {
+        let mut url = self.url.clone();
+        url.set_path(&format!("/{database}"));
+        url.to_string()
+    }
+
+    /// The URL as a string.
+    pub fn as_str(&self) -> &str {
+        self.url.as_str()
+    }
+}
+
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let decoded = (bytes[index] == b'%')
+            .then(|| raw.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Database and role names are interpolated into DDL, so only plain ones are taken.
+fn check_identifier(name: &str) -> anyhow::Result<()> {
+    let plain = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit();
+    if plain {
+        Ok(())
+    } else {
+        bail!("{name:?} must be lowercase letters, digits and underscores")
+    }
+}
+
+/// Connects a pool.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// Creates `database` on the server of `admin` when missing; safe against a
+/// concurrent creation.
+pub async fn ensure_database(admin: &DatabaseConnection, database: &str) -> anyhow::Result<()> {
+    check_identifier(database)?;
+    let exists = admin
+        .query_one_raw(statement(
+            "SELECT 1 AS found FROM pg_database WHERE datname = $1",
+            vec![database.into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        let created = admin
+            .execute_unprepared(&format!("CREATE DATABASE {database}"))
+            .await;
+        if let Err(error) = created {
+            // 42P04 duplicate_database: another replica created it first.
+            if !error.to_string().contains("already exists") {
+                return Err(error).context(format!("creating database {database}"));
+            }
+        }
+        admin
+            .execute_unprepared(&format!(
+                "REVOKE CONNECT ON DATABASE {database} FROM PUBLIC"
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates the runtime role when missing: it may log in, and is neither a superuser
+/// nor BYPASSRLS, both of which would skip row-level security.
+pub async fn ensure_runtime_role(
+    admin: &DatabaseConnection,
+    role: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    check_identifier(role)?;
+    let password = match password {
+        Some(password) => format!(" PASSWORD '{}'", password.replace('\'', "''")),
+        None => String::new(),
+    };
+    // A DO block makes creation idempotent; the lock keeps two starts from racing.
+    let sql = format!(
+        "DO $$ BEGIN
+            PERFORM pg_advisory_xact_lock(hashtext('caravan_role_{role}'));
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE{password};
+            END IF;
+        END $$"
+    );
+    admin
+        .execute_unprepared(&sql)
+        .await
+        .with_context(|| format!("creating role {role}"))?;
+    Ok(())
+}
+
+/// Runs pending migrations on `owner` (a connection to the service's database as its
+/// owner), serialised across replicas, then grants the runtime role what it needs.
+pub async fn migrate<S: ServiceMigrations>(
+    owner: &DatabaseConnection,
+    runtime_role: &str,
+    database: &str,
+) -> anyhow::Result<()> {
+    check_identifier(runtime_role)?;
+    owner
+        .query_one_raw(statement(
+            "SELECT pg_advisory_lock(hashtext('caravan_migrations'))::text AS locked",
+            vec![],
+        ))
+        .await?;
+    let migrated = Migrator::<S>::up(owner, None).await;
+    let granted = owner
+        .execute_unprepared(&format!(
+            "GRANT CONNECT ON DATABASE {database} TO {runtime_role};
+             GRANT USAGE ON SCHEMA public TO {runtime_role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {runtime_role};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role};
+             REVOKE ALL ON seaql_migrations FROM {runtime_role};"
+        ))
+        .await;
+    owner
+        .query_one_raw(statement(
+            "SELECT pg_advisory_unlock(hashtext('caravan_migrations'))::text AS unlocked",
+            vec![],
+        ))
+        .await?;
+    migrated.context("running migrations")?;
+    granted.context("granting the runtime role")?;
+    Ok(())
+}
+
+/// Refuses a runtime connection that row-level security would not apply to.
+pub async fn check_runtime_role(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let row = db
+        .query_one_raw(statement(
+            "SELECT current_user::text AS name, (rolsuper OR rolbypassrls) AS skips_rls \
+             FROM pg_roles WHERE rolname = current_user",
+            vec![],
+        ))
+        .await?
+        .context("current role not found")?;
+    let name: String = row.try_get("", "name")?;
+    let skips_rls: bool = row.try_get("", "skips_rls")?;
+    if skips_rls {
+        bail!(
+            "role {name} is a superuser or has BYPASSRLS, so row-level security would not apply; \
+             use a plain role in DATABASE_URL"
+        );
+    }
+    Ok(())
+}
+
+/// Creates the database and role when missing, migrates, and returns the runtime pool.
+pub async fn provision<S: ServiceMigrations>(
+    migration_url: &str,
+    runtime_url: &str,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    let owner_url = PgUrl::parse(migration_url).context("MIGRATION_DATABASE_URL")?;
+    let runtime = PgUrl::parse(runtime_url).context("DATABASE_URL")?;
+    let database = runtime.database().to_owned();
+    let maintenance = connect(&owner_url.with_database("postgres"), 1)
+        .await
+        .with_context(|| format!("PostgreSQL not reachable at {}", redact(&owner_url)))?;
+    ensure_database(&maintenance, &database).await?;
+    ensure_runtime_role(&maintenance, runtime.user(), runtime.password().as_deref()).await?;
+    maintenance.close().await?;
+
+    let owner = connect(&owner_url.with_database(&database), 1).await?;
+    migrate::<S>(&owner, runtime.user(), &database).await?;
+    owner.close().await?;
+
+    let pool = connect(runtime.as_str(), max_connections)
+        .await
+        .with_context(|| format!("connecting as {}", runtime.user()))?;
+    check_runtime_role(&pool).await?;
+    Ok(pool)
+}
+
+fn redact(url: &PgUrl) -> String {
+    let mut shown = url.url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
+}
+
+/// Whether the database answers in time.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    let check = db.query_one_raw(statement("SELECT 1 AS up", vec![]));
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), check).await,
+        Ok(Ok(Some(_)))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_taken_apart() {
+        let url = PgUrl::parse("postgres://caravan_auth:p%40ss@db:5432/caravan_auth").unwrap();
+        assert_eq!(url.database(), "caravan_auth");
+        assert_eq!(url.user(), "caravan_auth");
+        assert_eq!(url.password().as_deref(), Some("p@ss"));
+        assert!(url.with_database("postgres").ends_with("/postgres"));
+    }
+
+    #[test]
+    fn unusual_names_are_refused() {
+        assert!(PgUrl::parse("postgres://x@h/Robert'); DROP").is_err());
+        assert!(PgUrl::parse("postgres://bad-name@h/db").is_err());
+    }
+
+    #[test]
+    fn fingerprints_follow_content() {
+        let a = [SqlMigration {
+            name: "m1",
+            sql: "CREATE TABLE a ()",
+        }];
+        let b = [SqlMigration {
+            name: "m1",
+            sql: "CREATE TABLE b ()",
+        }];
+        assert_eq!(fingerprint(&a), fingerprint(&a));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+}

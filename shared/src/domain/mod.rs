@@ -1,0 +1,9 @@
+//! Domain building blocks every service uses.
+pub mod localized;
+pub mod money;
+pub mod pagination;
+pub use localized::{
+    InvalidLocale, Locale, LocalizedText, LocalizedTextError, parse_accept_language,
+};
+pub use money::{Currency, Money, MoneyError};
+pub use pagination::{Cursor, Page, PageQuery, PageRequest, PaginationError};

@@ -1,0 +1,386 @@
+//! One error type for every service, rendered as RFC 9457 `application/problem+json`.
+//!
+//! A handler answers `Result<T, ApiError>`. What the caller did wrong carries a status,
+//! a stable machine-readable `code` and, for validation, the fields at fault. What went
+//! wrong inside is logged with its whole cause chain and answered as a bare 500 without
+//! internals.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `variants[0].sku`, or a header or query
+    /// parameter name.
+    #[schema(example = "email")]
+    pub field: String,
+    /// Why the value was refused.
+    #[schema(example = "is not a valid email address")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field and the reason it was refused.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The RFC 9457 body every error answers with.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// URI reference naming the kind of problem; stable, relative to the API's base.
+    #[schema(example = "/problems/validation-failed")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short human summary of the kind of problem.
+    #[schema(example = "Validation failed")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What happened in this occurrence.
+    #[schema(example = "1 field is invalid")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable error code.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The fields at fault, for validation problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// The error every handler returns.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+    retry_after: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: None,
+            errors: Vec::new(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Adds a human-readable explanation of this occurrence.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds a field at fault.
+    pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError::new(field, message));
+        self
+    }
+
+    /// 400: the request could not be read (malformed JSON, a bad header).
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", "Bad request").with_detail(detail)
+    }
+
+    /// 401: no valid credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized").with_detail(detail)
+    }
+
+    /// 403: the caller is known but may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").with_detail(detail)
+    }
+
+    /// 403 with a specific code, e.g. `quota_exceeded` or `tenant_suspended`.
+    pub fn forbidden_because(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, "Forbidden").with_detail(detail)
+    }
+
+    /// 404: no such thing, or not the caller's to see (existence is not disclosed).
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found").with_detail(detail)
+    }
+
+    /// 405: the path exists but not with this method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+        )
+        .with_detail("this method is not supported on this path")
+    }
+
+    /// 409: a conflict with the current state (duplicate, illegal state change).
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflict").with_detail(detail)
+    }
+
+    /// 413: the body is larger than allowed.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+        )
+        .with_detail(format!("the request body is larger than {limit} bytes"))
+    }
+
+    /// 415: the body is not in a media type this operation reads.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+        )
+        .with_detail(format!("the request body must be {expected}"))
+    }
+
+    /// 422: well-formed input with invalid values; add fields with [`Self::with_field`].
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+        )
+        .with_detail(detail)
+    }
+
+    /// 422 for one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        Self::validation(format!("{field} is invalid")).with_field(field, message)
+    }
+
+    /// 422 for several fields at once.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => "1 field is invalid".to_owned(),
+            n => format!("{n} fields are invalid"),
+        };
+        let mut error = Self::validation(detail);
+        error.errors = errors;
+        error
+    }
+
+    /// 429 with `Retry-After` in seconds.
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests",
+        )
+        .with_detail(format!("try again in {retry_after_secs} seconds"));
+        error.retry_after = Some(retry_after_secs);
+        error
+    }
+
+    /// 503: a dependency the request needs is unavailable.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+        )
+        .with_detail(detail)
+    }
+
+    /// 500: something went wrong inside. The cause is logged, never answered.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+        )
+        .with_detail("the request could not be completed; it has been logged");
+        error.source = Some(source.into());
+        error
+    }
+
+    /// Any status, for the few places that map a framework error.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found("no such resource"),
+            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(status, "payload_too_large", "Payload too large")
+                    .with_detail("the request body is too large")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("application/json"),
+            StatusCode::BAD_REQUEST => Self::bad_request("the request could not be read"),
+            s if s.is_server_error() => Self::internal(anyhow::anyhow!("status {s}")),
+            s => Self::new(
+                s,
+                "http_error",
+                s.canonical_reason().unwrap_or("Request failed"),
+            ),
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The fields at fault.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// The body this error answers with.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("/problems/{}", self.code.replace('_', "-")),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, "\ncaused by: {source:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.detail, &self.source) {
+            (_, Some(source)) => write!(f, "{}: {source:#}", self.title),
+            (Some(detail), None) => write!(f, "{}: {detail}", self.title),
+            (None, None) => f.write_str(self.title),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            // The request span carries the request id, tenant and principal.
+            tracing::error!(error.cause_chain = ?source, error.message = %source, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        let body = serde_json::to_string(&self.problem()).unwrap_or_else(|_| {
+            r#"{"type":"/problems/internal-error","title":"Internal server error","status":500,"code":"internal_error"}"#.to_owned()
+        });
+        response.body(body)
+    }
+}
+
+/// Maps a garde validation report onto the fields at fault.
+impl From<garde::Report> for ApiError {
+    fn from(report: garde::Report) -> Self {
+        let errors = report
+            .iter()
+            .map(|(path, error)| {
+                let field = path.to_string();
+                let field = if field.is_empty() {
+                    "body".to_owned()
+                } else {
+                    field
+                };
+                FieldError::new(field, error.message().to_string())
+            })
+            .collect();
+        Self::invalid_fields(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(error: &ApiError) -> serde_json::Value {
+        let response = error.error_response();
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn validation_problem_names_the_fields() {
+        let error = ApiError::invalid_fields(vec![
+            FieldError::new("email", "is not a valid email address"),
+            FieldError::new("slug", "must be 3 to 40 characters"),
+        ]);
+        let body = body_of(&error);
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["type"], "/problems/validation-failed");
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["detail"], "2 fields are invalid");
+        assert_eq!(body["errors"][1]["field"], "slug");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let error = ApiError::internal(anyhow::anyhow!("relation \"secret_table\" does not exist"));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let text = body_of(&error).to_string();
+        assert!(!text.contains("secret_table"), "{text}");
+    }
+
+    #[test]
+    fn too_many_requests_says_when_to_retry() {
+        let response = ApiError::too_many_requests(30).error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "30");
+    }
+}

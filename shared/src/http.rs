@@ -1,0 +1,260 @@
+//! HTTP edges shared by every service: the JSON body extractor, and the handlers that
+//! turn framework errors (bad path, bad query, unknown route, wrong method, oversized
+//! body) into problem+json.
+
+use crate::error::{ApiError, PROBLEM_JSON};
+use actix_web::body::EitherBody;
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+/// The largest request body a service accepts, as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON request body parsed into `T`.
+///
+/// Unlike `actix_web::web::Json`, every failure is a problem naming what was wrong:
+/// 415 for another media type, 413 over the body limit, 400 for malformed JSON, and
+/// 422 with the field path for a well-formed body with wrong or missing values.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(request: &HttpRequest) -> bool {
+    match request.mime_type() {
+        Ok(Some(mime)) => {
+            mime.subtype() == "json" || mime.suffix().is_some_and(|suffix| suffix == "json")
+        }
+        _ => false,
+    }
+}
+
+/// Reads a whole body, refusing more than `limit` bytes with 413.
+pub async fn read_body(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|error| ApiError::bad_request(format!("body not readable: {error}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a JSON document, naming the field at fault on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = without_position(&inner.to_string());
+                let field = match missing_field(&message) {
+                    Some(name) if path == "." => name.to_owned(),
+                    Some(name) => format!("{path}.{name}"),
+                    None if path == "." => "body".to_owned(),
+                    None => path,
+                };
+                ApiError::invalid_field(field, message)
+            }
+            _ => not_json(&inner),
+        }
+    })?;
+    deserializer.end().map_err(|error| not_json(&error))?;
+    Ok(value)
+}
+
+fn not_json(error: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(format!(
+        "the body is not valid JSON: {}",
+        without_position(&error.to_string())
+    ))
+}
+
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let limit = request
+            .app_data::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&request) {
+                return Err(ApiError::unsupported_media_type("application/json"));
+            }
+            let body = read_body(&request, &mut payload, limit).await?;
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Registers the extractor settings that answer problems, and the body limits.
+pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) {
+    config
+        .app_data(BodyLimit(body_limit))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| ApiError::not_found("no such resource").into()),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            let message = error.to_string();
+            let message = message
+                .strip_prefix("Query deserialize error: ")
+                .unwrap_or(&message);
+            ApiError::bad_request(format!("invalid query string: {message}"))
+                .with_field("query", message.to_owned())
+                .into()
+        }))
+        .app_data(web::FormConfig::default().limit(body_limit).error_handler(
+            |error, _| match error {
+                actix_web::error::UrlencodedError::Overflow { limit, .. } => {
+                    ApiError::payload_too_large(limit).into()
+                }
+                actix_web::error::UrlencodedError::ContentType => {
+                    ApiError::unsupported_media_type("application/x-www-form-urlencoded").into()
+                }
+                other => ApiError::bad_request(format!("invalid form body: {other}")).into(),
+            },
+        ));
+}
+
+/// The answer for a path no route matches.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("no such resource"))
+}
+
+/// Middleware that turns any error response that is not already problem+json (a
+/// wrong method, a framework error) into one.
+pub fn problem_responses<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(to_problem)
+}
+
+fn to_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let (request, _) = response.into_parts();
+    let problem = actix_web::ResponseError::error_response(&ApiError::from_status(status));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, problem).map_into_right_body::<B>(),
+    ))
+}
+
+/// Type of the responses the problem middleware produces.
+pub type ProblemBody<B> = EitherBody<B>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Product {
+        handle: String,
+        variants: Vec<Variant>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Variant {
+        sku: String,
+        weight_grams: u32,
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        let error = parse_json::<Product>(br#"{"handle": "#).unwrap_err();
+        assert_eq!(error.problem().status, 400);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_path() {
+        let error = parse_json::<Product>(
+            br#"{"handle": "goji", "variants": [{"sku": "G-1", "weight_grams": -5}]}"#,
+        )
+        .unwrap_err();
+        let problem = error.problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "variants[0].weight_grams");
+        assert!(!problem.errors[0].message.contains("line"));
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let error = parse_json::<Product>(br#"{"handle": "goji", "variants": [{"sku": "G-1"}]}"#)
+            .unwrap_err();
+        assert_eq!(error.problem().errors[0].field, "variants[0].weight_grams");
+        let error = parse_json::<Product>(br#"{"variants": []}"#).unwrap_err();
+        assert_eq!(error.problem().errors[0].field, "handle");
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        let error =
+            parse_json::<Product>(br#"{"handle": "goji", "variants": []} trailing"#).unwrap_err();
+        assert_eq!(error.problem().status, 400);
+    }
+}

@@ -1,0 +1,197 @@
+//! Extractors for the caller. A handler that needs a kind of caller takes it as an
+//! argument and cannot be written without it.
+
+use super::{JwksVerifier, Principal, Role, TokenError};
+use crate::error::ApiError;
+use crate::tenancy::TenantId;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use std::marker::PhantomData;
+
+fn bearer(request: &HttpRequest) -> Result<String, TokenError> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or(TokenError::Missing)?;
+    let (scheme, token) = value.split_once(' ').ok_or(TokenError::Missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(TokenError::Missing);
+    }
+    Ok(token.trim().to_owned())
+}
+
+async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
+    let verifier = request
+        .app_data::<web::Data<JwksVerifier>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no JwksVerifier in app data")))?;
+    let token =
+        bearer(&request).map_err(|_| ApiError::unauthorized("a bearer token is required"))?;
+    match verifier.verify(&token).await {
+        Ok(principal) => {
+            crate::telemetry::record_caller(
+                &request,
+                principal.tenant.map(TenantId::into_uuid),
+                &principal.describe(),
+            );
+            Ok(principal)
+        }
+        Err(TokenError::KeysUnavailable(reason)) => {
+            tracing::error!(%reason, "token could not be checked");
+            Err(ApiError::unavailable("tokens cannot be verified right now"))
+        }
+        Err(error) => {
+            tracing::info!(%error, "token refused");
+            Err(ApiError::unauthorized(
+                "the access token is invalid or expired",
+            ))
+        }
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(request.clone()))
+    }
+}
+
+/// A platform operator.
+#[derive(Debug, Clone)]
+pub struct Operator(pub Principal);
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let principal = authenticate(request).await?;
+            if principal.role == Role::PlatformAdmin {
+                Ok(Self(principal))
+            } else {
+                Err(ApiError::forbidden("only platform operators may do this"))
+            }
+        })
+    }
+}
+
+/// An owner or staff member acting in their shop.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// The caller.
+    pub principal: Principal,
+    /// The shop they act in.
+    pub tenant: TenantId,
+}
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let principal = authenticate(request).await?;
+            match (principal.is_staff(), principal.tenant) {
+                (true, Some(tenant)) => Ok(Self { principal, tenant }),
+                _ => Err(ApiError::forbidden(
+                    "only a shop's owner or staff may do this",
+                )),
+            }
+        })
+    }
+}
+
+/// Another Caravan service (for `/internal` routes).
+#[derive(Debug, Clone)]
+pub struct ServiceCaller(pub Principal);
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let principal = authenticate(request).await?;
+            if principal.role == Role::Service {
+                Ok(Self(principal))
+            } else {
+                Err(ApiError::forbidden("only Caravan services may call this"))
+            }
+        })
+    }
+}
+
+/// A named permission a token can carry.
+pub trait Scope {
+    /// The scope as it appears in the token, e.g. `catalog:write`.
+    const NAME: &'static str;
+}
+
+/// The scopes of the platform.
+pub mod scopes {
+    macro_rules! scope {
+        ($($(#[$doc:meta])* $name:ident = $value:literal;)*) => {$(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl super::Scope for $name {
+                const NAME: &'static str = $value;
+            }
+        )*};
+    }
+
+    scope! {
+        /// Read products, categories and stock.
+        CatalogRead = "catalog:read";
+        /// Change products, categories and stock.
+        CatalogWrite = "catalog:write";
+        /// Read orders.
+        OrdersRead = "orders:read";
+        /// Change orders: pay, fulfil, cancel, refund.
+        OrdersWrite = "orders:write";
+        /// Manage webhook endpoints.
+        WebhooksWrite = "webhooks:write";
+    }
+}
+
+/// A caller acting in a tenant whose token carries scope `S`.
+#[derive(Debug, Clone)]
+pub struct RequireScope<S: Scope> {
+    /// The caller.
+    pub principal: Principal,
+    /// The tenant they act in.
+    pub tenant: TenantId,
+    scope: PhantomData<S>,
+}
+
+impl<S: Scope + 'static> FromRequest for RequireScope<S> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let principal = authenticate(request).await?;
+            match principal.tenant {
+                Some(tenant) if principal.has_scope(S::NAME) => Ok(Self {
+                    principal,
+                    tenant,
+                    scope: PhantomData,
+                }),
+                _ => Err(ApiError::forbidden(format!(
+                    "the token lacks the {} scope",
+                    S::NAME
+                ))),
+            }
+        })
+    }
+}

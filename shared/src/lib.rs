@@ -1,0 +1,25 @@
+//! `caravan-shared`: what every Caravan service stands on.
+//!
+//! Errors rendered as RFC 9457 problems, telemetry, configuration, identity (JWKS
+//! verification and the caller extractors), tenancy (row-level security), the domain
+//! building blocks (money, localized text, pagination), idempotency, database
+//! provisioning and migrations, the common HTTP surface of a service, and the test
+//! harness (feature `testing`).
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod identity;
+pub mod metrics;
+pub mod redis_conn;
+pub mod service;
+pub mod telemetry;
+pub mod tenancy;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{ApiError, FieldError};
+pub use tenancy::TenantId;

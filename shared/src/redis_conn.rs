@@ -1,0 +1,58 @@
+//! Redis: one multiplexed connection that reconnects by itself, and the key prefix of
+//! this deployment (tests get one each).
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::time::Duration;
+
+/// How long any Redis call may take before it counts as down.
+pub const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A Redis connection and the prefix of every key and channel.
+#[derive(Clone)]
+pub struct Redis {
+    client: redis::Client,
+    manager: ConnectionManager,
+    prefix: String,
+}
+
+impl Redis {
+    /// Prepares a connection; it is made on first use, so a service starts (and
+    /// reports not ready) while Redis is down.
+    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        Ok(Self {
+            client,
+            manager,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// A connection handle for commands; cheap to clone.
+    pub fn conn(&self) -> ConnectionManager {
+        self.manager.clone()
+    }
+
+    /// The client, for pub/sub connections.
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// A key or channel name under this deployment's prefix.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.prefix)
+    }
+
+    /// Whether Redis answers a PING in time.
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.conn();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(REDIS_TIMEOUT, ping).await, Ok(Ok(_)))
+    }
+}

@@ -1,0 +1,281 @@
+//! What every service runs on: its context (settings, database, Redis, metrics, token
+//! verifier) and its HTTP application with the common endpoints — `/healthz`,
+//! `/readyz`, `/metrics`, `/openapi.json` and offline API docs at `/docs`.
+
+use crate::config::{ServiceName, Settings};
+use crate::db::{self, ServiceMigrations};
+use crate::error::ApiError;
+use crate::http;
+use crate::identity::JwksVerifier;
+use crate::metrics::{self, Metrics};
+use crate::redis_conn::Redis;
+use crate::telemetry::{self, RequestSpan};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, get, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+use utoipa::openapi::security::{HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Everything a running service instance holds.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// Its settings.
+    pub settings: Settings,
+    /// Its database, as the runtime role.
+    pub db: DatabaseConnection,
+    /// Redis, under this deployment's prefix.
+    pub redis: Redis,
+    /// Its metrics registry.
+    pub metrics: Metrics,
+    /// Verifies access tokens against the auth service's JWKS.
+    pub verifier: web::Data<JwksVerifier>,
+}
+
+impl ServiceContext {
+    /// Provisions and migrates the service's database, prepares Redis and the token
+    /// verifier.
+    pub async fn start<S: ServiceMigrations>(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::provision::<S>(
+            &settings.migration_database_url,
+            &settings.database_url,
+            settings.database_max_connections,
+        )
+        .await?;
+        let redis = Redis::new(&settings.redis_url, &settings.redis_prefix).context("REDIS_URL")?;
+        let metrics = Metrics::new(settings.service.as_str())?;
+        let verifier = JwksVerifier::new(
+            &settings.auth_url,
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+        )?;
+        Ok(Self {
+            settings,
+            db,
+            redis,
+            metrics,
+            verifier: web::Data::new(verifier),
+        })
+    }
+}
+
+/// Title and description of a service's OpenAPI document.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiInfo {
+    /// Document title.
+    pub title: &'static str,
+    /// What the service does, for integrators.
+    pub description: &'static str,
+}
+
+fn base_document(info: ApiInfo) -> OpenApi {
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title(info.title)
+                .description(Some(info.description))
+                .version(env!("CARGO_PKG_VERSION")),
+        )
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(
+                        utoipa::openapi::security::HttpBuilder::new()
+                            .scheme(HttpAuthScheme::Bearer)
+                            .bearer_format("JWT")
+                            .description(Some(
+                                "An access token from POST /v1/auth/login or POST /v1/auth/token",
+                            ))
+                            .build(),
+                    ),
+                )
+                .schema_from::<crate::error::Problem>()
+                .schema_from::<crate::error::FieldError>()
+                .build(),
+        ))
+        .build()
+}
+
+/// Liveness.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the process answers.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// Which service answered.
+    #[schema(example = "catalog")]
+    pub service: &'static str,
+}
+
+/// Readiness: whether the service's dependencies answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` when every check is `up`.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// PostgreSQL: `up` or `down`.
+    #[schema(example = "up")]
+    pub database: &'static str,
+    /// Redis: `up` or `down`.
+    #[schema(example = "up")]
+    pub redis: &'static str,
+}
+
+/// Is the process alive?
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process answers", body = Health))
+)]
+#[get("/healthz")]
+async fn healthz(context: web::Data<ServiceContext>) -> web::Json<Health> {
+    web::Json(Health {
+        status: "ok",
+        service: context.settings.service.as_str(),
+    })
+}
+
+/// Can the service do its work? Checks PostgreSQL and Redis on every call.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "PostgreSQL and Redis answer", body = Readiness),
+        (status = 503, description = "A dependency is down", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+async fn readyz(context: web::Data<ServiceContext>) -> Result<web::Json<Readiness>, ApiError> {
+    let (database, redis) = tokio::join!(db::ping(&context.db), context.redis.ping());
+    let word = |up: bool| if up { "up" } else { "down" };
+    if database && redis {
+        Ok(web::Json(Readiness {
+            status: "ready",
+            database: "up",
+            redis: "up",
+        }))
+    } else {
+        Err(ApiError::unavailable(format!(
+            "database {}, redis {}",
+            word(database),
+            word(redis)
+        )))
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String))
+)]
+#[get("/metrics")]
+async fn metrics_text(context: web::Data<ServiceContext>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(context.metrics.render())
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+/// A running HTTP application.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the service's address and builds its app: the common endpoints, the
+    /// middleware (request id, logs, metrics, problem responses) and `routes`.
+    pub fn serve<F>(context: &ServiceContext, info: ApiInfo, routes: F) -> anyhow::Result<Self>
+    where
+        F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+    {
+        let settings = &context.settings;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("BIND {} is not available", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let context_data = web::Data::new(context.clone());
+        let metrics_data = web::Data::new(context.metrics.clone());
+        let verifier = context.verifier.clone();
+        let body_limit = settings.body_limit;
+        let server = HttpServer::new(move || {
+            let (app, document) = App::new()
+                .into_utoipa_app()
+                .openapi(base_document(info))
+                .app_data(context_data.clone())
+                .app_data(metrics_data.clone())
+                .app_data(verifier.clone())
+                .map(|app| app.configure(|config| http::configure_extractors(config, body_limit)))
+                .service(healthz)
+                .service(readyz)
+                .service(metrics_text)
+                .configure(routes.clone())
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+                .route("/docs", web::get().to(docs_redirect))
+                .default_service(web::to(http::not_found))
+                .wrap(http::problem_responses())
+                .wrap(from_fn(metrics::record))
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(from_fn(telemetry::request_id))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port the application listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The whole `main` of a service: settings from the environment, logs, build, serve.
+/// A bad setting or a failed start ends the process with one line saying why.
+pub async fn run<B, Fut>(service: ServiceName, build: B) -> std::process::ExitCode
+where
+    B: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Application>>,
+{
+    let settings = match Settings::from_env(service) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("caravan-{service}: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let bind = settings.bind;
+    let application = match build(settings).await {
+        Ok(application) => application,
+        Err(error) => {
+            eprintln!("caravan-{service}: cannot start: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(%bind, port = application.port(), "caravan-{service} listening");
+    match application.run_until_stopped().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("caravan-{service}: stopped: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! The test harness every service uses (feature `testing`): a fresh database per test
+//! cloned from a migrated template, a Redis prefix of its own, signing keys served as a
+//! real JWKS over HTTP, and settings pointing at all of them.
+
+use crate::config::{ServiceName, Settings};
+use crate::db::{self, PgUrl, ServiceMigrations};
+use crate::identity::{Claims, Role, SigningKey, TokenSigner};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+/// The PostgreSQL server tests use, as an owner (`TEST_DATABASE_URL`, default the local
+/// server as `postgres`).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The Redis server tests use (`TEST_REDIS_URL`).
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A database of its own for one test, dropped when the value is.
+pub struct TestDatabase {
+    name: String,
+    /// Connects as the service's runtime role (row-level security applies).
+    pub runtime_url: String,
+    /// Connects as the owner.
+    pub owner_url: String,
+}
+
+impl TestDatabase {
+    /// Clones a fresh database for `service` from a template migrated with `S`; the
+    /// template is built once per migration fingerprint, under a lock, by whichever
+    /// test process gets there first.
+    pub async fn create<S: ServiceMigrations>(service: ServiceName) -> anyhow::Result<Self> {
+        let admin = PgUrl::parse(&admin_url())?;
+        let role = format!("caravan_{}", service.as_str());
+        let template = format!(
+            "caravan_{}_tpl_{}",
+            service.as_str(),
+            db::fingerprint(S::LIST)
+        );
+        let maintenance = db::connect(admin.as_str(), 1).await?;
+        db::ensure_runtime_role(&maintenance, &role, None).await?;
+        lock(&maintenance, "caravan_test_template").await?;
+        let built = build_template::<S>(&maintenance, &admin, &template, &role).await;
+        unlock(&maintenance, "caravan_test_template").await?;
+        built?;
+
+        let name = format!(
+            "caravan_{}_test_{}",
+            service.as_str(),
+            uuid::Uuid::now_v7().simple()
+        );
+        use sea_orm::ConnectionTrait;
+        maintenance
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .context("cloning the test template")?;
+        maintenance
+            .execute_unprepared(&format!("GRANT CONNECT ON DATABASE {name} TO {role}"))
+            .await?;
+        maintenance.close().await?;
+        let runtime = PgUrl::parse(&admin.with_database(&name))?;
+        let runtime_url =
+            runtime
+                .as_str()
+                .replacen(&format!("//{}@", admin.user()), &format!("//{role}@"), 1);
+        Ok(Self {
+            owner_url: admin.with_database(&name),
+            runtime_url,
+            name,
+        })
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+async fn lock(conn: &sea_orm::DatabaseConnection, name: &str) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared(&format!("SELECT pg_advisory_lock(hashtext('{name}'))"))
+        .await?;
+    Ok(())
+}
+
+async fn unlock(conn: &sea_orm::DatabaseConnection, name: &str) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared(&format!("SELECT pg_advisory_unlock(hashtext('{name}'))"))
+        .await?;
+    Ok(())
+}
+
+async fn build_template<S: ServiceMigrations>(
+    maintenance: &sea_orm::DatabaseConnection,
+    admin: &PgUrl,
+    template: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    let exists = maintenance
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT 1 AS found FROM pg_database WHERE datname = $1",
+            [template.into()],
+        ))
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    // Built under another name and renamed, so a crash mid-way leaves no half
+    // template behind under the real name.
+    let building = format!("{template}_building");
+    maintenance
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+        .await?;
+    maintenance
+        .execute_unprepared(&format!("CREATE DATABASE {building}"))
+        .await?;
+    let owner = db::connect(&admin.with_database(&building), 1).await?;
+    db::migrate::<S>(&owner, role, &building).await?;
+    owner.close().await?;
+    maintenance
+        .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+        .await?;
+    Ok(())
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop cannot await; a thread with its own runtime drops the database.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                use sea_orm::ConnectionTrait;
+                let conn = db::connect(&admin_url(), 1).await.ok()?;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+/// Signing keys for tests, with their JWKS served over real HTTP.
+pub struct TestKeys {
+    /// Issues tokens the services under test accept.
+    pub signer: TokenSigner,
+    /// The key behind `signer`.
+    pub key: SigningKey,
+    /// Base URL serving `/.well-known/jwks.json` (use as `AUTH_URL`).
+    pub auth_url: String,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// Issuer of test tokens.
+pub const TEST_ISSUER: &str = "caravan-auth";
+/// Audience of test tokens.
+pub const TEST_AUDIENCE: &str = "caravan";
+
+impl TestKeys {
+    /// A fresh key and a JWKS server on a random port.
+    pub async fn start() -> anyhow::Result<Self> {
+        let key = SigningKey::generate()?;
+        let signer = TokenSigner::new(key.clone(), Vec::new(), TEST_ISSUER, TEST_AUDIENCE);
+        let jwks = serde_json::to_value(signer.jwks())?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            let jwks = jwks.clone();
+            App::new().route(
+                "/.well-known/jwks.json",
+                web::get().to(move || {
+                    let jwks = jwks.clone();
+                    async move { HttpResponse::Ok().json(jwks) }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self {
+            signer,
+            key,
+            auth_url: format!("http://127.0.0.1:{port}"),
+            server: handle,
+        })
+    }
+
+    /// A signed token for any claims.
+    pub fn token(&self, claims: &Claims) -> String {
+        self.signer.sign(claims).unwrap_or_default()
+    }
+
+    /// A platform operator's token.
+    pub fn operator(&self) -> String {
+        self.token(&self.signer.claims(
+            &uuid::Uuid::now_v7().to_string(),
+            None,
+            Role::PlatformAdmin,
+            &[],
+        ))
+    }
+
+    /// A token for a user of `role` in `tenant` with `scopes`.
+    pub fn member(&self, tenant: uuid::Uuid, role: Role, scopes: &[&str]) -> String {
+        self.token(&self.signer.claims(
+            &uuid::Uuid::now_v7().to_string(),
+            Some(tenant),
+            role,
+            scopes,
+        ))
+    }
+
+    /// A Caravan service's token.
+    pub fn service(&self, name: &str) -> String {
+        self.token(
+            &self
+                .signer
+                .claims(&format!("service:{name}"), None, Role::Service, &[]),
+        )
+    }
+}
+
+impl Drop for TestKeys {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        // Stopping is async; ask for it and let the runtime finish it.
+        drop(tokio::spawn(async move { handle.stop(false).await }));
+    }
+}
+
+/// Settings for a service under test: random port, its own database and Redis
+/// prefix, the test JWKS, and `overrides` on top.
+pub fn settings(
+    service: ServiceName,
+    database: &TestDatabase,
+    keys: &TestKeys,
+    overrides: &[(&str, &str)],
+) -> anyhow::Result<Settings> {
+    let mut source: HashMap<String, String> = HashMap::new();
+    let prefix = format!("caravan-test-{}", uuid::Uuid::now_v7().simple());
+    for (name, value) in [
+        ("BIND", "127.0.0.1:0"),
+        ("DATABASE_URL", database.runtime_url.as_str()),
+        ("MIGRATION_DATABASE_URL", database.owner_url.as_str()),
+        ("DATABASE_MAX_CONNECTIONS", "5"),
+        ("REDIS_URL", redis_url().as_str()),
+        ("REDIS_PREFIX", prefix.as_str()),
+        ("AUTH_URL", keys.auth_url.as_str()),
+        ("JWT_ISSUER", TEST_ISSUER),
+        ("JWT_AUDIENCE", TEST_AUDIENCE),
+        ("SHUTDOWN_TIMEOUT_SECS", "1"),
+    ] {
+        source.insert(name.to_owned(), value.to_owned());
+    }
+    for (name, value) in overrides {
+        source.insert((*name).to_owned(), (*value).to_owned());
+    }
+    Ok(Settings::from_source(service, &source)?)
+}
+
+/// A service running on a random port with a database, Redis prefix and signing
+/// keys of its own.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client for calling it.
+    pub client: reqwest::Client,
+    /// Issues tokens the service accepts.
+    pub keys: TestKeys,
+    /// The service's database.
+    pub database: TestDatabase,
+    /// The settings it runs with.
+    pub settings: Settings,
+}
+
+impl TestApp {
+    /// Starts the service built by `build` with test settings plus `overrides`.
+    pub async fn spawn<S, B, Fut>(
+        service: ServiceName,
+        build: B,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self>
+    where
+        S: ServiceMigrations,
+        B: FnOnce(Settings) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<crate::service::Application>>,
+    {
+        crate::telemetry::init(crate::config::LogFormat::Pretty);
+        let keys = TestKeys::start().await?;
+        let database = TestDatabase::create::<S>(service).await?;
+        let settings = settings(service, &database, &keys, overrides)?;
+        let application = build(settings.clone()).await?;
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        Ok(Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            keys,
+            database,
+            settings,
+        })
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+    }
+
+    /// Checks `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs` and the
+    /// problem answer for an unknown path.
+    pub async fn assert_operational_endpoints(&self, service: &str) {
+        let health = self.get("/healthz").await;
+        assert_eq!(health.status(), 200);
+        let health: serde_json::Value = health.json().await.unwrap_or_default();
+        assert_eq!(health["status"], "ok");
+        assert_eq!(health["service"], service);
+
+        let ready = self.get("/readyz").await;
+        assert_eq!(ready.status(), 200);
+        let ready: serde_json::Value = ready.json().await.unwrap_or_default();
+        assert_eq!(ready["status"], "ready");
+
+        let metrics = self.get("/metrics").await;
+        assert_eq!(metrics.status(), 200);
+        let text = metrics.text().await.unwrap_or_default();
+        assert!(
+            text.contains("caravan_http_requests_total") && text.contains("route=\"/healthz\""),
+            "{text}"
+        );
+
+        let document: serde_json::Value = self
+            .get("/openapi.json")
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
+        assert!(
+            document["openapi"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("3.1"),
+            "{document}"
+        );
+        assert!(document["paths"]["/readyz"].is_object(), "{document}");
+
+        let redirect = self.get("/docs").await;
+        assert_eq!(redirect.status(), 308);
+        let page = self.get("/docs/").await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap_or_default();
+        assert!(html.contains("swagger-ui"), "{html}");
+        assert!(
+            !html.contains("://"),
+            "the docs page must not load anything from elsewhere"
+        );
+        let config = self.get("/docs/swagger-initializer.js").await;
+        assert_eq!(config.status(), 200);
+        assert!(
+            config
+                .text()
+                .await
+                .unwrap_or_default()
+                .contains("/openapi.json")
+        );
+        let bundle = self.get("/docs/swagger-ui-bundle.js").await;
+        assert_eq!(bundle.status(), 200);
+        assert!(
+            bundle.content_length().unwrap_or(0) > 100_000
+                || bundle.bytes().await.map(|b| b.len()).unwrap_or(0) > 100_000
+        );
+
+        let missing = self.get("/no/such/path").await;
+        assert_eq!(missing.status(), 404);
+        assert_eq!(
+            missing
+                .headers()
+                .get("content-type")
+                .and_then(|value| value.to_str().ok()),
+            Some(crate::error::PROBLEM_JSON)
+        );
+    }
+}
