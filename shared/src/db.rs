@@ -106,7 +106,7 @@ impl PgUrl {
 
     /// The password, if any.
     pub fn password(&self) -> Option<String> {
-        self.url.password().map(|password| percent_decode(password))
+        self.url.password().map(percent_decode)
     }
 
     /// The same server and user, another database.

@@ -171,9 +171,14 @@ pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) 
         ));
 }
 
-/// The answer for a path no route matches.
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("no such resource"))
+/// The answer when no route takes a request: 405 when the path exists with other
+/// methods (routes guard on method, so a wrong method lands here), 404 otherwise.
+pub async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    if request.resource_map().has_resource(request.path()) {
+        Err(ApiError::method_not_allowed())
+    } else {
+        Err(ApiError::not_found("no such resource"))
+    }
 }
 
 /// Middleware that turns any error response that is not already problem+json (a

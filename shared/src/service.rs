@@ -224,7 +224,7 @@ impl Application {
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
-                .default_service(web::to(http::not_found))
+                .default_service(web::to(http::no_route))
                 .wrap(http::problem_responses())
                 .wrap(from_fn(metrics::record))
                 .wrap(TracingLogger::<RequestSpan>::new())

@@ -35,14 +35,11 @@ impl TestDatabase {
     /// Clones a fresh database for `service` from a template migrated with `S`; the
     /// template is built once per migration fingerprint, under a lock, by whichever
     /// test process gets there first.
-    pub async fn create<S: ServiceMigrations>(service: ServiceName) -> anyhow::Result<Self> {
+    /// `service` names the database and its runtime role (`caravan_<service>`).
+    pub async fn create<S: ServiceMigrations>(service: &str) -> anyhow::Result<Self> {
         let admin = PgUrl::parse(&admin_url())?;
-        let role = format!("caravan_{}", service.as_str());
-        let template = format!(
-            "caravan_{}_tpl_{}",
-            service.as_str(),
-            db::fingerprint(S::LIST)
-        );
+        let role = format!("caravan_{service}");
+        let template = format!("caravan_{service}_tpl_{}", db::fingerprint(S::LIST));
         let maintenance = db::connect(admin.as_str(), 1).await?;
         db::ensure_runtime_role(&maintenance, &role, None).await?;
         lock(&maintenance, "caravan_test_template").await?;
@@ -50,11 +47,7 @@ impl TestDatabase {
         unlock(&maintenance, "caravan_test_template").await?;
         built?;
 
-        let name = format!(
-            "caravan_{}_test_{}",
-            service.as_str(),
-            uuid::Uuid::now_v7().simple()
-        );
+        let name = format!("caravan_{service}_test_{}", uuid::Uuid::now_v7().simple());
         use sea_orm::ConnectionTrait;
         maintenance
             .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
@@ -303,7 +296,7 @@ impl TestApp {
     {
         crate::telemetry::init(crate::config::LogFormat::Pretty);
         let keys = TestKeys::start().await?;
-        let database = TestDatabase::create::<S>(service).await?;
+        let database = TestDatabase::create::<S>(service.as_str()).await?;
         let settings = settings(service, &database, &keys, overrides)?;
         let application = build(settings.clone()).await?;
         let address = format!("http://127.0.0.1:{}", application.port());

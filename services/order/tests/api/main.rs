@@ -1,2 +1,3 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 mod helpers;
 mod operations;

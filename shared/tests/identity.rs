@@ -1,0 +1,215 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+//! Token verification against a JWKS served over real HTTP: only a valid token signed
+//! by a published key, for our issuer and audience, and unexpired, is accepted.
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use caravan_shared::identity::{Claims, JwksVerifier, Role, SigningKey, TokenError, TokenSigner};
+use jsonwebtoken::jwk::JwkSet;
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+const ISSUER: &str = "caravan-auth";
+const AUDIENCE: &str = "caravan";
+
+/// A JWKS endpoint whose key set a test can change (to rotate keys).
+struct JwksServer {
+    url: String,
+    keys: Arc<RwLock<JwkSet>>,
+}
+
+impl JwksServer {
+    fn start(set: JwkSet) -> Self {
+        let keys = Arc::new(RwLock::new(set));
+        let served = keys.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer::new(move || {
+            let served = served.clone();
+            App::new().route(
+                "/.well-known/jwks.json",
+                web::get().to(move || {
+                    let set = served.read().unwrap().clone();
+                    async move { HttpResponse::Ok().json(set) }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            keys,
+        }
+    }
+}
+
+fn verifier(url: &str) -> JwksVerifier {
+    JwksVerifier::new(url, ISSUER, AUDIENCE)
+        .unwrap()
+        .with_min_refresh_interval(Duration::ZERO)
+}
+
+fn signer(key: &SigningKey) -> TokenSigner {
+    TokenSigner::new(key.clone(), Vec::new(), ISSUER, AUDIENCE)
+}
+
+fn claims(signer: &TokenSigner) -> Claims {
+    signer.claims(
+        "0190f5a2-0000-7000-8000-000000000001",
+        Some(uuid::Uuid::now_v7()),
+        Role::Owner,
+        &["catalog:read", "catalog:write"],
+    )
+}
+
+fn b64(value: &serde_json::Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+#[tokio::test]
+async fn only_a_valid_token_is_accepted() {
+    let key = SigningKey::generate().unwrap();
+    let signer = signer(&key);
+    let jwks = JwksServer::start(signer.jwks());
+    let verifier = verifier(&jwks.url);
+
+    // valid
+    let good = claims(&signer);
+    let principal = verifier.verify(&signer.sign(&good).unwrap()).await.unwrap();
+    assert_eq!(principal.role, Role::Owner);
+    assert_eq!(principal.subject, good.sub);
+    assert!(principal.has_scope("catalog:write"));
+    assert_eq!(principal.tenant.map(|t| t.into_uuid()), good.tid);
+
+    // expired
+    let mut expired = claims(&signer);
+    expired.iat -= 7200;
+    expired.exp = expired.iat + 900;
+    assert!(matches!(
+        verifier.verify(&signer.sign(&expired).unwrap()).await,
+        Err(TokenError::Invalid(_))
+    ));
+
+    // wrong audience
+    let mut wrong_aud = claims(&signer);
+    wrong_aud.aud = "somebody-else".to_owned();
+    assert!(
+        verifier
+            .verify(&signer.sign(&wrong_aud).unwrap())
+            .await
+            .is_err()
+    );
+
+    // wrong issuer
+    let mut wrong_iss = claims(&signer);
+    wrong_iss.iss = "evil-auth".to_owned();
+    assert!(
+        verifier
+            .verify(&signer.sign(&wrong_iss).unwrap())
+            .await
+            .is_err()
+    );
+
+    // alg none
+    let payload = serde_json::to_value(claims(&signer)).unwrap();
+    let none = format!(
+        "{}.{}.",
+        b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": key.kid()})),
+        b64(&payload)
+    );
+    assert!(verifier.verify(&none).await.is_err());
+
+    // HS256 signed with the public key as the HMAC secret
+    let jwk = &signer.jwks().keys[0];
+    let public_x = match &jwk.algorithm {
+        jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(params) => params.x.clone(),
+        other => panic!("unexpected key {other:?}"),
+    };
+    let public_bytes = URL_SAFE_NO_PAD.decode(public_x).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(key.kid().to_owned());
+    let hs256 = jsonwebtoken::encode(
+        &header,
+        &claims(&signer),
+        &jsonwebtoken::EncodingKey::from_secret(&public_bytes).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        verifier.verify(&hs256).await,
+        Err(TokenError::Header(_))
+    ));
+
+    // unknown kid: signed by a key that is not published
+    let stranger = SigningKey::generate().unwrap();
+    let unknown = signer_for(&stranger).sign(&claims(&signer)).unwrap();
+    assert!(matches!(
+        verifier.verify(&unknown).await,
+        Err(TokenError::UnknownKey(_))
+    ));
+
+    // tampered payload: role raised, signature kept
+    let token = signer.sign(&claims(&signer)).unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut raised = claims(&signer);
+    raised.role = Role::PlatformAdmin;
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(&serde_json::to_value(&raised).unwrap()),
+        parts[2]
+    );
+    assert!(matches!(
+        verifier.verify(&forged).await,
+        Err(TokenError::Invalid(_))
+    ));
+}
+
+fn signer_for(key: &SigningKey) -> TokenSigner {
+    signer(key)
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_and_the_previous_still_verifies() {
+    let old = SigningKey::generate().unwrap();
+    let jwks = JwksServer::start(signer(&old).jwks());
+    let verifier = verifier(&jwks.url);
+    let old_token = signer(&old).sign(&claims(&signer(&old))).unwrap();
+    assert!(verifier.verify(&old_token).await.is_ok());
+
+    // Rotation: the new key signs, the old one is still published.
+    let new = SigningKey::generate().unwrap();
+    let rotated = TokenSigner::new(new.clone(), vec![old.clone()], ISSUER, AUDIENCE);
+    *jwks.keys.write().unwrap() = rotated.jwks();
+    let new_token = rotated.sign(&claims(&rotated)).unwrap();
+    assert!(verifier.verify(&new_token).await.is_ok());
+    assert!(verifier.verify(&old_token).await.is_ok());
+}
+
+#[tokio::test]
+async fn unknown_kids_do_not_hammer_the_auth_service() {
+    let key = SigningKey::generate().unwrap();
+    let jwks = JwksServer::start(signer(&key).jwks());
+    let verifier = JwksVerifier::new(&jwks.url, ISSUER, AUDIENCE)
+        .unwrap()
+        .with_min_refresh_interval(Duration::from_secs(60));
+    assert!(
+        verifier
+            .verify(&signer(&key).sign(&claims(&signer(&key))).unwrap())
+            .await
+            .is_ok()
+    );
+    // A key published after the last fetch is not fetched again within the interval.
+    let later = SigningKey::generate().unwrap();
+    *jwks.keys.write().unwrap() =
+        TokenSigner::new(later.clone(), vec![key], ISSUER, AUDIENCE).jwks();
+    let token = signer(&later).sign(&claims(&signer(&later))).unwrap();
+    assert!(matches!(
+        verifier.verify(&token).await,
+        Err(TokenError::UnknownKey(_))
+    ));
+}
