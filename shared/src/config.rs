@@ -230,7 +230,7 @@ impl Settings {
             database_url: url_setting(
                 source,
                 "DATABASE_URL",
-                &format!("postgres://caravan_app@127.0.0.1:5432/{database}"),
+                &format!("postgres://{database}@127.0.0.1:5432/{database}"),
                 &postgres,
             )?,
             migration_database_url: url_setting(
