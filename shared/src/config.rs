@@ -121,6 +121,9 @@ impl ServiceName {
         }
     }
 
+    /// Every service.
+    pub const ALL: [ServiceName; 4] = [Self::Auth, Self::Tenant, Self::Catalog, Self::Order];
+
     /// The service's own database.
     pub fn database(self) -> String {
         format!("caravan_{}", self.as_str())
@@ -152,6 +155,9 @@ impl FromStr for LogFormat {
         }
     }
 }
+
+/// The local-development default of `SERVICE_CLIENT_SECRET`.
+pub const DEV_SERVICE_CLIENT_SECRET: &str = "caravan-local-development-service-secret";
 
 /// The settings every service reads.
 #[derive(Debug, Clone)]
@@ -190,6 +196,11 @@ pub struct Settings {
     pub jwt_issuer: String,
     /// `JWT_AUDIENCE`: the `aud` of access tokens.
     pub jwt_audience: String,
+    /// `SERVICE_CLIENT_ID`: this service's client id at the auth service.
+    pub service_client_id: String,
+    /// `SERVICE_CLIENT_SECRET`: its secret, shared with the auth service. The default
+    /// is for local development only; deployments set their own.
+    pub service_client_secret: String,
     /// `BODY_LIMIT_BYTES`: largest request body accepted (413 above it).
     pub body_limit: usize,
     /// `LOG_FORMAT`: `json` or `pretty`.
@@ -199,6 +210,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The base URL of `service`.
+    pub fn url_of(&self, service: ServiceName) -> &str {
+        match service {
+            ServiceName::Auth => &self.auth_url,
+            ServiceName::Tenant => &self.tenant_url,
+            ServiceName::Catalog => &self.catalog_url,
+            ServiceName::Order => &self.order_url,
+        }
+    }
+
     /// Reads the settings of `service` from the process environment.
     pub fn from_env(service: ServiceName) -> Result<Self, ConfigError> {
         Self::from_source(service, &Environment)
@@ -265,6 +286,12 @@ impl Settings {
             order_url: url_setting(source, "ORDER_URL", "http://127.0.0.1:8084", &http)?,
             jwt_issuer: setting(source, "JWT_ISSUER", "caravan-auth".to_owned())?,
             jwt_audience: setting(source, "JWT_AUDIENCE", "caravan".to_owned())?,
+            service_client_id: setting(source, "SERVICE_CLIENT_ID", format!("service:{service}"))?,
+            service_client_secret: setting(
+                source,
+                "SERVICE_CLIENT_SECRET",
+                DEV_SERVICE_CLIENT_SECRET.to_owned(),
+            )?,
             body_limit,
             log_format: setting(source, "LOG_FORMAT", LogFormat::Json)?,
             shutdown_timeout: Duration::from_secs(setting(source, "SHUTDOWN_TIMEOUT_SECS", 10)?),

@@ -5,8 +5,12 @@
 use crate::config::{ServiceName, Settings};
 use crate::db::{self, ServiceMigrations};
 use crate::error::ApiError;
+use crate::events::consumer::{Consumer, ConsumerMetrics, EventHandler, Subscription};
+use crate::events::relay::{Relay, RelayMetrics};
+use crate::events::{self, feed};
 use crate::http;
 use crate::identity::JwksVerifier;
+use crate::identity::service_token::ServiceTokens;
 use crate::metrics::{self, Metrics};
 use crate::redis_conn::Redis;
 use crate::telemetry::{self, RequestSpan};
@@ -17,6 +21,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::net::TcpListener;
+use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 use utoipa::openapi::security::{HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
@@ -37,6 +42,9 @@ pub struct ServiceContext {
     pub metrics: Metrics,
     /// Verifies access tokens against the auth service's JWKS.
     pub verifier: web::Data<JwksVerifier>,
+    /// This service's own token, for calling other services.
+    pub tokens: Arc<ServiceTokens>,
+    consumer_metrics: ConsumerMetrics,
 }
 
 impl ServiceContext {
@@ -56,13 +64,49 @@ impl ServiceContext {
             &settings.jwt_issuer,
             &settings.jwt_audience,
         )?;
+        let tokens = ServiceTokens::new(
+            &settings.auth_url,
+            &settings.service_client_id,
+            &settings.service_client_secret,
+        )?;
+        let relay = Relay::new(
+            &settings.database_url,
+            redis.clone(),
+            events::channel(&settings.redis_prefix, settings.service.as_str()),
+            RelayMetrics::register(&metrics.registry)?,
+        );
+        relay.spawn();
+        let consumer_metrics = ConsumerMetrics::register(&metrics.registry)?;
         Ok(Self {
             settings,
             db,
             redis,
             metrics,
             verifier: web::Data::new(verifier),
+            tokens: Arc::new(tokens),
+            consumer_metrics,
         })
+    }
+
+    /// Handles the events of `producer` with `handler`, in the background.
+    pub fn subscribe(
+        &self,
+        producer: ServiceName,
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
+        let consumer = Arc::new(Consumer::new(
+            self.db.clone(),
+            self.redis.client().clone(),
+            self.tokens.clone(),
+            self.consumer_metrics.clone(),
+        )?);
+        consumer.spawn(Subscription {
+            producer: producer.as_str().to_owned(),
+            channel: events::channel(&self.settings.redis_prefix, producer.as_str()),
+            feed_url: self.settings.url_of(producer).to_owned(),
+            handler,
+        });
+        Ok(())
     }
 }
 
@@ -220,6 +264,7 @@ impl Application {
                 .service(healthz)
                 .service(readyz)
                 .service(metrics_text)
+                .service(feed::feed)
                 .configure(routes.clone())
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))

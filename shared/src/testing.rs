@@ -171,15 +171,25 @@ impl TestKeys {
         let jwks = serde_json::to_value(signer.jwks())?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
+        let token_signer = signer.clone();
         let server = HttpServer::new(move || {
             let jwks = jwks.clone();
-            App::new().route(
-                "/.well-known/jwks.json",
-                web::get().to(move || {
-                    let jwks = jwks.clone();
-                    async move { HttpResponse::Ok().json(jwks) }
-                }),
-            )
+            let token_signer = token_signer.clone();
+            App::new()
+                .route(
+                    "/.well-known/jwks.json",
+                    web::get().to(move || {
+                        let jwks = jwks.clone();
+                        async move { HttpResponse::Ok().json(jwks) }
+                    }),
+                )
+                .route(
+                    "/v1/auth/token",
+                    web::post().to(move |grant: web::Json<serde_json::Value>| {
+                        let signer = token_signer.clone();
+                        async move { service_token(&signer, &grant) }
+                    }),
+                )
         })
         .workers(1)
         .listen(listener)?
@@ -229,6 +239,26 @@ impl TestKeys {
     }
 }
 
+/// The client-credentials grant for services, as the auth service answers it.
+fn service_token(signer: &TokenSigner, grant: &serde_json::Value) -> HttpResponse {
+    let client_id = grant["client_id"].as_str().unwrap_or_default();
+    let accepted = grant["grant_type"] == "client_credentials"
+        && client_id.starts_with("service:")
+        && grant["client_secret"] == TEST_SERVICE_SECRET;
+    if !accepted {
+        return HttpResponse::Unauthorized().finish();
+    }
+    let claims = signer.claims(client_id, None, Role::Service, &[]);
+    HttpResponse::Ok().json(serde_json::json!({
+        "access_token": signer.sign(&claims).unwrap_or_default(),
+        "token_type": "Bearer",
+        "expires_in": signer.ttl_secs(),
+    }))
+}
+
+/// The service secret test services use.
+pub const TEST_SERVICE_SECRET: &str = "test-service-secret";
+
 impl Drop for TestKeys {
     fn drop(&mut self) {
         let handle = self.server.clone();
@@ -258,6 +288,7 @@ pub fn settings(
         ("JWT_ISSUER", TEST_ISSUER),
         ("JWT_AUDIENCE", TEST_AUDIENCE),
         ("SHUTDOWN_TIMEOUT_SECS", "1"),
+        ("SERVICE_CLIENT_SECRET", TEST_SERVICE_SECRET),
     ] {
         source.insert(name.to_owned(), value.to_owned());
     }

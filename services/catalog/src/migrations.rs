@@ -1,10 +1,11 @@
 //! The catalog service's schema, as SQL migrations applied in order at start.
 
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
+use caravan_shared::events::EVENTS_MIGRATION;
 
 /// Every migration of the catalog database, oldest first.
 pub struct Migrations;
 
 impl ServiceMigrations for Migrations {
-    const LIST: &'static [SqlMigration] = &[BASE_MIGRATION];
+    const LIST: &'static [SqlMigration] = &[BASE_MIGRATION, EVENTS_MIGRATION];
 }

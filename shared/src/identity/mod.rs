@@ -3,6 +3,7 @@
 
 mod extract;
 pub mod keys;
+pub mod service_token;
 mod verify;
 
 pub use extract::{Operator, RequireScope, Scope, ServiceCaller, Staff, scopes};

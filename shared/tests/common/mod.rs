@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, get, post};
 use caravan_shared::ApiError;
 use caravan_shared::config::{ServiceName, Settings};
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
+use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, RequireScope, Staff, scopes};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
@@ -19,6 +20,7 @@ pub struct NotesMigrations;
 impl ServiceMigrations for NotesMigrations {
     const LIST: &'static [SqlMigration] = &[
         BASE_MIGRATION,
+        EVENTS_MIGRATION,
         SqlMigration {
             name: "m0001_notes",
             sql: "CREATE TABLE notes (
