@@ -25,7 +25,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Where settings come from: the process environment, or a map in tests.
-pub trait Source {
+pub trait Source: Send + Sync {
     /// The raw value of a variable, if set and not empty.
     fn get(&self, name: &str) -> Option<String>;
 }
@@ -159,9 +159,22 @@ impl FromStr for LogFormat {
 /// The local-development default of `SERVICE_CLIENT_SECRET`.
 pub const DEV_SERVICE_CLIENT_SECRET: &str = "caravan-local-development-service-secret";
 
+/// Where a service reads its own further settings from (the same place as the
+/// common ones).
+#[derive(Clone)]
+pub struct SettingsSource(pub std::sync::Arc<dyn Source>);
+
+impl fmt::Debug for SettingsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SettingsSource")
+    }
+}
+
 /// The settings every service reads.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where these came from; a service reads its own settings here too.
+    pub source: SettingsSource,
     /// Which service this is.
     pub service: ServiceName,
     /// `BIND`: address to listen on.
@@ -222,11 +235,15 @@ impl Settings {
 
     /// Reads the settings of `service` from the process environment.
     pub fn from_env(service: ServiceName) -> Result<Self, ConfigError> {
-        Self::from_source(service, &Environment)
+        Self::from_source(service, std::sync::Arc::new(Environment))
     }
 
     /// Reads the settings of `service` from any source.
-    pub fn from_source(service: ServiceName, source: &dyn Source) -> Result<Self, ConfigError> {
+    pub fn from_source(
+        service: ServiceName,
+        shared_source: std::sync::Arc<dyn Source>,
+    ) -> Result<Self, ConfigError> {
+        let source: &dyn Source = &*shared_source;
         let postgres = ["postgres", "postgresql"];
         let http = ["http", "https"];
         let database = service.database();
@@ -246,6 +263,7 @@ impl Settings {
             });
         }
         Ok(Self {
+            source: SettingsSource(shared_source.clone()),
             service,
             bind: setting(source, "BIND", default_bind)?,
             database_url: url_setting(
@@ -304,16 +322,17 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn source(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
+    fn source(pairs: &[(&str, &str)]) -> std::sync::Arc<dyn Source> {
+        let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+            .collect();
+        std::sync::Arc::new(map)
     }
 
     #[test]
     fn defaults_work_locally() {
-        let settings = Settings::from_source(ServiceName::Catalog, &source(&[])).unwrap();
+        let settings = Settings::from_source(ServiceName::Catalog, source(&[])).unwrap();
         assert_eq!(settings.bind.to_string(), "127.0.0.1:8083");
         assert!(settings.database_url.ends_with("/caravan_catalog"));
         assert_eq!(settings.body_limit, 1024 * 1024);
@@ -323,19 +342,19 @@ mod tests {
     #[test]
     fn a_bad_setting_names_the_variable() {
         let error =
-            Settings::from_source(ServiceName::Auth, &source(&[("BIND", "nowhere")])).unwrap_err();
+            Settings::from_source(ServiceName::Auth, source(&[("BIND", "nowhere")])).unwrap_err();
         assert_eq!(error.variable, "BIND");
         assert!(error.to_string().starts_with("invalid setting BIND:"));
 
         let error = Settings::from_source(
             ServiceName::Auth,
-            &source(&[("DATABASE_URL", "mysql://x/y")]),
+            source(&[("DATABASE_URL", "mysql://x/y")]),
         )
         .unwrap_err();
         assert_eq!(error.variable, "DATABASE_URL");
 
         let error =
-            Settings::from_source(ServiceName::Auth, &source(&[("BODY_LIMIT_BYTES", "lots")]))
+            Settings::from_source(ServiceName::Auth, source(&[("BODY_LIMIT_BYTES", "lots")]))
                 .unwrap_err();
         assert_eq!(error.variable, "BODY_LIMIT_BYTES");
         assert!(!error.to_string().contains('\n'));

@@ -51,11 +51,15 @@ fn is_json(request: &HttpRequest) -> bool {
 }
 
 /// Reads a whole body, refusing more than `limit` bytes with 413.
-pub async fn read_body(
+pub async fn read_body<S, E>(
     request: &HttpRequest,
-    payload: &mut Payload,
+    payload: &mut S,
     limit: usize,
-) -> Result<web::BytesMut, ApiError> {
+) -> Result<web::BytesMut, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -181,19 +185,23 @@ pub async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, A
     }
 }
 
-/// Middleware that turns any error response that is not already problem+json (a
-/// wrong method, a framework error) into one.
+/// Middleware that turns any error response without a JSON body (a wrong method, a
+/// framework error) into problem+json.
 pub fn problem_responses<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(to_problem)
 }
 
 fn to_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = response
+    // Error bodies a handler wrote on purpose (a problem, or JSON in another agreed
+    // format such as OAuth 2.0 errors) are left alone.
+    let deliberate = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
-    if is_problem {
+        .is_some_and(|value| {
+            value.starts_with(PROBLEM_JSON) || value.starts_with("application/json")
+        });
+    if deliberate {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

@@ -14,6 +14,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod identity;
+pub mod mail;
 pub mod metrics;
 pub mod redis_conn;
 pub mod service;

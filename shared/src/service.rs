@@ -88,6 +88,19 @@ impl ServiceContext {
         })
     }
 
+    /// Sends the mail this service queues ([`crate::mail::enqueue`]), in the background.
+    pub fn send_mail(&self) -> anyhow::Result<()> {
+        crate::mail::MailSender::new(
+            self.db.clone(),
+            &self.settings.database_url,
+            &self.settings.smtp_url,
+            &self.settings.mail_from,
+            &self.metrics.registry,
+        )?
+        .spawn();
+        Ok(())
+    }
+
     /// Handles the events of `producer` with `handler`, in the background.
     pub fn subscribe(
         &self,

@@ -92,6 +92,53 @@ impl TenantTx {
     }
 }
 
+/// A connection whose row-level security shows one tenant: store functions for
+/// tenant-owned rows take one, so they cannot be called without a tenant.
+pub trait TenantScoped {
+    /// The tenant in scope.
+    fn tenant(&self) -> TenantId;
+    /// The transaction to run queries on.
+    fn conn(&self) -> &DatabaseTransaction;
+}
+
+impl TenantScoped for TenantTx {
+    fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+    fn conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+/// A tenant scope entered inside a transaction someone else owns (an event handler's,
+/// for instance); it lasts until that transaction ends.
+pub struct TenantScope<'a> {
+    tx: &'a DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl<'a> TenantScope<'a> {
+    /// Scopes `tx` to `tenant` from here on.
+    pub async fn enter(tx: &'a DatabaseTransaction, tenant: TenantId) -> Result<Self, DbErr> {
+        tx.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [tenant.to_string().into()],
+        ))
+        .await?;
+        Ok(Self { tx, tenant })
+    }
+}
+
+impl TenantScoped for TenantScope<'_> {
+    fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+    fn conn(&self) -> &DatabaseTransaction {
+        self.tx
+    }
+}
+
 /// SQL that puts a tenant-owned table (one with a `tenant_id uuid` column) under
 /// row-level security: enabled, forced on the owner too, one policy for reads and
 /// writes. Migrations may equally call `SELECT caravan_enable_tenant_rls('table')`,

@@ -295,7 +295,24 @@ pub fn settings(
     for (name, value) in overrides {
         source.insert((*name).to_owned(), (*value).to_owned());
     }
-    Ok(Settings::from_source(service, &source)?)
+    Ok(Settings::from_source(service, std::sync::Arc::new(source))?)
+}
+
+/// A port that was free a moment ago, for services that must know their address
+/// before they start (an auth service issuing the tokens it verifies).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or(0)
+}
+
+/// Migrations of a service that only produces events.
+pub struct ProducerMigrations;
+
+impl ServiceMigrations for ProducerMigrations {
+    const LIST: &'static [db::SqlMigration] =
+        &[db::BASE_MIGRATION, crate::events::EVENTS_MIGRATION];
 }
 
 /// A service running on a random port with a database, Redis prefix and signing
@@ -341,6 +358,54 @@ impl TestApp {
             database,
             settings,
         })
+    }
+
+    /// A service that only produces events, under `service`'s name: its outbox,
+    /// relay and feed are the real ones. Tests use it to play a service whose events
+    /// another consumes.
+    pub async fn spawn_producer(
+        service: ServiceName,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        Self::spawn::<ProducerMigrations, _, _>(
+            service,
+            |settings| async move {
+                let context =
+                    crate::service::ServiceContext::start::<ProducerMigrations>(settings).await?;
+                crate::service::Application::serve(
+                    &context,
+                    crate::service::ApiInfo {
+                        title: "event producer",
+                        description: "Produces events for tests.",
+                    },
+                    |_| {},
+                )
+            },
+            overrides,
+        )
+        .await
+    }
+
+    /// Commits one event to this service's outbox.
+    pub async fn publish(
+        &self,
+        event_type: &str,
+        tenant: Option<uuid::Uuid>,
+        data: serde_json::Value,
+    ) -> anyhow::Result<uuid::Uuid> {
+        use sea_orm::TransactionTrait;
+        let pool = db::connect(&self.database.runtime_url, 1).await?;
+        let tx = pool.begin().await?;
+        let id = crate::events::outbox::append(
+            &tx,
+            event_type,
+            tenant.map(crate::tenancy::TenantId::from),
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        pool.close().await?;
+        Ok(id)
     }
 
     /// The absolute URL of `path`.
@@ -429,5 +494,73 @@ impl TestApp {
                 .and_then(|value| value.to_str().ok()),
             Some(crate::error::PROBLEM_JSON)
         );
+    }
+}
+
+/// The SMTP sink's REST API (`TEST_MAILDEV_URL`, default MailDev on port 1080).
+pub fn maildev_url() -> String {
+    std::env::var("TEST_MAILDEV_URL").unwrap_or_else(|_| "http://127.0.0.1:1080".to_owned())
+}
+
+/// A message as the SMTP sink received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+impl ReceivedMail {
+    /// The first `token=` value in the body (links in verification, reset and
+    /// invitation mail carry one).
+    pub fn token(&self) -> Option<String> {
+        let start = self.text.find("token=")? + "token=".len();
+        let token: String = self.text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (!token.is_empty()).then_some(token)
+    }
+}
+
+/// The messages to `recipient` the SMTP sink has received so far, oldest first.
+pub async fn mail_to(recipient: &str) -> anyhow::Result<Vec<ReceivedMail>> {
+    let all: Vec<serde_json::Value> = reqwest::Client::new()
+        .get(format!("{}/api/email", maildev_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|mail| {
+            mail["to"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(mail["envelope"]["to"].as_array().into_iter().flatten())
+                .any(|to| to["address"].as_str() == Some(recipient))
+        })
+        .map(|mail| ReceivedMail {
+            subject: mail["subject"].as_str().unwrap_or_default().to_owned(),
+            text: mail["text"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
+/// Waits (up to 15 s) for `count` messages to `recipient` at the SMTP sink and
+/// answers them, oldest first.
+pub async fn wait_for_mail(recipient: &str, count: usize) -> anyhow::Result<Vec<ReceivedMail>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mine = mail_to(recipient).await?;
+        if mine.len() >= count {
+            return Ok(mine);
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("{} of {count} messages to {recipient} arrived", mine.len());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

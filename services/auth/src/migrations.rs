@@ -2,10 +2,19 @@
 
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
+use caravan_shared::mail::MAIL_MIGRATION;
 
 /// Every migration of the auth database, oldest first.
 pub struct Migrations;
 
 impl ServiceMigrations for Migrations {
-    const LIST: &'static [SqlMigration] = &[BASE_MIGRATION, EVENTS_MIGRATION];
+    const LIST: &'static [SqlMigration] = &[
+        BASE_MIGRATION,
+        EVENTS_MIGRATION,
+        MAIL_MIGRATION,
+        SqlMigration {
+            name: "m0001_identity",
+            sql: include_str!("../migrations/0001_identity.sql"),
+        },
+    ];
 }

@@ -30,8 +30,9 @@ pub enum TokenError {
 /// Verifies access tokens with the keys the auth service publishes.
 ///
 /// Keys are fetched once and cached; a token signed with an unknown `kid` triggers a
-/// refresh (at most one per `min_refresh_interval`, so forged kids cannot make us
-/// hammer the auth service), which is how a key rotation reaches every service.
+/// refresh (at most one per `min_refresh_interval`, one second by default, so forged
+/// kids cannot make us hammer the auth service), which is how a key rotation reaches
+/// every service.
 pub struct JwksVerifier {
     jwks_url: String,
     validation: Validation,
@@ -61,7 +62,7 @@ impl JwksVerifier {
             http,
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
-            min_refresh_interval: Duration::from_secs(5),
+            min_refresh_interval: Duration::from_secs(1),
         })
     }
 
@@ -99,8 +100,16 @@ impl JwksVerifier {
         if self.keys.read().await.contains_key(wanted_kid) {
             return Ok(());
         }
-        if last_fetch.is_some_and(|at| at.elapsed() < self.min_refresh_interval) {
-            return Err(TokenError::UnknownKey(wanted_kid.to_owned()));
+        // A key rotated a moment ago must work at once, but unknown kids (forged or
+        // not) may cause at most one fetch per interval: wait out the rest of it.
+        if let Some(at) = *last_fetch {
+            let since = at.elapsed();
+            if since < self.min_refresh_interval {
+                tokio::time::sleep(self.min_refresh_interval - since).await;
+                if self.keys.read().await.contains_key(wanted_kid) {
+                    return Ok(());
+                }
+            }
         }
         *last_fetch = Some(Instant::now());
         let set: JwkSet = self

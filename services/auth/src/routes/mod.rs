@@ -1,6 +1,100 @@
 //! The auth service's HTTP routes (parse, call, map).
 
+mod accounts;
+mod clients;
+mod invitations;
+mod keys;
+mod sessions;
+mod token;
+
+use crate::domain::password::PasswordHashing;
+use crate::keys::KeyRing;
+use crate::throttle::LoginThrottle;
+use actix_web::HttpRequest;
+use caravan_shared::service::ServiceContext;
+use caravan_shared::{ApiError, FieldError};
+use std::sync::Arc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use sessions::TokenPair;
+
+/// What the auth routes share.
+pub struct AuthState {
+    /// Database, Redis, settings.
+    pub context: ServiceContext,
+    /// argon2id.
+    pub hashing: PasswordHashing,
+    /// Signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Failed-login counters.
+    pub throttle: LoginThrottle,
+    /// Whether `X-Forwarded-For` names the client (behind the gateway).
+    pub trust_forwarded_for: bool,
+}
+
+impl AuthState {
+    /// The client's address, for throttling.
+    pub fn client_address(&self, request: &HttpRequest) -> String {
+        let info = request.connection_info();
+        let address = if self.trust_forwarded_for {
+            info.realip_remote_addr().map(str::to_owned)
+        } else {
+            request.peer_addr().map(|peer| peer.ip().to_string())
+        };
+        address.unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// Runs argon2 on the blocking pool, off the async workers.
+    pub async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
+        let hashing = self.hashing.clone();
+        let password = password.to_owned();
+        actix_web::web::block(move || hashing.hash(&password))
+            .await
+            .map_err(|error| ApiError::internal(anyhow::anyhow!("blocking pool: {error}")))?
+            .map_err(ApiError::internal)
+    }
+
+    /// Verifies on the blocking pool; without a stored hash, takes as long and fails.
+    pub async fn verify_password(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool, ApiError> {
+        let hashing = self.hashing.clone();
+        let password = password.to_owned();
+        actix_web::web::block(move || hashing.verify(&password, stored.as_deref()))
+            .await
+            .map_err(|error| ApiError::internal(anyhow::anyhow!("blocking pool: {error}")))
+    }
+}
+
+/// Collects field errors: the value when all parsed, else one 422 naming every field.
+pub(crate) fn all_valid(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_fields(errors))
+    }
+}
+
 /// Registers the service's routes; each is collected into its OpenAPI document.
-pub fn configure(_config: &mut ServiceConfig) {}
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(accounts::register)
+        .service(accounts::verify_email)
+        .service(accounts::me)
+        .service(accounts::change_password)
+        .service(accounts::forgot_password)
+        .service(accounts::reset_password)
+        .service(sessions::login)
+        .service(sessions::refresh)
+        .service(sessions::logout)
+        .service(invitations::invite)
+        .service(invitations::accept)
+        .service(clients::create)
+        .service(clients::list)
+        .service(clients::revoke)
+        .service(token::token)
+        .service(keys::jwks)
+        .service(keys::rotate);
+}

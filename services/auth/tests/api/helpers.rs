@@ -1,13 +1,194 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caravan_shared::config::ServiceName;
-use caravan_shared::testing::TestApp;
+use caravan_shared::testing::{TestApp, free_port, wait_for_mail};
+use reqwest::Response;
+use serde_json::{Value, json};
 
-/// The auth service on a random port with a fresh database of its own.
-pub async fn spawn_app() -> TestApp {
-    TestApp::spawn::<caravan_auth::migrations::Migrations, _, _>(
+pub const PASSWORD: &str = "goji-harvest-in-zhongning";
+pub const OPERATOR_PASSWORD: &str = "operators-watch-the-caravans";
+
+/// The auth service, issuing the tokens it verifies, plus a producer of shop events
+/// standing where the tenant service publishes them.
+pub struct AuthApp {
+    pub app: TestApp,
+    pub shops: TestApp,
+    pub operator_email: String,
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
+}
+
+pub async fn spawn_app() -> AuthApp {
+    let auth_port = free_port();
+    let shops_port = free_port();
+    let auth_url = format!("http://127.0.0.1:{auth_port}");
+    let shops_url = format!("http://127.0.0.1:{shops_port}");
+    let prefix = format!("caravan-test-{}", uuid::Uuid::now_v7().simple());
+    let operator_email = unique_email("operator");
+    let app = TestApp::spawn::<caravan_auth::migrations::Migrations, _, _>(
         ServiceName::Auth,
         caravan_auth::startup::build,
-        &[],
+        &[
+            ("BIND", &format!("127.0.0.1:{auth_port}")),
+            ("AUTH_URL", &auth_url),
+            ("TENANT_URL", &shops_url),
+            ("REDIS_PREFIX", &prefix),
+            ("CARAVAN_OPERATOR_EMAIL", &operator_email),
+            ("CARAVAN_OPERATOR_PASSWORD", OPERATOR_PASSWORD),
+            ("PUBLIC_URL", "https://caravan.example"),
+        ],
     )
     .await
-    .expect("the auth service starts")
+    .expect("the auth service starts");
+    let shops = TestApp::spawn_producer(
+        ServiceName::Tenant,
+        &[
+            ("BIND", &format!("127.0.0.1:{shops_port}")),
+            ("AUTH_URL", &auth_url),
+            ("REDIS_PREFIX", &prefix),
+        ],
+    )
+    .await
+    .expect("the shop events producer starts");
+    AuthApp {
+        app,
+        shops,
+        operator_email,
+    }
+}
+
+impl AuthApp {
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.app
+            .client
+            .get(self.app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.app
+            .client
+            .delete(self.app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/v1/auth/register",
+            &json!({"email": email, "password": password, "display_name": "Ayşe Tursun"}),
+        )
+        .await
+    }
+
+    /// Registers and follows the emailed verification link.
+    pub async fn verified_user(&self, email: &str) {
+        assert_eq!(self.register(email, PASSWORD).await.status(), 201);
+        let mail = wait_for_mail(email, 1).await.unwrap();
+        let token = mail[0].token().unwrap();
+        let verified = self
+            .post("/v1/auth/verify-email", &json!({"token": token}))
+            .await;
+        assert_eq!(verified.status(), 204);
+    }
+
+    pub async fn login(&self, email: &str, password: &str, tenant: Option<&str>) -> Response {
+        let mut body = json!({"email": email, "password": password});
+        if let Some(tenant) = tenant {
+            body["tenant"] = json!(tenant);
+        }
+        self.post("/v1/auth/login", &body).await
+    }
+
+    pub async fn tokens(&self, email: &str, password: &str, tenant: Option<&str>) -> Value {
+        let response = self.login(email, password, tenant).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    pub async fn operator_token(&self) -> String {
+        self.tokens(&self.operator_email, OPERATOR_PASSWORD, None)
+            .await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A shop activated by the tenant service; answers its id once the owner's
+    /// invitation has arrived, with the invitation token.
+    pub async fn activated_shop(&self, slug: &str, owner_email: &str) -> (uuid::Uuid, String) {
+        let tenant = uuid::Uuid::now_v7();
+        self.shops
+            .publish(
+                "tenant.activated",
+                Some(tenant),
+                json!({"slug": slug, "name": "Zhongning Goji Cooperative", "owner_email": owner_email}),
+            )
+            .await
+            .unwrap();
+        let mail = wait_for_mail(owner_email, 1).await.unwrap();
+        (tenant, mail[0].token().unwrap())
+    }
+
+    /// A new shop whose owner accepted the invitation; answers (tenant, owner email,
+    /// owner's tokens).
+    pub async fn shop_with_owner(&self, slug: &str) -> (uuid::Uuid, String, Value) {
+        let owner = unique_email("owner");
+        let (tenant, token) = self.activated_shop(slug, &owner).await;
+        let accepted = self
+            .post(
+                "/v1/auth/invitations/accept",
+                &json!({"token": token, "password": PASSWORD, "display_name": "Ma Jun"}),
+            )
+            .await;
+        assert_eq!(accepted.status(), 200, "{:?}", accepted.text().await);
+        (tenant, owner, accepted.json().await.unwrap())
+    }
+}
+
+pub fn unique_slug(tag: &str) -> String {
+    format!("{tag}-{}", &uuid::Uuid::now_v7().simple().to_string()[20..])
+}
+
+/// The claims of a JWT, read without verifying (the service under test verifies).
+pub fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    response.json().await.unwrap()
 }

@@ -1,3 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+mod accounts;
+mod clients;
 mod helpers;
+mod invitations;
+mod keys;
 mod operations;
+mod sessions;
+mod validation;

@@ -1,0 +1,179 @@
+//! App clients: third-party credentials of a shop, with scopes.
+
+use super::AuthState;
+use crate::domain::{Scopes, secret};
+use crate::store;
+use crate::store::entities::app_clients;
+use actix_web::{HttpResponse, delete, get, post, web};
+use caravan_shared::ApiError;
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::{Role, Staff};
+use caravan_shared::tenancy::TenantTx;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A new app client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Kashgar logistics sync", "scopes": ["orders:read", "catalog:read"]}))]
+pub struct ClientRequest {
+    /// What the app is, for the shop's records (1 to 100 characters).
+    pub name: String,
+    /// Scopes its tokens carry: `catalog:read`, `catalog:write`, `orders:read`,
+    /// `orders:write`, `webhooks:write`.
+    pub scopes: Vec<String>,
+}
+
+/// An app client.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientOut {
+    /// Id (for revoking).
+    pub id: Uuid,
+    /// Public client id for the token endpoint.
+    #[schema(example = "cli_6f1d0c2b9a8e7f3d5c4b2a19")]
+    pub client_id: String,
+    /// Name.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A just-created client with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedClient {
+    /// The client.
+    #[serde(flatten)]
+    pub client: ClientOut,
+    /// The secret: store it now; only its hash is kept.
+    #[schema(example = "Yz3kP0q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH")]
+    pub client_secret: String,
+}
+
+impl From<app_clients::Model> for ClientOut {
+    fn from(model: app_clients::Model) -> Self {
+        Self {
+            id: model.id,
+            client_id: model.client_id,
+            name: model.name,
+            scopes: model.scopes,
+            created_at: model.created_at.with_timezone(&Utc),
+            revoked_at: model.revoked_at.map(|at| at.with_timezone(&Utc)),
+        }
+    }
+}
+
+fn owner_only(staff: &Staff) -> Result<(), ApiError> {
+    if staff.principal.role == Role::Owner {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the shop's owner manages app clients",
+        ))
+    }
+}
+
+/// Creates an app client for the caller's shop (owners only).
+#[utoipa::path(
+    tag = "app clients",
+    security(("bearer" = [])),
+    request_body = ClientRequest,
+    responses(
+        (status = 201, description = "Created; the secret is shown only now", body = CreatedClient),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or scopes", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/clients")]
+pub async fn create(
+    state: web::Data<AuthState>,
+    staff: Staff,
+    body: Json<ClientRequest>,
+) -> Result<HttpResponse, ApiError> {
+    owner_only(&staff)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid_field(
+            "name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let scopes = Scopes::parse(&body.scopes)?;
+    let client_id = format!("cli_{}", &secret::hash(&secret::generate())[..24]);
+    let client_secret = secret::generate();
+    let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
+    let client = store::insert_client(
+        &tx,
+        &client_id,
+        name,
+        &secret::hash(&client_secret),
+        scopes.as_slice(),
+        staff.principal.subject.parse().ok(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(CreatedClient {
+        client: client.into(),
+        client_secret,
+    }))
+}
+
+/// The caller's shop's app clients, newest first (owners only).
+#[utoipa::path(
+    tag = "app clients",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The clients (secrets are never shown again)", body = Vec<ClientOut>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/auth/clients")]
+pub async fn list(
+    state: web::Data<AuthState>,
+    staff: Staff,
+) -> Result<web::Json<Vec<ClientOut>>, ApiError> {
+    owner_only(&staff)?;
+    let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
+    let clients = store::clients(&tx).await?;
+    tx.commit().await?;
+    Ok(web::Json(
+        clients.into_iter().map(ClientOut::from).collect(),
+    ))
+}
+
+/// Revokes one of the shop's app clients: it gets no more tokens (owners only).
+#[utoipa::path(
+    tag = "app clients",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The client's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live client in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/auth/clients/{id}")]
+pub async fn revoke(
+    state: web::Data<AuthState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    owner_only(&staff)?;
+    let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
+    let revoked = store::revoke_client(&tx, id.into_inner()).await?;
+    tx.commit().await?;
+    if revoked {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found("no such app client"))
+    }
+}

@@ -1,0 +1,226 @@
+//! Invitations: an owner invites people to their shop; the invitee accepts with the
+//! emailed token, setting a password or proving an existing account's.
+
+use super::AuthState;
+use super::sessions::{SessionFor, TokenPair, issue};
+use crate::domain::password::NewPassword;
+use crate::domain::{DisplayName, Email, MemberRole, secret};
+use crate::events;
+use crate::store::{self, NewUser};
+use actix_web::{HttpResponse, post, web};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::{Role, Staff};
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::{ApiError, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An invitation to the caller's shop.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "aziz@zhongning-goji.cn", "role": "staff"}))]
+pub struct InvitationRequest {
+    /// Who to invite.
+    pub email: String,
+    /// `staff` (default) or `owner`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A sent invitation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationOut {
+    /// Invitation id.
+    pub id: Uuid,
+    /// Invitee.
+    #[schema(example = "aziz@zhongning-goji.cn")]
+    pub email: String,
+    /// Role on acceptance.
+    #[schema(example = "staff")]
+    pub role: String,
+    /// Until when the emailed link works.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Invites someone to the caller's shop by email (owners only).
+#[utoipa::path(
+    tag = "invitations",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 201, description = "Invitation sent", body = InvitationOut),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid email or role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/invitations")]
+pub async fn invite(
+    state: web::Data<AuthState>,
+    staff: Staff,
+    body: Json<InvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if staff.principal.role != Role::Owner {
+        return Err(ApiError::forbidden(
+            "only the shop's owner may invite people",
+        ));
+    }
+    let email =
+        Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let role = match body.role.as_deref().unwrap_or("staff") {
+        "staff" => MemberRole::Staff,
+        "owner" => MemberRole::Owner,
+        _ => return Err(ApiError::invalid_field("role", "must be staff or owner")),
+    };
+    let db = &state.context.db;
+    let shop = store::tenant(db, staff.tenant.into_uuid()).await?;
+    let shop_name = shop
+        .map(|shop| shop.slug)
+        .unwrap_or_else(|| "a shop".to_owned());
+    let inviter = staff.principal.subject.parse().ok();
+    let tx = TenantTx::begin(db, staff.tenant).await?;
+    let (id, expires_at) = events::invite(
+        &tx,
+        &state.context.settings.public_url,
+        &shop_name,
+        &email,
+        role,
+        inviter,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(InvitationOut {
+        id,
+        email: email.as_str().to_owned(),
+        role: role.as_str().to_owned(),
+        expires_at,
+    }))
+}
+
+/// Accepting an invitation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH2jK4lQ", "password": "apricots-of-turpan-2026", "display_name": "Aziz Rahman"}))]
+pub struct AcceptRequest {
+    /// The token from the emailed link.
+    pub token: String,
+    /// A new password; or, when the email already has an account, that account's.
+    pub password: String,
+    /// Name for a new account (default: the email's local part).
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// Accepts an invitation and answers tokens for the shop it is for.
+#[utoipa::path(
+    tag = "invitations",
+    request_body = AcceptRequest,
+    responses(
+        (status = 200, description = "Member of the shop; logged in", body = TokenPair),
+        (status = 403, description = "The shop is not active", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, expired or used token; weak password; or the existing account's password does not match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/invitations/accept")]
+pub async fn accept(
+    state: web::Data<AuthState>,
+    body: Json<AcceptRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let body = body.into_inner();
+    let db = &state.context.db;
+    let invitation = store::invitation_by_token(db, &secret::hash(body.token.trim()))
+        .await?
+        .ok_or_else(|| ApiError::invalid_field("token", "is invalid, expired or already used"))?;
+    let tenant = TenantId::from(invitation.tenant_id);
+    let role = MemberRole::from_stored(&invitation.role).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "stored invitation role {}",
+            invitation.role
+        ))
+    })?;
+    let active = store::tenant(db, invitation.tenant_id)
+        .await?
+        .is_some_and(|shop| shop.status == "active");
+    if !active {
+        return Err(ApiError::forbidden_because(
+            "tenant_suspended",
+            "this shop is not active",
+        ));
+    }
+    let email =
+        Email::parse(&invitation.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let existing = store::user_by_email(db, &email).await?;
+
+    // Work out the password before taking the invitation, so a refusal changes nothing.
+    let new_hash = match existing
+        .as_ref()
+        .and_then(|user| user.password_hash.clone())
+    {
+        Some(stored) => {
+            if !state.verify_password(&body.password, Some(stored)).await? {
+                return Err(ApiError::invalid_field(
+                    "password",
+                    "an account with this email exists; enter its password to join",
+                ));
+            }
+            None
+        }
+        None => {
+            let password = NewPassword::parse(&body.password, "password")
+                .map_err(|error| ApiError::invalid_fields(vec![error]))?;
+            Some(state.hash_password(password.expose()).await?)
+        }
+    };
+    let display_name = match body.display_name.as_deref() {
+        Some(raw) => DisplayName::parse(raw).map_err(|e| ApiError::invalid_fields(vec![e]))?,
+        None => DisplayName::parse(email.as_str().split('@').next().unwrap_or("member"))
+            .map_err(|e| ApiError::invalid_fields(vec![e]))?,
+    };
+
+    let tx = TenantTx::begin(db, tenant).await?;
+    if !store::accept_invitation(&tx, invitation.id).await? {
+        return Err(ApiError::invalid_field(
+            "token",
+            "is invalid, expired or already used",
+        ));
+    }
+    let user = match existing {
+        Some(user) => {
+            if let Some(hash) = &new_hash {
+                store::set_password(tx.conn(), user.id, hash).await?;
+            }
+            user
+        }
+        None => {
+            store::insert_user(
+                tx.conn(),
+                NewUser {
+                    email: &email,
+                    display_name: display_name.as_str(),
+                    password_hash: new_hash,
+                    verified: true,
+                    platform_admin: false,
+                },
+            )
+            .await?
+        }
+    };
+    // The invitation link proved the inbox.
+    store::mark_verified(tx.conn(), user.id).await?;
+    if store::add_membership(&tx, user.id, role).await? {
+        events::membership_added(tx.conn(), tenant, user.id, role).await?;
+    }
+    let member_role = store::membership(&tx, user.id).await?.unwrap_or(role);
+    let pair = issue(
+        &state,
+        tx.conn(),
+        &SessionFor::member(user.id, tenant, member_role),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(web::Json(pair))
+}

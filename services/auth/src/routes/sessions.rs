@@ -1,0 +1,335 @@
+//! Login, refresh and logout.
+
+use super::AuthState;
+use crate::domain::{Email, MemberRole, secret};
+use crate::store::entities::users;
+use crate::store::{self, NewRefresh, Presented};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::Role;
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::{ApiError, TenantId};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Refresh tokens live 30 days.
+const REFRESH_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IkM1Z3...", "token_type": "Bearer",
+    "expires_in": 900, "refresh_token": "mF3t0Qy1o2JrXQ0b7mZxq3dPuVwB8v5b0q9T8QdJk1E",
+    "scope": "catalog:read catalog:write"
+}))]
+pub struct TokenPair {
+    /// JWT (EdDSA) for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque; exchange at `/v1/auth/refresh` for a new pair. Single use.
+    pub refresh_token: String,
+    /// Space-separated scopes of the access token.
+    pub scope: String,
+}
+
+/// Who a session is for.
+pub(crate) struct SessionFor {
+    pub user_id: Uuid,
+    pub tenant: Option<TenantId>,
+    pub role: Role,
+    pub scopes: Vec<String>,
+}
+
+impl SessionFor {
+    pub(crate) fn member(user_id: Uuid, tenant: TenantId, role: MemberRole) -> Self {
+        Self {
+            user_id,
+            tenant: Some(tenant),
+            role: role.role(),
+            scopes: role.scopes().iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn without_shop(user: &users::Model) -> Self {
+        Self {
+            user_id: user.id,
+            tenant: None,
+            role: if user.platform_admin {
+                Role::PlatformAdmin
+            } else {
+                Role::Customer
+            },
+            scopes: Vec::new(),
+        }
+    }
+}
+
+/// Signs an access token and stores a new refresh token in `family` (a new family for
+/// a new login).
+pub(crate) async fn issue<C: ConnectionTrait>(
+    state: &AuthState,
+    conn: &C,
+    session: &SessionFor,
+    family: Option<Uuid>,
+) -> Result<TokenPair, ApiError> {
+    let signer = state.keys.signer().await;
+    let scope_refs: Vec<&str> = session.scopes.iter().map(String::as_str).collect();
+    let claims = signer.claims(
+        &session.user_id.to_string(),
+        session.tenant.map(TenantId::into_uuid),
+        session.role,
+        &scope_refs,
+    );
+    let access_token = signer.sign(&claims)?;
+    let refresh_token = secret::generate();
+    let scope = scope_refs.join(" ");
+    store::insert_refresh(
+        conn,
+        NewRefresh {
+            token_hash: &secret::hash(&refresh_token),
+            family_id: family.unwrap_or_else(Uuid::now_v7),
+            user_id: session.user_id,
+            tenant_id: session.tenant.map(TenantId::into_uuid),
+            role: session.role.as_str(),
+            scope: &scope,
+            expires_at: Utc::now() + REFRESH_LIFETIME,
+        },
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: signer.ttl_secs(),
+        refresh_token,
+        scope,
+    })
+}
+
+/// Login.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "owner@zhongning-goji.cn", "password": "goji-harvest-in-zhongning", "tenant": "zhongning-goji"}))]
+pub struct LoginRequest {
+    /// The account's email.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+    /// Slug of the shop to act in; optional when the account belongs to one shop.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("the email or password is wrong")
+}
+
+/// Logs in with email and password and answers tokens for one shop (or, for platform
+/// operators, for the platform). Failures are throttled per account and address.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 401, description = "Wrong email or password (the same answer for both)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not verified, no membership in that shop, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values, or several shops and none chosen", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    request: HttpRequest,
+    state: web::Data<AuthState>,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let body = body.into_inner();
+    let email =
+        Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let address = state.client_address(&request);
+    if let Some(wait) = state.throttle.wait(email.as_str(), &address).await {
+        return Err(ApiError::too_many_requests(wait));
+    }
+    let db = &state.context.db;
+    let user = store::user_by_email(db, &email).await?;
+    let stored = user.as_ref().and_then(|user| user.password_hash.clone());
+    if !state
+        .verify_password(&body.password, stored.clone())
+        .await?
+    {
+        state.throttle.failed(email.as_str(), &address).await;
+        return Err(invalid_credentials());
+    }
+    let Some(user) = user else {
+        return Err(invalid_credentials());
+    };
+    state.throttle.succeeded(email.as_str(), &address).await;
+    if user.email_verified_at.is_none() {
+        return Err(ApiError::forbidden_because(
+            "email_not_verified",
+            "verify your email address first; the link was sent when you registered",
+        ));
+    }
+    if let Some(stored) = stored
+        && state.hashing.needs_rehash(&stored)
+    {
+        let rehashed = state.hash_password(&body.password).await?;
+        store::set_password(db, user.id, &rehashed).await?;
+    }
+
+    let session = choose_session(&state, &user, body.tenant.as_deref()).await?;
+    let pair = issue(&state, db, &session, None).await?;
+    Ok(web::Json(pair))
+}
+
+async fn choose_session(
+    state: &AuthState,
+    user: &users::Model,
+    wanted: Option<&str>,
+) -> Result<SessionFor, ApiError> {
+    let db = &state.context.db;
+    let no_membership =
+        || ApiError::forbidden_because("not_a_member", "you are not a member of that shop");
+    if let Some(slug) = wanted.map(str::trim).filter(|slug| !slug.is_empty()) {
+        let shop = store::tenant_by_slug(db, slug)
+            .await?
+            .ok_or_else(no_membership)?;
+        let tenant = TenantId::from(shop.id);
+        let tx = TenantTx::begin(db, tenant).await?;
+        let role = store::membership(&tx, user.id)
+            .await?
+            .ok_or_else(no_membership)?;
+        tx.commit().await?;
+        if shop.status != "active" {
+            return Err(ApiError::forbidden_because(
+                "tenant_suspended",
+                "this shop is not active",
+            ));
+        }
+        return Ok(SessionFor::member(user.id, tenant, role));
+    }
+    if user.platform_admin {
+        return Ok(SessionFor::without_shop(user));
+    }
+    let active: Vec<_> = store::memberships_of(db, user.id)
+        .await?
+        .into_iter()
+        .filter(|membership| membership.tenant_status == "active")
+        .collect();
+    match active.as_slice() {
+        [] => Ok(SessionFor::without_shop(user)),
+        [only] => Ok(SessionFor::member(
+            user.id,
+            TenantId::from(only.tenant_id),
+            only.role,
+        )),
+        several => Err(ApiError::invalid_field(
+            "tenant",
+            format!(
+                "you belong to several shops; choose one of: {}",
+                several
+                    .iter()
+                    .map(|m| m.tenant_slug.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// A refresh token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "mF3t0Qy1o2JrXQ0b7mZxq3dPuVwB8v5b0q9T8QdJk1E"}))]
+pub struct RefreshRequest {
+    /// The refresh token from the last pair.
+    pub refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once; presenting
+/// one again revokes every token descending from the same login.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 401, description = "Unknown, expired, reused or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AuthState>,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let hash = secret::hash(body.refresh_token.trim());
+    let tx = state.context.db.begin().await?;
+    let token = match store::present_refresh(&tx, &hash).await? {
+        Presented::Fresh(token) => token,
+        Presented::Reused => {
+            tx.commit().await?;
+            tracing::warn!("refresh token reused; its family is revoked");
+            return Err(ApiError::unauthorized(
+                "this refresh token was already used; the session has been revoked",
+            ));
+        }
+        Presented::Invalid => {
+            return Err(ApiError::unauthorized(
+                "the refresh token is invalid or expired",
+            ));
+        }
+    };
+    let user = store::user(&tx, token.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    let session = match token.tenant_id.map(TenantId::from) {
+        Some(tenant) => {
+            let shop = store::tenant(&tx, tenant.into_uuid()).await?;
+            let scope = caravan_shared::tenancy::TenantScope::enter(&tx, tenant).await?;
+            let role = store::membership(&scope, user.id).await?;
+            match (shop.map(|shop| shop.status), role) {
+                (Some(status), Some(role)) if status == "active" => {
+                    SessionFor::member(user.id, tenant, role)
+                }
+                _ => {
+                    store::revoke_family(&tx, token.family_id).await?;
+                    tx.commit().await?;
+                    return Err(ApiError::unauthorized(
+                        "the shop or your membership is no longer active",
+                    ));
+                }
+            }
+        }
+        None => SessionFor::without_shop(&user),
+    };
+    let pair = issue(&state, &tx, &session, Some(token.family_id)).await?;
+    tx.commit().await?;
+    Ok(web::Json(pair))
+}
+
+/// Ends the session of a refresh token: its whole family is revoked.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out (also when the token was already unknown)"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AuthState>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let db = &state.context.db;
+    if let Some(family) = store::family_of(db, &secret::hash(body.refresh_token.trim())).await? {
+        store::revoke_family(db, family).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,582 @@
+//! Queries of the auth database. Tenant-owned rows (memberships, invitations, app
+//! clients) are reached through a [`TenantTx`], or through a lookup transaction that
+//! presents the user, token or client the row policy admits.
+
+pub mod entities;
+
+use crate::domain::{Email, MemberRole};
+use caravan_shared::tenancy::TenantScoped;
+use chrono::{DateTime, Utc};
+use entities::{
+    app_clients, email_tokens, invitations, memberships, refresh_tokens, tenants, users,
+};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+/// What a lookup transaction presents to the row policies.
+pub enum Lookup<'a> {
+    /// Acting for a user: their memberships in every shop.
+    User(Uuid),
+    /// Holding an invitation token (its hash).
+    TokenHash(&'a str),
+    /// Naming an app client.
+    ClientId(&'a str),
+}
+
+/// Opens a transaction that sees the rows `lookup` admits, and no others.
+pub async fn lookup_tx(
+    db: &DatabaseConnection,
+    lookup: Lookup<'_>,
+) -> Result<DatabaseTransaction, DbErr> {
+    let (setting, value) = match lookup {
+        Lookup::User(id) => ("app.user_id", id.to_string()),
+        Lookup::TokenHash(hash) => ("app.token_hash", hash.to_owned()),
+        Lookup::ClientId(id) => ("app.client_id", id.to_owned()),
+    };
+    let tx = db.begin().await?;
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config($1, $2, true)",
+        [setting.into(), value.into()],
+    ))
+    .await?;
+    Ok(tx)
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate).
+pub fn is_duplicate(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+// ---- users ---------------------------------------------------------------------------
+
+/// The user with this email.
+pub async fn user_by_email<C: ConnectionTrait>(
+    conn: &C,
+    email: &Email,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await
+}
+
+/// The user with this id.
+pub async fn user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find_by_id(id).one(conn).await
+}
+
+/// A new user.
+pub struct NewUser<'a> {
+    /// Normalised email.
+    pub email: &'a Email,
+    /// Shown name.
+    pub display_name: &'a str,
+    /// PHC hash, or none for an invited owner who has yet to set one.
+    pub password_hash: Option<String>,
+    /// Whether the address is already proven.
+    pub verified: bool,
+    /// Whether this is a platform operator.
+    pub platform_admin: bool,
+}
+
+/// Inserts a user; a taken email is a duplicate error ([`is_duplicate`]).
+pub async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    new: NewUser<'_>,
+) -> Result<users::Model, DbErr> {
+    users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email.as_str().to_owned()),
+        display_name: Set(new.display_name.to_owned()),
+        password_hash: Set(new.password_hash),
+        email_verified_at: Set(new.verified.then(|| Utc::now().into())),
+        platform_admin: Set(new.platform_admin),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+/// Replaces a user's password hash.
+pub async fn set_password<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    hash: &str,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a user's email as verified (once).
+pub async fn mark_verified<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::EmailVerifiedAt, Expr::current_timestamp())
+        .col_expr(users::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::EmailVerifiedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes a user a platform operator.
+pub async fn make_platform_admin<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PlatformAdmin, Expr::value(true))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+// ---- shops (replica) -----------------------------------------------------------------
+
+/// A shop by slug.
+pub async fn tenant_by_slug<C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> Result<Option<tenants::Model>, DbErr> {
+    tenants::Entity::find()
+        .filter(tenants::Column::Slug.eq(slug))
+        .one(conn)
+        .await
+}
+
+/// A shop by id.
+pub async fn tenant<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<tenants::Model>, DbErr> {
+    tenants::Entity::find_by_id(id).one(conn).await
+}
+
+/// Records a shop's slug and status.
+pub async fn upsert_tenant<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    slug: &str,
+    status: &str,
+) -> Result<(), DbErr> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO tenants (id, slug, status) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, status = excluded.status, updated_at = now()",
+        [id.into(), slug.into(), status.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Changes a shop's status.
+pub async fn set_tenant_status<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    status: &str,
+) -> Result<(), DbErr> {
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::Status, Expr::value(status))
+        .col_expr(tenants::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(tenants::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+// ---- memberships ---------------------------------------------------------------------
+
+/// A user's shops with their role there.
+pub struct MembershipView {
+    /// The shop.
+    pub tenant_id: Uuid,
+    /// Its slug (empty until the shop is known here).
+    pub tenant_slug: String,
+    /// Its status (`active`, `suspended`, …).
+    pub tenant_status: String,
+    /// The user's role.
+    pub role: MemberRole,
+}
+
+/// Every shop a user belongs to.
+pub async fn memberships_of(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<MembershipView>, DbErr> {
+    let tx = lookup_tx(db, Lookup::User(user_id)).await?;
+    let rows = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user_id))
+        .order_by_asc(memberships::Column::CreatedAt)
+        .all(&tx)
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let shop = tenant(&tx, row.tenant_id).await?;
+        if let Some(role) = MemberRole::from_stored(&row.role) {
+            views.push(MembershipView {
+                tenant_id: row.tenant_id,
+                tenant_slug: shop.as_ref().map(|s| s.slug.clone()).unwrap_or_default(),
+                tenant_status: shop
+                    .map(|s| s.status)
+                    .unwrap_or_else(|| "unknown".to_owned()),
+                role,
+            });
+        }
+    }
+    tx.commit().await?;
+    Ok(views)
+}
+
+/// A user's role in the transaction's shop.
+pub async fn membership(
+    tx: &impl TenantScoped,
+    user_id: Uuid,
+) -> Result<Option<MemberRole>, DbErr> {
+    let row = memberships::Entity::find()
+        .filter(memberships::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(tx.conn())
+        .await?;
+    Ok(row.and_then(|row| MemberRole::from_stored(&row.role)))
+}
+
+/// Adds a user to the transaction's shop; answers false when they already were.
+pub async fn add_membership(
+    tx: &impl TenantScoped,
+    user_id: Uuid,
+    role: MemberRole,
+) -> Result<bool, DbErr> {
+    let result = tx
+        .conn()
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, user_id) DO NOTHING",
+            [
+                tx.tenant().into_uuid().into(),
+                user_id.into(),
+                role.as_str().into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+// ---- refresh tokens ------------------------------------------------------------------
+
+/// A refresh token to store.
+pub struct NewRefresh<'a> {
+    /// Hash of the token.
+    pub token_hash: &'a str,
+    /// Its family (one per login).
+    pub family_id: Uuid,
+    /// Whose.
+    pub user_id: Uuid,
+    /// For which shop.
+    pub tenant_id: Option<Uuid>,
+    /// With which role.
+    pub role: &'a str,
+    /// With which scopes.
+    pub scope: &'a str,
+    /// Until when.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a refresh token.
+pub async fn insert_refresh<C: ConnectionTrait>(
+    conn: &C,
+    new: NewRefresh<'_>,
+) -> Result<(), DbErr> {
+    refresh_tokens::ActiveModel {
+        token_hash: Set(new.token_hash.to_owned()),
+        family_id: Set(new.family_id),
+        user_id: Set(new.user_id),
+        tenant_id: Set(new.tenant_id),
+        role: Set(new.role.to_owned()),
+        scope: Set(new.scope.to_owned()),
+        expires_at: Set(new.expires_at.into()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// What presenting a refresh token amounts to.
+pub enum Presented {
+    /// Valid and now rotated: issue the next one in its family.
+    Fresh(refresh_tokens::Model),
+    /// Already rotated or revoked: someone replays it. Its family is now revoked.
+    Reused,
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// Rotates a presented refresh token atomically: of two concurrent uses, one wins
+/// and the other counts as reuse.
+pub async fn present_refresh<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Presented, DbErr> {
+    let fresh = refresh_tokens::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE refresh_tokens SET rotated_at = now() \
+             WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now() \
+             RETURNING *",
+            [token_hash.into()],
+        ))
+        .one(conn)
+        .await?;
+    if let Some(token) = fresh {
+        return Ok(Presented::Fresh(token));
+    }
+    let known = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
+        .one(conn)
+        .await?;
+    match known {
+        Some(token) if token.rotated_at.is_some() || token.revoked_at.is_some() => {
+            revoke_family(conn, token.family_id).await?;
+            Ok(Presented::Reused)
+        }
+        _ => Ok(Presented::Invalid),
+    }
+}
+
+/// The family of a refresh token, if the token is known.
+pub async fn family_of<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Option<Uuid>, DbErr> {
+    Ok(refresh_tokens::Entity::find_by_id(token_hash.to_owned())
+        .one(conn)
+        .await?
+        .map(|token| token.family_id))
+}
+
+async fn revoke_where<C: ConnectionTrait>(
+    conn: &C,
+    filter: sea_orm::Condition,
+) -> Result<u64, DbErr> {
+    let result = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::current_timestamp())
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .filter(filter)
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Revokes every token of a family.
+pub async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> Result<u64, DbErr> {
+    revoke_where(
+        conn,
+        sea_orm::Condition::all().add(refresh_tokens::Column::FamilyId.eq(family_id)),
+    )
+    .await
+}
+
+/// Revokes every refresh token of a user (after a password change or reset).
+pub async fn revoke_user_sessions<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> Result<u64, DbErr> {
+    revoke_where(
+        conn,
+        sea_orm::Condition::all().add(refresh_tokens::Column::UserId.eq(user_id)),
+    )
+    .await
+}
+
+/// Revokes every refresh token for a shop (suspension, closure).
+pub async fn revoke_tenant_sessions<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> Result<u64, DbErr> {
+    revoke_where(
+        conn,
+        sea_orm::Condition::all().add(refresh_tokens::Column::TenantId.eq(tenant_id)),
+    )
+    .await
+}
+
+// ---- email tokens --------------------------------------------------------------------
+
+/// What an email token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailPurpose {
+    /// Proves an address.
+    VerifyEmail,
+    /// Sets a new password.
+    ResetPassword,
+}
+
+impl EmailPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// Stores an email token.
+pub async fn insert_email_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+    purpose: EmailPurpose,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    email_tokens::ActiveModel {
+        token_hash: Set(token_hash.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        user_id: Set(user_id),
+        expires_at: Set(expires_at.into()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Uses an email token once: answers its user if it was unused and unexpired.
+pub async fn use_email_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+    purpose: EmailPurpose,
+) -> Result<Option<Uuid>, DbErr> {
+    let used = email_tokens::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE email_tokens SET used_at = now() \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() \
+             RETURNING *",
+            [token_hash.into(), purpose.as_str().into()],
+        ))
+        .one(conn)
+        .await?;
+    Ok(used.map(|token| token.user_id))
+}
+
+// ---- invitations ---------------------------------------------------------------------
+
+/// Stores an invitation to the transaction's shop.
+pub async fn insert_invitation(
+    tx: &impl TenantScoped,
+    email: &Email,
+    role: MemberRole,
+    token_hash: &str,
+    invited_by: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+) -> Result<invitations::Model, DbErr> {
+    invitations::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tx.tenant().into_uuid()),
+        email: Set(email.as_str().to_owned()),
+        role: Set(role.as_str().to_owned()),
+        token_hash: Set(token_hash.to_owned()),
+        invited_by: Set(invited_by),
+        expires_at: Set(expires_at.into()),
+        ..Default::default()
+    }
+    .insert(tx.conn())
+    .await
+}
+
+/// The open invitation a token stands for.
+pub async fn invitation_by_token(
+    db: &DatabaseConnection,
+    token_hash: &str,
+) -> Result<Option<invitations::Model>, DbErr> {
+    let tx = lookup_tx(db, Lookup::TokenHash(token_hash)).await?;
+    let invitation = invitations::Entity::find()
+        .filter(invitations::Column::TokenHash.eq(token_hash))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .one(&tx)
+        .await?;
+    tx.commit().await?;
+    Ok(invitation)
+}
+
+/// Marks an invitation accepted; false when it already was (a concurrent accept).
+pub async fn accept_invitation(tx: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
+    let result = invitations::Entity::update_many()
+        .col_expr(invitations::Column::AcceptedAt, Expr::current_timestamp())
+        .filter(invitations::Column::Id.eq(id))
+        .filter(invitations::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+// ---- app clients ---------------------------------------------------------------------
+
+/// Stores an app client of the transaction's shop.
+pub async fn insert_client(
+    tx: &impl TenantScoped,
+    client_id: &str,
+    name: &str,
+    secret_hash: &str,
+    scopes: &[String],
+    created_by: Option<Uuid>,
+) -> Result<app_clients::Model, DbErr> {
+    app_clients::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tx.tenant().into_uuid()),
+        client_id: Set(client_id.to_owned()),
+        name: Set(name.to_owned()),
+        secret_hash: Set(secret_hash.to_owned()),
+        scopes: Set(scopes.to_vec()),
+        created_by: Set(created_by),
+        ..Default::default()
+    }
+    .insert(tx.conn())
+    .await
+}
+
+/// The shop's app clients, newest first.
+pub async fn clients(tx: &impl TenantScoped) -> Result<Vec<app_clients::Model>, DbErr> {
+    app_clients::Entity::find()
+        .filter(app_clients::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .order_by_desc(app_clients::Column::CreatedAt)
+        .all(tx.conn())
+        .await
+}
+
+/// Revokes one of the shop's clients; false when there is no such live client.
+pub async fn revoke_client(tx: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
+    let result = app_clients::Entity::update_many()
+        .col_expr(app_clients::Column::RevokedAt, Expr::current_timestamp())
+        .filter(app_clients::Column::Id.eq(id))
+        .filter(app_clients::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(app_clients::Column::RevokedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A client by its public id (for the token endpoint).
+pub async fn client_by_client_id(
+    db: &DatabaseConnection,
+    client_id: &str,
+) -> Result<Option<app_clients::Model>, DbErr> {
+    let tx = lookup_tx(db, Lookup::ClientId(client_id)).await?;
+    let client = app_clients::Entity::find()
+        .filter(app_clients::Column::ClientId.eq(client_id))
+        .one(&tx)
+        .await?;
+    tx.commit().await?;
+    Ok(client)
+}

@@ -1,0 +1,168 @@
+use crate::helpers::{PASSWORD, claims, problem, spawn_app, unique_email, unique_slug};
+use caravan_shared::events::Envelope;
+use caravan_shared::testing::wait_for_mail;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn shop_activation_makes_the_owner_once_even_when_delivered_twice() {
+    let auth = spawn_app().await;
+    let slug = unique_slug("ningxia");
+    let owner = unique_email("owner");
+    let (tenant, token) = auth.activated_shop(&slug, &owner).await;
+
+    // Deliver the same event again, straight onto the channel.
+    let shop_events = caravan_shared::db::connect(&auth.shops.database.runtime_url, 1)
+        .await
+        .unwrap();
+    let event: Envelope = caravan_shared::events::feed::events_after(&shop_events, 0, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let redis = redis::Client::open(auth.app.settings.redis_url.as_str()).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let channel = caravan_shared::events::channel(&auth.app.settings.redis_prefix, "tenant");
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(&channel)
+        .arg(serde_json::to_string(&event).unwrap())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        wait_for_mail(&owner, 1).await.unwrap().len(),
+        1,
+        "one invitation only"
+    );
+
+    let accepted = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    let tokens: serde_json::Value = accepted.json().await.unwrap();
+    let owner_claims = claims(tokens["access_token"].as_str().unwrap());
+    assert_eq!(owner_claims["role"], "owner");
+    assert_eq!(owner_claims["tid"], tenant.to_string());
+    assert!(
+        owner_claims["scope"]
+            .as_str()
+            .unwrap()
+            .contains("webhooks:write")
+    );
+
+    let me: serde_json::Value = auth
+        .get_as(tokens["access_token"].as_str().unwrap(), "/v1/auth/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["memberships"].as_array().unwrap().len(), 1);
+    assert_eq!(me["memberships"][0]["tenant_slug"], slug);
+    assert_eq!(me["memberships"][0]["role"], "owner");
+}
+
+#[tokio::test]
+async fn an_owner_invites_staff_who_accept_and_log_in_to_the_shop() {
+    let auth = spawn_app().await;
+    let slug = unique_slug("hotan");
+    let (tenant, _owner, owner_tokens) = auth.shop_with_owner(&slug).await;
+    let owner_access = owner_tokens["access_token"].as_str().unwrap();
+
+    let staff = unique_email("staff");
+    let invited = auth
+        .post_as(
+            owner_access,
+            "/v1/auth/invitations",
+            &json!({"email": staff, "role": "staff"}),
+        )
+        .await;
+    assert_eq!(invited.status(), 201);
+    let mail = wait_for_mail(&staff, 1).await.unwrap();
+    assert!(mail[0].text.contains("/invitations/accept?token="));
+    let token = mail[0].token().unwrap();
+
+    let weak = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": "1234567890"}),
+        )
+        .await;
+    assert_eq!(problem(weak, 422).await["errors"][0]["field"], "password");
+    let accepted = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": "jujube-orchards-of-hotan", "display_name": "Aziz"}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    let used = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": "jujube-orchards-of-hotan"}),
+        )
+        .await;
+    assert_eq!(problem(used, 422).await["errors"][0]["field"], "token");
+
+    let staff_tokens = auth
+        .tokens(&staff, "jujube-orchards-of-hotan", Some(&slug))
+        .await;
+    let staff_claims = claims(staff_tokens["access_token"].as_str().unwrap());
+    assert_eq!(staff_claims["role"], "staff");
+    assert_eq!(staff_claims["tid"], tenant.to_string());
+    assert!(
+        !staff_claims["scope"]
+            .as_str()
+            .unwrap()
+            .contains("webhooks:write")
+    );
+
+    // Staff may not invite.
+    let refused = auth
+        .post_as(
+            staff_tokens["access_token"].as_str().unwrap(),
+            "/v1/auth/invitations",
+            &json!({"email": unique_email("x")}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+}
+
+#[tokio::test]
+async fn an_existing_account_joins_with_its_own_password() {
+    let auth = spawn_app().await;
+    let email = unique_email("existing");
+    auth.verified_user(&email).await;
+    let (_first_shop, _owner, owner_tokens) = auth.shop_with_owner(&unique_slug("gansu")).await;
+    let invited = auth
+        .post_as(
+            owner_tokens["access_token"].as_str().unwrap(),
+            "/v1/auth/invitations",
+            &json!({"email": email}),
+        )
+        .await;
+    assert_eq!(invited.status(), 201);
+    let mail = wait_for_mail(&email, 2).await.unwrap();
+    let token = mail
+        .iter()
+        .find(|m| m.subject.contains("invited"))
+        .unwrap()
+        .token()
+        .unwrap();
+    let wrong = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": "not-my-password"}),
+        )
+        .await;
+    assert_eq!(problem(wrong, 422).await["errors"][0]["field"], "password");
+    let joined = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(joined.status(), 200);
+}
