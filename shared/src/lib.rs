@@ -20,6 +20,7 @@ pub mod redis_conn;
 pub mod service;
 pub mod telemetry;
 pub mod tenancy;
+pub mod tenant_status;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -11,7 +11,9 @@ use crate::throttle::LoginThrottle;
 use actix_web::web;
 use anyhow::Context;
 use caravan_shared::config::{ServiceName, Settings, setting};
+use caravan_shared::events::consumer::Handlers;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+use caravan_shared::tenant_status::TenantStatusHandler;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -51,9 +53,12 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     context.send_mail()?;
     context.subscribe(
         ServiceName::Tenant,
-        Arc::new(TenantEvents {
-            public_url: context.settings.public_url.clone(),
-        }),
+        Arc::new(Handlers(vec![
+            Arc::new(TenantStatusHandler),
+            Arc::new(TenantEvents {
+                public_url: context.settings.public_url.clone(),
+            }),
+        ])),
     )?;
     let state = web::Data::new(AuthState {
         throttle: LoginThrottle::new(context.redis.clone()),

@@ -2,8 +2,10 @@
 
 use crate::migrations::Migrations;
 use crate::routes;
-use caravan_shared::config::Settings;
+use caravan_shared::config::{ServiceName, Settings};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+use caravan_shared::tenant_status::TenantStatusHandler;
+use std::sync::Arc;
 
 /// The service's OpenAPI title and description.
 pub const API: ApiInfo = ApiInfo {
@@ -11,8 +13,10 @@ pub const API: ApiInfo = ApiInfo {
     description: "Carts, checkout, orders, payments, fulfilment and shipping zones.",
 };
 
-/// Provisions the database, then binds and builds the HTTP application.
+/// Provisions the database, follows the shops' status, then binds and builds the
+/// HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let context = ServiceContext::start::<Migrations>(settings).await?;
+    context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
     Application::serve(&context, API, routes::configure)
 }

@@ -14,7 +14,7 @@ use super::feed::Feed;
 use super::relay::Backoff;
 use crate::identity::service_token::ServiceTokens;
 use anyhow::Context;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use prometheus::{IntCounterVec, Opts, Registry};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
@@ -23,12 +23,29 @@ use sea_orm::{
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The most events handled in one transaction.
+const MAX_BATCH: usize = 200;
+
 /// What a service does with one kind of producer's events.
 #[async_trait::async_trait]
 pub trait EventHandler: Send + Sync + 'static {
     /// Handles one event. Write effects on `tx`: they commit with the offset, or not
     /// at all. An error rolls everything back and the event is retried.
     async fn handle(&self, tx: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
+}
+
+/// Several handlers of one producer's events, run in order in the same transaction
+/// (a service has one offset per producer, so one subscription per producer).
+pub struct Handlers(pub Vec<Arc<dyn EventHandler>>);
+
+#[async_trait::async_trait]
+impl EventHandler for Handlers {
+    async fn handle(&self, tx: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+        for handler in &self.0 {
+            handler.handle(tx, event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// One producer a service consumes from.
@@ -184,10 +201,24 @@ impl Consumer {
             tokio::select! {
                 message = messages.next() => {
                     let Some(message) = message else { return Ok(()) };
-                    let payload: String = message.get_payload()?;
-                    match serde_json::from_str::<Envelope>(&payload) {
-                        Ok(event) => self.deliver(subscription, &event).await,
-                        Err(error) => tracing::error!(%error, producer = %subscription.producer, "unreadable event ignored"),
+                    // Take whatever else has already arrived too, and handle it all in
+                    // one transaction.
+                    let mut batch = Vec::new();
+                    let mut next = Some(message);
+                    while let Some(message) = next {
+                        let payload: String = message.get_payload()?;
+                        match serde_json::from_str::<Envelope>(&payload) {
+                            Ok(event) => batch.push(event),
+                            Err(error) => tracing::error!(%error, producer = %subscription.producer, "unreadable event ignored"),
+                        }
+                        next = if batch.len() < MAX_BATCH {
+                            messages.next().now_or_never().flatten()
+                        } else {
+                            None
+                        };
+                    }
+                    if self.process_batch(subscription, &batch).await == Outcome::Gap {
+                        self.catch_up_logged(subscription).await;
                     }
                 }
                 () = tokio::time::sleep(Duration::from_secs(30)) => {
@@ -197,10 +228,71 @@ impl Consumer {
         }
     }
 
-    async fn deliver(&self, subscription: &Subscription, event: &Envelope) {
-        if self.process(subscription, event).await == Outcome::Gap {
-            self.catch_up_logged(subscription).await;
+    /// Handles events in order in one transaction (one commit for many events). On a
+    /// handler failure the batch is rolled back and each event is processed alone,
+    /// with retries and parking. Answers `Gap` if the batch stopped at a missing event.
+    pub async fn process_batch(&self, subscription: &Subscription, events: &[Envelope]) -> Outcome {
+        if events.len() == 1 {
+            return self.process(subscription, &events[0]).await;
         }
+        match self.attempt_batch(subscription, events).await {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) | Err(_) => {
+                for event in events {
+                    if self.process(subscription, event).await == Outcome::Gap {
+                        return Outcome::Gap;
+                    }
+                }
+                Outcome::Handled
+            }
+        }
+    }
+
+    /// `Ok(None)`: a handler failed and nothing was committed.
+    async fn attempt_batch(
+        &self,
+        subscription: &Subscription,
+        events: &[Envelope],
+    ) -> anyhow::Result<Option<Outcome>> {
+        let producer = subscription.producer.as_str();
+        let tx = self.db.begin().await?;
+        let Some(mut last) = lock_offset(&tx, producer).await? else {
+            return Ok(Some(Outcome::Duplicate));
+        };
+        let (mut handled, mut duplicates, mut outcome) = (0u64, 0u64, Outcome::Handled);
+        for event in events {
+            if event.seq <= last {
+                duplicates += 1;
+                continue;
+            }
+            if event.seq > last + 1 {
+                outcome = Outcome::Gap;
+                break;
+            }
+            if subscription.handler.handle(&tx, event).await.is_err() {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            last = event.seq;
+            handled += 1;
+        }
+        if handled > 0 {
+            move_offset(&tx, producer, last).await?;
+        }
+        tx.commit().await?;
+        self.metrics
+            .consumed
+            .with_label_values(&[producer])
+            .inc_by(handled);
+        self.metrics
+            .duplicates
+            .with_label_values(&[producer])
+            .inc_by(duplicates);
+        Ok(Some(if handled == 0 && outcome != Outcome::Gap {
+            Outcome::Duplicate
+        } else {
+            outcome
+        }))
     }
 
     async fn catch_up_logged(&self, subscription: &Subscription) {
@@ -220,9 +312,9 @@ impl Consumer {
             let after = self.last_seq(&subscription.producer).await?;
             let page = self.fetch(subscription, after, limit).await?;
             let count = page.items.len();
-            for event in &page.items {
-                if self.process(subscription, event).await == Outcome::Gap {
-                    anyhow::bail!("the feed skipped from {after} to {}", event.seq);
+            for chunk in page.items.chunks(MAX_BATCH) {
+                if self.process_batch(subscription, chunk).await == Outcome::Gap {
+                    anyhow::bail!("the feed skipped an event after {after}");
                 }
             }
             if count < limit {

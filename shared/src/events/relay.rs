@@ -42,7 +42,7 @@ impl RelayMetrics {
         )?;
         let backlog = IntGauge::new(
             "events_relay_backlog",
-            "Events committed but not yet published, as of the last relay cycle",
+            "Unpublished events found by the last relay cycle (at most one batch, 500)",
         )?;
         registry.register(Box::new(published.clone()))?;
         registry.register(Box::new(lag.clone()))?;

@@ -61,6 +61,15 @@ impl FromRequest for Principal {
     }
 }
 
+/// Refuses a suspended or closed shop's callers (within a second of the suspension:
+/// the replica is updated as the event arrives).
+async fn ensure_shop_active(request: &HttpRequest, tenant: TenantId) -> Result<(), ApiError> {
+    match request.app_data::<web::Data<crate::service::ServiceContext>>() {
+        Some(context) => crate::tenant_status::ensure_active(&context.db, tenant).await,
+        None => Ok(()),
+    }
+}
+
 /// A platform operator.
 #[derive(Debug, Clone)]
 pub struct Operator(pub Principal);
@@ -98,9 +107,12 @@ impl FromRequest for Staff {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let principal = authenticate(request).await?;
+            let principal = authenticate(request.clone()).await?;
             match (principal.is_staff(), principal.tenant) {
-                (true, Some(tenant)) => Ok(Self { principal, tenant }),
+                (true, Some(tenant)) => {
+                    ensure_shop_active(&request, tenant).await?;
+                    Ok(Self { principal, tenant })
+                }
                 _ => Err(ApiError::forbidden(
                     "only a shop's owner or staff may do this",
                 )),
@@ -180,13 +192,16 @@ impl<S: Scope + 'static> FromRequest for RequireScope<S> {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let principal = authenticate(request).await?;
+            let principal = authenticate(request.clone()).await?;
             match principal.tenant {
-                Some(tenant) if principal.has_scope(S::NAME) => Ok(Self {
-                    principal,
-                    tenant,
-                    scope: PhantomData,
-                }),
+                Some(tenant) if principal.has_scope(S::NAME) => {
+                    ensure_shop_active(&request, tenant).await?;
+                    Ok(Self {
+                        principal,
+                        tenant,
+                        scope: PhantomData,
+                    })
+                }
                 _ => Err(ApiError::forbidden(format!(
                     "the token lacks the {} scope",
                     S::NAME

@@ -11,6 +11,7 @@ use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, RequireScope, Staff, scopes};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+use caravan_shared::tenant_status::{TENANT_STATUS_MIGRATION, TenantStatusHandler};
 use caravan_shared::testing::TestApp;
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,6 +22,7 @@ impl ServiceMigrations for NotesMigrations {
     const LIST: &'static [SqlMigration] = &[
         BASE_MIGRATION,
         EVENTS_MIGRATION,
+        TENANT_STATUS_MIGRATION,
         SqlMigration {
             name: "m0001_notes",
             sql: "CREATE TABLE notes (
@@ -99,6 +101,10 @@ pub const INFO: ApiInfo = ApiInfo {
 
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let context = ServiceContext::start::<NotesMigrations>(settings).await?;
+    context.subscribe(
+        ServiceName::Tenant,
+        std::sync::Arc::new(TenantStatusHandler),
+    )?;
     Application::serve(&context, INFO, routes)
 }
 
