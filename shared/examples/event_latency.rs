@@ -14,6 +14,7 @@ use caravan_shared::events::consumer::{Consumer, ConsumerMetrics, EventHandler, 
 use caravan_shared::events::{self, EVENTS_MIGRATION, Envelope, outbox};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+use caravan_shared::testing::bench::{argument, percentile_ms};
 use caravan_shared::testing::{TEST_SERVICE_SECRET, TestApp, TestDatabase};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use std::collections::HashMap;
@@ -55,23 +56,6 @@ impl EventHandler for Timer {
             .push(committed.elapsed());
         Ok(())
     }
-}
-
-fn argument(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
 }
 
 #[tokio::main]
@@ -196,9 +180,9 @@ async fn main() -> anyhow::Result<()> {
         "  handled         {:.0} events/s (first commit to last handler)",
         produced as f64 / total_time.as_secs_f64()
     );
-    println!("  p50             {:.2} ms", percentile(&sorted, 0.50));
-    println!("  p90             {:.2} ms", percentile(&sorted, 0.90));
-    println!("  p99             {:.2} ms", percentile(&sorted, 0.99));
-    println!("  max             {:.2} ms", percentile(&sorted, 1.0));
+    println!("  p50             {:.2} ms", percentile_ms(&sorted, 0.50));
+    println!("  p90             {:.2} ms", percentile_ms(&sorted, 0.90));
+    println!("  p99             {:.2} ms", percentile_ms(&sorted, 0.99));
+    println!("  max             {:.2} ms", percentile_ms(&sorted, 1.0));
     Ok(())
 }

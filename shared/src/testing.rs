@@ -564,3 +564,52 @@ pub async fn wait_for_mail(recipient: &str, count: usize) -> anyhow::Result<Vec<
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A Redis server of a test's own on `port`, stopped when dropped, for tests that
+/// take Redis away and bring it back.
+pub struct RedisServer(std::process::Child);
+
+impl RedisServer {
+    /// Starts `redis-server` (it must be installed) on `port`, keeping nothing on disk.
+    pub fn start(port: u16) -> anyhow::Result<Self> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting redis-server")?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Helpers for the benchmark programs.
+pub mod bench {
+    use std::time::Duration;
+
+    /// The value after `--name` on the command line, or `default`.
+    pub fn argument(name: &str, default: u64) -> u64 {
+        let args: Vec<String> = std::env::args().collect();
+        args.iter()
+            .position(|arg| arg == name)
+            .and_then(|index| args.get(index + 1))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// The `p` quantile (0 to 1) of sorted durations, in milliseconds.
+    pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted[index].as_secs_f64() * 1000.0
+    }
+}

@@ -13,15 +13,13 @@ use caravan_shared::events::relay::{Relay, RelayMetrics};
 use caravan_shared::events::{self, EVENTS_MIGRATION, Envelope, outbox};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::redis_conn::Redis;
-use caravan_shared::testing::{TEST_SERVICE_SECRET, TestApp, TestDatabase};
+use caravan_shared::testing::{RedisServer, TEST_SERVICE_SECRET, TestApp, TestDatabase, free_port};
 use common::spawn_notes;
 use futures_util::StreamExt;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait,
 };
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -285,41 +283,11 @@ async fn a_consumer_that_was_down_handles_all_1000_events_once_in_order() {
     assert!(tally.metric("events_catch_ups_total") >= 1.0);
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct RedisServer(Child);
-
-impl RedisServer {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        Self(child)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn nothing_is_lost_while_redis_is_down() {
     let port = free_port();
     let redis_url = format!("redis://127.0.0.1:{port}");
-    let redis = RedisServer::start(port);
+    let redis = RedisServer::start(port).unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let producer = spawn_notes(&[("REDIS_URL", &redis_url)]).await;
     let pool = producer_pool(&producer).await;
@@ -331,7 +299,7 @@ async fn nothing_is_lost_while_redis_is_down() {
     drop(redis);
     produce(&pool, 50, 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let _redis = RedisServer::start(port);
+    let _redis = RedisServer::start(port).unwrap();
 
     let received = tally.wait_for(55).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -7,27 +7,12 @@
 
 use caravan_shared::config::ServiceName;
 use caravan_shared::identity::JwksVerifier;
+use caravan_shared::testing::bench::{argument, percentile_ms};
 use caravan_shared::testing::{TestApp, free_port, wait_for_mail};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-
-fn argument(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
 
 /// Runs `call` from `concurrency` tasks for `seconds`; prints rate and latencies.
 async fn load<F, Fut>(label: &str, seconds: u64, concurrency: u64, call: F) -> anyhow::Result<()>
@@ -63,8 +48,8 @@ where
     println!(
         "{label:<44} {:>9.0} /s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} in {elapsed:.1} s, concurrency {concurrency})",
         sorted.len() as f64 / elapsed,
-        percentile(&sorted, 0.5),
-        percentile(&sorted, 0.99),
+        percentile_ms(&sorted, 0.5),
+        percentile_ms(&sorted, 0.99),
         sorted.len()
     );
     Ok(())
