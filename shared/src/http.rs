@@ -144,6 +144,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// The client's address: the peer, or — behind a trusted gateway — the first
+/// `X-Forwarded-For` entry.
+pub fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
+    let address = if trust_forwarded_for {
+        request
+            .connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned)
+    } else {
+        request.peer_addr().map(|peer| peer.ip().to_string())
+    };
+    address.unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// Registers the extractor settings that answer problems, and the body limits.
 pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) {
     config

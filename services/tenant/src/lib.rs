@@ -1,5 +1,10 @@
-//! The Caravan tenant service: cooperatives' shops as businesses on the platform: applications, onboarding, lifecycle, plans and quotas, settings, webhooks, and public shop profiles.
+//! The Caravan tenant service: cooperatives' shops as businesses on the platform —
+//! applications, onboarding, lifecycle, plans and quotas, settings, and public shop
+//! profiles.
 
+pub mod domain;
+pub mod events;
 pub mod migrations;
 pub mod routes;
 pub mod startup;
+pub mod store;

@@ -189,6 +189,12 @@ impl PaginationError {
     }
 }
 
+impl From<PaginationError> for crate::error::ApiError {
+    fn from(error: PaginationError) -> Self {
+        crate::error::ApiError::invalid_field(error.field(), error.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

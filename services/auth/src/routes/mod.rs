@@ -35,13 +35,7 @@ pub struct AuthState {
 impl AuthState {
     /// The client's address, for throttling.
     pub fn client_address(&self, request: &HttpRequest) -> String {
-        let info = request.connection_info();
-        let address = if self.trust_forwarded_for {
-            info.realip_remote_addr().map(str::to_owned)
-        } else {
-            request.peer_addr().map(|peer| peer.ip().to_string())
-        };
-        address.unwrap_or_else(|| "unknown".to_owned())
+        caravan_shared::http::client_address(request, self.trust_forwarded_for)
     }
 
     /// Runs argon2 on the blocking pool, off the async workers.

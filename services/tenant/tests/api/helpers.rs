@@ -1,13 +1,165 @@
 use caravan_shared::config::ServiceName;
-use caravan_shared::testing::TestApp;
+use caravan_shared::testing::{TestApp, free_port, wait_for_mail};
+use reqwest::Response;
+use serde_json::{Value, json};
 
-/// The tenant service on a random port with a fresh database of its own.
-pub async fn spawn_app() -> TestApp {
-    TestApp::spawn::<caravan_tenant::migrations::Migrations, _, _>(
-        ServiceName::Tenant,
-        caravan_tenant::startup::build,
-        &[],
+pub const PASSWORD: &str = "goji-harvest-in-zhongning";
+const OPERATOR_PASSWORD: &str = "operators-watch-the-caravans";
+
+/// The tenant service wired to a real auth service: tokens, invitations and the
+/// shops' lifecycle flow through the event backbone between them.
+pub struct Platform {
+    pub tenant: TestApp,
+    pub auth: TestApp,
+    pub operator: String,
+}
+
+pub fn unique(tag: &str) -> String {
+    format!("{tag}-{}", &uuid::Uuid::now_v7().simple().to_string()[18..])
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
+}
+
+pub async fn spawn_platform() -> Platform {
+    let (auth_port, tenant_port) = (free_port(), free_port());
+    let auth_url = format!("http://127.0.0.1:{auth_port}");
+    let tenant_url = format!("http://127.0.0.1:{tenant_port}");
+    let prefix = format!("caravan-test-{}", uuid::Uuid::now_v7().simple());
+    let operator_email = unique_email("operator");
+    let auth = TestApp::spawn::<caravan_auth::migrations::Migrations, _, _>(
+        ServiceName::Auth,
+        caravan_auth::startup::build,
+        &[
+            ("BIND", &format!("127.0.0.1:{auth_port}")),
+            ("AUTH_URL", &auth_url),
+            ("TENANT_URL", &tenant_url),
+            ("REDIS_PREFIX", &prefix),
+            ("CARAVAN_OPERATOR_EMAIL", &operator_email),
+            ("CARAVAN_OPERATOR_PASSWORD", OPERATOR_PASSWORD),
+        ],
     )
     .await
-    .expect("the tenant service starts")
+    .expect("the auth service starts");
+    let tenant = TestApp::spawn::<caravan_tenant::migrations::Migrations, _, _>(
+        ServiceName::Tenant,
+        caravan_tenant::startup::build,
+        &[
+            ("BIND", &format!("127.0.0.1:{tenant_port}")),
+            ("AUTH_URL", &auth_url),
+            ("REDIS_PREFIX", &prefix),
+        ],
+    )
+    .await
+    .expect("the tenant service starts");
+    let login: Value = auth
+        .client
+        .post(auth.url("/v1/auth/login"))
+        .json(&json!({"email": operator_email, "password": OPERATOR_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Platform {
+        operator: login["access_token"].as_str().unwrap().to_owned(),
+        tenant,
+        auth,
+    }
+}
+
+pub fn application(slug: &str, email: &str) -> Value {
+    json!({
+        "shop_name": "Zhongning Goji Cooperative", "slug": slug, "region": "Ningxia",
+        "contact_name": "Ma Jun", "email": email, "phone": "+86 955 555 0100",
+        "description": "Dried goji berries from 120 member farms."
+    })
+}
+
+impl Platform {
+    pub async fn post(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
+        let mut request = self.tenant.client.post(self.tenant.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.tenant
+            .client
+            .patch(self.tenant.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
+        let mut request = self.tenant.client.get(self.tenant.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Applies, approves, and has the owner accept the emailed invitation; answers
+    /// (shop id, slug, owner email, owner's access token).
+    pub async fn live_shop(&self, tag: &str) -> (String, String, String, String) {
+        let slug = unique(tag);
+        let owner = unique_email("owner");
+        let applied: Value = self
+            .post(
+                None,
+                "/v1/tenants/applications",
+                &application(&slug, &owner),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let approved = self
+            .post(
+                Some(&self.operator),
+                &format!(
+                    "/v1/tenants/applications/{}/approve",
+                    applied["id"].as_str().unwrap()
+                ),
+                &json!({"plan": "standard"}),
+            )
+            .await;
+        assert_eq!(approved.status(), 201);
+        let shop: Value = approved.json().await.unwrap();
+        let invitation = wait_for_mail(&owner, 1).await.unwrap();
+        let token = invitation[0].token().unwrap();
+        let accepted: Value = self
+            .auth
+            .client
+            .post(self.auth.url("/v1/auth/invitations/accept"))
+            .json(&json!({"token": token, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            shop["id"].as_str().unwrap().to_owned(),
+            slug,
+            owner,
+            accepted["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    response.json().await.unwrap()
 }

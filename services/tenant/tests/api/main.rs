@@ -1,3 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+mod applications;
 mod helpers;
 mod operations;
+mod tenants;

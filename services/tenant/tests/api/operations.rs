@@ -1,7 +1,7 @@
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_platform;
 
 #[tokio::test]
 async fn the_service_answers_its_operational_endpoints() {
-    let app = spawn_app().await;
-    app.assert_operational_endpoints("tenant").await;
+    let platform = spawn_platform().await;
+    platform.tenant.assert_operational_endpoints("tenant").await;
 }

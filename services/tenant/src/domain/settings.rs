@@ -1,0 +1,198 @@
+//! A shop's settings, as its staff change them.
+
+use caravan_shared::domain::{Currency, Locale, LocalizedText};
+use caravan_shared::{ApiError, FieldError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// A partial change of settings: only the fields present change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Zhongning Goji Cooperative",
+    "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
+    "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
+    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"],
+    "timezone": "Asia/Shanghai", "ship_to": ["CN", "KZ"]
+}))]
+pub struct SettingsPatch {
+    /// Shop name shown to buyers (1 to 100 characters).
+    pub name: Option<String>,
+    /// Translatable description.
+    #[schema(value_type = Option<Object>)]
+    pub description: Option<LocalizedText>,
+    /// HTTPS URL of the logo, or null to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub logo_url: Option<Option<String>>,
+    /// Contact email for buyers.
+    pub contact_email: Option<String>,
+    /// Contact phone for buyers.
+    pub contact_phone: Option<String>,
+    /// The currency prices are kept in (ISO 4217).
+    #[schema(value_type = Option<String>)]
+    pub base_currency: Option<Currency>,
+    /// Currencies buyers may pay in; must include the base currency.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub currencies: Option<Vec<Currency>>,
+    /// Locale shown when a buyer's is not offered.
+    #[schema(value_type = Option<String>)]
+    pub default_locale: Option<Locale>,
+    /// Locales the shop offers; must include the default.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub locales: Option<Vec<Locale>>,
+    /// IANA time zone, e.g. `Asia/Shanghai` or `Asia/Urumqi`.
+    pub timezone: Option<String>,
+    /// Countries shipped to (ISO 3166-1 alpha-2).
+    pub ship_to: Option<Vec<String>>,
+}
+
+fn double_option<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Settings as stored, after a patch is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Shop name.
+    pub name: String,
+    /// Description.
+    pub description: serde_json::Value,
+    /// Logo.
+    pub logo_url: Option<String>,
+    /// Contact email.
+    pub contact_email: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// Base currency.
+    pub base_currency: String,
+    /// Accepted currencies.
+    pub currencies: Vec<String>,
+    /// Default locale.
+    pub default_locale: String,
+    /// Offered locales.
+    pub locales: Vec<String>,
+    /// Time zone.
+    pub timezone: String,
+    /// Countries shipped to.
+    pub ship_to: Vec<String>,
+}
+
+fn valid_timezone(zone: &str) -> bool {
+    zone == "UTC"
+        || zone.split_once('/').is_some_and(|(area, city)| {
+            !area.is_empty()
+                && !city.is_empty()
+                && zone.len() <= 64
+                && zone
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+        })
+}
+
+impl SettingsPatch {
+    /// Applies the patch to `current`, answering the new settings or every field at
+    /// fault.
+    pub fn apply(self, current: &Settings) -> Result<Settings, ApiError> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        let mut next = current.clone();
+        if let Some(name) = self.name {
+            match super::text(&name, "name", 1, 100) {
+                Ok(name) => next.name = name,
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(description) = self.description {
+            next.description = serde_json::to_value(&description).unwrap_or_default();
+        }
+        if let Some(logo) = self.logo_url {
+            match logo {
+                Some(url)
+                    if !url.starts_with("https://")
+                        || url.len() > 500
+                        || url.contains(char::is_whitespace) =>
+                {
+                    errors.push(FieldError::new(
+                        "logo_url",
+                        "must be an https:// URL of at most 500 characters",
+                    ));
+                }
+                other => next.logo_url = other,
+            }
+        }
+        if let Some(email) = self.contact_email {
+            match super::email(&email, "contact_email") {
+                Ok(email) => next.contact_email = Some(email),
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(phone) = self.contact_phone {
+            match super::phone(&phone, "contact_phone") {
+                Ok(phone) => next.contact_phone = Some(phone),
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(currency) = self.base_currency {
+            next.base_currency = currency.as_str().to_owned();
+        }
+        if let Some(currencies) = self.currencies {
+            let mut codes: Vec<String> = currencies.iter().map(|c| c.as_str().to_owned()).collect();
+            codes.dedup();
+            next.currencies = codes;
+        }
+        if !next.currencies.contains(&next.base_currency) {
+            errors.push(FieldError::new(
+                "currencies",
+                "must include the base currency",
+            ));
+        }
+        if let Some(locale) = self.default_locale {
+            next.default_locale = locale.as_str().to_owned();
+        }
+        if let Some(locales) = self.locales {
+            let mut tags: Vec<String> = locales.iter().map(|l| l.as_str().to_owned()).collect();
+            tags.dedup();
+            next.locales = tags;
+        }
+        if !next.locales.contains(&next.default_locale) {
+            errors.push(FieldError::new(
+                "locales",
+                "must include the default locale",
+            ));
+        }
+        if let Some(zone) = self.timezone {
+            if valid_timezone(zone.trim()) {
+                next.timezone = zone.trim().to_owned();
+            } else {
+                errors.push(FieldError::new(
+                    "timezone",
+                    "must be an IANA time zone such as Asia/Shanghai",
+                ));
+            }
+        }
+        if let Some(countries) = self.ship_to {
+            match countries
+                .iter()
+                .enumerate()
+                .find(|(_, code)| code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                Some((index, _)) => errors.push(FieldError::new(
+                    format!("ship_to[{index}]"),
+                    "must be an ISO 3166-1 alpha-2 country code such as CN",
+                )),
+                None if countries.is_empty() => {
+                    errors.push(FieldError::new("ship_to", "must name at least one country"));
+                }
+                None => next.ship_to = countries,
+            }
+        }
+        if errors.is_empty() {
+            Ok(next)
+        } else {
+            Err(ApiError::invalid_fields(errors))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! What the tenant service publishes: the shops' lifecycle, for every other service.
+//! Each change is written with its event and the shop's row in the status replica in
+//! one transaction.
+
+use crate::store::entities::{plans, tenants};
+use caravan_shared::TenantId;
+use caravan_shared::events::outbox;
+use caravan_shared::tenant_status::{self, Quotas};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::{Value, json};
+
+/// The plan's limits.
+pub fn quotas(plan: &plans::Model) -> Quotas {
+    Quotas {
+        max_products: plan.max_products,
+        max_staff: plan.max_staff,
+        max_orders_per_month: plan.max_orders_per_month,
+    }
+}
+
+/// Publishes `event_type` for `shop` with `extra` facts, and updates the replica.
+pub async fn publish<C: ConnectionTrait>(
+    conn: &C,
+    event_type: &str,
+    shop: &tenants::Model,
+    plan: &plans::Model,
+    extra: Value,
+) -> Result<(), DbErr> {
+    let mut data = json!({
+        "slug": shop.slug,
+        "name": shop.name,
+        "status": shop.status,
+        "plan": plan.code,
+        "quotas": quotas(plan),
+    });
+    if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
+        data.extend(extra);
+    }
+    outbox::append(conn, event_type, Some(TenantId::from(shop.id)), &data).await?;
+    tenant_status::record(
+        conn,
+        shop.id,
+        &shop.slug,
+        Some(&shop.status),
+        Some(&plan.code),
+        Some(quotas(plan)),
+    )
+    .await
+}

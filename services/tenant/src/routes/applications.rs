@@ -1,0 +1,418 @@
+//! Applications: a cooperative applies without an account; operators decide.
+
+use super::TenantState;
+use super::views::{ApplicationView, TenantView};
+use crate::domain::{ShopAction, ShopStatus, Slug, email, phone, text};
+use crate::events;
+use crate::store::entities::{applications, tenants};
+use crate::store::{self, is_duplicate};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::domain::{Page, PageQuery, PageRequest};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::Operator;
+use caravan_shared::mail::{self, Email};
+use caravan_shared::redis_conn::REDIS_TIMEOUT;
+use caravan_shared::{ApiError, FieldError};
+use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Applications one address may send per hour.
+const APPLICATIONS_PER_HOUR: i64 = 10;
+
+/// An application for a shop.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "shop_name": "Zhongning Goji Cooperative", "slug": "zhongning-goji", "region": "Ningxia",
+    "contact_name": "Ma Jun", "email": "ma.jun@zhongning-goji.cn", "phone": "+86 955 555 0100",
+    "description": "Dried goji berries and goji juice from 120 member farms in Zhongning county."
+}))]
+pub struct ApplicationRequest {
+    /// Shop name (1 to 100 characters).
+    pub shop_name: String,
+    /// Desired slug: 3 to 40 of a-z, 0-9 and -.
+    pub slug: String,
+    /// Region or province (1 to 60 characters).
+    pub region: String,
+    /// Contact person (1 to 100 characters).
+    pub contact_name: String,
+    /// Contact email; the decision is sent here.
+    pub email: String,
+    /// Contact phone.
+    pub phone: String,
+    /// What the cooperative sells (1 to 2000 characters).
+    pub description: String,
+}
+
+/// Refuses more than [`APPLICATIONS_PER_HOUR`] applications from one address.
+async fn rate_limit(state: &TenantState, request: &HttpRequest) -> Result<(), ApiError> {
+    let address = caravan_shared::http::client_address(request, state.trust_forwarded_for);
+    let key = state
+        .context
+        .redis
+        .key(&format!("applications:address:{address}"));
+    let mut conn = state.context.redis.conn();
+    let mut pipeline = redis::pipe();
+    pipeline
+        .atomic()
+        .cmd("INCR")
+        .arg(&key)
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(3600)
+        .arg("NX")
+        .ignore()
+        .cmd("TTL")
+        .arg(&key);
+    let counted =
+        tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(i64, i64)>(&mut conn)).await;
+    match counted {
+        Ok(Ok((count, ttl))) if count > APPLICATIONS_PER_HOUR => Err(ApiError::too_many_requests(
+            u64::try_from(ttl).unwrap_or(3600),
+        )),
+        Ok(Ok(_)) => Ok(()),
+        // Spam protection must not take the form down with Redis.
+        _ => Ok(()),
+    }
+}
+
+/// Applies for a shop. No account needed; an operator decides, and the answer is
+/// emailed. Rate-limited per address.
+#[utoipa::path(
+    tag = "applications",
+    request_body = ApplicationRequest,
+    responses(
+        (status = 201, description = "Received, pending a decision", body = ApplicationView),
+        (status = 409, description = "The slug is taken; `detail` suggests free ones", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many applications from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/tenants/applications")]
+pub async fn apply(
+    request: HttpRequest,
+    state: web::Data<TenantState>,
+    body: Json<ApplicationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut take = |result: Result<String, FieldError>| match result {
+        Ok(value) => value,
+        Err(error) => {
+            errors.push(error);
+            String::new()
+        }
+    };
+    let shop_name = take(text(&body.shop_name, "shop_name", 1, 100));
+    let region = take(text(&body.region, "region", 1, 60));
+    let contact_name = take(text(&body.contact_name, "contact_name", 1, 100));
+    let contact_email = take(email(&body.email, "email"));
+    let contact_phone = take(phone(&body.phone, "phone"));
+    let description = take(text(&body.description, "description", 1, 2000));
+    let slug = Slug::parse(&body.slug);
+    if let Err(error) = &slug {
+        errors.push(error.clone());
+    }
+    let Ok(slug) = slug else {
+        return Err(ApiError::invalid_fields(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    rate_limit(&state, &request).await?;
+
+    let db = &state.context.db;
+    let taken = |slug: &Slug| {
+        ApiError::conflict("slug_taken", format!("the slug {slug} is taken"))
+            .with_field("slug", "is taken")
+    };
+    if store::slug_taken(db, slug.as_str()).await? {
+        return Err(suggest(db, &slug, taken(&slug)).await?);
+    }
+    let created = store::insert_application(
+        db,
+        applications::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            shop_name: Set(shop_name),
+            slug: Set(slug.as_str().to_owned()),
+            region: Set(region),
+            contact_name: Set(contact_name),
+            email: Set(contact_email),
+            phone: Set(contact_phone),
+            description: Set(description),
+            status: Set("pending".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await;
+    match created {
+        Ok(application) => Ok(HttpResponse::Created().json(ApplicationView::from(application))),
+        Err(error) if is_duplicate(&error) => Err(suggest(db, &slug, taken(&slug)).await?),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Adds free alternatives to a slug-taken error.
+async fn suggest(
+    db: &sea_orm::DatabaseConnection,
+    slug: &Slug,
+    error: ApiError,
+) -> Result<ApiError, ApiError> {
+    let mut free = Vec::new();
+    for option in slug.alternatives() {
+        if !store::slug_taken(db, &option).await? {
+            free.push(option);
+        }
+        if free.len() == 3 {
+            break;
+        }
+    }
+    Ok(error.with_detail(format!(
+        "the slug {slug} is taken; free ones: {}",
+        free.join(", ")
+    )))
+}
+
+/// Filters of the application list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationQuery {
+    /// Only applications in this status: `pending`, `approved` or `rejected`.
+    pub status: Option<String>,
+    /// Page size: 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Applications, oldest first (platform operators).
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(ApplicationQuery),
+    responses(
+        (status = 200, description = "A page of applications", body = Page<ApplicationView>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/tenants/applications")]
+pub async fn list(
+    state: web::Data<TenantState>,
+    _operator: Operator,
+    query: web::Query<ApplicationQuery>,
+) -> Result<web::Json<Page<ApplicationView>>, ApiError> {
+    let query = query.into_inner();
+    if let Some(status) = query.status.as_deref()
+        && !["pending", "approved", "rejected"].contains(&status)
+    {
+        return Err(ApiError::invalid_field(
+            "status",
+            "must be pending, approved or rejected",
+        ));
+    }
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let after: Option<Uuid> = page.after()?;
+    let rows =
+        store::applications(&state.context.db, query.status.as_deref(), &page, after).await?;
+    Ok(web::Json(
+        Page::from_rows(rows, page.limit(), |row| row.id).map(ApplicationView::from),
+    ))
+}
+
+/// One application (platform operators).
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application", body = ApplicationView),
+        (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/tenants/applications/{id}")]
+pub async fn show(
+    state: web::Data<TenantState>,
+    _operator: Operator,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApplicationView>, ApiError> {
+    let application = store::application(&state.context.db, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such application"))?;
+    Ok(web::Json(application.into()))
+}
+
+/// An approval.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"plan": "standard"}))]
+pub struct ApproveRequest {
+    /// Plan of the new shop (default `free`).
+    pub plan: Option<String>,
+}
+
+/// Approves an application: the shop becomes active and its owner is invited by the
+/// auth service (event `tenant.activated`).
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Application id")),
+    request_body(content = ApproveRequest, description = "Optional; an empty body approves on the free plan"),
+    responses(
+        (status = 201, description = "The new shop", body = TenantView),
+        (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided, or the slug was taken meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plan", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/tenants/applications/{id}/approve")]
+pub async fn approve(
+    state: web::Data<TenantState>,
+    operator: Operator,
+    id: web::Path<Uuid>,
+    body: Option<Json<ApproveRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    let plan_code = body
+        .and_then(|body| body.into_inner().plan)
+        .unwrap_or_else(|| "free".to_owned());
+    let actor = format!("operator:{}", operator.0.subject);
+    let tx = state.context.db.begin().await?;
+    let plan = store::plan(&tx, &plan_code)
+        .await?
+        .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
+    let application = store::application_for_update(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let status = ShopStatus::from_stored(&application.status).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
+    })?;
+    status.after(ShopAction::Approve)?;
+    let shop = store::insert_tenant(
+        &tx,
+        tenants::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(application.slug.clone()),
+            name: Set(application.shop_name.clone()),
+            status: Set(ShopStatus::Active.as_str().to_owned()),
+            plan: Set(plan.code.clone()),
+            region: Set(application.region.clone()),
+            owner_email: Set(application.email.clone()),
+            contact_email: Set(Some(application.email.clone())),
+            contact_phone: Set(Some(application.phone.clone())),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|error| {
+        if is_duplicate(&error) {
+            ApiError::conflict("slug_taken", "another shop took this slug meanwhile")
+        } else {
+            error.into()
+        }
+    })?;
+    store::decide_application(&tx, application.id, "approved", None, Some(shop.id), &actor).await?;
+    store::audit(
+        &tx,
+        Some(shop.id),
+        &actor,
+        "approve",
+        None,
+        json!({"application_id": application.id, "plan": plan.code}),
+    )
+    .await?;
+    events::publish(
+        &tx,
+        "tenant.activated",
+        &shop,
+        &plan,
+        json!({"owner_email": shop.owner_email, "owner_name": application.contact_name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(TenantView::from(shop)))
+}
+
+/// A rejection.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "We could not verify the cooperative's registration; please apply again with its licence number."}))]
+pub struct RejectRequest {
+    /// Why (1 to 1000 characters); emailed to the applicant.
+    pub reason: String,
+}
+
+/// Rejects an application and emails the applicant the reason.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Application id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, description = "Rejected", body = ApplicationView),
+        (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/tenants/applications/{id}/reject")]
+pub async fn reject(
+    state: web::Data<TenantState>,
+    operator: Operator,
+    id: web::Path<Uuid>,
+    body: Json<RejectRequest>,
+) -> Result<web::Json<ApplicationView>, ApiError> {
+    let reason =
+        text(&body.reason, "reason", 1, 1000).map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let actor = format!("operator:{}", operator.0.subject);
+    let tx = state.context.db.begin().await?;
+    let application = store::application_for_update(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let status = ShopStatus::from_stored(&application.status).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
+    })?;
+    status.after(ShopAction::Reject)?;
+    store::decide_application(&tx, application.id, "rejected", Some(&reason), None, &actor).await?;
+    store::audit(
+        &tx,
+        None,
+        &actor,
+        "reject",
+        Some(&reason),
+        json!({"application_id": application.id, "slug": application.slug}),
+    )
+    .await?;
+    mail::enqueue(
+        &tx,
+        &Email {
+            to: application.email.clone(),
+            subject: format!(
+                "Your Caravan shop application for {}",
+                application.shop_name
+            ),
+            body: format!(
+                "Dear {},\n\nThank you for applying to open {} on Caravan. We cannot approve the \
+                 application as it stands:\n\n{reason}\n\nYou are welcome to apply again.\n",
+                application.contact_name, application.shop_name
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let decided = store::application(&state.context.db, application.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such application"))?;
+    Ok(web::Json(decided.into()))
+}

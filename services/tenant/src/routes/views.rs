@@ -1,0 +1,254 @@
+//! What the tenant service answers with.
+
+use crate::store::entities::{applications, audit_log, plans, tenants};
+use caravan_shared::domain::Money;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An application for a shop.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    /// Id.
+    pub id: Uuid,
+    /// `pending`, `approved` or `rejected`.
+    #[schema(example = "pending")]
+    pub status: String,
+    /// Shop name.
+    #[schema(example = "Zhongning Goji Cooperative")]
+    pub shop_name: String,
+    /// Desired slug.
+    #[schema(example = "zhongning-goji")]
+    pub slug: String,
+    /// Region or province.
+    #[schema(example = "Ningxia")]
+    pub region: String,
+    /// Contact person.
+    pub contact_name: String,
+    /// Contact email.
+    pub email: String,
+    /// Contact phone.
+    pub phone: String,
+    /// What they sell.
+    pub description: String,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The shop made from it.
+    pub tenant_id: Option<Uuid>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<applications::Model> for ApplicationView {
+    fn from(model: applications::Model) -> Self {
+        Self {
+            id: model.id,
+            status: model.status,
+            shop_name: model.shop_name,
+            slug: model.slug,
+            region: model.region,
+            contact_name: model.contact_name,
+            email: model.email,
+            phone: model.phone,
+            description: model.description,
+            reason: model.reason,
+            tenant_id: model.tenant_id,
+            created_at: model.created_at.with_timezone(&Utc),
+            decided_at: model.decided_at.map(|at| at.with_timezone(&Utc)),
+        }
+    }
+}
+
+/// A shop, as operators and its own staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    /// Id.
+    pub id: Uuid,
+    /// Slug.
+    #[schema(example = "zhongning-goji")]
+    pub slug: String,
+    /// Name.
+    #[schema(example = "Zhongning Goji Cooperative")]
+    pub name: String,
+    /// `active`, `suspended` or `closed`.
+    #[schema(example = "active")]
+    pub status: String,
+    /// Plan code.
+    #[schema(example = "standard")]
+    pub plan: String,
+    /// Region or province.
+    pub region: String,
+    /// Owner's email.
+    pub owner_email: String,
+    /// Translatable description.
+    #[schema(value_type = Object)]
+    pub description: serde_json::Value,
+    /// Logo.
+    pub logo_url: Option<String>,
+    /// Contact email for buyers.
+    pub contact_email: Option<String>,
+    /// Contact phone for buyers.
+    pub contact_phone: Option<String>,
+    /// Base currency.
+    #[schema(example = "CNY")]
+    pub base_currency: String,
+    /// Accepted currencies.
+    pub currencies: Vec<String>,
+    /// Default locale.
+    #[schema(example = "zh-CN")]
+    pub default_locale: String,
+    /// Offered locales.
+    pub locales: Vec<String>,
+    /// Time zone.
+    #[schema(example = "Asia/Shanghai")]
+    pub timezone: String,
+    /// Countries shipped to.
+    pub ship_to: Vec<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<tenants::Model> for TenantView {
+    fn from(model: tenants::Model) -> Self {
+        Self {
+            id: model.id,
+            slug: model.slug,
+            name: model.name,
+            status: model.status,
+            plan: model.plan,
+            region: model.region,
+            owner_email: model.owner_email,
+            description: model.description,
+            logo_url: model.logo_url,
+            contact_email: model.contact_email,
+            contact_phone: model.contact_phone,
+            base_currency: model.base_currency,
+            currencies: model.currencies,
+            default_locale: model.default_locale,
+            locales: model.locales,
+            timezone: model.timezone,
+            ship_to: model.ship_to,
+            created_at: model.created_at.with_timezone(&Utc),
+            updated_at: model.updated_at.with_timezone(&Utc),
+        }
+    }
+}
+
+/// A shop's public profile, for storefronts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopProfile {
+    /// Slug.
+    #[schema(example = "zhongning-goji")]
+    pub slug: String,
+    /// Name.
+    #[schema(example = "Zhongning Goji Cooperative")]
+    pub name: String,
+    /// Translatable description.
+    #[schema(value_type = Object)]
+    pub description: serde_json::Value,
+    /// Logo.
+    pub logo_url: Option<String>,
+    /// Contact email.
+    pub contact_email: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// Base currency.
+    pub base_currency: String,
+    /// Accepted currencies.
+    pub currencies: Vec<String>,
+    /// Default locale.
+    pub default_locale: String,
+    /// Offered locales.
+    pub locales: Vec<String>,
+    /// Countries shipped to.
+    pub ship_to: Vec<String>,
+}
+
+impl From<tenants::Model> for ShopProfile {
+    fn from(model: tenants::Model) -> Self {
+        Self {
+            slug: model.slug,
+            name: model.name,
+            description: model.description,
+            logo_url: model.logo_url,
+            contact_email: model.contact_email,
+            contact_phone: model.contact_phone,
+            base_currency: model.base_currency,
+            currencies: model.currencies,
+            default_locale: model.default_locale,
+            locales: model.locales,
+            ship_to: model.ship_to,
+        }
+    }
+}
+
+/// A plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    /// Code.
+    #[schema(example = "standard")]
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Products allowed (null: unlimited).
+    pub max_products: Option<i32>,
+    /// Staff accounts allowed (null: unlimited).
+    pub max_staff: Option<i32>,
+    /// Orders per month allowed (null: unlimited).
+    pub max_orders_per_month: Option<i32>,
+    /// Monthly price.
+    pub monthly_price: Money,
+}
+
+impl TryFrom<plans::Model> for PlanView {
+    type Error = caravan_shared::domain::MoneyError;
+    fn try_from(model: plans::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            monthly_price: Money::new(
+                model.monthly_price_amount,
+                caravan_shared::domain::Currency::parse(&model.monthly_price_currency)?,
+            ),
+            code: model.code,
+            name: model.name,
+            max_products: model.max_products,
+            max_staff: model.max_staff,
+            max_orders_per_month: model.max_orders_per_month,
+        })
+    }
+}
+
+/// One entry of a shop's audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: Uuid,
+    /// Who: `operator:<id>`, `staff:<id>`, `applicant`.
+    pub actor: String,
+    /// What: `approve`, `suspend`, `settings.update`, …
+    pub action: String,
+    /// Why, when given.
+    pub reason: Option<String>,
+    /// Details of the change.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(model: audit_log::Model) -> Self {
+        Self {
+            id: model.id,
+            actor: model.actor,
+            action: model.action,
+            reason: model.reason,
+            details: model.details,
+            created_at: model.created_at.with_timezone(&Utc),
+        }
+    }
+}

@@ -1,0 +1,260 @@
+use crate::helpers::{PASSWORD, application, problem, spawn_platform, unique, unique_email};
+use base64::Engine;
+use caravan_shared::testing::wait_for_mail;
+use serde_json::{Value, json};
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_approved_application_becomes_a_shop_whose_owner_logs_in() {
+    let platform = spawn_platform().await;
+    let slug = unique("zhongning");
+    let owner = unique_email("majun");
+    let applied = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&slug, &owner),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let applied: Value = applied.json().await.unwrap();
+    assert_eq!(applied["status"], "pending");
+
+    let pending: Value = platform
+        .get(
+            Some(&platform.operator),
+            "/v1/tenants/applications?status=pending",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        pending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == applied["id"])
+    );
+
+    let id = applied["id"].as_str().unwrap();
+    let approved = platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), 201);
+    let shop: Value = approved.json().await.unwrap();
+    assert_eq!(shop["status"], "active");
+    assert_eq!(shop["slug"], slug);
+    assert_eq!(shop["plan"], "free");
+
+    // The auth service heard of the shop, made the owner's account and invited them.
+    let invitation = wait_for_mail(&owner, 1).await.unwrap();
+    let token = invitation[0].token().unwrap();
+    let accepted = platform
+        .auth
+        .client
+        .post(platform.auth.url("/v1/auth/invitations/accept"))
+        .json(&json!({"token": token, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let login: Value = platform
+        .auth
+        .client
+        .post(platform.auth.url("/v1/auth/login"))
+        .json(&json!({"email": owner, "password": PASSWORD, "tenant": slug}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = login["access_token"].as_str().unwrap();
+    assert_eq!(claims(access)["tid"], shop["id"]);
+    assert_eq!(claims(access)["role"], "owner");
+
+    // The owner reads their shop with that token; the public profile is live.
+    let own = platform
+        .get(
+            Some(access),
+            &format!("/v1/tenants/{}", shop["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(own.status(), 200);
+    let profile = platform.get(None, &format!("/v1/shops/{slug}")).await;
+    assert_eq!(profile.status(), 200);
+
+    // Deciding twice is an illegal move.
+    let again = platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(problem(again, 409).await["code"], "illegal_status_change");
+    let audit: Value = platform
+        .get(
+            Some(&platform.operator),
+            &format!("/v1/tenants/{}/audit", shop["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"][0]["action"], "approve");
+    assert!(
+        audit["items"][0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("operator:")
+    );
+}
+
+#[tokio::test]
+async fn a_rejection_is_emailed_with_its_reason() {
+    let platform = spawn_platform().await;
+    let email = unique_email("applicant");
+    let applied: Value = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&unique("gansu"), &email),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = applied["id"].as_str().unwrap();
+    let no_reason = platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}/reject"),
+            &json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        problem(no_reason, 422).await["errors"][0]["field"],
+        "reason"
+    );
+    let rejected = platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}/reject"),
+            &json!({"reason": "Please add the cooperative's registration number."}),
+        )
+        .await;
+    assert_eq!(rejected.status(), 200);
+    assert_eq!(
+        rejected.json::<Value>().await.unwrap()["status"],
+        "rejected"
+    );
+    let mail = wait_for_mail(&email, 1).await.unwrap();
+    assert!(mail[0].text.contains("registration number"));
+    let approve = platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approve.status(), 409);
+}
+
+#[tokio::test]
+async fn slugs_are_checked_and_a_taken_one_comes_with_suggestions() {
+    let platform = spawn_platform().await;
+    let slug = unique("hami");
+    let first = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&slug, &unique_email("a")),
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    let taken = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&slug, &unique_email("b")),
+        )
+        .await;
+    let body = problem(taken, 409).await;
+    assert_eq!(body["errors"][0]["field"], "slug");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{slug}-coop")),
+        "{body}"
+    );
+
+    for bad in ["ab", "Admin", "admin", "has space", "-dash"] {
+        let refused = platform
+            .post(
+                None,
+                "/v1/tenants/applications",
+                &application(bad, &unique_email("c")),
+            )
+            .await;
+        assert_eq!(
+            problem(refused, 422).await["errors"][0]["field"],
+            "slug",
+            "{bad}"
+        );
+    }
+    let mut body = application(&unique("kashgar"), "not-an-email");
+    body["phone"] = json!("call me");
+    let invalid = platform.post(None, "/v1/tenants/applications", &body).await;
+    let invalid = problem(invalid, 422).await;
+    let fields: Vec<&str> = invalid["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"email") && fields.contains(&"phone"),
+        "{invalid}"
+    );
+}
+
+#[tokio::test]
+async fn applications_are_rate_limited_per_address() {
+    let platform = spawn_platform().await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = platform
+            .post(
+                None,
+                "/v1/tenants/applications",
+                &application(&unique("spam"), &unique_email("s")),
+            )
+            .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&429));
+}
