@@ -8,3 +8,4 @@ pub mod migrations;
 pub mod routes;
 pub mod startup;
 pub mod store;
+pub mod webhooks;

@@ -18,5 +18,9 @@ impl ServiceMigrations for Migrations {
             name: "m0001_tenants",
             sql: include_str!("../migrations/0001_tenants.sql"),
         },
+        SqlMigration {
+            name: "m0002_webhooks",
+            sql: include_str!("../migrations/0002_webhooks.sql"),
+        },
     ];
 }

@@ -2,9 +2,13 @@
 
 use crate::migrations::Migrations;
 use crate::routes::{self, TenantState};
+use crate::webhooks::delivery::Fanout;
+use crate::webhooks::sender::Sender;
 use actix_web::web;
-use caravan_shared::config::{Settings, setting};
+use caravan_shared::config::{ServiceName, Settings, setting};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The service's OpenAPI title and description.
 pub const API: ApiInfo = ApiInfo {
@@ -12,15 +16,30 @@ pub const API: ApiInfo = ApiInfo {
     description: "Cooperatives' shops as businesses on the platform: applications, onboarding, lifecycle, plans and quotas, settings, and public shop profiles.",
 };
 
-/// Provisions the database, starts the mail sender, then binds and builds the HTTP
-/// application.
+/// Provisions the database, starts the mail and webhook senders and the event
+/// fan-out, then binds and builds the HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-    let trust_forwarded_for = setting(&*settings.source.0, "TRUST_FORWARDED_FOR", false)?;
+    let source = settings.source.0.clone();
+    let trust_forwarded_for = setting(&*source, "TRUST_FORWARDED_FOR", false)?;
+    let webhooks_allow_internal = setting(&*source, "WEBHOOKS_ALLOW_INTERNAL", false)?;
+    let retry_base = Duration::from_millis(setting(&*source, "WEBHOOK_RETRY_BASE_MS", 30_000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.send_mail()?;
+    // Every service's events may be delivered to a shop's webhooks.
+    for producer in ServiceName::ALL {
+        context.subscribe(producer, Arc::new(Fanout))?;
+    }
+    Sender::new(
+        context.db.clone(),
+        &context.settings.database_url,
+        retry_base,
+        webhooks_allow_internal,
+    )?
+    .spawn(4);
     let state = web::Data::new(TenantState {
         context: context.clone(),
         trust_forwarded_for,
+        webhooks_allow_internal,
     });
     Application::serve(&context, API, move |config| {
         config.app_data(state.clone());

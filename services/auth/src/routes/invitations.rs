@@ -53,7 +53,7 @@ pub struct InvitationOut {
     responses(
         (status = 201, description = "Invitation sent", body = InvitationOut),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner, or the plan's staff quota (max_staff) is used up", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid email or role", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -82,6 +82,20 @@ pub async fn invite(
         .unwrap_or_else(|| "a shop".to_owned());
     let inviter = staff.principal.subject.parse().ok();
     let tx = TenantTx::begin(db, staff.tenant).await?;
+    // The plan's staff quota counts owners, staff and open invitations.
+    let quota = caravan_shared::tenant_status::shop(tx.conn(), staff.tenant)
+        .await?
+        .and_then(|shop| shop.quotas.max_staff);
+    if let Some(max) = quota
+        && store::staff_seats(&tx).await? >= i64::from(max)
+    {
+        return Err(ApiError::forbidden_because(
+            "quota_exceeded",
+            format!(
+                "the shop's plan allows {max} staff accounts (max_staff); change the plan to invite more"
+            ),
+        ));
+    }
     let (id, expires_at) = events::invite(
         &tx,
         &state.context.settings.public_url,

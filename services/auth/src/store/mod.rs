@@ -271,6 +271,23 @@ pub async fn add_membership(
     Ok(result.rows_affected() == 1)
 }
 
+/// People in the transaction's shop who count as staff accounts: owners and staff,
+/// plus open invitations to join as either.
+pub async fn staff_seats(tx: &impl TenantScoped) -> Result<i64, DbErr> {
+    let row = tx
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT (SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role IN ('owner', 'staff'))                   + (SELECT count(*) FROM invitations WHERE tenant_id = $1 AND accepted_at IS NULL AND expires_at > now())                   AS seats",
+            [tx.tenant().into_uuid().into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|row| row.try_get::<i64>("", "seats"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
 // ---- refresh tokens ------------------------------------------------------------------
 
 /// A refresh token to store.

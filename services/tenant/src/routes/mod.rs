@@ -4,6 +4,7 @@ mod applications;
 mod shops;
 mod tenants;
 mod views;
+mod webhooks;
 
 use caravan_shared::service::ServiceContext;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,6 +15,8 @@ pub struct TenantState {
     pub context: ServiceContext,
     /// Whether `X-Forwarded-For` names the client (behind the gateway).
     pub trust_forwarded_for: bool,
+    /// Whether webhooks may target internal addresses and plain HTTP (development).
+    pub webhooks_allow_internal: bool,
 }
 
 /// Registers the service's routes; each is collected into its OpenAPI document.
@@ -34,5 +37,13 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(tenants::change_plan)
         .service(tenants::audit)
         .service(shops::plans)
-        .service(shops::profile);
+        .service(shops::profile)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::show)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::deliveries)
+        .service(webhooks::retry);
 }

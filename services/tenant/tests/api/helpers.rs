@@ -23,6 +23,11 @@ pub fn unique_email(tag: &str) -> String {
 }
 
 pub async fn spawn_platform() -> Platform {
+    spawn_platform_with(&[]).await
+}
+
+/// The platform with extra settings for the tenant service.
+pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform {
     let (auth_port, tenant_port) = (free_port(), free_port());
     let auth_url = format!("http://127.0.0.1:{auth_port}");
     let tenant_url = format!("http://127.0.0.1:{tenant_port}");
@@ -42,14 +47,25 @@ pub async fn spawn_platform() -> Platform {
     )
     .await
     .expect("the auth service starts");
+    // Catalog and order are not running here: their addresses lead nowhere.
+    let (catalog_url, order_url) = (
+        format!("http://127.0.0.1:{}", free_port()),
+        format!("http://127.0.0.1:{}", free_port()),
+    );
+    let bind = format!("127.0.0.1:{tenant_port}");
+    let mut settings: Vec<(&str, &str)> = vec![
+        ("BIND", &bind),
+        ("AUTH_URL", &auth_url),
+        ("TENANT_URL", &tenant_url),
+        ("CATALOG_URL", &catalog_url),
+        ("ORDER_URL", &order_url),
+        ("REDIS_PREFIX", &prefix),
+    ];
+    settings.extend_from_slice(tenant_overrides);
     let tenant = TestApp::spawn::<caravan_tenant::migrations::Migrations, _, _>(
         ServiceName::Tenant,
         caravan_tenant::startup::build,
-        &[
-            ("BIND", &format!("127.0.0.1:{tenant_port}")),
-            ("AUTH_URL", &auth_url),
-            ("REDIS_PREFIX", &prefix),
-        ],
+        &settings,
     )
     .await
     .expect("the tenant service starts");
@@ -85,6 +101,16 @@ impl Platform {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap()
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Response {
+        self.tenant
+            .client
+            .delete(self.tenant.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Response {

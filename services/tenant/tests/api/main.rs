@@ -3,3 +3,4 @@ mod applications;
 mod helpers;
 mod operations;
 mod tenants;
+mod webhooks;

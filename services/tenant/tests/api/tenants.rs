@@ -321,3 +321,73 @@ async fn an_operator_creates_a_shop_directly() {
         .await;
     assert_eq!(problem(taken, 409).await["code"], "slug_taken");
 }
+
+#[tokio::test]
+async fn the_auth_service_enforces_the_plans_staff_quota() {
+    let platform = spawn_platform().await;
+    // The free plan allows 2 staff accounts: the owner and one more.
+    let slug = unique("quota");
+    let owner = unique_email("owner");
+    let shop: Value = platform
+        .post(
+            Some(&platform.operator),
+            "/v1/tenants",
+            &json!({"name": "Quota Co-op", "slug": slug, "owner_email": owner, "plan": "free"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let invitation = caravan_shared::testing::wait_for_mail(&owner, 1)
+        .await
+        .unwrap();
+    let accepted: Value = platform
+        .auth
+        .client
+        .post(platform.auth.url("/v1/auth/invitations/accept"))
+        .json(&json!({"token": invitation[0].token().unwrap(), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = accepted["access_token"].as_str().unwrap();
+    let invite = |email: String| {
+        let client = platform.auth.client.clone();
+        let url = platform.auth.url("/v1/auth/invitations");
+        let token = token.to_owned();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"email": email}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(invite(unique_email("first")).await.status(), 201);
+    let over = invite(unique_email("second")).await;
+    let body = problem(over, 403).await;
+    assert_eq!(body["code"], "quota_exceeded");
+    assert!(body["detail"].as_str().unwrap().contains("max_staff"));
+
+    // On a bigger plan, more staff may be invited.
+    let id = shop["id"].as_str().unwrap();
+    platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/{id}/plan"),
+            &json!({"plan": "standard"}),
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while invite(unique_email("third")).await.status() != 201 {
+        assert!(
+            Instant::now() < deadline,
+            "the plan change never reached auth"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,245 @@
+//! The sender: posts due deliveries, signed, and records every try.
+//!
+//! Each POST carries the event envelope as JSON and the headers
+//! `Caravan-Delivery-Id`, `Caravan-Event-Type`, `Caravan-Timestamp` (Unix seconds)
+//! and `Caravan-Signature: v1=<hex HMAC-SHA256 of "{timestamp}.{body}">`. A 2xx within
+//! 5 s is success; anything else is retried after 30 s, 1 min, 5 min, 15 min, 30 min,
+//! 1 h and 2 h, then the delivery has failed. An endpoint that has failed every try
+//! for a day is disabled and the shop's owner emailed.
+
+use super::{RETRY_MULTIPLES, check_url, signature, store};
+use crate::store as shops;
+use caravan_shared::TenantId;
+use caravan_shared::mail::{self, Email};
+use caravan_shared::tenancy::TenantScope;
+use chrono::Utc;
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Sends webhook deliveries.
+#[derive(Clone)]
+pub struct Sender {
+    db: DatabaseConnection,
+    database_url: String,
+    http: reqwest::Client,
+    retry_base: Duration,
+    allow_internal: bool,
+}
+
+impl Sender {
+    /// A sender; `retry_base` scales the retry schedule, `allow_internal` admits
+    /// internal addresses (development only).
+    pub fn new(
+        db: DatabaseConnection,
+        database_url: &str,
+        retry_base: Duration,
+        allow_internal: bool,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            database_url: database_url.to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("Caravan-Webhooks/1")
+                .build()?,
+            retry_base,
+            allow_internal,
+        })
+    }
+
+    /// Runs `workers` senders in the background.
+    pub fn spawn(self, workers: usize) {
+        for _ in 0..workers {
+            let sender = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(error) = sender.run().await {
+                        tracing::warn!(error = %format!("{error:#}"), "webhook sender interrupted");
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+        }
+    }
+
+    async fn run(&self) -> anyhow::Result<()> {
+        let mut listener = PgListener::connect(&self.database_url).await?;
+        listener.listen("caravan_webhooks").await?;
+        loop {
+            while self.send_next().await? {}
+            tokio::select! {
+                notification = listener.recv() => { notification?; }
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    /// Sends the next due delivery, if any; answers whether there was one.
+    pub async fn send_next(&self) -> anyhow::Result<bool> {
+        let tx = self.db.begin().await?;
+        // The job row stays locked while its delivery is sent, so no other sender
+        // takes it; a crash rolls back and leaves it due.
+        let job = tx
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT delivery_id, tenant_id FROM webhook_jobs WHERE due_at <= now() \
+                 ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+            ))
+            .await?;
+        let Some(job) = job else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let delivery_id: Uuid = job.try_get("", "delivery_id")?;
+        let tenant = TenantId::from(job.try_get::<Uuid>("", "tenant_id")?);
+        let scope = TenantScope::enter(&tx, tenant).await?;
+        let delivery = store::delivery(&scope, delivery_id).await?;
+        let endpoint = match &delivery {
+            Some(delivery) => store::endpoint(&scope, delivery.endpoint_id).await?,
+            None => None,
+        };
+        let (Some(delivery), Some(endpoint)) = (delivery, endpoint) else {
+            dequeue(&tx, delivery_id).await?;
+            tx.commit().await?;
+            return Ok(true);
+        };
+        if !endpoint.enabled {
+            store::settle(&scope, delivery.id, "failed", delivery.attempts, None).await?;
+            dequeue(&tx, delivery_id).await?;
+            tx.commit().await?;
+            return Ok(true);
+        }
+
+        let attempt = delivery.attempts + 1;
+        let started = Instant::now();
+        let outcome = self.post(&endpoint.url, &endpoint.secret, &delivery).await;
+        let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let (status_code, error) = match &outcome {
+            Ok(status) if (200..300).contains(status) => (Some(i32::from(*status)), None),
+            Ok(status) => (Some(i32::from(*status)), Some(format!("answered {status}"))),
+            Err(error) => (None, Some(error.clone())),
+        };
+        store::record_attempt(
+            &scope,
+            delivery.id,
+            attempt,
+            status_code,
+            latency_ms,
+            error.as_deref(),
+        )
+        .await?;
+
+        if error.is_none() {
+            store::settle(&scope, delivery.id, "delivered", attempt, None).await?;
+            store::endpoint_succeeded(&scope, endpoint.id).await?;
+            dequeue(&tx, delivery_id).await?;
+        } else {
+            let retry = usize::try_from(attempt - 1)
+                .ok()
+                .and_then(|index| RETRY_MULTIPLES.get(index));
+            match retry {
+                Some(multiple) => {
+                    let due = Utc::now() + self.retry_base * *multiple;
+                    store::settle(&scope, delivery.id, "pending", attempt, Some(due)).await?;
+                    store::queue(&tx, delivery_id, tenant.into_uuid(), due).await?;
+                }
+                None => {
+                    store::settle(&scope, delivery.id, "failed", attempt, None).await?;
+                    dequeue(&tx, delivery_id).await?;
+                }
+            }
+            let failing_since = store::endpoint_failed(&scope, endpoint.id).await?;
+            if failing_since.is_some_and(|since| Utc::now() - since > chrono::Duration::days(1)) {
+                self.disable(&scope, &endpoint).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        secret: &str,
+        delivery: &store::Delivery,
+    ) -> Result<u16, String> {
+        // Checked again at every try: a name may resolve elsewhere than at registration.
+        let allow_internal = self.allow_internal;
+        let owned = url.to_owned();
+        let checked = tokio::task::spawn_blocking(move || check_url(&owned, allow_internal))
+            .await
+            .map_err(|error| error.to_string())?;
+        let url = checked.map_err(|error| format!("url {}", error.message))?;
+        let body = serde_json::to_vec(&delivery.payload).map_err(|error| error.to_string())?;
+        let timestamp = Utc::now().timestamp();
+        let response = self
+            .http
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Caravan-Delivery-Id", delivery.id.to_string())
+            .header("Caravan-Event-Type", &delivery.event_type)
+            .header("Caravan-Timestamp", timestamp.to_string())
+            .header("Caravan-Signature", signature(secret, timestamp, &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_timeout() {
+                    "timed out after 5 s".to_owned()
+                } else {
+                    format!("not reachable: {error}")
+                }
+            })?;
+        Ok(response.status().as_u16())
+    }
+
+    async fn disable(
+        &self,
+        scope: &TenantScope<'_>,
+        endpoint: &store::Endpoint,
+    ) -> anyhow::Result<()> {
+        use caravan_shared::tenancy::TenantScoped;
+        let reason = "every delivery failed for a day";
+        store::disable(scope, endpoint.id, reason).await?;
+        if let Some(shop) = shops::tenant(scope.conn(), endpoint.tenant_id).await? {
+            mail::enqueue(
+                scope.conn(),
+                &Email {
+                    to: shop.owner_email.clone(),
+                    subject: format!("A webhook of {} was disabled", shop.name),
+                    body: format!(
+                        "Deliveries to {} have failed for a day, so Caravan stopped sending to it.\n\
+                         Fix the receiver, then re-enable the webhook (PATCH /v1/webhooks/{} with \
+                         {{\"enabled\": true}}) and retry the failed deliveries.\n",
+                        endpoint.url, endpoint.id
+                    ),
+                },
+            )
+            .await?;
+            shops::audit(
+                scope.conn(),
+                Some(shop.id),
+                "system",
+                "webhook.disable",
+                Some(reason),
+                serde_json::json!({"endpoint_id": endpoint.id}),
+            )
+            .await?;
+        }
+        tracing::warn!(endpoint_id = %endpoint.id, "webhook endpoint disabled");
+        Ok(())
+    }
+}
+
+async fn dequeue<C: ConnectionTrait>(conn: &C, delivery: Uuid) -> Result<(), sea_orm::DbErr> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM webhook_jobs WHERE delivery_id = $1",
+        [delivery.into()],
+    ))
+    .await?;
+    Ok(())
+}

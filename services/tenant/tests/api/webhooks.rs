@@ -1,0 +1,374 @@
+use crate::helpers::{problem, spawn_platform, spawn_platform_with};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use aws_lc_rs::hmac;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    answered: u16,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A webhook receiver on a local port that fails its first `failures` requests.
+struct Receiver {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+fn start_receiver(failures: usize) -> Receiver {
+    let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let log = received.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        let log = log.clone();
+        App::new().route(
+            "/hook",
+            web::post().to(move |request: HttpRequest, body: web::Bytes| {
+                let log = log.clone();
+                async move {
+                    let mut log = log.lock().unwrap();
+                    let answered = if log.len() < failures { 500 } else { 200 };
+                    log.push(Received {
+                        headers: request
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| {
+                                (k.to_string(), v.to_str().unwrap_or_default().to_owned())
+                            })
+                            .collect(),
+                        body: body.to_vec(),
+                        answered,
+                    });
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(answered).unwrap())
+                        .finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    Receiver {
+        url: format!("http://127.0.0.1:{port}/hook"),
+        received,
+    }
+}
+
+fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    let mut message = timestamp.as_bytes().to_vec();
+    message.push(b'.');
+    message.extend_from_slice(body);
+    let tag = hmac::sign(&key, &message);
+    format!(
+        "v1={}",
+        tag.as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+#[tokio::test]
+async fn a_signed_delivery_is_retried_until_it_succeeds_once() {
+    let platform = spawn_platform_with(&[
+        ("WEBHOOKS_ALLOW_INTERNAL", "true"),
+        ("WEBHOOK_RETRY_BASE_MS", "100"),
+    ])
+    .await;
+    let (id, slug, _owner, owner) = platform.live_shop("webhook").await;
+    let receiver = start_receiver(2);
+
+    let created = platform
+        .post(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "events": ["tenant.updated"]}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let endpoint: Value = created.json().await.unwrap();
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
+
+    let changed = platform
+        .patch(
+            &owner,
+            &format!("/v1/tenants/{id}"),
+            &json!({"name": "Zhongning Goji Co-op"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.received.lock().unwrap().len() < 3 {
+        assert!(Instant::now() < deadline, "the webhook never succeeded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 3, "two failures, one success, nothing more");
+    assert_eq!(received.iter().filter(|r| r.answered == 200).count(), 1);
+    let delivery_id = received[0].header("caravan-delivery-id");
+    for request in &received {
+        assert_eq!(request.header("caravan-delivery-id"), delivery_id);
+        assert_eq!(request.header("caravan-event-type"), "tenant.updated");
+        let timestamp = request.header("caravan-timestamp");
+        assert_eq!(
+            request.header("caravan-signature"),
+            expected_signature(&secret, &timestamp, &request.body),
+            "the signature verifies"
+        );
+        let event: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(event["type"], "tenant.updated");
+        assert_eq!(event["tenant_id"], id);
+        assert_eq!(event["data"]["slug"], slug);
+    }
+
+    let log: Value = platform
+        .get(
+            Some(&owner),
+            &format!("/v1/webhooks/{endpoint_id}/deliveries"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delivery = &log["items"][0];
+    assert_eq!(delivery["status"], "delivered");
+    let codes: Vec<i64> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 500, 200]);
+
+    // A delivery can be sent again by hand.
+    let retried = platform
+        .post(
+            Some(&owner),
+            &format!("/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retried.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.received.lock().unwrap().len() < 4 {
+        assert!(Instant::now() < deadline, "the manual retry was never sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn internal_and_plain_http_urls_are_refused() {
+    let platform = spawn_platform().await;
+    let (_id, _slug, _owner, owner) = platform.live_shop("ssrf").await;
+    for url in [
+        "http://example.cn/hook",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://localhost:8443/hook",
+        "not a url",
+    ] {
+        let refused = platform
+            .post(
+                Some(&owner),
+                "/v1/webhooks",
+                &json!({"url": url, "events": ["order.paid"]}),
+            )
+            .await;
+        assert_eq!(
+            problem(refused, 422).await["errors"][0]["field"],
+            "url",
+            "{url}"
+        );
+    }
+    let unknown_event = platform
+        .post(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": "https://8.8.8.8/hook", "events": ["order.teleported"]}),
+        )
+        .await;
+    assert_eq!(
+        problem(unknown_event, 422).await["errors"][0]["field"],
+        "events[0]"
+    );
+}
+
+#[tokio::test]
+async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
+    let platform = spawn_platform_with(&[("WEBHOOKS_ALLOW_INTERNAL", "true")]).await;
+    let (_a, _slug_a, _owner_a, owner_a) = platform.live_shop("hooks-a").await;
+    let (_b, _slug_b, _owner_b, owner_b) = platform.live_shop("hooks-b").await;
+    let endpoint: Value = platform
+        .post(
+            Some(&owner_a),
+            "/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = endpoint["id"].as_str().unwrap();
+
+    let listed: Value = platform
+        .get(Some(&owner_b), "/v1/webhooks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    assert_eq!(
+        platform
+            .get(Some(&owner_b), &format!("/v1/webhooks/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        platform
+            .patch(
+                &owner_b,
+                &format!("/v1/webhooks/{id}"),
+                &json!({"enabled": false})
+            )
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        platform
+            .get(Some(&owner_b), &format!("/v1/webhooks/{id}/deliveries"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        platform
+            .post(
+                Some(&owner_b),
+                &format!("/v1/webhooks/{id}/rotate-secret"),
+                &json!({})
+            )
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        platform
+            .delete(&owner_b, &format!("/v1/webhooks/{id}"))
+            .await
+            .status(),
+        404
+    );
+    let still: Value = platform
+        .get(Some(&owner_a), &format!("/v1/webhooks/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["enabled"], true);
+
+    let rotated: Value = platform
+        .post(
+            Some(&owner_a),
+            &format!("/v1/webhooks/{id}/rotate-secret"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(rotated["secret"], endpoint["secret"]);
+    assert_eq!(
+        platform
+            .delete(&owner_a, &format!("/v1/webhooks/{id}"))
+            .await
+            .status(),
+        204
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
+    let platform = spawn_platform_with(&[
+        ("WEBHOOKS_ALLOW_INTERNAL", "true"),
+        ("WEBHOOK_RETRY_BASE_MS", "100"),
+    ])
+    .await;
+    let (id, _slug, owner_email, owner) = platform.live_shop("failing").await;
+    let receiver = start_receiver(usize::MAX);
+    let endpoint: Value = platform
+        .post(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "events": ["tenant.updated"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    // It has been failing since yesterday.
+    let owner_db = caravan_shared::db::connect(&platform.tenant.database.owner_url, 1)
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &owner_db,
+        &format!("UPDATE webhook_endpoints SET failing_since = now() - interval '25 hours' WHERE id = '{endpoint_id}'"),
+    )
+    .await
+    .unwrap();
+
+    platform
+        .patch(
+            &owner,
+            &format!("/v1/tenants/{id}"),
+            &json!({"timezone": "Asia/Urumqi"}),
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state: Value = platform
+            .get(Some(&owner), &format!("/v1/webhooks/{endpoint_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if state["enabled"] == false {
+            assert_eq!(state["disabled_reason"], "every delivery failed for a day");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the endpoint was never disabled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mail = caravan_shared::testing::wait_for_mail(&owner_email, 2)
+        .await
+        .unwrap();
+    assert!(
+        mail.iter()
+            .any(|m| m.subject.contains("webhook") && m.text.contains(&receiver.url))
+    );
+}
