@@ -1,5 +1,11 @@
-//! The Caravan catalog service: what a cooperative sells: products, variants, categories, prices, stock and reservations, and the public storefront reads.
+//! The Caravan catalog service: what a cooperative sells — products, variants,
+//! categories, prices, stock and reservations — and the public storefront reads.
 
+pub mod domain;
+pub mod events;
 pub mod migrations;
+pub mod reservations;
 pub mod routes;
 pub mod startup;
+pub mod store;
+pub mod views;

@@ -8,6 +8,13 @@ use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
 pub struct Migrations;
 
 impl ServiceMigrations for Migrations {
-    const LIST: &'static [SqlMigration] =
-        &[BASE_MIGRATION, EVENTS_MIGRATION, TENANT_STATUS_MIGRATION];
+    const LIST: &'static [SqlMigration] = &[
+        BASE_MIGRATION,
+        EVENTS_MIGRATION,
+        TENANT_STATUS_MIGRATION,
+        SqlMigration {
+            name: "m0001_catalog",
+            sql: include_str!("../migrations/0001_catalog.sql"),
+        },
+    ];
 }

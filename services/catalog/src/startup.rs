@@ -1,7 +1,8 @@
 //! Builds the catalog service's application from its settings.
 
 use crate::migrations::Migrations;
-use crate::routes;
+use crate::routes::{self, CatalogState};
+use actix_web::web;
 use caravan_shared::config::{ServiceName, Settings};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::tenant_status::TenantStatusHandler;
@@ -18,5 +19,11 @@ pub const API: ApiInfo = ApiInfo {
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
-    Application::serve(&context, API, routes::configure)
+    let state = web::Data::new(CatalogState {
+        context: context.clone(),
+    });
+    Application::serve(&context, API, move |config| {
+        config.app_data(state.clone());
+        routes::configure(config);
+    })
 }

@@ -20,7 +20,18 @@ pub fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
+/// Ports are picked before the services bind them, so another process may take one
+/// meanwhile: then try again.
 pub async fn spawn_app() -> AuthApp {
+    for _ in 0..4 {
+        if let Some(app) = try_spawn_app().await {
+            return app;
+        }
+    }
+    panic!("the auth service did not start");
+}
+
+async fn try_spawn_app() -> Option<AuthApp> {
     let auth_port = free_port();
     let shops_port = free_port();
     let auth_url = format!("http://127.0.0.1:{auth_port}");
@@ -41,7 +52,7 @@ pub async fn spawn_app() -> AuthApp {
         ],
     )
     .await
-    .expect("the auth service starts");
+    .ok()?;
     let shops = TestApp::spawn_producer(
         ServiceName::Tenant,
         &[
@@ -51,12 +62,12 @@ pub async fn spawn_app() -> AuthApp {
         ],
     )
     .await
-    .expect("the shop events producer starts");
-    AuthApp {
+    .ok()?;
+    Some(AuthApp {
         app,
         shops,
         operator_email,
-    }
+    })
 }
 
 impl AuthApp {

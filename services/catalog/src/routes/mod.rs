@@ -1,6 +1,36 @@
 //! The catalog service's HTTP routes (parse, call, map).
 
+mod internal;
+mod inventory;
+mod products;
+mod storefront;
+
+use caravan_shared::service::ServiceContext;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// What the catalog routes share.
+pub struct CatalogState {
+    /// Database, Redis, settings.
+    pub context: ServiceContext,
+}
+
 /// Registers the service's routes; each is collected into its OpenAPI document.
-pub fn configure(_config: &mut ServiceConfig) {}
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(products::create)
+        .service(products::list)
+        .service(products::show)
+        .service(products::update)
+        .service(products::archive)
+        .service(products::remove)
+        .service(inventory::adjust)
+        .service(inventory::ledger)
+        .service(inventory::create_category)
+        .service(inventory::categories)
+        .service(storefront::list)
+        .service(storefront::detail)
+        .service(storefront::categories)
+        .service(internal::reserve)
+        .service(internal::commit)
+        .service(internal::release);
+}

@@ -1,13 +1,122 @@
 use caravan_shared::config::ServiceName;
+use caravan_shared::identity::Role;
+use caravan_shared::tenant_status::{self, Quotas};
 use caravan_shared::testing::TestApp;
+use reqwest::Response;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
-/// The catalog service on a random port with a fresh database of its own.
+/// The catalog service on a random port with a database of its own.
 pub async fn spawn_app() -> TestApp {
     TestApp::spawn::<caravan_catalog::migrations::Migrations, _, _>(
         ServiceName::Catalog,
         caravan_catalog::startup::build,
-        &[],
+        // No tenant service runs here: the shops' states are set directly below.
+        &[(
+            "TENANT_URL",
+            &format!("http://127.0.0.1:{}", caravan_shared::testing::free_port()),
+        )],
     )
     .await
     .expect("the catalog service starts")
+}
+
+/// A shop known to the catalog (as the tenant service's events would make it), and
+/// its owner's token.
+pub struct Shop {
+    pub id: Uuid,
+    pub slug: String,
+    pub owner: String,
+}
+
+pub async fn shop(app: &TestApp, status: &str, max_products: Option<i32>) -> Shop {
+    let id = Uuid::now_v7();
+    let slug = format!("shop-{}", &id.simple().to_string()[20..]);
+    let pool = caravan_shared::db::connect(&app.database.runtime_url, 1)
+        .await
+        .unwrap();
+    tenant_status::record(
+        &pool,
+        id,
+        &slug,
+        Some(status),
+        Some("free"),
+        Some(Quotas {
+            max_products,
+            max_staff: None,
+            max_orders_per_month: None,
+        }),
+    )
+    .await
+    .unwrap();
+    Shop {
+        id,
+        slug,
+        owner: app.keys.member(
+            id,
+            Role::Owner,
+            &[
+                "catalog:read",
+                "catalog:write",
+                "orders:read",
+                "orders:write",
+                "webhooks:write",
+            ],
+        ),
+    }
+}
+
+pub async fn set_status(app: &TestApp, shop: &Shop, status: &str) {
+    let pool = caravan_shared::db::connect(&app.database.runtime_url, 1)
+        .await
+        .unwrap();
+    tenant_status::record(&pool, shop.id, &shop.slug, Some(status), None, None)
+        .await
+        .unwrap();
+}
+
+pub fn goji(handle: &str, sku: &str, stock: i32) -> Value {
+    json!({
+        "handle": handle, "status": "active",
+        "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries", "ug": "نىڭشيا لەڭزە"},
+        "description": {"zh-CN": "中宁县头茬枸杞", "en": "First-harvest berries from Zhongning"},
+        "tags": ["goji", "dried-fruit"],
+        "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning"},
+        "harvest_months": [6, 7, 8], "shelf_life_days": 365, "storage": "ambient",
+        "certifications": ["GI: Ningxia goji"],
+        "variants": [{
+            "sku": sku, "unit": "piece", "weight_grams": 520,
+            "title": {"zh-CN": "500克", "en": "500 g"},
+            "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}],
+            "stock": stock, "low_stock_threshold": 5
+        }]
+    })
+}
+
+pub async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn get(app: &TestApp, token: &str, path: &str) -> Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    response.json().await.unwrap()
 }

@@ -26,8 +26,18 @@ pub async fn spawn_platform() -> Platform {
     spawn_platform_with(&[]).await
 }
 
-/// The platform with extra settings for the tenant service.
+/// The platform with extra settings for the tenant service. Ports are picked before
+/// the services bind them, so another process may take one meanwhile: then try again.
 pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform {
+    for _ in 0..4 {
+        if let Some(platform) = try_spawn_platform(tenant_overrides).await {
+            return platform;
+        }
+    }
+    panic!("the platform did not start");
+}
+
+async fn try_spawn_platform(tenant_overrides: &[(&str, &str)]) -> Option<Platform> {
     let (auth_port, tenant_port) = (free_port(), free_port());
     let auth_url = format!("http://127.0.0.1:{auth_port}");
     let tenant_url = format!("http://127.0.0.1:{tenant_port}");
@@ -46,7 +56,7 @@ pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform 
         ],
     )
     .await
-    .expect("the auth service starts");
+    .ok()?;
     // Catalog and order are not running here: their addresses lead nowhere.
     let (catalog_url, order_url) = (
         format!("http://127.0.0.1:{}", free_port()),
@@ -68,7 +78,7 @@ pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform 
         &settings,
     )
     .await
-    .expect("the tenant service starts");
+    .ok()?;
     let login: Value = auth
         .client
         .post(auth.url("/v1/auth/login"))
@@ -79,11 +89,11 @@ pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform 
         .json()
         .await
         .unwrap();
-    Platform {
+    Some(Platform {
         operator: login["access_token"].as_str().unwrap().to_owned(),
         tenant,
         auth,
-    }
+    })
 }
 
 pub fn application(slug: &str, email: &str) -> Value {

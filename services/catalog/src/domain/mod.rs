@@ -1,0 +1,232 @@
+//! The catalog's domain: products with produce data, variants with prices and stock,
+//! parsed once at the edge into values that cannot be invalid.
+
+use caravan_shared::FieldError;
+use caravan_shared::domain::{LocalizedText, Money};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A product's lifecycle.
+pub const STATUSES: &[&str] = &["draft", "active", "archived"];
+/// Units of sale.
+pub const UNITS: &[&str] = &["kg", "g", "piece", "box"];
+/// How produce is kept.
+pub const STORAGE: &[&str] = &["ambient", "chilled", "frozen"];
+
+/// Where produce comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"country": "CN", "province": "Ningxia", "place": "Zhongning county"}))]
+pub struct Origin {
+    /// ISO 3166-1 alpha-2 country.
+    pub country: Option<String>,
+    /// Province or region.
+    pub province: Option<String>,
+    /// County, town or place.
+    pub place: Option<String>,
+}
+
+/// A product image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// HTTPS URL.
+    #[schema(example = "https://cdn.zhongning-goji.cn/goji-500g.jpg")]
+    pub url: String,
+    /// Alternative text.
+    #[schema(example = "Half a kilo of dried goji berries")]
+    pub alt: Option<String>,
+}
+
+/// A variant as written by staff.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "GOJI-500G", "title": {"zh-CN": "500克", "en": "500 g"}, "options": {"size": "500 g bag"}, "unit": "piece", "weight_grams": 520, "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}], "stock": 120, "low_stock_threshold": 10}))]
+pub struct VariantInput {
+    /// Unique in the shop: 1 to 64 of letters, digits, `-`, `_`, `.`.
+    pub sku: String,
+    /// Translatable variant name.
+    #[schema(value_type = Option<Object>)]
+    pub title: Option<LocalizedText>,
+    /// Option values, e.g. `{"size": "5 kg box"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: serde_json::Map<String, serde_json::Value>,
+    /// `kg`, `g`, `piece` or `box`.
+    pub unit: String,
+    /// Shipping weight.
+    pub weight_grams: i32,
+    /// One price per currency; the first is the base price.
+    pub prices: Vec<Money>,
+    /// Price before a discount, in the base currency.
+    pub compare_at_price: Option<Money>,
+    /// Whether stock is counted (default true).
+    #[serde(default = "yes")]
+    pub track_stock: bool,
+    /// Stock on hand at creation (default 0).
+    #[serde(default)]
+    pub stock: i32,
+    /// `stock.low` is published when availability falls below this (default 0).
+    #[serde(default)]
+    pub low_stock_threshold: i32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Checks a handle or SKU-like code.
+fn code(
+    raw: &str,
+    field: &str,
+    max: usize,
+    extra: &[u8],
+    lowercase: bool,
+) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let allowed = value.bytes().all(|b| {
+        b.is_ascii_digit()
+            || extra.contains(&b)
+            || if lowercase {
+                b.is_ascii_lowercase()
+            } else {
+                b.is_ascii_alphabetic()
+            }
+    });
+    if value.is_empty() || value.len() > max || !allowed {
+        let letters = if lowercase { "a-z" } else { "letters" };
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must be 1 to {max} of {letters}, digits and {}",
+                String::from_utf8_lossy(extra)
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks a product or category handle.
+pub fn handle(raw: &str, field: &str) -> Result<String, FieldError> {
+    code(raw, field, 100, b"-", true)
+}
+
+/// Checks a variant's fields; answers every problem, with paths under `prefix`.
+pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<FieldError>) {
+    let at = |field: &str| format!("{prefix}.{field}");
+    if let Err(error) = code(&variant.sku, &at("sku"), 64, b"-_.", false) {
+        errors.push(error);
+    }
+    if !UNITS.contains(&variant.unit.as_str()) {
+        errors.push(FieldError::new(at("unit"), "must be kg, g, piece or box"));
+    }
+    if variant.weight_grams < 0 {
+        errors.push(FieldError::new(at("weight_grams"), "must be 0 or more"));
+    }
+    if variant.prices.is_empty() {
+        errors.push(FieldError::new(
+            at("prices"),
+            "needs at least the base price",
+        ));
+    }
+    for (index, price) in variant.prices.iter().enumerate() {
+        if price.amount < 0 {
+            errors.push(FieldError::new(
+                format!("{prefix}.prices[{index}].amount"),
+                "must be 0 or more",
+            ));
+        }
+        if variant.prices[..index]
+            .iter()
+            .any(|p| p.currency == price.currency)
+        {
+            errors.push(FieldError::new(
+                format!("{prefix}.prices[{index}].currency"),
+                "is priced twice",
+            ));
+        }
+    }
+    if let (Some(compare), Some(base)) = (&variant.compare_at_price, variant.prices.first())
+        && compare.currency != base.currency
+    {
+        errors.push(FieldError::new(
+            at("compare_at_price"),
+            "must be in the base currency",
+        ));
+    }
+    if variant.stock < 0 {
+        errors.push(FieldError::new(at("stock"), "must be 0 or more"));
+    }
+    if variant.low_stock_threshold < 0 {
+        errors.push(FieldError::new(
+            at("low_stock_threshold"),
+            "must be 0 or more",
+        ));
+    }
+}
+
+/// Checks produce facts.
+pub fn check_produce(
+    harvest_months: &[i32],
+    shelf_life_days: Option<i32>,
+    storage: Option<&str>,
+    origin: Option<&Origin>,
+    images: &[Image],
+    errors: &mut Vec<FieldError>,
+) {
+    if let Some((index, _)) = harvest_months
+        .iter()
+        .enumerate()
+        .find(|(_, m)| !(1..=12).contains(*m))
+    {
+        errors.push(FieldError::new(
+            format!("harvest_months[{index}]"),
+            "must be a month, 1 to 12",
+        ));
+    }
+    if shelf_life_days.is_some_and(|days| days <= 0) {
+        errors.push(FieldError::new("shelf_life_days", "must be at least 1"));
+    }
+    if storage.is_some_and(|storage| !STORAGE.contains(&storage)) {
+        errors.push(FieldError::new(
+            "storage",
+            "must be ambient, chilled or frozen",
+        ));
+    }
+    if let Some(country) = origin.and_then(|origin| origin.country.as_deref())
+        && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        errors.push(FieldError::new(
+            "origin.country",
+            "must be an ISO 3166-1 alpha-2 code such as CN",
+        ));
+    }
+    for (index, image) in images.iter().enumerate() {
+        if !image.url.starts_with("https://") || image.url.len() > 1000 {
+            errors.push(FieldError::new(
+                format!("images[{index}].url"),
+                "must be an https:// URL",
+            ));
+        }
+    }
+}
+
+/// What search matches: every text of the product, lowercased.
+pub fn search_text(
+    handle: &str,
+    title: Option<&LocalizedText>,
+    description: Option<&LocalizedText>,
+    tags: &[String],
+    producer: Option<&str>,
+) -> String {
+    let mut parts: Vec<String> = vec![handle.to_owned()];
+    if let Some(title) = title {
+        parts.extend(title.iter().map(|(_, text)| text.to_owned()));
+    }
+    if let Some(description) = description {
+        parts.extend(description.iter().map(|(_, text)| text.to_owned()));
+    }
+    parts.extend(tags.iter().cloned());
+    parts.extend(producer.map(str::to_owned));
+    parts.join(" \u{1f} ").to_lowercase()
+}

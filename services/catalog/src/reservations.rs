@@ -1,0 +1,209 @@
+//! Stock reservations for orders: all lines or none, keyed by order, serialised by
+//! the database. A line is reserved by one conditional UPDATE that only succeeds
+//! while enough is available, so concurrent checkouts of a hot variant queue on its
+//! row and can never oversell; the `stock_available` constraint is the backstop.
+
+use crate::store::{self, VariantRow};
+use caravan_shared::tenancy::TenantScoped;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn statement(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// A reserved line.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, serde::Serialize, utoipa::ToSchema)]
+pub struct ReservedLine {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// How many.
+    pub quantity: i32,
+    /// `held`, `committed` or `released`.
+    pub status: String,
+}
+
+/// A line that could not be reserved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ShortLine {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// How many were asked for.
+    pub requested: i32,
+    /// How many are available (0 for an unknown variant).
+    pub available: i32,
+}
+
+/// What a reservation came to.
+#[derive(Debug)]
+pub enum Reservation {
+    /// Every line is held (now, or by an earlier call for the same order).
+    Held(Vec<ReservedLine>),
+    /// Some lines are short; nothing may be kept — roll back.
+    Short(Vec<ShortLine>),
+    /// A concurrent call for the same order got there first — roll back and read.
+    Raced,
+}
+
+/// The order's reservation lines, if any.
+pub async fn lines_of(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<ReservedLine>, DbErr> {
+    ReservedLine::find_by_statement(statement(
+        "SELECT variant_id, quantity, status FROM reservations WHERE tenant_id = $1 AND order_id = $2 ORDER BY variant_id",
+        vec![scope.tenant().into_uuid().into(), order.into()],
+    ))
+    .all(scope.conn())
+    .await
+}
+
+/// Reserves every line of `order` or none.
+pub async fn reserve(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    lines: &[(Uuid, i32)],
+) -> Result<Reservation, DbErr> {
+    let existing = lines_of(scope, order).await?;
+    if !existing.is_empty() {
+        return Ok(Reservation::Held(existing));
+    }
+    // Merge repeated variants; a fixed (sorted) order of row locks avoids deadlocks
+    // between orders sharing variants.
+    let mut merged: BTreeMap<Uuid, i32> = BTreeMap::new();
+    for (variant, quantity) in lines {
+        *merged.entry(*variant).or_default() += quantity;
+    }
+    let tenant = scope.tenant().into_uuid();
+    let mut short = Vec::new();
+    for (variant, quantity) in &merged {
+        let reserved = scope
+            .conn()
+            .query_one_raw(statement(
+                "UPDATE variants SET reserved = reserved + $3, updated_at = now() \
+                 WHERE tenant_id = $1 AND id = $2 AND (NOT track_stock OR on_hand - reserved >= $3) \
+                 RETURNING id",
+                vec![tenant.into(), (*variant).into(), (*quantity).into()],
+            ))
+            .await?;
+        if reserved.is_none() {
+            let available = store::variant(scope, *variant)
+                .await?
+                .map_or(0, |row| row.available());
+            short.push(ShortLine {
+                variant_id: *variant,
+                requested: *quantity,
+                available,
+            });
+        }
+    }
+    if !short.is_empty() {
+        return Ok(Reservation::Short(short));
+    }
+    for (variant, quantity) in &merged {
+        let inserted = scope
+            .conn()
+            .execute_raw(statement(
+                "INSERT INTO reservations (tenant_id, order_id, variant_id, quantity, status) \
+                 VALUES ($1, $2, $3, $4, 'held') ON CONFLICT DO NOTHING",
+                vec![
+                    tenant.into(),
+                    order.into(),
+                    (*variant).into(),
+                    (*quantity).into(),
+                ],
+            ))
+            .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(Reservation::Raced);
+        }
+    }
+    Ok(Reservation::Held(lines_of(scope, order).await?))
+}
+
+/// What committing or releasing came to.
+#[derive(Debug)]
+pub enum Settled {
+    /// Done now or before; the variants whose stock changed now.
+    Done(Vec<VariantRow>),
+    /// There is no reservation for the order.
+    Unknown,
+    /// It is already in the other final state.
+    Conflict(String),
+}
+
+/// Takes held stock out of on hand (the order was paid).
+pub async fn commit(scope: &impl TenantScoped, order: Uuid, actor: &str) -> Result<Settled, DbErr> {
+    settle(scope, order, "committed", actor).await
+}
+
+/// Returns held stock to availability (the order was cancelled or expired).
+pub async fn release(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    actor: &str,
+) -> Result<Settled, DbErr> {
+    settle(scope, order, "released", actor).await
+}
+
+async fn settle(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    to: &str,
+    actor: &str,
+) -> Result<Settled, DbErr> {
+    let tenant = scope.tenant().into_uuid();
+    // Lock the order's lines so a commit and a release cannot both act.
+    let lines = ReservedLine::find_by_statement(statement(
+        "SELECT variant_id, quantity, status FROM reservations WHERE tenant_id = $1 AND order_id = $2 \
+         ORDER BY variant_id FOR UPDATE",
+        vec![tenant.into(), order.into()],
+    ))
+    .all(scope.conn())
+    .await?;
+    if lines.is_empty() {
+        return Ok(Settled::Unknown);
+    }
+    if lines.iter().all(|line| line.status == to) {
+        return Ok(Settled::Done(Vec::new()));
+    }
+    if let Some(other) = lines.iter().find(|line| line.status != "held") {
+        return Ok(Settled::Conflict(other.status.clone()));
+    }
+    let mut changed = Vec::new();
+    for line in &lines {
+        let sql = if to == "committed" {
+            "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand - $3 ELSE on_hand END, \
+             reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *"
+        } else {
+            "UPDATE variants SET reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *"
+        };
+        let row = VariantRow::find_by_statement(statement(
+            sql,
+            vec![tenant.into(), line.variant_id.into(), line.quantity.into()],
+        ))
+        .one(scope.conn())
+        .await?;
+        if let Some(row) = row {
+            if to == "committed" && row.track_stock {
+                store::record_movement(
+                    scope,
+                    row.id,
+                    -line.quantity,
+                    row.on_hand,
+                    "sale",
+                    Some(&format!("order {order}")),
+                    actor,
+                )
+                .await?;
+            }
+            changed.push(row);
+        }
+    }
+    scope
+        .conn()
+        .execute_raw(statement(
+            "UPDATE reservations SET status = $3, updated_at = now() WHERE tenant_id = $1 AND order_id = $2",
+            vec![tenant.into(), order.into(), to.into()],
+        ))
+        .await?;
+    Ok(Settled::Done(changed))
+}

@@ -1,0 +1,212 @@
+//! Reservations for the order service (service tokens only).
+
+use super::CatalogState;
+use crate::events;
+use crate::reservations::{self, Reservation, ReservedLine, Settled};
+use actix_web::{HttpResponse, post, web};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::ServiceCaller;
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::{ApiError, TenantId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One line to reserve.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// How many (1 or more).
+    pub quantity: i32,
+}
+
+/// A reservation for an order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveRequest {
+    /// The shop.
+    pub tenant_id: Uuid,
+    /// The order: the key that makes repeating the call safe.
+    pub order_id: Uuid,
+    /// The lines.
+    pub lines: Vec<LineRequest>,
+}
+
+/// An order's reservation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationView {
+    /// The order.
+    pub order_id: Uuid,
+    /// The lines and their status.
+    pub lines: Vec<ReservedLine>,
+}
+
+/// Reserves every line of an order or none. Repeating the call for the same order
+/// answers the same reservation.
+#[utoipa::path(
+    tag = "internal",
+    security(("bearer" = [])),
+    request_body = ReserveRequest,
+    responses(
+        (status = 201, description = "Held", body = ReservationView),
+        (status = 403, description = "Not a service token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Some lines are short (`errors` names them); nothing is held", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid lines", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/internal/v1/reservations")]
+pub async fn reserve(
+    state: web::Data<CatalogState>,
+    _service: ServiceCaller,
+    body: Json<ReserveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid_field(
+            "lines",
+            "at least one line is required",
+        ));
+    }
+    if let Some(index) = body.lines.iter().position(|line| line.quantity < 1) {
+        return Err(ApiError::invalid_field(
+            format!("lines[{index}].quantity"),
+            "must be at least 1",
+        ));
+    }
+    let lines: Vec<(Uuid, i32)> = body
+        .lines
+        .iter()
+        .map(|line| (line.variant_id, line.quantity))
+        .collect();
+    let tenant = TenantId::from(body.tenant_id);
+    for _ in 0..2 {
+        let tx = TenantTx::begin(&state.context.db, tenant).await?;
+        match reservations::reserve(&tx, body.order_id, &lines).await? {
+            Reservation::Held(held) => {
+                tx.commit().await?;
+                return Ok(HttpResponse::Created().json(ReservationView {
+                    order_id: body.order_id,
+                    lines: held,
+                }));
+            }
+            Reservation::Short(short) => {
+                tx.rollback().await?;
+                let mut error = ApiError::conflict(
+                    "insufficient_stock",
+                    format!("{} line(s) cannot be reserved", short.len()),
+                );
+                for line in &short {
+                    let index = body
+                        .lines
+                        .iter()
+                        .position(|l| l.variant_id == line.variant_id)
+                        .unwrap_or(0);
+                    error = error.with_field(
+                        format!("lines[{index}]"),
+                        format!(
+                            "{} requested, {} available (variant {})",
+                            line.requested, line.available, line.variant_id
+                        ),
+                    );
+                }
+                return Err(error);
+            }
+            // A concurrent call for the same order won: read what it reserved.
+            Reservation::Raced => tx.rollback().await?,
+        }
+    }
+    Err(ApiError::conflict(
+        "reservation_in_progress",
+        "the order is being reserved by another call; retry",
+    ))
+}
+
+/// Which shop's order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettleRequest {
+    /// The shop.
+    pub tenant_id: Uuid,
+}
+
+async fn settle(
+    state: &CatalogState,
+    service: &ServiceCaller,
+    order: Uuid,
+    tenant: Uuid,
+    paid: bool,
+) -> Result<web::Json<ReservationView>, ApiError> {
+    let tx = TenantTx::begin(&state.context.db, TenantId::from(tenant)).await?;
+    let actor = service.0.describe();
+    let settled = if paid {
+        reservations::commit(&tx, order, &actor).await?
+    } else {
+        reservations::release(&tx, order, &actor).await?
+    };
+    match settled {
+        Settled::Done(changed) => {
+            for variant in &changed {
+                let before = if paid { None } else { Some(0) };
+                events::stock(&tx, variant, before).await?;
+            }
+            let lines = reservations::lines_of(&tx, order).await?;
+            tx.commit().await?;
+            Ok(web::Json(ReservationView {
+                order_id: order,
+                lines,
+            }))
+        }
+        Settled::Unknown => Err(ApiError::not_found("no reservation for this order")),
+        Settled::Conflict(status) => Err(ApiError::conflict(
+            "reservation_settled",
+            format!("the reservation is already {status}"),
+        )),
+    }
+}
+
+/// Commits an order's held stock (the order was paid): it leaves stock on hand.
+#[utoipa::path(
+    tag = "internal",
+    security(("bearer" = [])),
+    params(("order_id" = Uuid, Path, description = "The order")),
+    request_body = SettleRequest,
+    responses(
+        (status = 200, description = "Committed (now or before)", body = ReservationView),
+        (status = 404, description = "No reservation for the order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already released", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/internal/v1/reservations/{order_id}/commit")]
+pub async fn commit(
+    state: web::Data<CatalogState>,
+    service: ServiceCaller,
+    order: web::Path<Uuid>,
+    body: Json<SettleRequest>,
+) -> Result<web::Json<ReservationView>, ApiError> {
+    settle(&state, &service, order.into_inner(), body.tenant_id, true).await
+}
+
+/// Releases an order's held stock (cancelled or expired).
+#[utoipa::path(
+    tag = "internal",
+    security(("bearer" = [])),
+    params(("order_id" = Uuid, Path, description = "The order")),
+    request_body = SettleRequest,
+    responses(
+        (status = 200, description = "Released (now or before)", body = ReservationView),
+        (status = 404, description = "No reservation for the order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already committed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/internal/v1/reservations/{order_id}/release")]
+pub async fn release(
+    state: web::Data<CatalogState>,
+    service: ServiceCaller,
+    order: web::Path<Uuid>,
+    body: Json<SettleRequest>,
+) -> Result<web::Json<ReservationView>, ApiError> {
+    settle(&state, &service, order.into_inner(), body.tenant_id, false).await
+}

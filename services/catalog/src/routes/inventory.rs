@@ -1,0 +1,221 @@
+//! Stock adjustments with their ledger, and categories.
+
+use super::CatalogState;
+use crate::domain::handle;
+use crate::events;
+use crate::store;
+use crate::views::{CategoryView, MovementView, VariantView};
+use actix_web::{HttpResponse, get, post, web};
+use caravan_shared::ApiError;
+use caravan_shared::domain::LocalizedText;
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::RequireScope;
+use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
+use caravan_shared::tenancy::TenantTx;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A change of stock on hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "delta": 200, "reason": "received", "note": "Harvest delivery from member farms"}))]
+pub struct AdjustmentRequest {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// Units added (positive) or removed (negative); not zero.
+    pub delta: i32,
+    /// `received`, `damaged` or `correction`.
+    pub reason: String,
+    /// A note for the ledger (up to 500 characters).
+    pub note: Option<String>,
+}
+
+/// Adjusts a variant's stock on hand and records it in the ledger. Stock never goes
+/// below what is reserved.
+#[utoipa::path(
+    tag = "inventory",
+    security(("bearer" = ["catalog:write"])),
+    request_body = AdjustmentRequest,
+    responses(
+        (status = 200, description = "The variant after the change", body = VariantView),
+        (status = 404, description = "No such variant in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave less on hand than is reserved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/inventory/adjustments")]
+pub async fn adjust(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    body: Json<AdjustmentRequest>,
+) -> Result<web::Json<VariantView>, ApiError> {
+    let body = body.into_inner();
+    if body.delta == 0 {
+        return Err(ApiError::invalid_field("delta", "must not be 0"));
+    }
+    if !["received", "damaged", "correction"].contains(&body.reason.as_str()) {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be received, damaged or correction",
+        ));
+    }
+    if body
+        .note
+        .as_deref()
+        .is_some_and(|note| note.chars().count() > 500)
+    {
+        return Err(ApiError::invalid_field(
+            "note",
+            "must be at most 500 characters",
+        ));
+    }
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let before = store::variant(&tx, body.variant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such variant"))?;
+    if !before.track_stock {
+        return Err(ApiError::conflict(
+            "stock_not_tracked",
+            "this variant's stock is not tracked",
+        ));
+    }
+    let after = store::adjust_stock(
+        &tx,
+        body.variant_id,
+        body.delta,
+        &body.reason,
+        body.note.as_deref(),
+        &caller.principal.describe(),
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::conflict(
+            "insufficient_stock",
+            format!(
+                "{} on hand with {} reserved; it cannot go below that",
+                before.on_hand, before.reserved
+            ),
+        )
+    })?;
+    events::stock(&tx, &after, Some(before.available())).await?;
+    tx.commit().await?;
+    Ok(web::Json(VariantView::from(&after)))
+}
+
+/// Which variant's ledger.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerQuery {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// How many entries, newest first (1 to 100, default 50).
+    pub limit: Option<u32>,
+}
+
+/// A variant's stock ledger, newest first.
+#[utoipa::path(
+    tag = "inventory",
+    security(("bearer" = ["catalog:read"])),
+    params(LedgerQuery),
+    responses(
+        (status = 200, description = "Ledger entries", body = Vec<MovementView>),
+        (status = 404, description = "No such variant in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/inventory/adjustments")]
+pub async fn ledger(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+    query: web::Query<LedgerQuery>,
+) -> Result<web::Json<Vec<MovementView>>, ApiError> {
+    let limit = u64::from(query.limit.unwrap_or(50).clamp(1, 100));
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    store::variant(&tx, query.variant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such variant"))?;
+    let rows = store::movements(&tx, query.variant_id, limit).await?;
+    tx.commit().await?;
+    Ok(web::Json(
+        rows.into_iter().map(MovementView::from).collect(),
+    ))
+}
+
+/// A new category.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "dried-fruit", "name": {"zh-CN": "干果", "en": "Dried fruit", "ug": "قۇرۇق مېۋە"}, "position": 1}))]
+pub struct CategoryRequest {
+    /// Unique in the shop.
+    pub handle: String,
+    /// Translatable name.
+    #[schema(value_type = Object)]
+    pub name: LocalizedText,
+    /// Parent category.
+    pub parent_id: Option<Uuid>,
+    /// Position among siblings.
+    #[serde(default)]
+    pub position: i32,
+}
+
+/// Creates a category.
+#[utoipa::path(
+    tag = "categories",
+    security(("bearer" = ["catalog:write"])),
+    request_body = CategoryRequest,
+    responses(
+        (status = 201, description = "Created", body = CategoryView),
+        (status = 409, description = "Handle taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values or unknown parent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/categories")]
+pub async fn create_category(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    body: Json<CategoryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let handle = handle(&body.handle, "handle").map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    if let Some(parent) = body.parent_id
+        && store::known_categories(&tx, &[parent]).await? == 0
+    {
+        return Err(ApiError::invalid_field(
+            "parent_id",
+            "is not a category of this shop",
+        ));
+    }
+    let name = serde_json::to_value(&body.name).unwrap_or_default();
+    let row = store::insert_category(&tx, &handle, &name, body.parent_id, body.position)
+        .await
+        .map_err(|error| match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ApiError::conflict("handle_taken", "a category of the shop has this handle")
+                    .with_field("handle", "is taken")
+            }
+            _ => error.into(),
+        })?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(CategoryView::from(row)))
+}
+
+/// The shop's categories (a tree through `parent_id`), by position.
+#[utoipa::path(
+    tag = "categories",
+    security(("bearer" = ["catalog:read"])),
+    responses((status = 200, description = "Categories", body = Vec<CategoryView>))
+)]
+#[get("/v1/categories")]
+pub async fn categories(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+) -> Result<web::Json<Vec<CategoryView>>, ApiError> {
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let rows = store::categories(&tx).await?;
+    tx.commit().await?;
+    Ok(web::Json(
+        rows.into_iter().map(CategoryView::from).collect(),
+    ))
+}

@@ -1,0 +1,547 @@
+//! Staff catalog management: products with their variants.
+
+use super::CatalogState;
+use crate::domain::{self, Image, Origin, VariantInput, check_produce, check_variant, handle};
+use crate::events;
+use crate::store::{self, ProductRow, ProductValues, VariantValues};
+use crate::views::ProductView;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::identity::RequireScope;
+use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::{ApiError, FieldError, tenant_status};
+use sea_orm::SqlErr;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A new product with its variants.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "handle": "ningxia-goji-dried", "status": "active",
+    "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries, dried", "ug": "نىڭشيا لەڭزە"},
+    "description": {"zh-CN": "中宁县头茬枸杞，自然晾晒。", "en": "First-harvest berries from Zhongning, sun-dried."},
+    "tags": ["goji", "dried-fruit"], "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning county"},
+    "producer": "Zhongning Goji Cooperative", "harvest_months": [6, 7, 8], "shelf_life_days": 365,
+    "storage": "ambient", "certifications": ["organic", "GI: Ningxia goji"],
+    "variants": [{"sku": "GOJI-500G", "unit": "piece", "weight_grams": 520, "prices": [{"amount": 6800, "currency": "CNY"}], "stock": 120}]
+}))]
+pub struct ProductRequest {
+    /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
+    pub handle: String,
+    /// Translatable title.
+    #[schema(value_type = Object)]
+    pub title: LocalizedText,
+    /// Translatable description.
+    #[schema(value_type = Option<Object>)]
+    pub description: Option<LocalizedText>,
+    /// `draft` (default), `active` or `archived`.
+    pub status: Option<String>,
+    /// Categories of the shop.
+    #[serde(default)]
+    pub category_ids: Vec<Uuid>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Images.
+    #[serde(default)]
+    pub images: Vec<Image>,
+    /// Where it comes from.
+    pub origin: Option<Origin>,
+    /// Who grows or makes it.
+    pub producer: Option<String>,
+    /// Months of harvest (1 to 12).
+    #[serde(default)]
+    pub harvest_months: Vec<i32>,
+    /// Shelf life in days.
+    pub shelf_life_days: Option<i32>,
+    /// `ambient`, `chilled` or `frozen`.
+    pub storage: Option<String>,
+    /// Certifications.
+    #[serde(default)]
+    pub certifications: Vec<String>,
+    /// At least one variant.
+    pub variants: Vec<VariantInput>,
+}
+
+fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("sku") => {
+            ApiError::conflict("sku_taken", "a variant of the shop already has this SKU")
+                .with_field("variants", "SKU already used")
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+            "handle_taken",
+            "a product of the shop already has this handle",
+        )
+        .with_field("handle", "is taken"),
+        _ => error.into(),
+    }
+}
+
+async fn check_categories(
+    tx: &TenantTx,
+    ids: &[Uuid],
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
+    if !ids.is_empty() && store::known_categories(tx, ids).await? != ids.len() as i64 {
+        errors.push(FieldError::new(
+            "category_ids",
+            "names a category this shop does not have",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a product with its variants. The plan's product quota applies.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    request_body = ProductRequest,
+    responses(
+        (status = 201, description = "Created", body = ProductView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No catalog:write scope, the shop is suspended, or the plan's max_products is reached", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Handle or SKU taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/products")]
+pub async fn create(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    body: Json<ProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let handle = handle(&body.handle, "handle")
+        .map_err(|e| errors.push(e))
+        .ok();
+    let status = body.status.clone().unwrap_or_else(|| "draft".to_owned());
+    if !domain::STATUSES.contains(&status.as_str()) {
+        errors.push(FieldError::new(
+            "status",
+            "must be draft, active or archived",
+        ));
+    }
+    if body.variants.is_empty() {
+        errors.push(FieldError::new(
+            "variants",
+            "at least one variant is required",
+        ));
+    }
+    for (index, variant) in body.variants.iter().enumerate() {
+        check_variant(variant, &format!("variants[{index}]"), &mut errors);
+    }
+    check_produce(
+        &body.harvest_months,
+        body.shelf_life_days,
+        body.storage.as_deref(),
+        body.origin.as_ref(),
+        &body.images,
+        &mut errors,
+    );
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    check_categories(&tx, &body.category_ids, &mut errors).await?;
+    let Some(handle) = handle.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::invalid_fields(errors));
+    };
+    let quota = tenant_status::shop(tx.conn(), caller.tenant)
+        .await?
+        .and_then(|shop| shop.quotas.max_products);
+    if let Some(max) = quota
+        && store::counted_products(&tx).await? >= i64::from(max)
+    {
+        return Err(ApiError::forbidden_because(
+            "quota_exceeded",
+            format!(
+                "the shop's plan allows {max} products (max_products); archive some or change the plan"
+            ),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let values = ProductValues {
+        search_text: domain::search_text(
+            &handle,
+            Some(&body.title),
+            body.description.as_ref(),
+            &body.tags,
+            body.producer.as_deref(),
+        ),
+        handle,
+        title: serde_json::to_value(&body.title).unwrap_or_default(),
+        description: body.description.as_ref().map_or_else(
+            || serde_json::json!({}),
+            |d| serde_json::to_value(d).unwrap_or_default(),
+        ),
+        status,
+        category_ids: body.category_ids,
+        tags: body.tags,
+        images: serde_json::to_value(&body.images).unwrap_or_default(),
+        origin: serde_json::to_value(body.origin.unwrap_or_default()).unwrap_or_default(),
+        producer: body.producer,
+        harvest_months: body.harvest_months,
+        shelf_life_days: body.shelf_life_days,
+        storage: body.storage,
+        certifications: body.certifications,
+    };
+    store::insert_product(&tx, id, &values)
+        .await
+        .map_err(conflict_on_duplicate)?;
+    let actor = caller.principal.describe();
+    for (position, variant) in body.variants.iter().enumerate() {
+        let variant_id = store::insert_variant(&tx, id, &variant_values(variant, position))
+            .await
+            .map_err(conflict_on_duplicate)?;
+        if variant.track_stock && variant.stock > 0 {
+            store::record_movement(
+                &tx,
+                variant_id,
+                variant.stock,
+                variant.stock,
+                "initial",
+                None,
+                &actor,
+            )
+            .await?;
+        }
+    }
+    store::refresh_min_price(&tx, id).await?;
+    events::product(&tx, "product.created", id, &values.handle, &values.status).await?;
+    let view = load(&tx, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+fn variant_values(variant: &VariantInput, position: usize) -> VariantValues {
+    VariantValues {
+        sku: variant.sku.trim().to_owned(),
+        title: variant.title.as_ref().map_or_else(
+            || serde_json::json!({}),
+            |t| serde_json::to_value(t).unwrap_or_default(),
+        ),
+        options: serde_json::Value::Object(variant.options.clone()),
+        unit: variant.unit.clone(),
+        weight_grams: variant.weight_grams,
+        prices: serde_json::to_value(&variant.prices).unwrap_or_default(),
+        base_price: variant.prices.first().map_or(0, |price| price.amount),
+        compare_at_price: variant
+            .compare_at_price
+            .map(|price| serde_json::to_value(price).unwrap_or_default()),
+        track_stock: variant.track_stock,
+        on_hand: if variant.track_stock {
+            variant.stock
+        } else {
+            0
+        },
+        low_stock_threshold: variant.low_stock_threshold,
+        position: i32::try_from(position).unwrap_or(i32::MAX),
+    }
+}
+
+async fn load(tx: &TenantTx, id: Uuid) -> Result<ProductView, ApiError> {
+    let row = store::product(tx, id).await?.ok_or_else(not_found)?;
+    let variants = store::variants_of(tx, &[id]).await?;
+    Ok(ProductView::new(row, &variants))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no such product")
+}
+
+/// Filters of the staff product list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProductQuery {
+    /// `draft`, `active` or `archived`.
+    pub status: Option<String>,
+    /// A category id.
+    pub category: Option<Uuid>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// Text in any title, description, tag, handle or producer.
+    pub q: Option<String>,
+    /// Page size: 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The shop's products, newest first.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:read"])),
+    params(ProductQuery),
+    responses(
+        (status = 200, description = "A page of products", body = Page<ProductView>),
+        (status = 403, description = "No catalog:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/products")]
+pub async fn list(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+    query: web::Query<ProductQuery>,
+) -> Result<web::Json<Page<ProductView>>, ApiError> {
+    let query = query.into_inner();
+    if let Some(status) = &query.status
+        && !domain::STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::invalid_field(
+            "status",
+            "must be draft, active or archived",
+        ));
+    }
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let after: Option<store::After> = page.after()?;
+    let listing = store::Listing {
+        status: query.status,
+        category: query.category,
+        tag: query.tag,
+        text: query.q.filter(|q| !q.trim().is_empty()),
+        ..Default::default()
+    };
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let rows = store::list_products(&tx, &listing, after.as_ref(), page.fetch_limit()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let variants = store::variants_of(&tx, &ids).await?;
+    tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| store::After {
+        key: None,
+        id: row.id,
+    });
+    Ok(web::Json(page.map(|row| ProductView::new(row, &variants))))
+}
+
+/// One product with its variants and stock.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:read"])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 404, description = "No such product in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/products/{id}")]
+pub async fn show(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ProductView>, ApiError> {
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let view = load(&tx, id.into_inner()).await?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+/// A partial change of a product (its variants are changed through stock adjustments
+/// and, for prices, by re-creating them).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "active", "tags": ["goji", "organic"]}))]
+pub struct ProductPatch {
+    /// New handle.
+    pub handle: Option<String>,
+    /// New title.
+    #[schema(value_type = Option<Object>)]
+    pub title: Option<LocalizedText>,
+    /// New description.
+    #[schema(value_type = Option<Object>)]
+    pub description: Option<LocalizedText>,
+    /// `draft` or `active` (archive with the archive call).
+    pub status: Option<String>,
+    /// Categories.
+    pub category_ids: Option<Vec<Uuid>>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+    /// Images.
+    pub images: Option<Vec<Image>>,
+    /// Origin.
+    pub origin: Option<Origin>,
+    /// Producer.
+    pub producer: Option<String>,
+    /// Harvest months.
+    pub harvest_months: Option<Vec<i32>>,
+    /// Shelf life.
+    pub shelf_life_days: Option<i32>,
+    /// Storage.
+    pub storage: Option<String>,
+    /// Certifications.
+    pub certifications: Option<Vec<String>>,
+}
+
+/// Changes a product's fields.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = ProductPatch,
+    responses(
+        (status = 200, description = "Changed", body = ProductView),
+        (status = 404, description = "No such product in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Handle taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/products/{id}")]
+pub async fn update(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    id: web::Path<Uuid>,
+    body: Json<ProductPatch>,
+) -> Result<web::Json<ProductView>, ApiError> {
+    let id = id.into_inner();
+    let patch = body.into_inner();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let current = store::product(&tx, id).await?.ok_or_else(not_found)?;
+    let mut errors = Vec::new();
+    let values = merge(current, patch, &mut errors);
+    check_categories(&tx, &values.category_ids, &mut errors).await?;
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    store::update_product(&tx, id, &values)
+        .await
+        .map_err(conflict_on_duplicate)?;
+    events::product(&tx, "product.updated", id, &values.handle, &values.status).await?;
+    let view = load(&tx, id).await?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+fn merge(current: ProductRow, patch: ProductPatch, errors: &mut Vec<FieldError>) -> ProductValues {
+    let handle = match patch.handle {
+        Some(raw) => handle(&raw, "handle")
+            .map_err(|e| errors.push(e))
+            .unwrap_or(current.handle.clone()),
+        None => current.handle.clone(),
+    };
+    let status = patch.status.unwrap_or(current.status.clone());
+    if !["draft", "active"].contains(&status.as_str()) && status != current.status {
+        errors.push(FieldError::new(
+            "status",
+            "must be draft or active; archive with POST /v1/products/{id}/archive",
+        ));
+    }
+    let images = patch
+        .images
+        .map(|images| serde_json::to_value(images).unwrap_or_default())
+        .unwrap_or(current.images);
+    let harvest_months = patch.harvest_months.unwrap_or(current.harvest_months);
+    let shelf_life_days = patch.shelf_life_days.or(current.shelf_life_days);
+    let storage = patch.storage.or(current.storage);
+    let parsed_images: Vec<Image> = serde_json::from_value(images.clone()).unwrap_or_default();
+    check_produce(
+        &harvest_months,
+        shelf_life_days,
+        storage.as_deref(),
+        patch.origin.as_ref(),
+        &parsed_images,
+        errors,
+    );
+    let title: Option<LocalizedText> = patch
+        .title
+        .or_else(|| serde_json::from_value(current.title.clone()).ok());
+    let description: Option<LocalizedText> = patch
+        .description
+        .or_else(|| serde_json::from_value(current.description).ok());
+    let tags = patch.tags.unwrap_or(current.tags);
+    let producer = patch.producer.or(current.producer);
+    ProductValues {
+        search_text: domain::search_text(
+            &handle,
+            title.as_ref(),
+            description.as_ref(),
+            &tags,
+            producer.as_deref(),
+        ),
+        handle,
+        title: title.map_or(current.title, |t| {
+            serde_json::to_value(t).unwrap_or_default()
+        }),
+        description: description.map_or_else(
+            || serde_json::json!({}),
+            |d| serde_json::to_value(d).unwrap_or_default(),
+        ),
+        status,
+        category_ids: patch.category_ids.unwrap_or(current.category_ids),
+        tags,
+        images,
+        origin: patch
+            .origin
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .unwrap_or(current.origin),
+        producer,
+        harvest_months,
+        shelf_life_days,
+        storage,
+        certifications: patch.certifications.unwrap_or(current.certifications),
+    }
+}
+
+/// Archives a product: gone from the storefront, kept for orders and history.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "Archived", body = ProductView),
+        (status = 404, description = "No such product in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/products/{id}/archive")]
+pub async fn archive(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ProductView>, ApiError> {
+    let id = id.into_inner();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    if !store::set_status(&tx, id, "archived").await? {
+        return Err(not_found());
+    }
+    let view = load(&tx, id).await?;
+    events::product(&tx, "product.archived", id, &view.handle, "archived").await?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+/// Deletes a draft that no order ever reserved; anything else is archived instead.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such product in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or it has orders", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/products/{id}")]
+pub async fn remove(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let product = store::product(&tx, id).await?.ok_or_else(not_found)?;
+    if product.status != "draft" || store::has_orders(&tx, id).await? {
+        return Err(ApiError::conflict(
+            "not_deletable",
+            "only drafts without orders can be deleted; archive it instead",
+        ));
+    }
+    store::delete_product(&tx, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

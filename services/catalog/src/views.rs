@@ -1,0 +1,332 @@
+//! What the catalog answers with.
+
+use crate::store::{CategoryRow, MovementRow, ProductRow, VariantRow};
+use caravan_shared::domain::{Locale, LocalizedText, Money};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A variant, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariantView {
+    /// Id.
+    pub id: Uuid,
+    /// SKU.
+    #[schema(example = "GOJI-500G")]
+    pub sku: String,
+    /// Translatable name.
+    #[schema(value_type = Object)]
+    pub title: serde_json::Value,
+    /// Option values.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    /// Unit of sale.
+    pub unit: String,
+    /// Shipping weight.
+    pub weight_grams: i32,
+    /// Prices; the first is the base price.
+    #[schema(value_type = Vec<Money>)]
+    pub prices: serde_json::Value,
+    /// Price before a discount.
+    #[schema(value_type = Option<Money>)]
+    pub compare_at_price: Option<serde_json::Value>,
+    /// Whether stock is counted.
+    pub track_stock: bool,
+    /// On hand.
+    pub on_hand: i32,
+    /// Held for unpaid orders.
+    pub reserved: i32,
+    /// On hand minus reserved.
+    pub available: i32,
+    /// `stock.low` below this.
+    pub low_stock_threshold: i32,
+}
+
+impl From<&VariantRow> for VariantView {
+    fn from(row: &VariantRow) -> Self {
+        Self {
+            id: row.id,
+            sku: row.sku.clone(),
+            title: row.title.clone(),
+            options: row.options.clone(),
+            unit: row.unit.clone(),
+            weight_grams: row.weight_grams,
+            prices: row.prices.clone(),
+            compare_at_price: row.compare_at_price.clone(),
+            track_stock: row.track_stock,
+            on_hand: row.on_hand,
+            reserved: row.reserved,
+            available: row.available(),
+            low_stock_threshold: row.low_stock_threshold,
+        }
+    }
+}
+
+/// A product, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    /// Id.
+    pub id: Uuid,
+    /// Handle, unique in the shop.
+    #[schema(example = "ningxia-goji-dried")]
+    pub handle: String,
+    /// Translatable title.
+    #[schema(value_type = Object)]
+    pub title: serde_json::Value,
+    /// Translatable description.
+    #[schema(value_type = Object)]
+    pub description: serde_json::Value,
+    /// `draft`, `active` or `archived`.
+    pub status: String,
+    /// Categories.
+    pub category_ids: Vec<Uuid>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Images with alt text.
+    #[schema(value_type = Vec<crate::domain::Image>)]
+    pub images: serde_json::Value,
+    /// Where it comes from.
+    #[schema(value_type = crate::domain::Origin)]
+    pub origin: serde_json::Value,
+    /// Who grows or makes it.
+    pub producer: Option<String>,
+    /// Months of harvest.
+    pub harvest_months: Vec<i32>,
+    /// Shelf life.
+    pub shelf_life_days: Option<i32>,
+    /// `ambient`, `chilled` or `frozen`.
+    pub storage: Option<String>,
+    /// Certifications, e.g. organic or a geographical indication.
+    pub certifications: Vec<String>,
+    /// Variants.
+    pub variants: Vec<VariantView>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ProductView {
+    /// A product with its variants.
+    pub fn new(row: ProductRow, variants: &[VariantRow]) -> Self {
+        Self {
+            variants: variants
+                .iter()
+                .filter(|variant| variant.product_id == row.id)
+                .map(VariantView::from)
+                .collect(),
+            id: row.id,
+            handle: row.handle,
+            title: row.title,
+            description: row.description,
+            status: row.status,
+            category_ids: row.category_ids,
+            tags: row.tags,
+            images: row.images,
+            origin: row.origin,
+            producer: row.producer,
+            harvest_months: row.harvest_months,
+            shelf_life_days: row.shelf_life_days,
+            storage: row.storage,
+            certifications: row.certifications,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Picks the text for a buyer: the wanted locales, then the fallback.
+pub fn localize(value: &serde_json::Value, wanted: &[Locale], fallback: &Locale) -> Option<String> {
+    let text: LocalizedText = serde_json::from_value(value.clone()).ok()?;
+    Some(text.resolve(wanted, fallback).1.to_owned())
+}
+
+/// A variant, as buyers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorefrontVariant {
+    /// Id (to add to a cart).
+    pub id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Name in the buyer's language.
+    pub title: Option<String>,
+    /// Option values.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    /// Unit of sale.
+    pub unit: String,
+    /// Shipping weight.
+    pub weight_grams: i32,
+    /// Price in the asked currency when the shop prices it so, else the base price.
+    pub price: Option<Money>,
+    /// Price before a discount (base currency).
+    #[schema(value_type = Option<Money>)]
+    pub compare_at_price: Option<serde_json::Value>,
+    /// Whether it can be bought now.
+    pub in_stock: bool,
+}
+
+/// A product, as buyers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorefrontProduct {
+    /// Id.
+    pub id: Uuid,
+    /// Handle (for the product page).
+    pub handle: String,
+    /// Title in the buyer's language.
+    #[schema(example = "宁夏中宁枸杞 500克")]
+    pub title: Option<String>,
+    /// Description in the buyer's language.
+    pub description: Option<String>,
+    /// The language chosen.
+    #[schema(example = "zh-CN")]
+    pub locale: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Categories.
+    pub category_ids: Vec<Uuid>,
+    /// Images.
+    #[schema(value_type = Vec<crate::domain::Image>)]
+    pub images: serde_json::Value,
+    /// Origin.
+    #[schema(value_type = crate::domain::Origin)]
+    pub origin: serde_json::Value,
+    /// Producer.
+    pub producer: Option<String>,
+    /// Harvest months.
+    pub harvest_months: Vec<i32>,
+    /// Shelf life.
+    pub shelf_life_days: Option<i32>,
+    /// Storage.
+    pub storage: Option<String>,
+    /// Certifications.
+    pub certifications: Vec<String>,
+    /// Variants.
+    pub variants: Vec<StorefrontVariant>,
+}
+
+fn price_in(prices: &serde_json::Value, currency: Option<&str>) -> Option<Money> {
+    let prices: Vec<Money> = serde_json::from_value(prices.clone()).ok()?;
+    currency
+        .and_then(|wanted| {
+            prices
+                .iter()
+                .find(|price| price.currency.as_str() == wanted)
+                .copied()
+        })
+        .or_else(|| prices.first().copied())
+}
+
+impl StorefrontProduct {
+    /// A product for buyers in `wanted` locales and `currency`.
+    pub fn new(
+        row: ProductRow,
+        variants: &[VariantRow],
+        wanted: &[Locale],
+        fallback: &Locale,
+        currency: Option<&str>,
+    ) -> Self {
+        let title: Option<LocalizedText> = serde_json::from_value(row.title.clone()).ok();
+        let locale = title.as_ref().map_or_else(
+            || fallback.to_string(),
+            |title| title.resolve(wanted, fallback).0.to_string(),
+        );
+        Self {
+            title: localize(&row.title, wanted, fallback),
+            description: localize(&row.description, wanted, fallback),
+            locale,
+            variants: variants
+                .iter()
+                .filter(|variant| variant.product_id == row.id)
+                .map(|variant| StorefrontVariant {
+                    id: variant.id,
+                    sku: variant.sku.clone(),
+                    title: localize(&variant.title, wanted, fallback),
+                    options: variant.options.clone(),
+                    unit: variant.unit.clone(),
+                    weight_grams: variant.weight_grams,
+                    price: price_in(&variant.prices, currency),
+                    compare_at_price: variant.compare_at_price.clone(),
+                    in_stock: !variant.track_stock || variant.available() > 0,
+                })
+                .collect(),
+            id: row.id,
+            handle: row.handle,
+            tags: row.tags,
+            category_ids: row.category_ids,
+            images: row.images,
+            origin: row.origin,
+            producer: row.producer,
+            harvest_months: row.harvest_months,
+            shelf_life_days: row.shelf_life_days,
+            storage: row.storage,
+            certifications: row.certifications,
+        }
+    }
+}
+
+/// A category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    /// Id.
+    pub id: Uuid,
+    /// Handle.
+    #[schema(example = "dried-fruit")]
+    pub handle: String,
+    /// Translatable name (staff) or the name in the buyer's language (storefront).
+    #[schema(value_type = Object)]
+    pub name: serde_json::Value,
+    /// Parent category.
+    pub parent_id: Option<Uuid>,
+    /// Position among siblings.
+    pub position: i32,
+}
+
+impl From<CategoryRow> for CategoryView {
+    fn from(row: CategoryRow) -> Self {
+        Self {
+            id: row.id,
+            handle: row.handle,
+            name: row.name,
+            parent_id: row.parent_id,
+            position: row.position,
+        }
+    }
+}
+
+/// A line of the stock ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    /// Id.
+    pub id: Uuid,
+    /// The variant.
+    pub variant_id: Uuid,
+    /// Change of stock on hand.
+    pub delta: i32,
+    /// On hand after it.
+    pub on_hand: i32,
+    /// `received`, `damaged`, `correction`, `sale`, `initial` or `import`.
+    pub reason: String,
+    /// A note.
+    pub note: Option<String>,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<MovementRow> for MovementView {
+    fn from(row: MovementRow) -> Self {
+        Self {
+            id: row.id,
+            variant_id: row.variant_id,
+            delta: row.delta,
+            on_hand: row.on_hand,
+            reason: row.reason,
+            note: row.note,
+            actor: row.actor,
+            created_at: row.created_at,
+        }
+    }
+}

@@ -1,0 +1,301 @@
+use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use caravan_shared::identity::Role;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn another_shop_cannot_read_change_or_detect_a_product() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let b = shop(&app, "active", None).await;
+    let created = post(
+        &app,
+        &a.owner,
+        "/v1/products",
+        &goji("goji-500", "GOJI-500", 10),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let product: Value = created.json().await.unwrap();
+    let id = product["id"].as_str().unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap();
+
+    // Shop B: 404 on every route, empty listings.
+    assert_eq!(
+        get(&app, &b.owner, &format!("/v1/products/{id}"))
+            .await
+            .status(),
+        404
+    );
+    let patch = app
+        .client
+        .patch(app.url(&format!("/v1/products/{id}")))
+        .bearer_auth(&b.owner)
+        .json(&json!({"tags": ["x"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 404);
+    assert_eq!(
+        post(
+            &app,
+            &b.owner,
+            &format!("/v1/products/{id}/archive"),
+            &json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    let delete = app
+        .client
+        .delete(app.url(&format!("/v1/products/{id}")))
+        .bearer_auth(&b.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 404);
+    let adjust = post(
+        &app,
+        &b.owner,
+        "/v1/inventory/adjustments",
+        &json!({"variant_id": variant, "delta": 5, "reason": "received"}),
+    )
+    .await;
+    assert_eq!(adjust.status(), 404);
+    let listed: Value = get(&app, &b.owner, "/v1/products")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]));
+    // The same handle and SKU are free in shop B.
+    assert_eq!(
+        post(
+            &app,
+            &b.owner,
+            "/v1/products",
+            &goji("goji-500", "GOJI-500", 1)
+        )
+        .await
+        .status(),
+        201
+    );
+    // Shop B's storefront does not show A's product under the same handle's id either.
+    let detail = app
+        .client
+        .get(app.url(&format!("/v1/shops/{}/products/goji-500", a.slug)))
+        .send()
+        .await
+        .unwrap();
+    let detail: Value = detail.json().await.unwrap();
+    assert_eq!(detail["id"], id);
+
+    // An app of shop A with only catalog:read cannot write; nor can it touch B.
+    let reader = app.keys.member(a.id, Role::App, &["catalog:read"]);
+    assert_eq!(
+        post(&app, &reader, "/v1/products", &goji("other", "OTHER-1", 1))
+            .await
+            .status(),
+        403
+    );
+    let writer = app
+        .keys
+        .member(a.id, Role::App, &["catalog:write", "catalog:read"]);
+    let b_product: Value = get(&app, &b.owner, "/v1/products")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_id = b_product["items"][0]["id"].as_str().unwrap();
+    let cross = app
+        .client
+        .patch(app.url(&format!("/v1/products/{b_id}")))
+        .bearer_auth(&writer)
+        .json(&json!({"tags": ["taken"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 404);
+    let b_after: Value = get(&app, &b.owner, &format!("/v1/products/{b_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b_after["tags"], json!(["goji", "dried-fruit"]));
+}
+
+#[tokio::test]
+async fn products_are_managed_and_stock_is_kept_in_a_ledger() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let product: Value = post(
+        &app,
+        &a.owner,
+        "/v1/products",
+        &goji("goji-1kg", "GOJI-1KG", 20),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = product["id"].as_str().unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap();
+    assert_eq!(product["variants"][0]["available"], 20);
+
+    let duplicate = post(
+        &app,
+        &a.owner,
+        "/v1/products",
+        &goji("goji-1kg", "OTHER-SKU", 1),
+    )
+    .await;
+    assert_eq!(problem(duplicate, 409).await["code"], "handle_taken");
+    let sku = post(
+        &app,
+        &a.owner,
+        "/v1/products",
+        &goji("other-handle", "GOJI-1KG", 1),
+    )
+    .await;
+    assert_eq!(problem(sku, 409).await["code"], "sku_taken");
+
+    let received = post(&app, &a.owner, "/v1/inventory/adjustments", &json!({"variant_id": variant, "delta": 30, "reason": "received", "note": "August harvest"})).await;
+    assert_eq!(received.json::<Value>().await.unwrap()["on_hand"], 50);
+    let too_much = post(
+        &app,
+        &a.owner,
+        "/v1/inventory/adjustments",
+        &json!({"variant_id": variant, "delta": -51, "reason": "damaged"}),
+    )
+    .await;
+    assert_eq!(problem(too_much, 409).await["code"], "insufficient_stock");
+    let ledger: Value = get(
+        &app,
+        &a.owner,
+        &format!("/v1/inventory/adjustments?variant_id={variant}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let deltas: Vec<i64> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["delta"].as_i64().unwrap())
+        .collect();
+    assert_eq!(deltas, [30, 20]);
+
+    let patched = app.client.patch(app.url(&format!("/v1/products/{id}"))).bearer_auth(&a.owner)
+        .json(&json!({"tags": ["goji", "organic"], "title": {"zh-CN": "有机枸杞", "en": "Organic goji"}})).send().await.unwrap();
+    assert_eq!(patched.status(), 200);
+    let listed: Value = get(&app, &a.owner, "/v1/products?tag=organic")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let searched: Value = get(&app, &a.owner, "/v1/products?q=%E6%9C%89%E6%9C%BA")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        searched["items"].as_array().unwrap().len(),
+        1,
+        "有机 matches"
+    );
+
+    // Active products cannot be deleted; archived ones disappear from the storefront.
+    let delete = app
+        .client
+        .delete(app.url(&format!("/v1/products/{id}")))
+        .bearer_auth(&a.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(delete, 409).await["code"], "not_deletable");
+    let archived = post(
+        &app,
+        &a.owner,
+        &format!("/v1/products/{id}/archive"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        archived.json::<Value>().await.unwrap()["status"],
+        "archived"
+    );
+    let gone = app
+        .client
+        .get(app.url(&format!("/v1/shops/{}/products/goji-1kg", a.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_and_the_quota_applies() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", Some(1)).await;
+    let mut bad = goji("Bad Handle", "sku with space", -1);
+    bad["variants"][0]["unit"] = json!("bushel");
+    bad["harvest_months"] = json!([13]);
+    bad["storage"] = json!("warm");
+    let refused = problem(post(&app, &a.owner, "/v1/products", &bad).await, 422).await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "handle",
+        "variants[0].sku",
+        "variants[0].unit",
+        "variants[0].stock",
+        "harvest_months[0]",
+        "storage",
+    ] {
+        assert!(fields.contains(&field), "{field} in {refused}");
+    }
+    let mut no_price = goji("no-price", "NP-1", 1);
+    no_price["variants"][0]["prices"] = json!([{"amount": 100, "currency": "XYZ"}]);
+    let body = problem(post(&app, &a.owner, "/v1/products", &no_price).await, 422).await;
+    assert_eq!(body["errors"][0]["field"], "variants[0].prices[0].currency");
+
+    assert_eq!(
+        post(&app, &a.owner, "/v1/products", &goji("first", "F-1", 1))
+            .await
+            .status(),
+        201
+    );
+    let over = problem(
+        post(&app, &a.owner, "/v1/products", &goji("second", "S-1", 1)).await,
+        403,
+    )
+    .await;
+    assert_eq!(over["code"], "quota_exceeded");
+    assert!(over["detail"].as_str().unwrap().contains("max_products"));
+}
+
+#[tokio::test]
+async fn a_suspended_shops_staff_are_refused() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    crate::helpers::set_status(&app, &a, "suspended").await;
+    let refused = problem(
+        post(&app, &a.owner, "/v1/products", &goji("x", "X-1", 1)).await,
+        403,
+    )
+    .await;
+    assert_eq!(refused["code"], "tenant_suspended");
+    let storefront = app
+        .client
+        .get(app.url(&format!("/v1/shops/{}/products", a.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(storefront.status(), 404);
+}
