@@ -1,6 +1,7 @@
 //! The Caravan catalog service: what a cooperative sells — products, variants,
 //! categories, prices, stock and reservations — and the public storefront reads.
 
+pub mod csv_format;
 pub mod domain;
 pub mod events;
 pub mod migrations;

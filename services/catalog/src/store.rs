@@ -599,3 +599,41 @@ pub async fn known_categories(scope: &impl TenantScoped, ids: &[Uuid]) -> Result
         .transpose()?
         .unwrap_or(0))
 }
+
+/// Updates a variant's description, prices and threshold (stock moves separately).
+pub async fn update_variant(
+    scope: &impl TenantScoped,
+    id: Uuid,
+    v: &VariantValues,
+) -> Result<(), DbErr> {
+    scope
+        .conn()
+        .execute_raw(statement(
+            "UPDATE variants SET title = $3, options = $4, unit = $5, weight_grams = $6, prices = $7, base_price = $8, \
+             compare_at_price = $9, low_stock_threshold = $10, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+            vec![
+                scope.tenant().into_uuid().into(),
+                id.into(),
+                v.title.clone().into(),
+                v.options.clone().into(),
+                v.unit.clone().into(),
+                v.weight_grams.into(),
+                v.prices.clone().into(),
+                v.base_price.into(),
+                v.compare_at_price.clone().into(),
+                v.low_stock_threshold.into(),
+            ],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Every product of the shop with its variants, by handle (for export).
+pub async fn all_products(scope: &impl TenantScoped) -> Result<Vec<ProductRow>, DbErr> {
+    ProductRow::find_by_statement(statement(
+        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 ORDER BY handle"),
+        vec![scope.tenant().into_uuid().into()],
+    ))
+    .all(scope.conn())
+    .await
+}

@@ -4,6 +4,7 @@ mod internal;
 mod inventory;
 mod products;
 mod storefront;
+mod transfer;
 
 use caravan_shared::service::ServiceContext;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,6 +18,8 @@ pub struct CatalogState {
 /// Registers the service's routes; each is collected into its OpenAPI document.
 pub fn configure(config: &mut ServiceConfig) {
     config
+        .service(transfer::import)
+        .service(transfer::export)
         .service(products::create)
         .service(products::list)
         .service(products::show)

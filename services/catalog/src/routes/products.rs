@@ -68,7 +68,7 @@ pub struct ProductRequest {
     pub variants: Vec<VariantInput>,
 }
 
-fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
+pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
     match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("sku") => {
             ApiError::conflict("sku_taken", "a variant of the shop already has this SKU")
@@ -83,7 +83,7 @@ fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
     }
 }
 
-async fn check_categories(
+pub(crate) async fn check_categories(
     tx: &TenantTx,
     ids: &[Uuid],
     errors: &mut Vec<FieldError>,
@@ -150,11 +150,20 @@ pub async fn create(
     let Some(handle) = handle.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
     };
-    let quota = tenant_status::shop(tx.conn(), caller.tenant)
+    ensure_quota(&tx, 1).await?;
+    let id = insert_full(&tx, handle, body, &caller.principal.describe()).await?;
+    let view = load(&tx, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Refuses `adding` more products when the plan's `max_products` would be exceeded.
+pub(crate) async fn ensure_quota(tx: &TenantTx, adding: i64) -> Result<(), ApiError> {
+    let quota = tenant_status::shop(tx.conn(), tx.tenant())
         .await?
         .and_then(|shop| shop.quotas.max_products);
     if let Some(max) = quota
-        && store::counted_products(&tx).await? >= i64::from(max)
+        && store::counted_products(tx).await? + adding > i64::from(max)
     {
         return Err(ApiError::forbidden_because(
             "quota_exceeded",
@@ -163,8 +172,12 @@ pub async fn create(
             ),
         ));
     }
-    let id = Uuid::now_v7();
-    let values = ProductValues {
+    Ok(())
+}
+
+/// The stored form of a product's own fields.
+pub(crate) fn product_values(handle: String, body: &ProductRequest) -> ProductValues {
+    ProductValues {
         search_text: domain::search_text(
             &handle,
             Some(&body.title),
@@ -178,46 +191,54 @@ pub async fn create(
             || serde_json::json!({}),
             |d| serde_json::to_value(d).unwrap_or_default(),
         ),
-        status,
-        category_ids: body.category_ids,
-        tags: body.tags,
+        status: body.status.clone().unwrap_or_else(|| "draft".to_owned()),
+        category_ids: body.category_ids.clone(),
+        tags: body.tags.clone(),
         images: serde_json::to_value(&body.images).unwrap_or_default(),
-        origin: serde_json::to_value(body.origin.unwrap_or_default()).unwrap_or_default(),
-        producer: body.producer,
-        harvest_months: body.harvest_months,
+        origin: serde_json::to_value(body.origin.clone().unwrap_or_default()).unwrap_or_default(),
+        producer: body.producer.clone(),
+        harvest_months: body.harvest_months.clone(),
         shelf_life_days: body.shelf_life_days,
-        storage: body.storage,
-        certifications: body.certifications,
-    };
-    store::insert_product(&tx, id, &values)
+        storage: body.storage.clone(),
+        certifications: body.certifications.clone(),
+    }
+}
+
+/// Stores a checked product with its variants and records `product.created`.
+pub(crate) async fn insert_full(
+    tx: &impl caravan_shared::tenancy::TenantScoped,
+    handle: String,
+    body: ProductRequest,
+    actor: &str,
+) -> Result<Uuid, ApiError> {
+    let id = Uuid::now_v7();
+    let values = product_values(handle, &body);
+    store::insert_product(tx, id, &values)
         .await
         .map_err(conflict_on_duplicate)?;
-    let actor = caller.principal.describe();
     for (position, variant) in body.variants.iter().enumerate() {
-        let variant_id = store::insert_variant(&tx, id, &variant_values(variant, position))
+        let variant_id = store::insert_variant(tx, id, &variant_values(variant, position))
             .await
             .map_err(conflict_on_duplicate)?;
         if variant.track_stock && variant.stock > 0 {
             store::record_movement(
-                &tx,
+                tx,
                 variant_id,
                 variant.stock,
                 variant.stock,
                 "initial",
                 None,
-                &actor,
+                actor,
             )
             .await?;
         }
     }
-    store::refresh_min_price(&tx, id).await?;
-    events::product(&tx, "product.created", id, &values.handle, &values.status).await?;
-    let view = load(&tx, id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Created().json(view))
+    store::refresh_min_price(tx, id).await?;
+    events::product(tx, "product.created", id, &values.handle, &values.status).await?;
+    Ok(id)
 }
 
-fn variant_values(variant: &VariantInput, position: usize) -> VariantValues {
+pub(crate) fn variant_values(variant: &VariantInput, position: usize) -> VariantValues {
     VariantValues {
         sku: variant.sku.trim().to_owned(),
         title: variant.title.as_ref().map_or_else(

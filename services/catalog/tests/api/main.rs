@@ -4,3 +4,4 @@ mod operations;
 mod products;
 mod reservations;
 mod storefront;
+mod transfer;

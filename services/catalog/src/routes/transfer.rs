@@ -1,0 +1,539 @@
+//! CSV import and export of the catalog (format in `csv_format`).
+
+use super::CatalogState;
+use super::products::{
+    ProductRequest, conflict_on_duplicate, ensure_quota, insert_full, product_values,
+    variant_values,
+};
+use crate::csv_format::{COLUMNS, list};
+use crate::domain::{self, Origin, VariantInput, check_produce, check_variant, handle};
+use crate::events;
+use crate::store;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::domain::{Currency, Locale, LocalizedText, Money};
+use caravan_shared::error::Problem;
+use caravan_shared::http::{BodyLimit, read_body};
+use caravan_shared::identity::RequireScope;
+use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
+use caravan_shared::tenancy::{TenantScoped, TenantTx};
+use caravan_shared::{ApiError, FieldError};
+use sea_orm::TransactionTrait;
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Imports are larger than other bodies: up to 20 MiB.
+const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
+
+/// What became of one row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowReport {
+    /// Line in the file (the header is line 1).
+    pub line: usize,
+    /// The row's handle.
+    pub handle: String,
+    /// The row's SKU.
+    pub sku: String,
+    /// `created`, `updated` or `error`.
+    pub outcome: &'static str,
+    /// Why, for errors.
+    pub errors: Vec<FieldError>,
+}
+
+/// An import's report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Rows whose product was created.
+    pub created: usize,
+    /// Rows whose product was updated.
+    pub updated: usize,
+    /// Rows that changed nothing.
+    pub failed: usize,
+    /// Every row.
+    pub rows: Vec<RowReport>,
+}
+
+struct Row {
+    line: usize,
+    fields: HashMap<String, String>,
+}
+
+impl Row {
+    fn get(&self, column: &str) -> &str {
+        self.fields.get(column).map_or("", |value| value.trim())
+    }
+
+    fn optional(&self, column: &str) -> Option<String> {
+        Some(self.get(column).to_owned()).filter(|value| !value.is_empty())
+    }
+}
+
+fn localized(row: &Row, prefix: &str, errors: &mut Vec<FieldError>) -> Option<LocalizedText> {
+    let mut text: Option<LocalizedText> = None;
+    for tag in ["zh-CN", "en", "ug"] {
+        let column = format!("{prefix}.{tag}");
+        let value = row.get(&column);
+        if value.is_empty() {
+            continue;
+        }
+        let Ok(locale) = Locale::parse(tag) else {
+            continue;
+        };
+        text = match text {
+            None => LocalizedText::new(locale, value)
+                .map_err(|e| errors.push(FieldError::new(&column, e.to_string())))
+                .ok(),
+            Some(existing) => existing
+                .with(locale, value)
+                .map_err(|e| errors.push(FieldError::new(&column, e.to_string())))
+                .ok(),
+        };
+    }
+    text
+}
+
+fn number(row: &Row, column: &str, errors: &mut Vec<FieldError>) -> Option<i32> {
+    let raw = row.get(column);
+    if raw.is_empty() {
+        return None;
+    }
+    raw.parse()
+        .map_err(|_| errors.push(FieldError::new(column, "must be a whole number")))
+        .ok()
+}
+
+fn prices(row: &Row, errors: &mut Vec<FieldError>) -> Vec<Money> {
+    let mut prices = Vec::new();
+    for part in list(row.get("prices")) {
+        let parsed = part.split_once(' ').and_then(|(amount, currency)| {
+            Some(Money::new(
+                amount.trim().parse().ok()?,
+                Currency::parse(currency.trim()).ok()?,
+            ))
+        });
+        match parsed {
+            Some(price) => prices.push(price),
+            None => errors.push(FieldError::new(
+                "prices",
+                format!("{part:?} is not \"<minor units> <ISO 4217 code>\""),
+            )),
+        }
+    }
+    prices
+}
+
+/// Parses one row into its product (from the row's product columns) and variant.
+fn parse_row(row: &Row, errors: &mut Vec<FieldError>) -> Option<(String, ProductRequest)> {
+    let handle = handle(row.get("handle"), "handle")
+        .map_err(|e| errors.push(e))
+        .ok();
+    let title = localized(row, "title", errors);
+    if title.is_none() {
+        errors.push(FieldError::new(
+            "title.zh-CN",
+            "a title in at least one language is required",
+        ));
+    }
+    let status = row.optional("status");
+    if status
+        .as_deref()
+        .is_some_and(|status| !domain::STATUSES.contains(&status))
+    {
+        errors.push(FieldError::new(
+            "status",
+            "must be draft, active or archived",
+        ));
+    }
+    let harvest_months: Vec<i32> = list(row.get("harvest_months"))
+        .iter()
+        .filter_map(|month| {
+            month
+                .parse()
+                .map_err(|_| {
+                    errors.push(FieldError::new("harvest_months", "must be months 1 to 12"))
+                })
+                .ok()
+        })
+        .collect();
+    let origin = Origin {
+        country: row.optional("origin_country"),
+        province: row.optional("origin_province"),
+        place: row.optional("origin_place"),
+    };
+    let variant = VariantInput {
+        sku: row.get("sku").to_owned(),
+        title: localized(row, "variant_title", errors),
+        options: serde_json::Map::new(),
+        unit: row.get("unit").to_owned(),
+        weight_grams: number(row, "weight_grams", errors).unwrap_or(0),
+        prices: prices(row, errors),
+        compare_at_price: None,
+        track_stock: true,
+        stock: number(row, "stock", errors).unwrap_or(0),
+        low_stock_threshold: number(row, "low_stock_threshold", errors).unwrap_or(0),
+    };
+    let mut variant_errors = Vec::new();
+    check_variant(&variant, "variant", &mut variant_errors);
+    errors.extend(
+        variant_errors
+            .into_iter()
+            .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message)),
+    );
+    let shelf_life_days = number(row, "shelf_life_days", errors);
+    check_produce(
+        &harvest_months,
+        shelf_life_days,
+        row.optional("storage").as_deref(),
+        Some(&origin),
+        &[],
+        errors,
+    );
+    let (Some(handle), Some(title)) = (handle, title) else {
+        return None;
+    };
+    if !errors.is_empty() {
+        return None;
+    }
+    Some((
+        handle,
+        ProductRequest {
+            handle: row.get("handle").to_owned(),
+            title,
+            description: localized(row, "description", errors),
+            status,
+            category_ids: Vec::new(),
+            tags: list(row.get("tags")),
+            images: Vec::new(),
+            origin: Some(origin),
+            producer: row.optional("producer"),
+            harvest_months,
+            shelf_life_days,
+            storage: row.optional("storage"),
+            certifications: list(row.get("certifications")),
+            variants: vec![variant],
+        },
+    ))
+}
+
+/// Creates or updates products from a CSV file (one row per variant) and answers a
+/// report per row. A product with any invalid row changes nothing; the others are
+/// applied. Stock in the file is set, not added, and recorded in the ledger.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    request_body(content = String, content_type = "text/csv", description = "The catalog CSV format (see the README)"),
+    responses(
+        (status = 200, description = "The report", body = ImportReport),
+        (status = 403, description = "No catalog:write scope, or the plan's max_products would be exceeded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 20 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a CSV file in the format (missing columns, bad encoding)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/products/import")]
+pub async fn import(
+    request: HttpRequest,
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    mut payload: web::Payload,
+) -> Result<web::Json<ImportReport>, ApiError> {
+    let is_csv = request
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/csv"));
+    if !is_csv {
+        return Err(ApiError::unsupported_media_type("text/csv"));
+    }
+    let limit = request
+        .app_data::<BodyLimit>()
+        .map_or(IMPORT_LIMIT, |limit| limit.0.max(IMPORT_LIMIT));
+    let body = read_body(&request, &mut payload, limit).await?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::invalid_field("body", "must be UTF-8"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|error| ApiError::invalid_field("body", format!("no header row: {error}")))?
+        .iter()
+        .map(|header| header.trim().to_owned())
+        .collect();
+    for required in ["handle", "sku", "unit", "prices"] {
+        if !headers.iter().any(|header| header == required) {
+            return Err(ApiError::invalid_field(
+                "body",
+                format!("the {required} column is missing"),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|error| {
+            ApiError::invalid_field("body", format!("line {}: {error}", index + 2))
+        })?;
+        rows.push(Row {
+            line: index + 2,
+            fields: headers
+                .iter()
+                .cloned()
+                .zip(record.iter().map(str::to_owned))
+                .collect(),
+        });
+    }
+
+    // Parse every row, then group them into products by handle.
+    let mut reports: Vec<RowReport> = Vec::new();
+    let mut groups: Vec<(String, Vec<usize>, Option<ProductRequest>)> = Vec::new();
+    for row in &rows {
+        let mut errors = Vec::new();
+        let parsed = parse_row(row, &mut errors);
+        reports.push(RowReport {
+            line: row.line,
+            handle: row.get("handle").to_owned(),
+            sku: row.get("sku").to_owned(),
+            outcome: if parsed.is_some() { "pending" } else { "error" },
+            errors,
+        });
+        let key = row.get("handle").to_owned();
+        let report_index = reports.len() - 1;
+        let group = match groups.iter().position(|(handle, _, _)| *handle == key) {
+            Some(position) => &mut groups[position],
+            None => {
+                groups.push((key, Vec::new(), None));
+                let last = groups.len() - 1;
+                &mut groups[last]
+            }
+        };
+        group.1.push(report_index);
+        match (parsed, &mut group.2) {
+            (Some((_, product)), slot @ None) => *slot = Some(product),
+            (Some((_, product)), Some(existing)) => existing.variants.extend(product.variants),
+            (None, _) => {}
+        }
+    }
+
+    let actor = caller.principal.describe();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    for (handle_key, indices, product) in groups {
+        let invalid = indices.iter().any(|&i| reports[i].outcome == "error");
+        let Some(product) = product.filter(|_| !invalid) else {
+            for &i in &indices {
+                if reports[i].outcome != "error" {
+                    reports[i].outcome = "error";
+                    reports[i].errors.push(FieldError::new(
+                        "handle",
+                        "another row of this product is invalid",
+                    ));
+                }
+            }
+            continue;
+        };
+        // Each product in a savepoint: a refusal undoes that product only.
+        let savepoint = tx.conn().begin().await?;
+        let scope = caravan_shared::tenancy::TenantScope::enter(&savepoint, tx.tenant()).await?;
+        let applied = apply(&scope, &tx, handle_key, product, &actor).await;
+        let outcome = match applied {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                outcome
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                let problem = error.problem();
+                for &i in &indices {
+                    reports[i].outcome = "error";
+                    reports[i].errors.push(FieldError::new(
+                        "handle",
+                        problem.detail.clone().unwrap_or(problem.title.clone()),
+                    ));
+                }
+                continue;
+            }
+        };
+        for &i in &indices {
+            reports[i].outcome = outcome;
+        }
+    }
+    tx.commit().await?;
+    let count = |outcome: &str| reports.iter().filter(|r| r.outcome == outcome).count();
+    Ok(web::Json(ImportReport {
+        created: count("created"),
+        updated: count("updated"),
+        failed: count("error"),
+        rows: reports,
+    }))
+}
+
+async fn apply(
+    scope: &impl TenantScoped,
+    tx: &TenantTx,
+    handle_key: String,
+    product: ProductRequest,
+    actor: &str,
+) -> Result<&'static str, ApiError> {
+    let Some(existing) = store::product_by_handle(scope, &handle_key).await? else {
+        ensure_quota(tx, 1).await?;
+        insert_full(scope, handle_key, product, actor).await?;
+        return Ok("created");
+    };
+    let values = product_values(handle_key, &product);
+    store::update_product(scope, existing.id, &values)
+        .await
+        .map_err(conflict_on_duplicate)?;
+    let current = store::variants_of(scope, &[existing.id]).await?;
+    let mut position = i32::try_from(current.len()).unwrap_or(0);
+    for variant in &product.variants {
+        let sku = variant.sku.trim();
+        match current.iter().find(|row| row.sku == sku) {
+            Some(row) => {
+                store::update_variant(scope, row.id, &variant_values(variant, 0)).await?;
+                let delta = variant.stock - row.on_hand;
+                if delta != 0 {
+                    let changed = store::adjust_stock(scope, row.id, delta, "import", None, actor)
+                        .await?
+                        .ok_or_else(|| {
+                            ApiError::conflict(
+                                "insufficient_stock",
+                                format!(
+                                    "{sku}: stock cannot go below the {} reserved",
+                                    row.reserved
+                                ),
+                            )
+                        })?;
+                    events::stock(scope, &changed, Some(row.available())).await?;
+                }
+            }
+            None => {
+                let values = variant_values(variant, usize::try_from(position).unwrap_or(0));
+                let id = store::insert_variant(scope, existing.id, &values)
+                    .await
+                    .map_err(conflict_on_duplicate)?;
+                if variant.stock > 0 {
+                    store::record_movement(
+                        scope,
+                        id,
+                        variant.stock,
+                        variant.stock,
+                        "import",
+                        None,
+                        actor,
+                    )
+                    .await?;
+                }
+                position += 1;
+            }
+        }
+    }
+    store::refresh_min_price(scope, existing.id).await?;
+    events::product(
+        scope,
+        "product.updated",
+        existing.id,
+        &values.handle,
+        &values.status,
+    )
+    .await?;
+    Ok("updated")
+}
+
+fn text_of(value: &serde_json::Value, tag: &str) -> String {
+    value
+        .get(tag)
+        .and_then(|text| text.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The whole catalog in the import format.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:read"])),
+    responses(
+        (status = 200, description = "The catalog as CSV", content_type = "text/csv", body = String),
+        (status = 403, description = "No catalog:read scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/products/export")]
+pub async fn export(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+) -> Result<HttpResponse, ApiError> {
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let products = store::all_products(&tx).await?;
+    let ids: Vec<uuid::Uuid> = products.iter().map(|p| p.id).collect();
+    let variants = store::variants_of(&tx, &ids).await?;
+    tx.commit().await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |error: csv::Error| ApiError::internal(anyhow::anyhow!(error));
+    writer.write_record(COLUMNS).map_err(failed)?;
+    for product in &products {
+        let origin = |key: &str| {
+            product
+                .origin
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        for variant in variants.iter().filter(|v| v.product_id == product.id) {
+            let prices: Vec<Money> =
+                serde_json::from_value(variant.prices.clone()).unwrap_or_default();
+            let prices = prices
+                .iter()
+                .map(|p| format!("{} {}", p.amount, p.currency.as_str()))
+                .collect::<Vec<_>>()
+                .join("|");
+            let months = product
+                .harvest_months
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join("|");
+            writer
+                .write_record([
+                    product.handle.clone(),
+                    product.status.clone(),
+                    text_of(&product.title, "zh-CN"),
+                    text_of(&product.title, "en"),
+                    text_of(&product.title, "ug"),
+                    text_of(&product.description, "zh-CN"),
+                    text_of(&product.description, "en"),
+                    text_of(&product.description, "ug"),
+                    product.tags.join("|"),
+                    origin("country"),
+                    origin("province"),
+                    origin("place"),
+                    product.producer.clone().unwrap_or_default(),
+                    months,
+                    product
+                        .shelf_life_days
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    product.storage.clone().unwrap_or_default(),
+                    product.certifications.join("|"),
+                    variant.sku.clone(),
+                    text_of(&variant.title, "zh-CN"),
+                    text_of(&variant.title, "en"),
+                    variant.unit.clone(),
+                    variant.weight_grams.to_string(),
+                    prices,
+                    variant.on_hand.to_string(),
+                    variant.low_stock_threshold.to_string(),
+                ])
+                .map_err(failed)?;
+        }
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| ApiError::internal(anyhow::anyhow!(error.to_string())))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"catalog.csv\"",
+        ))
+        .body(bytes))
+}
