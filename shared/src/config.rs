@@ -262,10 +262,22 @@ impl Settings {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let service_client_secret: String = setting(
+            source,
+            "SERVICE_CLIENT_SECRET",
+            DEV_SERVICE_CLIENT_SECRET.to_owned(),
+        )?;
+        let bind: SocketAddr = setting(source, "BIND", default_bind)?;
+        if service_client_secret == DEV_SERVICE_CLIENT_SECRET && !bind.ip().is_loopback() {
+            return Err(ConfigError {
+                variable: "SERVICE_CLIENT_SECRET".to_owned(),
+                reason: "the development default must not be used when listening beyond this machine; set a secret of your own".to_owned(),
+            });
+        }
         Ok(Self {
             source: SettingsSource(shared_source.clone()),
             service,
-            bind: setting(source, "BIND", default_bind)?,
+            bind,
             database_url: url_setting(
                 source,
                 "DATABASE_URL",
@@ -305,11 +317,7 @@ impl Settings {
             jwt_issuer: setting(source, "JWT_ISSUER", "caravan-auth".to_owned())?,
             jwt_audience: setting(source, "JWT_AUDIENCE", "caravan".to_owned())?,
             service_client_id: setting(source, "SERVICE_CLIENT_ID", format!("service:{service}"))?,
-            service_client_secret: setting(
-                source,
-                "SERVICE_CLIENT_SECRET",
-                DEV_SERVICE_CLIENT_SECRET.to_owned(),
-            )?,
+            service_client_secret,
             body_limit,
             log_format: setting(source, "LOG_FORMAT", LogFormat::Json)?,
             shutdown_timeout: Duration::from_secs(setting(source, "SHUTDOWN_TIMEOUT_SECS", 10)?),
@@ -337,6 +345,21 @@ mod tests {
         assert!(settings.database_url.ends_with("/caravan_catalog"));
         assert_eq!(settings.body_limit, 1024 * 1024);
         assert_eq!(settings.redis_url, "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn the_development_service_secret_stays_on_this_machine() {
+        let error = Settings::from_source(ServiceName::Order, source(&[("BIND", "0.0.0.0:8084")]))
+            .unwrap_err();
+        assert_eq!(error.variable, "SERVICE_CLIENT_SECRET");
+        let own = Settings::from_source(
+            ServiceName::Order,
+            source(&[
+                ("BIND", "0.0.0.0:8084"),
+                ("SERVICE_CLIENT_SECRET", "a-secret-of-our-own"),
+            ]),
+        );
+        assert!(own.is_ok());
     }
 
     #[test]

@@ -294,6 +294,14 @@ impl From<anyhow::Error> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
+        // Text PostgreSQL cannot store (a NUL character) is the caller's doing.
+        let message = error.to_string();
+        if message.contains("invalid byte sequence for encoding")
+            || message.contains("unsupported Unicode escape sequence")
+        {
+            return Self::validation("text must not contain NUL characters")
+                .with_field("body", "contains a NUL character");
+        }
         Self::internal(error)
     }
 }

@@ -116,7 +116,8 @@ impl MailSender {
     /// Sends the messages that are due; answers how many were tried.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
         let tx = self.db.begin().await?;
-        // SKIP LOCKED: replicas share the queue without sending a message twice.
+        // SKIP LOCKED: replicas share the queue without sending a message twice. A
+        // sent message's body is cleared: it may carry a live token.
         let rows = tx
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -136,7 +137,7 @@ impl MailSender {
             };
             let (sql, outcome, error) = match self.send(&email).await {
                 Ok(()) => (
-                    "UPDATE mail_outbox SET sent_at = now(), attempts = $2, last_error = NULLIF($3, '') \
+                    "UPDATE mail_outbox SET sent_at = now(), body = '', attempts = $2, last_error = NULLIF($3, '') \
                      WHERE id = $1",
                     "sent",
                     None,

@@ -130,6 +130,17 @@ impl<'a> TenantScope<'a> {
     }
 }
 
+impl<'a> TenantScope<'a> {
+    /// A savepoint (nested transaction) of a tenant transaction: the setting made by
+    /// the enclosing transaction already applies to it.
+    pub fn inherit(savepoint: &'a DatabaseTransaction, tenant: TenantId) -> Self {
+        Self {
+            tx: savepoint,
+            tenant,
+        }
+    }
+}
+
 impl TenantScoped for TenantScope<'_> {
     fn tenant(&self) -> TenantId {
         self.tenant

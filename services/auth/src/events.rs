@@ -156,6 +156,13 @@ impl TenantEvents {
         let email = Email::parse(raw_email, "owner_email")
             .map_err(|error| anyhow::anyhow!("owner_email {}", error.message))?;
         let user = match store::user_by_email(tx, &email).await? {
+            // An unverified account with this email may be someone else's squatting on
+            // it: drop its password, so only the invitation (sent to the real inbox)
+            // can set one.
+            Some(user) if user.email_verified_at.is_none() => {
+                store::clear_password(tx, user.id).await?;
+                user
+            }
             Some(user) => user,
             None => {
                 let fallback = email

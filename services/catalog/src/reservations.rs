@@ -44,6 +44,8 @@ pub enum Reservation {
     Short(Vec<ShortLine>),
     /// A concurrent call for the same order got there first — roll back and read.
     Raced,
+    /// The order's reservation was already committed or released.
+    Settled(String),
 }
 
 /// The order's reservation lines, if any.
@@ -62,7 +64,19 @@ pub async fn reserve(
     order: Uuid,
     lines: &[(Uuid, i32)],
 ) -> Result<Reservation, DbErr> {
+    // Calls for the same order take turns, so a repeat waits for the first and then
+    // answers what it reserved instead of competing with it for the stock.
+    scope
+        .conn()
+        .query_one_raw(statement(
+            "SELECT pg_advisory_xact_lock(hashtext($1))::text AS locked",
+            vec![format!("reservation:{}:{order}", scope.tenant()).into()],
+        ))
+        .await?;
     let existing = lines_of(scope, order).await?;
+    if let Some(settled) = existing.iter().find(|line| line.status != "held") {
+        return Ok(Reservation::Settled(settled.status.clone()));
+    }
     if !existing.is_empty() {
         return Ok(Reservation::Held(existing));
     }
@@ -70,7 +84,8 @@ pub async fn reserve(
     // between orders sharing variants.
     let mut merged: BTreeMap<Uuid, i32> = BTreeMap::new();
     for (variant, quantity) in lines {
-        *merged.entry(*variant).or_default() += quantity;
+        let total = merged.entry(*variant).or_default();
+        *total = total.saturating_add(*quantity);
     }
     let tenant = scope.tenant().into_uuid();
     let mut short = Vec::new();

@@ -27,6 +27,9 @@ pub enum TokenError {
     KeysUnavailable(String),
 }
 
+/// How long fetched keys are trusted before they are fetched again.
+const KEYS_MAX_AGE: Duration = Duration::from_secs(300);
+
 /// Verifies access tokens with the keys the auth service publishes.
 ///
 /// Keys are fetched once and cached; a token signed with an unknown `kid` triggers a
@@ -85,8 +88,18 @@ impl JwksVerifier {
         let kid = header
             .kid
             .ok_or_else(|| TokenError::Header("no kid".to_owned()))?;
-        if !self.keys.read().await.contains_key(&kid) {
-            self.refresh(&kid).await?;
+        // Unknown kid: a rotation. Stale cache: a key may have been withdrawn.
+        let stale = self
+            .last_fetch
+            .try_lock()
+            .ok()
+            .and_then(|last| *last)
+            .is_some_and(|at| at.elapsed() > KEYS_MAX_AGE);
+        if (stale || !self.keys.read().await.contains_key(&kid))
+            && let Err(error) = self.refresh(&kid).await
+            && !self.keys.read().await.contains_key(&kid)
+        {
+            return Err(error);
         }
         let keys = self.keys.read().await;
         let key = keys.get(&kid).ok_or(TokenError::UnknownKey(kid.clone()))?;
@@ -97,7 +110,8 @@ impl JwksVerifier {
     async fn refresh(&self, wanted_kid: &str) -> Result<(), TokenError> {
         let mut last_fetch = self.last_fetch.lock().await;
         // Another request may have fetched while this one waited for the lock.
-        if self.keys.read().await.contains_key(wanted_kid) {
+        let fresh = last_fetch.is_some_and(|at| at.elapsed() <= KEYS_MAX_AGE);
+        if fresh && self.keys.read().await.contains_key(wanted_kid) {
             return Ok(());
         }
         // A key rotated a moment ago must work at once, but unknown kids (forged or

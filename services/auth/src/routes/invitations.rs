@@ -208,19 +208,27 @@ pub async fn accept(
             }
             user
         }
-        None => {
-            store::insert_user(
-                tx.conn(),
-                NewUser {
-                    email: &email,
-                    display_name: display_name.as_str(),
-                    password_hash: new_hash,
-                    verified: true,
-                    platform_admin: false,
-                },
-            )
-            .await?
-        }
+        None => store::insert_user(
+            tx.conn(),
+            NewUser {
+                email: &email,
+                display_name: display_name.as_str(),
+                password_hash: new_hash,
+                verified: true,
+                platform_admin: false,
+            },
+        )
+        .await
+        .map_err(|error| {
+            if store::is_duplicate(&error) {
+                ApiError::conflict(
+                    "email_taken",
+                    "an account with this email was just created; accept again",
+                )
+            } else {
+                error.into()
+            }
+        })?,
     };
     // The invitation link proved the inbox.
     store::mark_verified(tx.conn(), user.id).await?;

@@ -118,6 +118,21 @@ pub async fn set_password<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Removes a user's password (and so their sessions' renewal).
+pub async fn clear_password<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::PasswordHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    revoke_user_sessions(conn, user_id).await?;
+    Ok(())
+}
+
 /// Marks a user's email as verified (once).
 pub async fn mark_verified<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
     users::Entity::update_many()

@@ -166,3 +166,40 @@ async fn an_existing_account_joins_with_its_own_password() {
         .await;
     assert_eq!(joined.status(), 200);
 }
+
+#[tokio::test]
+async fn an_account_squatting_on_the_owners_email_does_not_get_the_shop() {
+    let auth = spawn_app().await;
+    let owner = unique_email("coop");
+    // Someone registers the cooperative's address first and never verifies it.
+    assert_eq!(
+        auth.register(&owner, "squatters-own-password")
+            .await
+            .status(),
+        201
+    );
+    let (tenant, _) = auth.activated_shop(&unique_slug("squat"), &owner).await;
+    let mail = wait_for_mail(&owner, 2).await.unwrap();
+    let token = mail
+        .iter()
+        .find(|m| m.subject.contains("invited"))
+        .unwrap()
+        .token()
+        .unwrap();
+    // The squatter's password no longer works (and the account is unverified anyway)...
+    let squatter = auth.login(&owner, "squatters-own-password", None).await;
+    assert_eq!(squatter.status(), 401);
+    // ...while the invitation, sent to the real inbox, sets the owner's password.
+    let accepted = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    let tokens: serde_json::Value = accepted.json().await.unwrap();
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["tid"],
+        tenant.to_string()
+    );
+}

@@ -6,6 +6,9 @@ use caravan_shared::domain::{LocalizedText, Money};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The most units any one stock figure, adjustment or order line may name.
+pub const MAX_UNITS: i32 = 10_000_000;
+
 /// A product's lifecycle.
 pub const STATUSES: &[&str] = &["draft", "active", "archived"];
 /// Units of sale.
@@ -154,8 +157,11 @@ pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<Fiel
             "must be in the base currency",
         ));
     }
-    if variant.stock < 0 {
-        errors.push(FieldError::new(at("stock"), "must be 0 or more"));
+    if !(0..=MAX_UNITS).contains(&variant.stock) {
+        errors.push(FieldError::new(
+            at("stock"),
+            format!("must be 0 to {MAX_UNITS}"),
+        ));
     }
     if variant.low_stock_threshold < 0 {
         errors.push(FieldError::new(

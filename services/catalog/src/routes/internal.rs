@@ -70,11 +70,19 @@ pub async fn reserve(
             "at least one line is required",
         ));
     }
-    if let Some(index) = body.lines.iter().position(|line| line.quantity < 1) {
+    let max = crate::domain::MAX_UNITS;
+    if let Some(index) = body
+        .lines
+        .iter()
+        .position(|line| !(1..=max).contains(&line.quantity))
+    {
         return Err(ApiError::invalid_field(
             format!("lines[{index}].quantity"),
-            "must be at least 1",
+            format!("must be 1 to {max}"),
         ));
+    }
+    if body.lines.len() > 500 {
+        return Err(ApiError::invalid_field("lines", "at most 500 lines"));
     }
     let lines: Vec<(Uuid, i32)> = body
         .lines
@@ -116,6 +124,13 @@ pub async fn reserve(
             }
             // A concurrent call for the same order won: read what it reserved.
             Reservation::Raced => tx.rollback().await?,
+            Reservation::Settled(status) => {
+                tx.rollback().await?;
+                return Err(ApiError::conflict(
+                    "reservation_settled",
+                    format!("this order's reservation is already {status}"),
+                ));
+            }
         }
     }
     Err(ApiError::conflict(

@@ -52,8 +52,14 @@ pub async fn adjust(
     body: Json<AdjustmentRequest>,
 ) -> Result<web::Json<VariantView>, ApiError> {
     let body = body.into_inner();
-    if body.delta == 0 {
-        return Err(ApiError::invalid_field("delta", "must not be 0"));
+    if body.delta == 0 || body.delta.unsigned_abs() > crate::domain::MAX_UNITS as u32 {
+        return Err(ApiError::invalid_field(
+            "delta",
+            format!(
+                "must not be 0, and at most {} either way",
+                crate::domain::MAX_UNITS
+            ),
+        ));
     }
     if !["received", "damaged", "correction"].contains(&body.reason.as_str()) {
         return Err(ApiError::invalid_field(

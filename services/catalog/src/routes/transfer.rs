@@ -316,48 +316,53 @@ pub async fn import(
     }
 
     let actor = caller.principal.describe();
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    for (handle_key, indices, product) in groups {
-        let invalid = indices.iter().any(|&i| reports[i].outcome == "error");
-        let Some(product) = product.filter(|_| !invalid) else {
-            for &i in &indices {
-                if reports[i].outcome != "error" {
-                    reports[i].outcome = "error";
-                    reports[i].errors.push(FieldError::new(
-                        "handle",
-                        "another row of this product is invalid",
-                    ));
-                }
-            }
-            continue;
-        };
-        // Each product in a savepoint: a refusal undoes that product only.
-        let savepoint = tx.conn().begin().await?;
-        let scope = caravan_shared::tenancy::TenantScope::enter(&savepoint, tx.tenant()).await?;
-        let applied = apply(&scope, &tx, handle_key, product, &actor).await;
-        let outcome = match applied {
-            Ok(outcome) => {
-                savepoint.commit().await?;
-                outcome
-            }
-            Err(error) => {
-                savepoint.rollback().await?;
-                let problem = error.problem();
+    // Products go in batches, each product in a savepoint of its batch's transaction:
+    // a refusal undoes that product only, no transaction holds locks for the whole
+    // file, and a batch stays under PostgreSQL's cache of 64 subtransactions.
+    let mut batches = groups.into_iter().peekable();
+    while batches.peek().is_some() {
+        let batch: Vec<_> = batches.by_ref().take(50).collect();
+        let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+        for (handle_key, indices, product) in batch {
+            let invalid = indices.iter().any(|&i| reports[i].outcome == "error");
+            let Some(product) = product.filter(|_| !invalid) else {
                 for &i in &indices {
-                    reports[i].outcome = "error";
-                    reports[i].errors.push(FieldError::new(
-                        "handle",
-                        problem.detail.clone().unwrap_or(problem.title.clone()),
-                    ));
+                    if reports[i].outcome != "error" {
+                        reports[i].outcome = "error";
+                        reports[i].errors.push(FieldError::new(
+                            "handle",
+                            "another row of this product is invalid",
+                        ));
+                    }
                 }
                 continue;
+            };
+            let savepoint = tx.conn().begin().await?;
+            let scope = caravan_shared::tenancy::TenantScope::inherit(&savepoint, tx.tenant());
+            let outcome = match apply(&scope, &tx, handle_key, product, &actor).await {
+                Ok(outcome) => {
+                    savepoint.commit().await?;
+                    outcome
+                }
+                Err(error) => {
+                    savepoint.rollback().await?;
+                    let problem = error.problem();
+                    let reason = problem.detail.clone().unwrap_or(problem.title.clone());
+                    for &i in &indices {
+                        reports[i].outcome = "error";
+                        reports[i]
+                            .errors
+                            .push(FieldError::new("handle", reason.clone()));
+                    }
+                    continue;
+                }
+            };
+            for &i in &indices {
+                reports[i].outcome = outcome;
             }
-        };
-        for &i in &indices {
-            reports[i].outcome = outcome;
         }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     let count = |outcome: &str| reports.iter().filter(|r| r.outcome == outcome).count();
     Ok(web::Json(ImportReport {
         created: count("created"),
@@ -379,7 +384,13 @@ async fn apply(
         insert_full(scope, handle_key, product, actor).await?;
         return Ok("created");
     };
-    let values = product_values(handle_key, &product);
+    let mut values = product_values(handle_key, &product);
+    // The CSV carries neither categories nor images, and may leave status out.
+    values.category_ids = existing.category_ids.clone();
+    values.images = existing.images.clone();
+    if product.status.is_none() {
+        values.status = existing.status.clone();
+    }
     store::update_product(scope, existing.id, &values)
         .await
         .map_err(conflict_on_duplicate)?;

@@ -217,3 +217,62 @@ async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
         "{cross}"
     );
 }
+
+#[tokio::test]
+async fn settled_reservations_are_not_reported_as_held_and_huge_numbers_are_refused() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 10))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let service = app.keys.service("order");
+    let order = Uuid::now_v7();
+    let request = json!({"tenant_id": a.id, "order_id": order, "lines": [{"variant_id": variant, "quantity": 2}]});
+    assert_eq!(
+        post(&app, &service, "/internal/v1/reservations", &request)
+            .await
+            .status(),
+        201
+    );
+    post(
+        &app,
+        &service,
+        &format!("/internal/v1/reservations/{order}/release"),
+        &json!({"tenant_id": a.id}),
+    )
+    .await;
+    let again = post(&app, &service, "/internal/v1/reservations", &request).await;
+    assert_eq!(problem(again, 409).await["code"], "reservation_settled");
+
+    let huge = json!({"tenant_id": a.id, "order_id": Uuid::now_v7(), "lines": [{"variant_id": variant, "quantity": i32::MAX}]});
+    assert_eq!(
+        problem(
+            post(&app, &service, "/internal/v1/reservations", &huge).await,
+            422
+        )
+        .await["errors"][0]["field"],
+        "lines[0].quantity"
+    );
+    let overflow = post(
+        &app,
+        &a.owner,
+        "/v1/inventory/adjustments",
+        &json!({"variant_id": variant, "delta": 2147483640, "reason": "received"}),
+    )
+    .await;
+    assert_eq!(problem(overflow, 422).await["errors"][0]["field"], "delta");
+    let nul = app
+        .client
+        .get(app.url(&format!("/v1/shops/{}/products?q=%00", a.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        nul.status(),
+        422,
+        "a NUL character is the caller's mistake, not a 500"
+    );
+}

@@ -451,19 +451,20 @@ pub async fn retry(
             "enable the webhook first",
         ));
     }
+    // The job row first, as the sender locks it first: the same order, no deadlock.
+    store::queue(
+        tx.conn(),
+        delivery.id,
+        caller.tenant.into_uuid(),
+        Utc::now(),
+    )
+    .await?;
     store::settle(
         &tx,
         delivery.id,
         "pending",
         delivery.attempts,
         Some(Utc::now()),
-    )
-    .await?;
-    store::queue(
-        tx.conn(),
-        delivery.id,
-        caller.tenant.into_uuid(),
-        Utc::now(),
     )
     .await?;
     tx.commit().await?;

@@ -45,6 +45,9 @@ pub fn is_internal(address: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
                 || v4.octets()[0] == 0
+                || v4.octets()[0] >= 240
+                || v4.octets()[..3] == [192, 0, 0]
+                || v4.octets()[0] == 198 && (18..20).contains(&v4.octets()[1])
         }
         IpAddr::V6(v6) => {
             v6.is_loopback()
@@ -52,9 +55,10 @@ pub fn is_internal(address: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || v6.to_ipv4().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                // NAT64 and 6to4 carry an IPv4 address inside.
+                || v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || v6.segments()[0] == 0x2002
         }
     }
 }
@@ -143,6 +147,10 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "198.18.0.1",
+            "240.0.0.1",
             "100.64.0.1",
         ] {
             assert!(is_internal(internal.parse().unwrap()), "{internal}");
