@@ -91,6 +91,29 @@ pub struct ProductValues {
     pub search_text: String,
 }
 
+impl ProductValues {
+    /// The product's columns as parameters $3 to $16, after the two given.
+    fn append_to(&self, mut values: Vec<Value>) -> Vec<Value> {
+        values.extend([
+            self.handle.clone().into(),
+            self.title.clone().into(),
+            self.description.clone().into(),
+            self.status.clone().into(),
+            self.category_ids.clone().into(),
+            self.tags.clone().into(),
+            self.images.clone().into(),
+            self.origin.clone().into(),
+            self.producer.clone().into(),
+            self.harvest_months.clone().into(),
+            self.shelf_life_days.into(),
+            self.storage.clone().into(),
+            self.certifications.clone().into(),
+            self.search_text.clone().into(),
+        ]);
+        values
+    }
+}
+
 /// Inserts a product.
 pub async fn insert_product(
     scope: &impl TenantScoped,
@@ -103,24 +126,7 @@ pub async fn insert_product(
             "INSERT INTO products (id, tenant_id, handle, title, description, status, category_ids, tags, images, \
              origin, producer, harvest_months, shelf_life_days, storage, certifications, search_text) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            vec![
-                id.into(),
-                scope.tenant().into_uuid().into(),
-                p.handle.clone().into(),
-                p.title.clone().into(),
-                p.description.clone().into(),
-                p.status.clone().into(),
-                p.category_ids.clone().into(),
-                p.tags.clone().into(),
-                p.images.clone().into(),
-                p.origin.clone().into(),
-                p.producer.clone().into(),
-                p.harvest_months.clone().into(),
-                p.shelf_life_days.into(),
-                p.storage.clone().into(),
-                p.certifications.clone().into(),
-                p.search_text.clone().into(),
-            ],
+            p.append_to(vec![id.into(), scope.tenant().into_uuid().into()]),
         ))
         .await?;
     Ok(())
@@ -139,24 +145,7 @@ pub async fn update_product(
              tags = $8, images = $9, origin = $10, producer = $11, harvest_months = $12, shelf_life_days = $13, \
              storage = $14, certifications = $15, search_text = $16, updated_at = now() \
              WHERE tenant_id = $1 AND id = $2",
-            vec![
-                scope.tenant().into_uuid().into(),
-                id.into(),
-                p.handle.clone().into(),
-                p.title.clone().into(),
-                p.description.clone().into(),
-                p.status.clone().into(),
-                p.category_ids.clone().into(),
-                p.tags.clone().into(),
-                p.images.clone().into(),
-                p.origin.clone().into(),
-                p.producer.clone().into(),
-                p.harvest_months.clone().into(),
-                p.shelf_life_days.into(),
-                p.storage.clone().into(),
-                p.certifications.clone().into(),
-                p.search_text.clone().into(),
-            ],
+            p.append_to(vec![scope.tenant().into_uuid().into(), id.into()]),
         ))
         .await?;
     Ok(result.rows_affected() == 1)
