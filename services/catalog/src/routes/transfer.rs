@@ -323,20 +323,43 @@ pub async fn import(
     while batches.peek().is_some() {
         let batch: Vec<_> = batches.by_ref().take(50).collect();
         let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+        let mut valid = Vec::new();
         for (handle_key, indices, product) in batch {
             let invalid = indices.iter().any(|&i| reports[i].outcome == "error");
-            let Some(product) = product.filter(|_| !invalid) else {
-                for &i in &indices {
-                    if reports[i].outcome != "error" {
-                        reports[i].outcome = "error";
-                        reports[i].errors.push(FieldError::new(
-                            "handle",
-                            "another row of this product is invalid",
-                        ));
+            match product.filter(|_| !invalid) {
+                Some(product) => valid.push((handle_key, indices, product)),
+                None => {
+                    for &i in &indices {
+                        if reports[i].outcome != "error" {
+                            reports[i].outcome = "error";
+                            reports[i].errors.push(FieldError::new(
+                                "handle",
+                                "another row of this product is invalid",
+                            ));
+                        }
                     }
                 }
-                continue;
-            };
+            }
+        }
+        // New products go in bulk; when that fails (a duplicate SKU, the quota),
+        // they go one by one like the updates, so each gets its own answer.
+        let handles: Vec<String> = valid.iter().map(|(handle, _, _)| handle.clone()).collect();
+        let existing = store::existing_handles(&tx, &handles).await?;
+        let (mut single, new): (Vec<_>, Vec<_>) = valid
+            .into_iter()
+            .partition(|(handle, _, _)| existing.contains(handle));
+        if !new.is_empty() {
+            if create_in_bulk(&tx, &new, &actor).await? {
+                for (_, indices, _) in &new {
+                    for &i in indices {
+                        reports[i].outcome = "created";
+                    }
+                }
+            } else {
+                single.extend(new);
+            }
+        }
+        for (handle_key, indices, product) in single {
             let savepoint = tx.conn().begin().await?;
             let scope = caravan_shared::tenancy::TenantScope::inherit(&savepoint, tx.tenant());
             let outcome = match apply(&scope, &tx, handle_key, product, &actor).await {
@@ -370,6 +393,62 @@ pub async fn import(
         failed: count("error"),
         rows: reports,
     }))
+}
+
+/// Creates new products in a few statements, in a savepoint; false when that did
+/// not work and they must go one by one.
+async fn create_in_bulk(
+    tx: &TenantTx,
+    new: &[(String, Vec<usize>, ProductRequest)],
+    actor: &str,
+) -> Result<bool, ApiError> {
+    if ensure_quota(tx, new.len() as i64).await.is_err() {
+        return Ok(false);
+    }
+    let products: Vec<_> = new
+        .iter()
+        .map(|(handle, _, product)| {
+            let variants = product
+                .variants
+                .iter()
+                .enumerate()
+                .map(|(position, variant)| variant_values(variant, position))
+                .collect();
+            (
+                uuid::Uuid::now_v7(),
+                product_values(handle.clone(), product),
+                variants,
+            )
+        })
+        .collect();
+    let savepoint = tx.conn().begin().await?;
+    let scope = caravan_shared::tenancy::TenantScope::inherit(&savepoint, tx.tenant());
+    let events: Vec<_> = products
+        .iter()
+        .map(|(id, values, _)| {
+            (
+                "product.created",
+                Some(tx.tenant()),
+                serde_json::json!({"product_id": id, "handle": values.handle, "status": values.status}),
+            )
+        })
+        .collect();
+    let stored = match store::insert_many(&scope, &products, actor).await {
+        Ok(()) => caravan_shared::events::outbox::append_many(scope.conn(), &events)
+            .await
+            .map(|_| ()),
+        Err(error) => Err(error),
+    };
+    match stored {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(true)
+        }
+        Err(_) => {
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+    }
 }
 
 async fn apply(

@@ -107,3 +107,25 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     let no_columns = import(&app, &a.owner, "name,price\nx,1\n".to_owned()).await;
     assert_eq!(no_columns.status(), 422);
 }
+
+#[tokio::test]
+async fn a_duplicate_sku_across_new_products_fails_only_the_second() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let csv = format!(
+        "{HEADER}\n\
+         korla-pears,active,库尔勒香梨,Korla pears,,,,,,,,,,,,,,PEAR-1,,,box,5000,8800 CNY,10,0\n\
+         aksu-apples,active,阿克苏苹果,Aksu apples,,,,,,,,,,,,,,PEAR-1,,,box,5000,6600 CNY,10,0\n\
+         hotan-walnuts,active,和田核桃,Hotan walnuts,,,,,,,,,,,,,,NUT-1,,,kg,1000,4500 CNY,30,0\n"
+    );
+    let report: Value = import(&app, &a.owner, csv).await.json().await.unwrap();
+    assert_eq!(report["created"], 2, "{report}");
+    assert_eq!(report["failed"], 1);
+    assert_eq!(report["rows"][1]["outcome"], "error");
+    let listed: Value = get(&app, &a.owner, "/v1/products")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+}
