@@ -56,6 +56,28 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     assert_eq!(items[0]["title"]["ug"], "قوغۇن");
     assert_eq!(items[0]["variants"].as_array().unwrap().len(), 2);
 
+    // New products are written in bulk, opening stock recorded as an import.
+    let melon_id = items[0]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == "MELON-1")
+        .unwrap()["id"]
+        .clone();
+    let ledger: Value = get(
+        &app,
+        &a.owner,
+        &format!(
+            "/v1/inventory/adjustments?variant_id={}",
+            melon_id.as_str().unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ledger[0]["reason"], "import", "{ledger}");
+
     // Import again with new stock and price: the product is updated, stock set.
     let again = format!(
         "{HEADER}\nhami-melon,active,哈密瓜,Hami melon,,,,,,,,,,,,,,MELON-1,,,piece,2500,3300 CNY,55,5\n"
