@@ -22,6 +22,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+/// Products per transaction. New products of a batch are written with a few
+/// multi-row statements, so bigger batches mean fewer round trips; when that write
+/// fails, the batch falls back to one savepoint per product.
+const BATCH: usize = 200;
+
 /// Imports are larger than other bodies: up to 20 MiB.
 const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
 
@@ -321,7 +326,7 @@ pub async fn import(
     // file, and a batch stays under PostgreSQL's cache of 64 subtransactions.
     let mut batches = groups.into_iter().peekable();
     while batches.peek().is_some() {
-        let batch: Vec<_> = batches.by_ref().take(50).collect();
+        let batch: Vec<_> = batches.by_ref().take(BATCH).collect();
         let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
         let mut valid = Vec::new();
         for (handle_key, indices, product) in batch {
@@ -402,7 +407,12 @@ async fn create_in_bulk(
     new: &[(String, Vec<usize>, ProductRequest)],
     actor: &str,
 ) -> Result<bool, ApiError> {
-    if ensure_quota(tx, new.len() as i64).await.is_err() {
+    // PostgreSQL takes at most 65,535 parameters per statement (15 per variant).
+    let variants: usize = new
+        .iter()
+        .map(|(_, _, product)| product.variants.len())
+        .sum();
+    if variants > 4000 || ensure_quota(tx, new.len() as i64).await.is_err() {
         return Ok(false);
     }
     let products: Vec<_> = new
