@@ -24,6 +24,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(products::list)
         .service(products::show)
         .service(products::update)
+        .service(products::update_variant)
         .service(products::archive)
         .service(products::remove)
         .service(inventory::adjust)

@@ -566,3 +566,111 @@ pub async fn remove(
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// A partial change of a variant (stock moves through adjustments).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"prices": [{"amount": 7200, "currency": "CNY"}, {"amount": 1000, "currency": "USD"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}))]
+pub struct VariantPatch {
+    /// Translatable name.
+    #[schema(value_type = Option<Object>)]
+    pub title: Option<LocalizedText>,
+    /// Option values.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `kg`, `g`, `piece` or `box`.
+    pub unit: Option<String>,
+    /// Shipping weight.
+    pub weight_grams: Option<i32>,
+    /// Prices; the first is the base price.
+    pub prices: Option<Vec<caravan_shared::domain::Money>>,
+    /// Price before a discount (null removes it).
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<caravan_shared::domain::Money>)]
+    pub compare_at_price: Option<Option<caravan_shared::domain::Money>>,
+    /// `stock.low` threshold.
+    pub low_stock_threshold: Option<i32>,
+}
+
+fn some_or_null<'de, D>(
+    deserializer: D,
+) -> Result<Option<Option<caravan_shared::domain::Money>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<caravan_shared::domain::Money>::deserialize(deserializer).map(Some)
+}
+
+/// Changes a variant's prices, weight, unit, name or threshold.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("variant_id" = Uuid, Path, description = "Variant id"),
+    ),
+    request_body = VariantPatch,
+    responses(
+        (status = 200, description = "The product after the change", body = ProductView),
+        (status = 404, description = "No such variant of this product in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/products/{id}/variants/{variant_id}")]
+pub async fn update_variant(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Json<VariantPatch>,
+) -> Result<web::Json<ProductView>, ApiError> {
+    let (id, variant_id) = path.into_inner();
+    let patch = body.into_inner();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let current = store::variant(&tx, variant_id)
+        .await?
+        .filter(|variant| variant.product_id == id)
+        .ok_or_else(|| ApiError::not_found("no such variant"))?;
+    let as_input = VariantInput {
+        sku: current.sku.clone(),
+        title: patch
+            .title
+            .or_else(|| serde_json::from_value(current.title.clone()).ok()),
+        options: patch
+            .options
+            .unwrap_or_else(|| current.options.as_object().cloned().unwrap_or_default()),
+        unit: patch.unit.unwrap_or(current.unit.clone()),
+        weight_grams: patch.weight_grams.unwrap_or(current.weight_grams),
+        prices: match patch.prices {
+            Some(prices) => prices,
+            None => serde_json::from_value(current.prices.clone()).unwrap_or_default(),
+        },
+        compare_at_price: match patch.compare_at_price {
+            Some(price) => price,
+            None => current
+                .compare_at_price
+                .clone()
+                .and_then(|price| serde_json::from_value(price).ok()),
+        },
+        track_stock: current.track_stock,
+        stock: current.on_hand,
+        low_stock_threshold: patch
+            .low_stock_threshold
+            .unwrap_or(current.low_stock_threshold),
+    };
+    let mut errors = Vec::new();
+    check_variant(&as_input, "variant", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
+                .collect(),
+        ));
+    }
+    store::update_variant(&tx, variant_id, &variant_values(&as_input, 0)).await?;
+    store::refresh_min_price(&tx, id).await?;
+    let view = load(&tx, id).await?;
+    events::product(&tx, "product.updated", id, &view.handle, &view.status).await?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}

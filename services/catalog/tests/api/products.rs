@@ -299,3 +299,58 @@ async fn a_suspended_shops_staff_are_refused() {
         .unwrap();
     assert_eq!(storefront.status(), 404);
 }
+
+#[tokio::test]
+async fn a_variants_prices_change_and_reach_the_storefront() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let b = shop(&app, "active", None).await;
+    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = product["id"].as_str().unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap();
+    let path = app.url(&format!("/v1/products/{id}/variants/{variant}"));
+    let changed = app
+        .client
+        .patch(&path)
+        .bearer_auth(&a.owner)
+        .json(&json!({"prices": [{"amount": 7200, "currency": "CNY"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let page: Value = app
+        .client
+        .get(app.url(&format!("/v1/shops/{}/products/goji", a.slug)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["variants"][0]["price"],
+        json!({"amount": 7200, "currency": "CNY"})
+    );
+    let bad = app
+        .client
+        .patch(&path)
+        .bearer_auth(&a.owner)
+        .json(&json!({"unit": "bushel"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "unit");
+    let other = app
+        .client
+        .patch(&path)
+        .bearer_auth(&b.owner)
+        .json(&json!({"weight_grams": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+}
