@@ -1,17 +1,19 @@
 //! Login throttling in Redis, per account and per client address.
 //!
-//! Each failure counts for 15 minutes. From the 5th failure on an account (20th from
-//! an address) the next attempt must wait, 1 s doubling with each further failure up
-//! to 15 minutes, and is answered 429 with `Retry-After` until then.
+//! Every attempt counts for 15 minutes, before the password is checked, so a burst of
+//! parallel guesses is counted as it arrives. From the 5th failure on an account (20th
+//! from an address) the next attempt must wait, 1 s doubling with each further
+//! failure up to 15 minutes, and is answered 429 with `Retry-After` until then; once
+//! past the free attempts, only one attempt per wait is let through to be checked.
 
 use caravan_shared::redis_conn::{REDIS_TIMEOUT, Redis};
 use sha2::{Digest, Sha256};
 
 const WINDOW_SECS: u64 = 15 * 60;
-const ACCOUNT_FREE_FAILURES: u64 = 4;
-const ADDRESS_FREE_FAILURES: u64 = 19;
+const ACCOUNT_FREE_ATTEMPTS: u64 = 5;
+const ADDRESS_FREE_ATTEMPTS: u64 = 20;
 
-/// Counts failed logins.
+/// Counts login attempts.
 #[derive(Clone)]
 pub struct LoginThrottle {
     redis: Redis,
@@ -24,90 +26,117 @@ fn hashed(value: &str) -> String {
         .collect()
 }
 
+/// The wait earned after `attempts` counted attempts with `free` free ones.
+fn wait_after(attempts: u64, free: u64) -> u64 {
+    let exponent = attempts.saturating_sub(free).min(10) as u32;
+    2u64.pow(exponent).min(WINDOW_SECS)
+}
+
+struct Keys {
+    attempts: String,
+    wait: String,
+    free: u64,
+}
+
 impl LoginThrottle {
     /// A throttle keeping its counters in `redis`.
     pub fn new(redis: Redis) -> Self {
         Self { redis }
     }
 
-    fn keys(&self, email: &str, address: &str) -> [(String, String); 2] {
+    fn keys(&self, email: &str, address: &str) -> [Keys; 2] {
         [
-            (
-                self.redis
-                    .key(&format!("login:fails:account:{}", hashed(email))),
-                self.redis
+            Keys {
+                attempts: self
+                    .redis
+                    .key(&format!("login:attempts:account:{}", hashed(email))),
+                wait: self
+                    .redis
                     .key(&format!("login:wait:account:{}", hashed(email))),
-            ),
-            (
-                self.redis.key(&format!("login:fails:address:{address}")),
-                self.redis.key(&format!("login:wait:address:{address}")),
-            ),
+                free: ACCOUNT_FREE_ATTEMPTS,
+            },
+            Keys {
+                attempts: self.redis.key(&format!("login:attempts:address:{address}")),
+                wait: self.redis.key(&format!("login:wait:address:{address}")),
+                free: ADDRESS_FREE_ATTEMPTS,
+            },
         ]
     }
 
-    /// Seconds to wait before another attempt, if any. When Redis is unavailable
-    /// logins go on unthrottled rather than locking everyone out.
-    pub async fn wait(&self, email: &str, address: &str) -> Option<u64> {
+    async fn run<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Option<T> {
         let mut conn = self.redis.conn();
-        let mut longest = None;
-        for (_, wait_key) in self.keys(email, address) {
-            let command = redis::cmd("PTTL").arg(&wait_key).clone();
-            let ttl =
-                tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<i64>(&mut conn)).await;
-            if let Ok(Ok(millis)) = ttl
-                && millis > 0
-            {
-                let seconds = (millis as u64).div_ceil(1000);
-                longest = Some(longest.map_or(seconds, |l: u64| l.max(seconds)));
-            }
+        match tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<T>(&mut conn)).await {
+            Ok(Ok(value)) => Some(value),
+            _ => None,
         }
-        longest
     }
 
-    /// Records a failure and starts the wait it earns.
-    pub async fn failed(&self, email: &str, address: &str) {
-        let mut conn = self.redis.conn();
-        for ((fails_key, wait_key), free) in self
-            .keys(email, address)
-            .into_iter()
-            .zip([ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES])
-        {
+    /// Counts an attempt before its password is checked: `Err(seconds)` when it must
+    /// wait. When Redis is unavailable logins go on unthrottled rather than locking
+    /// everyone out.
+    pub async fn attempt(&self, email: &str, address: &str) -> Result<(), u64> {
+        for keys in self.keys(email, address) {
+            let ttl: Option<i64> = self.run(redis::cmd("PTTL").arg(&keys.wait)).await;
+            if let Some(millis) = ttl.filter(|millis| *millis > 0) {
+                return Err((millis as u64).div_ceil(1000));
+            }
             let mut pipeline = redis::pipe();
             pipeline
                 .atomic()
                 .cmd("INCR")
-                .arg(&fails_key)
+                .arg(&keys.attempts)
                 .cmd("EXPIRE")
-                .arg(&fails_key)
+                .arg(&keys.attempts)
                 .arg(WINDOW_SECS)
                 .ignore();
+            let mut conn = self.redis.conn();
             let counted =
                 tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(u64,)>(&mut conn))
                     .await;
-            let Ok(Ok((failures,))) = counted else {
+            let Ok(Ok((attempts,))) = counted else {
                 tracing::warn!("login throttle unavailable");
-                return;
+                return Ok(());
             };
-            if failures > free {
-                let exponent = (failures - free - 1).min(10) as u32;
-                let wait = 2u64.pow(exponent).min(WINDOW_SECS);
-                let command = redis::cmd("SET")
-                    .arg(&wait_key)
-                    .arg(1)
-                    .arg("EX")
-                    .arg(wait)
-                    .clone();
-                let _ =
-                    tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<()>(&mut conn)).await;
+            if attempts > keys.free {
+                // Past the free attempts: whoever sets the wait first goes ahead; the
+                // rest of a burst waits.
+                let wait = wait_after(attempts - 1, keys.free);
+                let claimed: Option<Option<String>> = self
+                    .run(
+                        redis::cmd("SET")
+                            .arg(&keys.wait)
+                            .arg(1)
+                            .arg("EX")
+                            .arg(wait)
+                            .arg("NX"),
+                    )
+                    .await;
+                if matches!(claimed, Some(None)) {
+                    return Err(wait);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After a wrong password: the next attempt waits once the free ones are used.
+    pub async fn failed(&self, email: &str, address: &str) {
+        for keys in self.keys(email, address) {
+            let attempts: Option<u64> = self.run(redis::cmd("GET").arg(&keys.attempts)).await;
+            if let Some(attempts) = attempts.filter(|attempts| *attempts >= keys.free) {
+                let wait = wait_after(attempts, keys.free);
+                let _: Option<()> = self
+                    .run(redis::cmd("SET").arg(&keys.wait).arg(1).arg("EX").arg(wait))
+                    .await;
             }
         }
     }
 
-    /// Clears an account's failures after a successful login.
+    /// Clears an account's count after a successful login.
     pub async fn succeeded(&self, email: &str, address: &str) {
-        let mut conn = self.redis.conn();
-        let [(fails, wait), _] = self.keys(email, address);
-        let command = redis::cmd("DEL").arg(fails).arg(wait).clone();
-        let _ = tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<()>(&mut conn)).await;
+        let [account, _] = self.keys(email, address);
+        let _: Option<()> = self
+            .run(redis::cmd("DEL").arg(account.attempts).arg(account.wait))
+            .await;
     }
 }

@@ -153,7 +153,7 @@ pub async fn login(
     let email =
         Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let address = state.client_address(&request);
-    if let Some(wait) = state.throttle.wait(email.as_str(), &address).await {
+    if let Err(wait) = state.throttle.attempt(email.as_str(), &address).await {
         return Err(ApiError::too_many_requests(wait));
     }
     let db = &state.context.db;

@@ -163,3 +163,35 @@ async fn a_suspended_shop_gets_no_new_tokens_and_its_sessions_end() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_counted_as_it_arrives() {
+    let auth = spawn_app().await;
+    let email = unique_email("burst");
+    auth.verified_user(&email).await;
+    let mut guesses = Vec::new();
+    for attempt in 0..30 {
+        let client = auth.app.client.clone();
+        let url = auth.app.url("/v1/auth/login");
+        let body = json!({"email": email, "password": format!("guess-number-{attempt}")});
+        guesses.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(checked <= 6, "{checked} guesses were checked");
+}
