@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
     let service_token: Value = client
         .post(format!("{auth_url}/v1/auth/token"))
         .json(
-            &json!({"grant_type": "client_credentials", "client_id": "service:bench",
+            &json!({"grant_type": "client_credentials", "client_id": "service:order",
                       "client_secret": caravan_shared::testing::TEST_SERVICE_SECRET}),
         )
         .send()

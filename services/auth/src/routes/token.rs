@@ -137,7 +137,10 @@ pub async fn token(
 
     if let Some(service) = client_id.strip_prefix("service:") {
         let expected = secret::hash(&state.context.settings.service_client_secret);
-        if service.is_empty() || !secret::same(&secret::hash(client_secret), &expected) {
+        let known = caravan_shared::config::ServiceName::ALL
+            .iter()
+            .any(|name| name.as_str() == service);
+        if !known || !secret::same(&secret::hash(client_secret), &expected) {
             return Ok(invalid_client());
         }
         let claims = signer.claims(client_id, None, Role::Service, &[]);

@@ -190,4 +190,16 @@ async fn services_get_service_tokens_with_the_shared_secret() {
         )
         .await;
     assert_eq!(refused.status(), 401);
+    let unknown_service = auth
+        .post(
+            "/v1/auth/token",
+            &json!({"grant_type": "client_credentials", "client_id": "service:anything",
+                    "client_secret": caravan_shared::testing::TEST_SERVICE_SECRET}),
+        )
+        .await;
+    assert_eq!(
+        unknown_service.status(),
+        401,
+        "only Caravan's own services get service tokens"
+    );
 }
