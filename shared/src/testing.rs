@@ -661,3 +661,22 @@ pub mod bench {
         sorted[index].as_secs_f64() * 1000.0
     }
 }
+
+/// Checks that `response` is a problem+json answer with `status`, and answers its body.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok()),
+        Some(crate::error::PROBLEM_JSON)
+    );
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].is_string() && body["title"].is_string(),
+        "{body}"
+    );
+    body
+}

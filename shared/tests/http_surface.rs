@@ -5,6 +5,7 @@
 mod common;
 
 use caravan_shared::identity::Role;
+use caravan_shared::testing::problem;
 use common::spawn_notes;
 use serde_json::{Value, json};
 
@@ -17,15 +18,6 @@ fn content_type(response: &reqwest::Response) -> String {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned()
-}
-
-async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(content_type(&response), PROBLEM);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert!(body["type"].is_string() && body["title"].is_string());
-    body
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! Domain building blocks every service uses.
+pub mod email;
 pub mod localized;
 pub mod money;
 pub mod pagination;
+pub use email::Email;
 pub use localized::{
     InvalidLocale, Locale, LocalizedText, LocalizedTextError, parse_accept_language,
 };

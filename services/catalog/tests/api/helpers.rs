@@ -112,11 +112,4 @@ pub async fn get(app: &TestApp, token: &str, path: &str) -> Response {
         .unwrap()
 }
 
-pub async fn problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    response.json().await.unwrap()
-}
+pub use caravan_shared::testing::problem;

@@ -206,22 +206,7 @@ pub fn text(raw: &str, field: &str, min: usize, max: usize) -> Result<String, Fi
 
 /// Checks an email address (normalised to lowercase).
 pub fn email(raw: &str, field: &str) -> Result<String, FieldError> {
-    let value = raw.trim().to_lowercase();
-    let valid = value.len() <= 254
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !local.contains(char::is_whitespace)
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !domain.contains(char::is_whitespace)
-        });
-    if valid {
-        Ok(value)
-    } else {
-        Err(FieldError::new(field, "is not a valid email address"))
-    }
+    caravan_shared::domain::Email::parse(raw, field).map(|email| email.as_str().to_owned())
 }
 
 /// Checks a phone number: digits with optional `+`, spaces, dashes; 5 to 20 digits.

@@ -3,8 +3,7 @@
 use super::TenantState;
 use super::views::{ApplicationView, TenantView};
 use crate::domain::{ShopAction, ShopStatus, Slug, email, phone, text};
-use crate::events;
-use crate::store::entities::{applications, tenants};
+use crate::store::entities::applications;
 use crate::store::{self, is_duplicate};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
@@ -298,47 +297,23 @@ pub async fn approve(
         ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
     })?;
     status.after(ShopAction::Approve)?;
-    let shop = store::insert_tenant(
+    let shop = super::open_shop(
         &tx,
-        tenants::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            slug: Set(application.slug.clone()),
-            name: Set(application.shop_name.clone()),
-            status: Set(ShopStatus::Active.as_str().to_owned()),
-            plan: Set(plan.code.clone()),
-            region: Set(application.region.clone()),
-            owner_email: Set(application.email.clone()),
-            contact_email: Set(Some(application.email.clone())),
-            contact_phone: Set(Some(application.phone.clone())),
-            ..Default::default()
+        super::NewShop {
+            slug: application.slug.clone(),
+            name: application.shop_name.clone(),
+            region: application.region.clone(),
+            owner_email: application.email.clone(),
+            owner_name: Some(application.contact_name.clone()),
+            phone: Some(application.phone.clone()),
         },
-    )
-    .await
-    .map_err(|error| {
-        if is_duplicate(&error) {
-            ApiError::conflict("slug_taken", "another shop took this slug meanwhile")
-        } else {
-            error.into()
-        }
-    })?;
-    store::decide_application(&tx, application.id, "approved", None, Some(shop.id), &actor).await?;
-    store::audit(
-        &tx,
-        Some(shop.id),
+        &plan,
         &actor,
         "approve",
-        None,
         json!({"application_id": application.id, "plan": plan.code}),
     )
     .await?;
-    events::publish(
-        &tx,
-        "tenant.activated",
-        &shop,
-        &plan,
-        json!({"owner_email": shop.owner_email, "owner_name": application.contact_name}),
-    )
-    .await?;
+    store::decide_application(&tx, application.id, "approved", None, Some(shop.id), &actor).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(TenantView::from(shop)))
 }

@@ -6,15 +6,14 @@ use super::views::{AuditEntry, TenantView};
 use crate::domain::settings::SettingsPatch;
 use crate::domain::{ShopAction, ShopStatus, Slug, email, text};
 use crate::events;
+use crate::store;
 use crate::store::entities::tenants;
-use crate::store::{self, is_duplicate};
 use actix_web::{HttpResponse, get, patch, post, web};
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, Role};
 use caravan_shared::{ApiError, TenantId, tenant_status};
-use sea_orm::ActiveValue::Set;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
@@ -82,43 +81,20 @@ pub async fn create(
                 .with_field("slug", "is taken"),
         );
     }
-    let shop = store::insert_tenant(
+    let shop = super::open_shop(
         &tx,
-        tenants::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            slug: Set(slug.as_str().to_owned()),
-            name: Set(name),
-            status: Set(ShopStatus::Active.as_str().to_owned()),
-            plan: Set(plan.code.clone()),
-            region: Set(region),
-            owner_email: Set(owner.clone()),
-            contact_email: Set(Some(owner)),
-            ..Default::default()
+        super::NewShop {
+            slug: slug.as_str().to_owned(),
+            name,
+            region,
+            owner_email: owner,
+            owner_name: None,
+            phone: None,
         },
-    )
-    .await
-    .map_err(|error| {
-        if is_duplicate(&error) {
-            ApiError::conflict("slug_taken", "the slug is taken").with_field("slug", "is taken")
-        } else {
-            error.into()
-        }
-    })?;
-    store::audit(
-        &tx,
-        Some(shop.id),
+        &plan,
         &actor,
         "create",
-        None,
         json!({"plan": plan.code}),
-    )
-    .await?;
-    events::publish(
-        &tx,
-        "tenant.activated",
-        &shop,
-        &plan,
-        json!({"owner_email": shop.owner_email}),
     )
     .await?;
     tx.commit().await?;

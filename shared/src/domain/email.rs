@@ -1,0 +1,77 @@
+//! Email addresses as the platform keeps them.
+
+use crate::FieldError;
+use std::fmt;
+
+/// A normalised email address (trimmed, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Checks and normalises an address; `field` names it in the error.
+    pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
+        let email = raw.trim().to_lowercase();
+        let refuse = |message: &str| Err(FieldError::new(field, message));
+        if email.is_empty() {
+            return refuse("is required");
+        }
+        if email.len() > 254 {
+            return refuse("must be at most 254 characters");
+        }
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return refuse("is not a valid email address");
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains(char::is_whitespace)
+            && !local.contains('@');
+        if domain_ok && local_ok {
+            Ok(Self(email))
+        } else {
+            refuse("is not a valid email address")
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Ayşe.Tursun@Example.CN ", "email")
+                .unwrap()
+                .as_str(),
+            "ayşe.tursun@example.cn"
+        );
+        for bad in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "a b@c.cn",
+            "@c.cn",
+            "a@.cn",
+            "a@c.cn.",
+        ] {
+            assert!(Email::parse(bad, "email").is_err(), "{bad}");
+        }
+    }
+}
