@@ -167,7 +167,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .max_connections(max_connections)
         .min_connections(0)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        // Under a burst, requests queue for a connection rather than fail.
+        .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
     Database::connect(options).await
 }

@@ -196,6 +196,26 @@ impl ApiError {
         error
     }
 
+    /// 402: a payment was declined; `code` says how.
+    pub fn payment_declined(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+            "Payment declined",
+        )
+        .with_detail(detail)
+    }
+
+    /// 504: an upstream (a payment provider) did not answer in time.
+    pub fn upstream_timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            "Upstream timeout",
+        )
+        .with_detail(detail)
+    }
+
     /// 503: a dependency the request needs is unavailable.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
@@ -301,6 +321,12 @@ impl From<sea_orm::DbErr> for ApiError {
         {
             return Self::validation("text must not contain NUL characters")
                 .with_field("body", "contains a NUL character");
+        }
+        if matches!(error, sea_orm::DbErr::ConnectionAcquire(_)) {
+            tracing::warn!(%error, "no database connection free");
+            let mut busy = Self::unavailable("the service is busy; retry shortly");
+            busy.retry_after = Some(1);
+            return busy;
         }
         Self::internal(error)
     }

@@ -231,6 +231,17 @@ fn to_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
 /// Type of the responses the problem middleware produces.
 pub type ProblemBody<B> = EitherBody<B>;
 
+/// For PATCH fields that may be cleared: with `#[serde(default, deserialize_with =
+/// "caravan_shared::http::nullable")]` on an `Option<Option<T>>`, an absent field is
+/// `None` (keep), `null` is `Some(None)` (clear) and a value is `Some(Some(v))`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,21 @@ pub enum Claim {
     },
 }
 
+/// The answer to a replayed request: the first answer's status and body, as a
+/// problem document when it was an error.
+pub fn replay(status: u16, body: &serde_json::Value) -> actix_web::HttpResponse {
+    let status =
+        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+    let content_type = if status.is_client_error() || status.is_server_error() {
+        crate::error::PROBLEM_JSON
+    } else {
+        "application/json"
+    };
+    actix_web::HttpResponse::build(status)
+        .content_type(content_type)
+        .body(body.to_string())
+}
+
 /// Claims `key` within `scope` (for example `tenant:<id>:checkout`) inside the
 /// caller's transaction.
 pub async fn claim<C: ConnectionTrait>(

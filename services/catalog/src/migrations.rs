@@ -16,5 +16,9 @@ impl ServiceMigrations for Migrations {
             name: "m0001_catalog",
             sql: include_str!("../migrations/0001_catalog.sql"),
         },
+        SqlMigration {
+            name: "m0002_returns",
+            sql: include_str!("../migrations/0002_returns.sql"),
+        },
     ];
 }

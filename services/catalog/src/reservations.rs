@@ -20,7 +20,7 @@ pub struct ReservedLine {
     pub variant_id: Uuid,
     /// How many.
     pub quantity: i32,
-    /// `held`, `committed` or `released`.
+    /// `held`, `committed`, `released` or `returned`.
     pub status: String,
 }
 
@@ -147,7 +147,16 @@ pub enum Settled {
 
 /// Takes held stock out of on hand (the order was paid).
 pub async fn commit(scope: &impl TenantScoped, order: Uuid, actor: &str) -> Result<Settled, DbErr> {
-    settle(scope, order, "committed", actor).await
+    settle(scope, order, "held", "committed", actor).await
+}
+
+/// Puts a paid order's stock back on hand (it was cancelled before shipping).
+pub async fn restock(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    actor: &str,
+) -> Result<Settled, DbErr> {
+    settle(scope, order, "committed", "returned", actor).await
 }
 
 /// Returns held stock to availability (the order was cancelled or expired).
@@ -156,12 +165,16 @@ pub async fn release(
     order: Uuid,
     actor: &str,
 ) -> Result<Settled, DbErr> {
-    settle(scope, order, "released", actor).await
+    settle(scope, order, "held", "released", actor).await
 }
 
+/// Moves every line of the order's reservation from `from` to `to`, with the stock
+/// that goes with it: held → committed leaves on hand as a sale, held → released
+/// frees the hold, committed → returned puts the units back on hand.
 async fn settle(
     scope: &impl TenantScoped,
     order: Uuid,
+    from: &str,
     to: &str,
     actor: &str,
 ) -> Result<Settled, DbErr> {
@@ -180,16 +193,26 @@ async fn settle(
     if lines.iter().all(|line| line.status == to) {
         return Ok(Settled::Done(Vec::new()));
     }
-    if let Some(other) = lines.iter().find(|line| line.status != "held") {
+    if let Some(other) = lines.iter().find(|line| line.status != from) {
         return Ok(Settled::Conflict(other.status.clone()));
     }
     let mut changed = Vec::new();
     for line in &lines {
-        let sql = if to == "committed" {
-            "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand - $3 ELSE on_hand END, \
-             reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *"
-        } else {
-            "UPDATE variants SET reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *"
+        let (sql, movement) = match to {
+            "committed" => (
+                "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand - $3 ELSE on_hand END, \
+                 reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+                Some(("sale", -line.quantity)),
+            ),
+            "returned" => (
+                "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand + $3 ELSE on_hand END, \
+                 updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+                Some(("return", line.quantity)),
+            ),
+            _ => (
+                "UPDATE variants SET reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+                None,
+            ),
         };
         let row = VariantRow::find_by_statement(statement(
             sql,
@@ -198,13 +221,13 @@ async fn settle(
         .one(scope.conn())
         .await?;
         if let Some(row) = row {
-            if to == "committed" && row.track_stock {
+            if let (Some((reason, delta)), true) = (movement, row.track_stock) {
                 store::record_movement(
                     scope,
                     row.id,
-                    -line.quantity,
+                    delta,
                     row.on_hand,
-                    "sale",
+                    reason,
                     Some(&format!("order {order}")),
                     actor,
                 )

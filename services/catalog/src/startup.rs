@@ -1,5 +1,6 @@
 //! Builds the catalog service's application from its settings.
 
+use crate::events::OrderStockHandler;
 use crate::migrations::Migrations;
 use crate::routes::{self, CatalogState};
 use actix_web::web;
@@ -19,6 +20,7 @@ pub const API: ApiInfo = ApiInfo {
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
+    context.subscribe(ServiceName::Order, Arc::new(OrderStockHandler))?;
     let state = web::Data::new(CatalogState {
         context: context.clone(),
     });

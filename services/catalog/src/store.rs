@@ -261,6 +261,37 @@ pub async fn variant(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Varia
     .await
 }
 
+/// A variant with the product it belongs to, as a cart or an order sees it.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct SellableRow {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub handle: String,
+    pub product_title: serde_json::Value,
+    pub product_status: String,
+    pub images: serde_json::Value,
+    pub sku: String,
+    pub title: serde_json::Value,
+    pub weight_grams: i32,
+    pub prices: serde_json::Value,
+    pub track_stock: bool,
+    pub on_hand: i32,
+    pub reserved: i32,
+}
+
+/// Some variants with their products; unknown ids are left out.
+pub async fn sellable(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<Vec<SellableRow>, DbErr> {
+    SellableRow::find_by_statement(statement(
+        "SELECT v.id, v.product_id, p.handle, p.title AS product_title, p.status AS product_status, p.images, \
+         v.sku, v.title, v.weight_grams, v.prices, v.track_stock, v.on_hand, v.reserved \
+         FROM variants v JOIN products p ON p.id = v.product_id \
+         WHERE v.tenant_id = $1 AND p.tenant_id = $1 AND v.id = ANY($2) ORDER BY v.id",
+        vec![scope.tenant().into_uuid().into(), ids.to_vec().into()],
+    ))
+    .all(scope.conn())
+    .await
+}
+
 /// Products the plan counts (all but archived ones).
 pub async fn counted_products(scope: &impl TenantScoped) -> Result<i64, DbErr> {
     let row = scope

@@ -1,5 +1,15 @@
-//! The Caravan order service: carts, checkout, orders, payments, fulfilment and shipping zones.
+//! The Caravan order service: carts, checkout, orders, payments, fulfilment and
+//! shipping zones.
 
+pub mod catalog;
+pub mod domain;
+pub mod emails;
+pub mod events;
+pub mod expiry;
 pub mod migrations;
+pub mod payments;
 pub mod routes;
 pub mod startup;
+pub mod store;
+pub mod views;
+pub mod workflow;

@@ -2,12 +2,21 @@
 
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
+use caravan_shared::mail::MAIL_MIGRATION;
 use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
 
 /// Every migration of the order database, oldest first.
 pub struct Migrations;
 
 impl ServiceMigrations for Migrations {
-    const LIST: &'static [SqlMigration] =
-        &[BASE_MIGRATION, EVENTS_MIGRATION, TENANT_STATUS_MIGRATION];
+    const LIST: &'static [SqlMigration] = &[
+        BASE_MIGRATION,
+        EVENTS_MIGRATION,
+        TENANT_STATUS_MIGRATION,
+        MAIL_MIGRATION,
+        SqlMigration {
+            name: "m0001_orders",
+            sql: include_str!("../migrations/0001_orders.sql"),
+        },
+    ];
 }

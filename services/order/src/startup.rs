@@ -1,11 +1,18 @@
 //! Builds the order service's application from its settings.
 
+use crate::catalog::Catalog;
+use crate::events::ShopFactsHandler;
+use crate::expiry::Expiry;
 use crate::migrations::Migrations;
-use crate::routes;
-use caravan_shared::config::{ServiceName, Settings};
+use crate::payments::Providers;
+use crate::routes::{self, OrderState};
+use actix_web::web;
+use caravan_shared::config::{ServiceName, Settings, setting};
+use caravan_shared::events::consumer::Handlers;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::tenant_status::TenantStatusHandler;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The service's OpenAPI title and description.
 pub const API: ApiInfo = ApiInfo {
@@ -13,10 +20,41 @@ pub const API: ApiInfo = ApiInfo {
     description: "Carts, checkout, orders, payments, fulfilment and shipping zones.",
 };
 
-/// Provisions the database, follows the shops' status, then binds and builds the
-/// HTTP application.
+/// Provisions the database, follows the shops, starts the mail sender and the
+/// expiry of unpaid orders, then binds and builds the HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let source = settings.source.0.clone();
+    let test_gateway = setting(&*source, "PAYMENT_TEST_GATEWAY", true)?;
+    let test_secret = setting(
+        &*source,
+        "PAYMENT_TEST_WEBHOOK_SECRET",
+        "test-gateway-secret".to_owned(),
+    )?;
+    let expiry_interval =
+        Duration::from_millis(setting(&*source, "ORDER_EXPIRY_INTERVAL_MS", 1000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
-    context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
-    Application::serve(&context, API, routes::configure)
+    context.send_mail()?;
+    context.subscribe(
+        ServiceName::Tenant,
+        Arc::new(Handlers(vec![
+            Arc::new(TenantStatusHandler),
+            Arc::new(ShopFactsHandler),
+        ])),
+    )?;
+    let catalog = Arc::new(Catalog::new(
+        context.settings.url_of(ServiceName::Catalog),
+        context.tokens.clone(),
+    )?);
+    Expiry::new(context.db.clone(), catalog.clone(), expiry_interval).spawn();
+    let deadlines = caravan_shared::db::connect(&context.settings.database_url, 2).await?;
+    let state = web::Data::new(OrderState {
+        context: context.clone(),
+        catalog,
+        providers: Providers::new(test_gateway.then_some(test_secret.as_str())),
+        deadlines,
+    });
+    Application::serve(&context, API, move |config| {
+        config.app_data(state.clone());
+        routes::configure(config);
+    })
 }

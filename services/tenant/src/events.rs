@@ -32,6 +32,13 @@ pub async fn publish<C: ConnectionTrait>(
         "status": shop.status,
         "plan": plan.code,
         "quotas": quotas(plan),
+        "owner_email": shop.owner_email,
+        "contact_email": shop.contact_email,
+        "base_currency": shop.base_currency,
+        "currencies": shop.currencies,
+        "default_locale": shop.default_locale,
+        "locales": shop.locales,
+        "timezone": shop.timezone,
     });
     if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
         data.extend(extra);

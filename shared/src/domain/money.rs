@@ -189,6 +189,11 @@ const _: () = assert!(CURRENCIES.len() <= 256);
 pub struct Currency(u8);
 
 impl Currency {
+    /// The Chinese yuan, the default currency of a shop.
+    pub fn cny() -> Self {
+        Self::parse("CNY").unwrap_or(Self(0))
+    }
+
     /// Parses an uppercase three-letter ISO 4217 code; `cny` and unlisted codes are rejected.
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         CURRENCIES

@@ -3,7 +3,8 @@
 use super::CatalogState;
 use crate::events;
 use crate::reservations::{self, Reservation, ReservedLine, Settled};
-use actix_web::{HttpResponse, post, web};
+use crate::store;
+use actix_web::{HttpResponse, get, post, web};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::ServiceCaller;
@@ -224,4 +225,102 @@ pub async fn release(
     body: Json<SettleRequest>,
 ) -> Result<web::Json<ReservationView>, ApiError> {
     settle(&state, &service, order.into_inner(), body.tenant_id, false).await
+}
+
+/// Which variants of which shop.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VariantsQuery {
+    /// The shop.
+    pub tenant_id: Uuid,
+    /// Variant ids, comma-separated (at most 200).
+    pub ids: String,
+}
+
+/// A variant as a cart or an order needs it: what it is, what it costs, whether it
+/// can be sold.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellableVariant {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// The product's handle.
+    pub handle: String,
+    /// The product's title, in every language it has.
+    pub product_title: serde_json::Value,
+    /// `draft`, `active` or `archived`: only active products can be bought.
+    pub product_status: String,
+    /// The product's first image, if any.
+    pub image: Option<serde_json::Value>,
+    /// The SKU.
+    pub sku: String,
+    /// The variant's title, in every language it has.
+    pub title: serde_json::Value,
+    /// Shipping weight.
+    pub weight_grams: i32,
+    /// Prices, one per currency.
+    pub prices: serde_json::Value,
+    /// Units that can still be reserved (`null`: stock is not tracked).
+    pub available: Option<i32>,
+}
+
+/// Variants found (unknown ids are left out).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellableVariants {
+    /// The variants.
+    pub items: Vec<SellableVariant>,
+}
+
+/// Variants by id with their product, prices and availability, for carts and checkout.
+#[utoipa::path(
+    tag = "internal",
+    security(("bearer" = [])),
+    params(VariantsQuery),
+    responses(
+        (status = 200, description = "The variants that exist", body = SellableVariants),
+        (status = 403, description = "Not a service token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid ids", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/internal/v1/variants")]
+pub async fn variants(
+    state: web::Data<CatalogState>,
+    _service: ServiceCaller,
+    query: web::Query<VariantsQuery>,
+) -> Result<web::Json<SellableVariants>, ApiError> {
+    let query = query.into_inner();
+    let ids = query
+        .ids
+        .split(',')
+        .filter(|raw| !raw.trim().is_empty())
+        .map(|raw| Uuid::parse_str(raw.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::invalid_field("ids", "must be comma-separated UUIDs"))?;
+    if ids.len() > 200 {
+        return Err(ApiError::invalid_field("ids", "at most 200 ids"));
+    }
+    let tx = TenantTx::begin(&state.context.db, TenantId::from(query.tenant_id)).await?;
+    let rows = store::sellable(&tx, &ids).await?;
+    tx.commit().await?;
+    let items = rows
+        .into_iter()
+        .map(|row| SellableVariant {
+            variant_id: row.id,
+            product_id: row.product_id,
+            handle: row.handle,
+            product_title: row.product_title,
+            product_status: row.product_status,
+            image: row
+                .images
+                .as_array()
+                .and_then(|images| images.first().cloned()),
+            sku: row.sku,
+            title: row.title,
+            weight_grams: row.weight_grams,
+            prices: row.prices,
+            available: row.track_stock.then(|| (row.on_hand - row.reserved).max(0)),
+        })
+        .collect();
+    Ok(web::Json(SellableVariants { items }))
 }

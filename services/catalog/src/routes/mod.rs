@@ -34,6 +34,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(storefront::list)
         .service(storefront::detail)
         .service(storefront::categories)
+        .service(internal::variants)
         .service(internal::reserve)
         .service(internal::commit)
         .service(internal::release);

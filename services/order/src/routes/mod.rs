@@ -1,6 +1,96 @@
 //! The order service's HTTP routes (parse, call, map).
 
+mod buyer;
+mod carts;
+mod checkout;
+mod payment_webhooks;
+mod settings;
+mod shipping;
+mod staff;
+
+use crate::catalog::Catalog;
+use crate::payments::Providers;
+use actix_web::{FromRequest, HttpRequest};
+use caravan_shared::ApiError;
+use caravan_shared::identity::{Principal, Role};
+use caravan_shared::service::ServiceContext;
+use caravan_shared::tenant_status::{self, ShopState};
+use std::sync::Arc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// What the order routes share.
+pub struct OrderState {
+    /// Database, Redis, settings.
+    pub context: ServiceContext,
+    /// The catalog, over REST.
+    pub catalog: Arc<Catalog>,
+    /// The payment providers on offer.
+    pub providers: Providers,
+    /// A small pool of its own for order deadlines, which are written beside a
+    /// checkout's transaction and must outlive it; a separate pool means a checkout
+    /// holding a connection never waits for a second one from the same pool.
+    pub deadlines: sea_orm::DatabaseConnection,
+}
+
+impl OrderState {
+    /// The active shop with this slug, or 404.
+    pub async fn storefront(&self, slug: &str) -> Result<ShopState, ApiError> {
+        tenant_status::storefront(&self.context.db, slug).await
+    }
+}
+
+/// The logged-in buyer, when the request carries a bearer token; a token that does
+/// not verify is refused rather than ignored.
+pub async fn buyer(request: &HttpRequest) -> Result<Option<Principal>, ApiError> {
+    if request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let principal = Principal::extract(request).await?;
+    match principal.role {
+        Role::App | Role::Service => Err(ApiError::forbidden(
+            "carts and checkout are for people; apps use the staff order API",
+        )),
+        _ => Ok(Some(principal)),
+    }
+}
+
+/// A header's value, if present and text.
+pub fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+}
+
 /// Registers the service's routes; each is collected into its OpenAPI document.
-pub fn configure(_config: &mut ServiceConfig) {}
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(carts::create)
+        .service(carts::show)
+        .service(carts::add_line)
+        .service(carts::set_line)
+        .service(carts::remove_line)
+        .service(checkout::checkout)
+        .service(buyer::list)
+        .service(buyer::show)
+        .service(buyer::pay)
+        .service(settings::show)
+        .service(settings::update)
+        .service(staff::list)
+        .service(staff::show)
+        .service(staff::timeline)
+        .service(staff::mark_paid)
+        .service(staff::fulfil)
+        .service(staff::deliver)
+        .service(staff::cancel)
+        .service(staff::refund)
+        .service(shipping::create)
+        .service(shipping::list)
+        .service(shipping::replace)
+        .service(shipping::remove)
+        .service(payment_webhooks::receive);
+}

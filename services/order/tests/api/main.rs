@@ -1,3 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+mod checkout;
+mod concurrency;
 mod helpers;
+mod journey;
 mod operations;
+mod staff;

@@ -1,7 +1,7 @@
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_stack;
 
 #[tokio::test]
 async fn the_service_answers_its_operational_endpoints() {
-    let app = spawn_app().await;
-    app.assert_operational_endpoints("order").await;
+    let stack = spawn_stack().await;
+    stack.order.assert_operational_endpoints("order").await;
 }

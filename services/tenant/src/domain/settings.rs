@@ -22,7 +22,7 @@ pub struct SettingsPatch {
     #[schema(value_type = Option<Object>)]
     pub description: Option<LocalizedText>,
     /// HTTPS URL of the logo, or null to remove it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub logo_url: Option<Option<String>>,
     /// Contact email for buyers.
@@ -45,13 +45,6 @@ pub struct SettingsPatch {
     pub timezone: Option<String>,
     /// Countries shipped to (ISO 3166-1 alpha-2).
     pub ship_to: Option<Vec<String>>,
-}
-
-fn double_option<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// Settings as stored, after a patch is applied.

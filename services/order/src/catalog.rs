@@ -1,0 +1,231 @@
+//! The catalog, as the order service asks it over REST with its service token:
+//! variants with prices and availability (cached briefly for carts, fresh for
+//! checkout) and reservations of stock for orders.
+
+use caravan_shared::TenantId;
+use caravan_shared::domain::Money;
+use caravan_shared::identity::service_token::ServiceTokens;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// How long a cart may show a price it read from the catalog.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A variant as the catalog sells it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sellable {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub handle: String,
+    pub product_title: serde_json::Value,
+    pub product_status: String,
+    #[serde(default)]
+    pub image: Option<serde_json::Value>,
+    pub sku: String,
+    pub title: serde_json::Value,
+    pub weight_grams: i32,
+    pub prices: Vec<Money>,
+    /// `None`: stock is not tracked.
+    pub available: Option<i32>,
+}
+
+impl Sellable {
+    /// The price in `currency`, if the variant is sold in it.
+    pub fn price_in(&self, currency: caravan_shared::domain::Currency) -> Option<Money> {
+        self.prices
+            .iter()
+            .find(|price| price.currency == currency)
+            .copied()
+    }
+}
+
+#[derive(Deserialize)]
+struct Sellables {
+    items: Vec<Sellable>,
+}
+
+/// A line the catalog could not hold.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShortLine {
+    /// `lines[i]` of the request.
+    pub field: String,
+    /// How many were asked and are available.
+    pub message: String,
+}
+
+/// What asking for a reservation came to.
+#[derive(Debug)]
+pub enum Reserved {
+    /// Every line is held for the order.
+    Held,
+    /// Some lines are short; nothing is held.
+    Short(Vec<ShortLine>),
+}
+
+/// The catalog could not be asked.
+#[derive(Debug, thiserror::Error)]
+#[error("the catalog could not be reached: {0:#}")]
+pub struct Unavailable(#[from] anyhow::Error);
+
+#[derive(Serialize)]
+struct LineBody {
+    variant_id: Uuid,
+    quantity: i32,
+}
+
+#[derive(Deserialize)]
+struct ProblemBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    errors: Vec<ShortLine>,
+}
+
+/// A client of the catalog service.
+pub struct Catalog {
+    http: reqwest::Client,
+    base: String,
+    tokens: Arc<ServiceTokens>,
+    cache: Mutex<HashMap<(TenantId, Uuid), (Instant, Sellable)>>,
+}
+
+impl Catalog {
+    /// A client of the catalog at `base`.
+    pub fn new(base: &str, tokens: Arc<ServiceTokens>) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            base: base.trim_end_matches('/').to_owned(),
+            tokens,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Sends a request built by `build` with the service token, renewing the token
+    /// once if the catalog refuses it.
+    async fn send<F>(&self, build: F) -> Result<reqwest::Response, Unavailable>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        for attempt in 0..2 {
+            let token = self.tokens.bearer().await?;
+            let response = build(&self.http)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(anyhow::Error::from)?;
+            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
+                self.tokens.forget().await;
+                continue;
+            }
+            return Ok(response);
+        }
+        Err(Unavailable(anyhow::anyhow!(
+            "the service token was refused"
+        )))
+    }
+
+    /// The variants of `tenant` with these ids (unknown ones are absent); `fresh`
+    /// skips the cache.
+    pub async fn variants(
+        &self,
+        tenant: TenantId,
+        ids: &[Uuid],
+        fresh: bool,
+    ) -> Result<HashMap<Uuid, Sellable>, Unavailable> {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        if fresh {
+            missing.extend_from_slice(ids);
+        } else if let Ok(cache) = self.cache.lock() {
+            for id in ids {
+                match cache.get(&(tenant, *id)) {
+                    Some((at, sellable)) if at.elapsed() < CACHE_TTL => {
+                        found.insert(*id, sellable.clone());
+                    }
+                    _ => missing.push(*id),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let joined = missing
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        // UUIDs and commas need no escaping in a query string.
+        let url = format!(
+            "{}/internal/v1/variants?tenant_id={tenant}&ids={joined}",
+            self.base
+        );
+        let response = self.send(|http| http.get(&url)).await?;
+        let answer: Sellables = response
+            .error_for_status()
+            .map_err(anyhow::Error::from)?
+            .json()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let now = Instant::now();
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            for sellable in &answer.items {
+                cache.insert((tenant, sellable.variant_id), (now, sellable.clone()));
+            }
+        }
+        found.extend(answer.items.into_iter().map(|s| (s.variant_id, s)));
+        Ok(found)
+    }
+
+    /// Holds stock for every line of `order`, or for none. Safe to repeat.
+    pub async fn reserve(
+        &self,
+        tenant: TenantId,
+        order: Uuid,
+        lines: &[(Uuid, i32)],
+    ) -> Result<Reserved, Unavailable> {
+        let body = serde_json::json!({
+            "tenant_id": tenant.into_uuid(),
+            "order_id": order,
+            "lines": lines.iter().map(|(variant_id, quantity)| LineBody { variant_id: *variant_id, quantity: *quantity }).collect::<Vec<_>>(),
+        });
+        let url = format!("{}/internal/v1/reservations", self.base);
+        let response = self.send(|http| http.post(&url).json(&body)).await?;
+        match response.status() {
+            StatusCode::CREATED => Ok(Reserved::Held),
+            StatusCode::CONFLICT => {
+                let problem: ProblemBody = response.json().await.map_err(anyhow::Error::from)?;
+                if problem.code == "insufficient_stock" {
+                    Ok(Reserved::Short(problem.errors))
+                } else {
+                    Err(Unavailable(anyhow::anyhow!(
+                        "reservation refused: {}",
+                        problem.code
+                    )))
+                }
+            }
+            status => Err(Unavailable(anyhow::anyhow!(
+                "reservation answered {status}"
+            ))),
+        }
+    }
+
+    /// Releases whatever is held for `order` (nothing held is fine).
+    pub async fn release(&self, tenant: TenantId, order: Uuid) -> Result<(), Unavailable> {
+        let url = format!("{}/internal/v1/reservations/{order}/release", self.base);
+        let body = serde_json::json!({"tenant_id": tenant.into_uuid()});
+        let response = self.send(|http| http.post(&url).json(&body)).await?;
+        match response.status() {
+            status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
+            // Committed already: the order was paid, nothing to give back.
+            StatusCode::CONFLICT => Ok(()),
+            status => Err(Unavailable(anyhow::anyhow!("release answered {status}"))),
+        }
+    }
+}

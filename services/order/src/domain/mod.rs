@@ -1,0 +1,256 @@
+//! The order service's domain: values that cannot be invalid, the order's state
+//! machine, shipping zones and the totals of a checkout.
+
+pub mod shipping;
+pub mod status;
+
+use base64::Engine;
+use caravan_shared::error::FieldError;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use status::{Action, IllegalTransition, OrderStatus};
+
+/// Most units of one variant in a cart.
+pub const MAX_QUANTITY: i32 = 10_000;
+/// Most lines in a cart.
+pub const MAX_LINES: usize = 100;
+
+/// A random secret (cart and order access tokens), URL-safe.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How a secret is stored: its SHA-256, hex.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Whether `presented` is the secret stored as `stored_hash` (compared in constant time).
+pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
+    let presented = hash_secret(presented);
+    presented.len() == stored_hash.len()
+        && presented
+            .bytes()
+            .zip(stored_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    raw: &str,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    let value = raw.trim();
+    if value.is_empty() && required {
+        errors.push(FieldError::new(field, "is required"));
+        return None;
+    }
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+        return None;
+    }
+    if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+/// Where an order goes, as the buyer typed it.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"country": "CN", "province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 100 号 2 栋 1801 室", "postal_code": "200120", "recipient": "王芳"}))]
+pub struct AddressInput {
+    /// ISO 3166-1 alpha-2 country code (`CN`, `KZ`, …).
+    pub country: String,
+    /// Province, region or state.
+    #[serde(default)]
+    pub province: String,
+    /// City.
+    pub city: String,
+    /// District or county.
+    #[serde(default)]
+    pub district: String,
+    /// Street, building and room.
+    pub street: String,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: String,
+    /// Who receives the parcel.
+    pub recipient: String,
+}
+
+/// A checked shipping address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Address {
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Province, region or state.
+    pub province: String,
+    /// City.
+    pub city: String,
+    /// District or county.
+    pub district: String,
+    /// Street, building and room.
+    pub street: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Who receives the parcel.
+    pub recipient: String,
+}
+
+impl Address {
+    /// Checks every field, collecting each problem under `prefix.field`.
+    pub fn parse(input: &AddressInput, prefix: &str, errors: &mut Vec<FieldError>) -> Option<Self> {
+        let field = |name: &str| format!("{prefix}.{name}");
+        let country = input.country.trim().to_ascii_uppercase();
+        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        if !country_ok {
+            errors.push(FieldError::new(
+                field("country"),
+                "must be an ISO 3166-1 alpha-2 code such as CN",
+            ));
+        }
+        let province = text(errors, &field("province"), &input.province, 100, false);
+        let city = text(errors, &field("city"), &input.city, 100, true);
+        let district = text(errors, &field("district"), &input.district, 100, false);
+        let street = text(errors, &field("street"), &input.street, 300, true);
+        let postal_code = text(errors, &field("postal_code"), &input.postal_code, 20, false);
+        let recipient = text(errors, &field("recipient"), &input.recipient, 100, true);
+        if let Some(code) = &postal_code
+            && !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        {
+            errors.push(FieldError::new(
+                field("postal_code"),
+                "may hold letters, digits, spaces and hyphens only",
+            ));
+        }
+        Some(Self {
+            country: country_ok.then_some(country)?,
+            province: province?,
+            city: city?,
+            district: district?,
+            street: street?,
+            postal_code: postal_code?,
+            recipient: recipient?,
+        })
+    }
+}
+
+/// A phone number: digits with an optional leading `+`, spaces and hyphens allowed.
+pub fn parse_phone(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let phone = raw.trim();
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let shaped = phone
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (i == 0 && c == '+'));
+    if !shaped || !(5..=20).contains(&digits) {
+        errors.push(FieldError::new(
+            field,
+            "must be a phone number of 5 to 20 digits, optionally starting with +",
+        ));
+        return None;
+    }
+    Some(phone.to_owned())
+}
+
+/// An optional free text of at most `max` characters.
+pub fn parse_note(
+    raw: Option<&str>,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(value) if value.chars().count() > max => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+            None
+        }
+        Some(value) => Some(Some(value.to_owned())),
+    }
+}
+
+/// The language of an order's emails: Chinese for Chinese locales, English otherwise.
+pub fn mail_language(locale: &str) -> &'static str {
+    if locale.starts_with("zh") || locale == "ug" {
+        "zh-CN"
+    } else {
+        "en"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> AddressInput {
+        AddressInput {
+            country: "cn".into(),
+            province: "上海市".into(),
+            city: "上海市".into(),
+            district: "浦东新区".into(),
+            street: "世纪大道 100 号".into(),
+            postal_code: "200120".into(),
+            recipient: "王芳".into(),
+        }
+    }
+
+    #[test]
+    fn addresses_are_checked_field_by_field() {
+        let mut errors = Vec::new();
+        let address = Address::parse(&input(), "shipping_address", &mut errors).unwrap();
+        assert_eq!(address.country, "CN");
+        assert!(errors.is_empty());
+
+        let mut bad = input();
+        bad.country = "China".into();
+        bad.street = "  ".into();
+        let mut errors = Vec::new();
+        assert!(Address::parse(&bad, "shipping_address", &mut errors).is_none());
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["shipping_address.country", "shipping_address.street"]
+        );
+    }
+
+    #[test]
+    fn phones_are_checked() {
+        let mut errors = Vec::new();
+        assert!(parse_phone("+86 138-0000-0000", "phone", &mut errors).is_some());
+        assert!(parse_phone("call me", "phone", &mut errors).is_none());
+        assert!(parse_phone("12+34567", "phone", &mut errors).is_none());
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        let secret = new_secret();
+        let stored = hash_secret(&secret);
+        assert!(secret_matches(&secret, &stored));
+        assert!(!secret_matches(&new_secret(), &stored));
+        assert!(!secret_matches("", &stored));
+    }
+}

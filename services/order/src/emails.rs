@@ -1,0 +1,226 @@
+//! The order emails, in Chinese or English by the order's language: confirmation
+//! and new-order notice when an order is placed, the shipped notice with tracking,
+//! and the cancellation and refund notices.
+
+use crate::domain::mail_language;
+use crate::views::OrderView;
+use caravan_shared::domain::Money;
+use caravan_shared::mail::Email;
+use std::fmt::Write;
+
+fn lines_block(order: &OrderView) -> String {
+    let mut block = String::new();
+    for line in &order.lines {
+        let title = if line.variant_title.is_empty() {
+            line.title.clone()
+        } else {
+            format!("{} ({})", line.title, line.variant_title)
+        };
+        let _ = writeln!(
+            block,
+            "  {title} × {} — {}",
+            line.quantity,
+            line.line_total.format()
+        );
+    }
+    block
+}
+
+fn address_block(order: &OrderView) -> String {
+    let a = &order.shipping_address;
+    [
+        a.recipient.as_str(),
+        a.street.as_str(),
+        a.district.as_str(),
+        a.city.as_str(),
+        a.province.as_str(),
+        a.postal_code.as_str(),
+        a.country.as_str(),
+    ]
+    .iter()
+    .filter(|part| !part.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// To the buyer when the order is placed.
+pub fn confirmation(order: &OrderView, shop: &str, instructions: Option<&str>) -> Email {
+    let lines = lines_block(order);
+    let address = address_block(order);
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        let mut body = format!(
+            "您好！\n\n感谢您在「{shop}」下单。订单号 {name}。\n\n{lines}\n商品小计：{subtotal}\n运费：{shipping}\n合计：{total}\n\n收货地址：{address}\n\n请在 {expires} (UTC) 前完成付款，逾期订单将自动取消。\n",
+            name = order.name,
+            subtotal = order.subtotal.format(),
+            shipping = order.shipping.format(),
+            total = order.total.format(),
+            expires = order.expires_at.format("%Y-%m-%d %H:%M"),
+        );
+        if let Some(instructions) = instructions {
+            let _ = write!(body, "\n付款方式：{instructions}\n");
+        }
+        (format!("{shop} 订单 {} 已收到", order.name), body)
+    } else {
+        let mut body = format!(
+            "Hello,\n\nThank you for your order from {shop}. Your order number is {name}.\n\n{lines}\nSubtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\nShipping to: {address}\n\nPlease pay by {expires} UTC; unpaid orders are cancelled automatically.\n",
+            name = order.name,
+            subtotal = order.subtotal.format(),
+            shipping = order.shipping.format(),
+            total = order.total.format(),
+            expires = order.expires_at.format("%Y-%m-%d %H:%M"),
+        );
+        if let Some(instructions) = instructions {
+            let _ = write!(body, "\nHow to pay: {instructions}\n");
+        }
+        (format!("{shop}: order {} received", order.name), body)
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To the shop when an order is placed, in the shop's language.
+pub fn new_order_notice(order: &OrderView, shop: &str, to: &str, locale: &str) -> Email {
+    let lines = lines_block(order);
+    let address = address_block(order);
+    let (subject, body) = if mail_language(locale) == "zh-CN" {
+        (
+            format!("新订单 {}：{}", order.name, order.total.format()),
+            format!(
+                "「{shop}」收到新订单 {name}。\n\n买家：{email}，{phone}\n{lines}\n合计：{total}\n收货地址：{address}\n{note}",
+                name = order.name,
+                email = order.email,
+                phone = order.phone,
+                total = order.total.format(),
+                note = order
+                    .note
+                    .as_deref()
+                    .map(|n| format!("买家留言：{n}\n"))
+                    .unwrap_or_default(),
+            ),
+        )
+    } else {
+        (
+            format!("New order {}: {}", order.name, order.total.format()),
+            format!(
+                "{shop} has a new order, {name}.\n\nBuyer: {email}, {phone}\n{lines}\nTotal: {total}\nShipping to: {address}\n{note}",
+                name = order.name,
+                email = order.email,
+                phone = order.phone,
+                total = order.total.format(),
+                note = order
+                    .note
+                    .as_deref()
+                    .map(|n| format!("Note from the buyer: {n}\n"))
+                    .unwrap_or_default(),
+            ),
+        )
+    };
+    Email {
+        to: to.to_owned(),
+        subject,
+        body,
+    }
+}
+
+/// To the buyer when (part of) the order ships.
+pub fn shipped(order: &OrderView, shop: &str, carrier: &str, tracking: &str) -> Email {
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        (
+            format!("{shop} 订单 {} 已发货", order.name),
+            format!(
+                "您好！\n\n您在「{shop}」的订单 {name} 已发货。\n\n承运商：{carrier}\n运单号：{tracking}\n\n{lines}",
+                name = order.name,
+                lines = lines_block(order),
+            ),
+        )
+    } else {
+        (
+            format!("{shop}: order {} has shipped", order.name),
+            format!(
+                "Hello,\n\nYour order {name} from {shop} is on its way.\n\nCarrier: {carrier}\nTracking number: {tracking}\n\n{lines}",
+                name = order.name,
+                lines = lines_block(order),
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To the buyer when the order is cancelled (with the refund, if any).
+pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>) -> Email {
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        let refund = refund
+            .map(|amount| format!("已退款 {}，将原路退回。\n", amount.format()))
+            .unwrap_or_default();
+        (
+            format!("{shop} 订单 {} 已取消", order.name),
+            format!(
+                "您好！\n\n您在「{shop}」的订单 {} 已取消。\n{refund}",
+                order.name
+            ),
+        )
+    } else {
+        let refund = refund
+            .map(|amount| {
+                format!(
+                    "{} has been refunded to your original payment method.\n",
+                    amount.format()
+                )
+            })
+            .unwrap_or_default();
+        (
+            format!("{shop}: order {} cancelled", order.name),
+            format!(
+                "Hello,\n\nYour order {} from {shop} has been cancelled.\n{refund}",
+                order.name
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To the buyer when money is returned.
+pub fn refunded(order: &OrderView, shop: &str, amount: Money) -> Email {
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        (
+            format!("{shop} 订单 {} 退款 {}", order.name, amount.format()),
+            format!(
+                "您好！\n\n您在「{shop}」的订单 {} 已退款 {}，累计退款 {}。\n",
+                order.name,
+                amount.format(),
+                order.refunded.format()
+            ),
+        )
+    } else {
+        (
+            format!(
+                "{shop}: refund of {} for order {}",
+                amount.format(),
+                order.name
+            ),
+            format!(
+                "Hello,\n\n{} has been refunded for your order {} from {shop} ({} refunded in total).\n",
+                amount.format(),
+                order.name,
+                order.refunded.format()
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}

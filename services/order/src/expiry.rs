@@ -1,0 +1,79 @@
+//! Expiry of unpaid orders. Every checkout records a deadline before it asks the
+//! catalog for stock; when the deadline passes, an order still waiting for payment
+//! expires (`order.expired`, and the catalog releases its stock), and a reservation
+//! whose order was never written (the checkout failed after reserving) is released
+//! directly.
+
+use crate::catalog::Catalog;
+use crate::store;
+use crate::workflow;
+use caravan_shared::TenantId;
+use caravan_shared::tenancy::TenantScope;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settles passed deadlines in the background.
+pub struct Expiry {
+    db: DatabaseConnection,
+    catalog: Arc<Catalog>,
+    interval: Duration,
+}
+
+impl Expiry {
+    /// A sweeper looking for passed deadlines every `interval`.
+    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>, interval: Duration) -> Self {
+        Self {
+            db,
+            catalog,
+            interval,
+        }
+    }
+
+    /// Runs until the process ends.
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            loop {
+                loop {
+                    match self.settle_next().await {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(error) => {
+                            tracing::warn!(error = %format!("{error:#}"), "order expiry interrupted");
+                            break;
+                        }
+                    }
+                }
+                tokio::time::sleep(self.interval).await;
+            }
+        });
+    }
+
+    /// Settles one passed deadline; answers whether there was one.
+    pub async fn settle_next(&self) -> anyhow::Result<bool> {
+        let tx = self.db.begin().await?;
+        let Some(due) = store::next_due(&tx).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let tenant = TenantId::from(due.tenant_id);
+        let scope = TenantScope::enter(&tx, tenant).await?;
+        match workflow::lock(&scope, due.order_id).await? {
+            Some(order) if workflow::status_of(&order.row).as_str() == "pending_payment" => {
+                workflow::expire(&scope, &order)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("expiring {}: {error}", due.order_id))?;
+                tracing::info!(order = %due.order_id, "unpaid order expired");
+            }
+            Some(_) => store::clear_deadline(&tx, due.order_id).await?,
+            None => {
+                // Reserved, but the order was never written.
+                self.catalog.release(tenant, due.order_id).await?;
+                store::clear_deadline(&tx, due.order_id).await?;
+                tracing::info!(order = %due.order_id, "stock of an unfinished checkout released");
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,263 @@
+//! A buyer's orders: read one (with its access token, or as its customer), list a
+//! customer's own, and pay.
+
+use super::{OrderState, buyer, header};
+use crate::domain::secret_matches;
+use crate::payments::{Authorisation, Charge, PaymentError};
+use crate::store::{self, OrderFilter, OrderRow};
+use crate::views::{OrderList, OrderSummary, OrderView, money};
+use crate::workflow;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::ApiError;
+use caravan_shared::domain::{Page, PageQuery, PageRequest};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::tenancy::TenantTx;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The header carrying an order's access token.
+pub const ORDER_TOKEN: &str = "X-Order-Token";
+
+/// Whether the caller may see the order: its token, or its customer's account.
+async fn may_see(request: &HttpRequest, order: &OrderRow) -> Result<bool, ApiError> {
+    if header(request, ORDER_TOKEN).is_some_and(|t| secret_matches(t, &order.access_token_hash)) {
+        return Ok(true);
+    }
+    let customer = buyer(request).await?;
+    Ok(match (customer, &order.customer_id) {
+        (Some(principal), Some(owner)) => &principal.subject == owner,
+        _ => false,
+    })
+}
+
+/// One order, for its buyer.
+#[utoipa::path(
+    tag = "buyer orders",
+    params(
+        ("shop" = String, Path, description = "The shop's slug"),
+        ("id" = Uuid, Path, description = "The order"),
+        ("X-Order-Token" = Option<String>, Header, description = "The order's access token (guests)"),
+    ),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "No such shop or order, or not yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/shops/{shop}/orders/{id}")]
+pub async fn show(
+    state: web::Data<OrderState>,
+    request: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let (slug, id) = path.into_inner();
+    let shop = state.storefront(&slug).await?;
+    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
+    let row = store::order(&tx, id, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    if !may_see(&request, &row).await? {
+        return Err(ApiError::not_found("no such order"));
+    }
+    let view = workflow::view(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+/// A logged-in customer's orders in this shop, newest first.
+#[utoipa::path(
+    tag = "buyer orders",
+    security(("bearer" = [])),
+    params(("shop" = String, Path, description = "The shop's slug"), PageQuery),
+    responses(
+        (status = 200, description = "The customer's orders", body = OrderList),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/shops/{shop}/orders")]
+pub async fn list(
+    state: web::Data<OrderState>,
+    request: HttpRequest,
+    shop: web::Path<String>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<OrderList>, ApiError> {
+    let shop = state.storefront(&shop).await?;
+    let customer = buyer(&request)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("log in to see your orders"))?;
+    let page = PageRequest::from_query(page.into_inner())?;
+    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
+    let rows = store::list_orders(
+        &tx,
+        &OrderFilter {
+            customer: Some(customer.subject),
+            before: page.after::<(DateTime<Utc>, Uuid)>()?,
+            limit: page.fetch_limit(),
+            ..OrderFilter::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| (row.created_at, row.id));
+    Ok(web::Json(OrderList {
+        next_cursor: page.next_cursor,
+        items: page.items.iter().map(OrderSummary::from).collect(),
+    }))
+}
+
+/// A payment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"provider": "test", "card_number": "4242424242424242"}))]
+pub struct PaymentRequest {
+    /// `test` (card gateway for automation) or `manual` (bank transfer or cash on
+    /// delivery: the shop confirms the money).
+    pub provider: String,
+    /// The card, for `test`.
+    #[serde(default)]
+    pub card_number: Option<String>,
+}
+
+/// Pays for an order. `test` answers at once: paid (200), declined (402, the order
+/// stays `pending_payment`) or timed out (504, nothing charged). `manual` answers
+/// 202 with the shop's payment instructions; staff mark the order paid when the
+/// money arrives.
+#[utoipa::path(
+    tag = "buyer orders",
+    params(
+        ("shop" = String, Path, description = "The shop's slug"),
+        ("id" = Uuid, Path, description = "The order"),
+        ("X-Order-Token" = Option<String>, Header, description = "The order's access token (guests)"),
+    ),
+    request_body = PaymentRequest,
+    responses(
+        (status = 200, description = "Paid", body = OrderView),
+        (status = 202, description = "Waiting for a manual payment (see `payments[].detail`)", body = OrderView),
+        (status = 402, description = "Declined; the order still waits for payment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop or order, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not waiting for payment (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown provider or missing card", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "The provider did not answer; nothing was charged", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/shops/{shop}/orders/{id}/payments")]
+pub async fn pay(
+    state: web::Data<OrderState>,
+    request: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+    body: Json<PaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let body = body.into_inner();
+    let shop = state.storefront(&slug).await?;
+    let provider = state.providers.get(body.provider.trim()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "provider",
+            format!("must be one of: {}", state.providers.names().join(", ")),
+        )
+    })?;
+    if provider.name() == "test" && body.card_number.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::invalid_field(
+            "card_number",
+            "is required for card payments",
+        ));
+    }
+    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
+    let order = workflow::lock(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    if !may_see(&request, &order.row).await? {
+        return Err(ApiError::not_found("no such order"));
+    }
+    workflow::status_of(&order.row)
+        .apply(crate::domain::Action::Pay)
+        .map_err(workflow::illegal)?;
+    if order.row.expires_at <= Utc::now() {
+        // Past its deadline: it expires now rather than being paid late.
+        workflow::expire(&tx, &order).await?;
+        tx.commit().await?;
+        return Err(ApiError::conflict(
+            "order_expired",
+            "the order expired before it was paid; its stock was released",
+        )
+        .with_field("status", "expired"));
+    }
+    let settings = store::settings(&tx).await?;
+    let instructions = settings
+        .bank_transfer_details
+        .unwrap_or_else(|| "the shop will contact you with payment details".to_owned());
+    let charge = Charge {
+        order_id: id,
+        amount: money(order.row.total - order.row.paid, &order.row.currency),
+        card_number: body.card_number,
+    };
+    let outcome = match provider.authorise(&charge, &instructions).await {
+        Ok(Authorisation::Approved { reference }) => {
+            provider.capture(&reference, charge.amount).await
+        }
+        Ok(Authorisation::Pending { instructions }) => {
+            workflow::payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "pending",
+                &instructions,
+                "buyer",
+            )
+            .await?;
+            let view = workflow::view(&tx, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("no such order"))?;
+            tx.commit().await?;
+            return Ok(HttpResponse::Accepted().json(view));
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(reference) => {
+            workflow::pay(&tx, &order, provider.name(), Some(reference), "buyer").await?;
+            let view = workflow::view(&tx, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("no such order"))?;
+            tx.commit().await?;
+            Ok(HttpResponse::Ok().json(view))
+        }
+        Err(PaymentError::Timeout) => {
+            workflow::payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "failed",
+                "timeout",
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::upstream_timeout(
+                "the payment provider did not answer in time; nothing was charged, try again",
+            ))
+        }
+        Err(error) => {
+            let detail = error.to_string();
+            workflow::payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "declined",
+                &detail,
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::payment_declined(format!(
+                "{detail}; the order still waits for payment"
+            )))
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! Staff order management: list, read, timeline, mark paid, fulfil, deliver,
+//! cancel, refund. Owners and staff, or apps with `orders:read` / `orders:write`.
+
+use super::OrderState;
+use crate::domain::OrderStatus;
+use crate::store::{self, OrderFilter};
+use crate::views::{OrderList, OrderSummary, OrderView, Timeline, TimelineEntry};
+use crate::workflow::{self, Locked, Shipment};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::ApiError;
+use caravan_shared::domain::{Money, Page, PageQuery, PageRequest};
+use caravan_shared::error::Problem;
+use caravan_shared::http::Json;
+use caravan_shared::idempotency::{self, Claim, IdempotencyKey};
+use caravan_shared::identity::RequireScope;
+use caravan_shared::identity::scopes::{OrdersRead, OrdersWrite};
+use caravan_shared::tenancy::TenantTx;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Filters of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only orders in this status.
+    pub status: Option<String>,
+    /// Placed at or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Placed before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// An order number (`1001` or `#1001`) or part of the buyer's email.
+    pub q: Option<String>,
+    /// Page size (1–100, default 20).
+    pub limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// The shop's orders, newest first.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:read"])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderList),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's staff, no `orders:read`, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/orders")]
+pub async fn list(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersRead>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<OrderList>, ApiError> {
+    let query = query.into_inner();
+    if let Some(status) = &query.status
+        && OrderStatus::parse(status).is_none()
+    {
+        return Err(ApiError::invalid_field(
+            "status",
+            format!(
+                "must be one of: {}",
+                OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
+            ),
+        ));
+    }
+    let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if text.is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::invalid_field(
+            "q",
+            "must be at most 200 characters",
+        ));
+    }
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let rows = store::list_orders(
+        &tx,
+        &OrderFilter {
+            status: query.status,
+            from: query.from,
+            to: query.to,
+            text: text.map(str::to_owned),
+            customer: None,
+            before: page.after::<(DateTime<Utc>, Uuid)>()?,
+            limit: page.fetch_limit(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| (row.created_at, row.id));
+    Ok(web::Json(OrderList {
+        next_cursor: page.next_cursor,
+        items: page.items.iter().map(OrderSummary::from).collect(),
+    }))
+}
+
+/// One order with its lines, payments and shipments.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:read"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 403, description = "Not the shop's staff, or no `orders:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/orders/{id}")]
+pub async fn show(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersRead>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let view = workflow::view(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+/// Who did what to the order, and when, oldest first.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:read"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The timeline", body = Timeline),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/orders/{id}/timeline")]
+pub async fn timeline(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersRead>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Timeline>, ApiError> {
+    let id = id.into_inner();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    if store::order(&tx, id, false).await?.is_none() {
+        return Err(ApiError::not_found("no such order"));
+    }
+    let items = store::timeline(&tx, id).await?;
+    tx.commit().await?;
+    Ok(web::Json(Timeline {
+        items: items.into_iter().map(TimelineEntry::from).collect(),
+    }))
+}
+
+/// Runs `change` on the locked order in the caller's shop and answers its view.
+async fn change<F>(
+    state: &OrderState,
+    caller: &RequireScope<OrdersWrite>,
+    id: Uuid,
+    change: F,
+) -> Result<web::Json<OrderView>, ApiError>
+where
+    F: AsyncFnOnce(&TenantTx, &Locked, &str) -> Result<(), ApiError>,
+{
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let order = workflow::lock(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    change(&tx, &order, &caller.principal.describe()).await?;
+    let view = workflow::view(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    tx.commit().await?;
+    Ok(web::Json(view))
+}
+
+/// A manual payment received.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reference": "ICBC transfer 2026-11-28 #88231"}))]
+pub struct MarkPaid {
+    /// The bank's or courier's reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// Records that the money for a `manual` order arrived (bank transfer received,
+/// cash collected): the order is paid and its stock committed.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    request_body = MarkPaid,
+    responses(
+        (status = 200, description = "Paid", body = OrderView),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not waiting for payment (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Reference too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/orders/{id}/mark-paid")]
+pub async fn mark_paid(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersWrite>,
+    id: web::Path<Uuid>,
+    body: Json<MarkPaid>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let reference = body.into_inner().reference.map(|r| r.trim().to_owned());
+    if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
+        return Err(ApiError::invalid_field(
+            "reference",
+            "must be at most 200 characters",
+        ));
+    }
+    change(
+        &state,
+        &caller,
+        id.into_inner(),
+        async |tx, order, actor| workflow::pay(tx, order, "manual", reference, actor).await,
+    )
+    .await
+}
+
+/// Units of one line to ship.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentInput {
+    /// The order line.
+    pub line_id: Uuid,
+    /// How many units (1 to what is left to ship).
+    pub quantity: i32,
+}
+
+/// A shipment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"carrier": "SF Express", "tracking_number": "SF1234567890123"}))]
+pub struct FulfilRequest {
+    /// Who carries it.
+    pub carrier: String,
+    /// The carrier's tracking number.
+    pub tracking_number: String,
+    /// Which lines; absent: everything left to ship.
+    #[serde(default)]
+    pub lines: Option<Vec<ShipmentInput>>,
+}
+
+/// Ships the whole order or some lines; the buyer is emailed the tracking number.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    request_body = FulfilRequest,
+    responses(
+        (status = 200, description = "Fulfilled or partially fulfilled", body = OrderView),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not paid, or already shipped (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing carrier or tracking number, unknown line, or more units than are left", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/orders/{id}/fulfillments")]
+pub async fn fulfil(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersWrite>,
+    id: web::Path<Uuid>,
+    body: Json<FulfilRequest>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let carrier = body.carrier.trim().to_owned();
+    let tracking = body.tracking_number.trim().to_owned();
+    if carrier.is_empty() || carrier.chars().count() > 100 {
+        errors.push(caravan_shared::FieldError::new(
+            "carrier",
+            "must be 1 to 100 characters",
+        ));
+    }
+    if tracking.is_empty() || tracking.chars().count() > 100 {
+        errors.push(caravan_shared::FieldError::new(
+            "tracking_number",
+            "must be 1 to 100 characters",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    change(
+        &state,
+        &caller,
+        id.into_inner(),
+        async |tx, order, actor| {
+            let shipments = shipments(order, body.lines.as_deref())?;
+            workflow::fulfil(tx, order, &carrier, &tracking, &shipments, actor).await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+fn shipments(order: &Locked, wanted: Option<&[ShipmentInput]>) -> Result<Vec<Shipment>, ApiError> {
+    let left = |line_id: Uuid| {
+        order
+            .lines
+            .iter()
+            .find(|line| line.id == line_id)
+            .map(|line| line.quantity - line.fulfilled_quantity)
+    };
+    let Some(wanted) = wanted else {
+        return Ok(order
+            .lines
+            .iter()
+            .filter(|line| line.quantity > line.fulfilled_quantity)
+            .map(|line| Shipment {
+                line_id: line.id,
+                quantity: line.quantity - line.fulfilled_quantity,
+            })
+            .collect());
+    };
+    if wanted.is_empty() {
+        return Err(ApiError::invalid_field(
+            "lines",
+            "name at least one line, or leave it out to ship everything",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut shipments: Vec<Shipment> = Vec::new();
+    for (index, item) in wanted.iter().enumerate() {
+        let already = shipments
+            .iter()
+            .filter(|s| s.line_id == item.line_id)
+            .map(|s| s.quantity)
+            .sum::<i32>();
+        match left(item.line_id) {
+            None => errors.push(caravan_shared::FieldError::new(
+                format!("lines[{index}].line_id"),
+                "is not a line of this order",
+            )),
+            Some(remaining) if item.quantity < 1 || item.quantity > remaining - already => {
+                errors.push(caravan_shared::FieldError::new(
+                    format!("lines[{index}].quantity"),
+                    format!(
+                        "must be 1 to {}, the units left to ship",
+                        (remaining - already).max(0)
+                    ),
+                ));
+            }
+            Some(_) => shipments.push(Shipment {
+                line_id: item.line_id,
+                quantity: item.quantity,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(shipments)
+    } else {
+        Err(ApiError::invalid_fields(errors))
+    }
+}
+
+/// Marks a shipped order delivered.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "Delivered", body = OrderView),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not fully shipped (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/orders/{id}/deliver")]
+pub async fn deliver(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersWrite>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    change(
+        &state,
+        &caller,
+        id.into_inner(),
+        async |tx, order, actor| workflow::deliver(tx, order, actor).await.map(drop),
+    )
+    .await
+}
+
+/// Why an order is cancelled.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Buyer asked to cancel"}))]
+pub struct CancelRequest {
+    /// Shown to staff and in the timeline (1 to 500 characters).
+    pub reason: String,
+}
+
+/// Cancels an unpaid or paid, unshipped order: its stock goes back, and what was
+/// paid is refunded in full. The buyer is emailed.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(("id" = Uuid, Path, description = "The order")),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "Cancelled", body = OrderView),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Shipped, or already closed (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/orders/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersWrite>,
+    id: web::Path<Uuid>,
+    body: Json<CancelRequest>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let reason = body.into_inner().reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be 1 to 500 characters",
+        ));
+    }
+    let providers = state.providers.clone();
+    change(
+        &state,
+        &caller,
+        id.into_inner(),
+        async |tx, order, actor| {
+            let provider = order
+                .row
+                .payment_provider
+                .as_deref()
+                .and_then(|name| providers.get(name));
+            workflow::cancel(tx, order, provider.as_deref(), &reason, actor)
+                .await
+                .map(drop)
+        },
+    )
+    .await
+}
+
+/// A refund.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": {"amount": 2000, "currency": "CNY"}, "reason": "One box arrived damaged"}))]
+pub struct RefundRequest {
+    /// How much; absent: everything paid and not yet refunded.
+    #[serde(default)]
+    pub amount: Option<Money>,
+    /// Why (at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Returns money to the buyer through the provider that took it; never more than
+/// was paid. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(
+        ("id" = Uuid, Path, description = "The order"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first result"),
+    ),
+    request_body = RefundRequest,
+    responses(
+        (status = 200, description = "Refunded or partially refunded", body = OrderView),
+        (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing was paid, or everything is refunded (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than is left to refund, another currency, or a non-positive amount", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/orders/{id}/refunds")]
+pub async fn refund(
+    state: web::Data<OrderState>,
+    caller: RequireScope<OrdersWrite>,
+    request: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<RefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let reason = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be at most 500 characters",
+        ));
+    }
+    let key = super::header(&request, idempotency::HEADER)
+        .map(IdempotencyKey::parse)
+        .transpose()?;
+    let scope = format!("refund:{}:{id}", caller.tenant);
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    if let Some(key) = &key
+        && let Claim::Replay { status, body } =
+            idempotency::claim(tx.conn(), &scope, key, &idempotency::fingerprint(&body)).await?
+    {
+        tx.rollback().await?;
+        return Ok(idempotency::replay(status, &body));
+    }
+    let order = workflow::lock(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    let provider = order
+        .row
+        .payment_provider
+        .as_deref()
+        .and_then(|name| state.providers.get(name))
+        .ok_or_else(|| {
+            workflow::status_of(&order.row)
+                .apply(crate::domain::Action::Refund { full: true })
+                .err()
+                .map_or_else(
+                    || {
+                        ApiError::unavailable(
+                            "the provider that took the payment is not offered any more",
+                        )
+                    },
+                    workflow::illegal,
+                )
+        })?;
+    let view = workflow::refund(
+        &tx,
+        &order,
+        provider.as_ref(),
+        body.amount,
+        reason,
+        &caller.principal.describe(),
+    )
+    .await?;
+    if let Some(key) = &key {
+        let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+        idempotency::save(tx.conn(), &scope, key, 200, &answer).await?;
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
