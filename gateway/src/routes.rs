@@ -1,0 +1,117 @@
+//! The public surface: which service answers which path.
+
+/// A service behind the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    Auth,
+    Tenant,
+    Catalog,
+    Order,
+}
+
+impl Upstream {
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Tenant => "tenant",
+            Self::Catalog => "catalog",
+            Self::Order => "order",
+        }
+    }
+}
+
+fn under(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The service for a public path; `None` for anything else, `/internal/…` above all.
+pub fn route(path: &str) -> Option<Upstream> {
+    if path.contains("/../") || path.ends_with("/..") || path.contains("//") {
+        return None;
+    }
+    if under(path, "/v1/auth") || path == "/.well-known/jwks.json" {
+        return Some(Upstream::Auth);
+    }
+    if under(path, "/v1/tenants") || under(path, "/v1/plans") || under(path, "/v1/webhooks") {
+        return Some(Upstream::Tenant);
+    }
+    if under(path, "/v1/products") || under(path, "/v1/categories") || under(path, "/v1/inventory")
+    {
+        return Some(Upstream::Catalog);
+    }
+    if under(path, "/v1/orders") || under(path, "/v1/shipping-zones") || under(path, "/v1/payments")
+    {
+        return Some(Upstream::Order);
+    }
+    let shop = path.strip_prefix("/v1/shops/")?;
+    let mut parts = shop.splitn(2, '/');
+    parts.next().filter(|slug| !slug.is_empty())?;
+    match parts.next() {
+        None => Some(Upstream::Tenant),
+        Some(rest) => {
+            let area = rest.split('/').next().unwrap_or_default();
+            match area {
+                "products" | "categories" => Some(Upstream::Catalog),
+                "carts" | "checkout" | "orders" => Some(Upstream::Order),
+                _ => None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Upstream, route};
+
+    #[test]
+    fn public_paths_reach_their_service() {
+        for (path, upstream) in [
+            ("/v1/auth/login", Upstream::Auth),
+            ("/.well-known/jwks.json", Upstream::Auth),
+            ("/v1/tenants/applications", Upstream::Tenant),
+            ("/v1/plans", Upstream::Tenant),
+            ("/v1/webhooks/0193/deliveries", Upstream::Tenant),
+            ("/v1/shops/zhongning-goji", Upstream::Tenant),
+            ("/v1/products/import", Upstream::Catalog),
+            ("/v1/inventory/adjustments", Upstream::Catalog),
+            ("/v1/categories", Upstream::Catalog),
+            (
+                "/v1/shops/zhongning-goji/products/goji-500g",
+                Upstream::Catalog,
+            ),
+            ("/v1/shops/zhongning-goji/categories", Upstream::Catalog),
+            ("/v1/shops/zhongning-goji/carts/0193/lines", Upstream::Order),
+            ("/v1/shops/zhongning-goji/checkout", Upstream::Order),
+            (
+                "/v1/shops/zhongning-goji/orders/0193/payments",
+                Upstream::Order,
+            ),
+            ("/v1/orders/0193/refunds", Upstream::Order),
+            ("/v1/shipping-zones", Upstream::Order),
+            ("/v1/payments/test/webhooks", Upstream::Order),
+        ] {
+            assert_eq!(route(path), Some(upstream), "{path}");
+        }
+    }
+
+    #[test]
+    fn internal_and_unknown_paths_go_nowhere() {
+        for path in [
+            "/internal/v1/events",
+            "/internal/v1/reservations",
+            "/v1/authx",
+            "/v1/shops/",
+            "/v1/shops/goji/internal",
+            "/v1/products/../../internal/v1/events",
+            "//internal/v1/events",
+            "/metrics",
+            "/",
+        ] {
+            assert_eq!(route(path), None, "{path}");
+        }
+    }
+}
