@@ -47,6 +47,15 @@ pub fn route(path: &str) -> Option<Upstream> {
     {
         return Some(Upstream::Order);
     }
+    if let Some(rest) = path.strip_prefix("/v1/operations/") {
+        return match rest.split('/').next() {
+            Some("auth") => Some(Upstream::Auth),
+            Some("tenant") => Some(Upstream::Tenant),
+            Some("catalog") => Some(Upstream::Catalog),
+            Some("order") => Some(Upstream::Order),
+            _ => None,
+        };
+    }
     let shop = path.strip_prefix("/v1/shops/")?;
     let mut parts = shop.splitn(2, '/');
     parts.next().filter(|slug| !slug.is_empty())?;
@@ -93,6 +102,11 @@ mod tests {
             ("/v1/orders/0193/refunds", Upstream::Order),
             ("/v1/shipping-zones", Upstream::Order),
             ("/v1/payments/test/webhooks", Upstream::Order),
+            ("/v1/operations/tenant/parked-events", Upstream::Tenant),
+            (
+                "/v1/operations/order/parked-events/catalog/7/retry",
+                Upstream::Order,
+            ),
         ] {
             assert_eq!(route(path), Some(upstream), "{path}");
         }
@@ -109,6 +123,7 @@ mod tests {
             "/v1/products/../../internal/v1/events",
             "//internal/v1/events",
             "/metrics",
+            "/v1/operations/billing/parked-events",
             "/",
         ] {
             assert_eq!(route(path), None, "{path}");

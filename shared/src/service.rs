@@ -45,6 +45,7 @@ pub struct ServiceContext {
     /// This service's own token, for calling other services.
     pub tokens: Arc<ServiceTokens>,
     consumer_metrics: ConsumerMetrics,
+    handlers: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<dyn EventHandler>>>>,
 }
 
 impl ServiceContext {
@@ -85,6 +86,7 @@ impl ServiceContext {
             verifier: web::Data::new(verifier),
             tokens: Arc::new(tokens),
             consumer_metrics,
+            handlers: Arc::default(),
         })
     }
 
@@ -113,6 +115,9 @@ impl ServiceContext {
             self.tokens.clone(),
             self.consumer_metrics.clone(),
         )?);
+        if let Ok(mut handlers) = self.handlers.lock() {
+            handlers.insert(producer.as_str().to_owned(), handler.clone());
+        }
         consumer.spawn(Subscription {
             producer: producer.as_str().to_owned(),
             channel: events::channel(&self.settings.redis_prefix, producer.as_str()),
@@ -120,6 +125,16 @@ impl ServiceContext {
             handler,
         });
         Ok(())
+    }
+}
+
+impl ServiceContext {
+    /// The handler of `producer`'s events, if this service consumes them.
+    pub fn handler_for(&self, producer: &str) -> Option<Arc<dyn EventHandler>> {
+        self.handlers
+            .lock()
+            .ok()
+            .and_then(|handlers| handlers.get(producer).cloned())
     }
 }
 
@@ -278,6 +293,8 @@ impl Application {
                 .service(readyz)
                 .service(metrics_text)
                 .service(feed::feed)
+                .service(events::parked::list)
+                .service(events::parked::retry)
                 .configure(routes.clone())
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))

@@ -11,6 +11,7 @@
 pub mod consumer;
 pub mod feed;
 pub mod outbox;
+pub mod parked;
 pub mod relay;
 
 use crate::db::SqlMigration;

@@ -4,6 +4,7 @@ mod accounts;
 mod clients;
 mod invitations;
 mod keys;
+mod operators;
 mod sessions;
 mod token;
 
@@ -74,6 +75,7 @@ pub(crate) fn all_valid(errors: Vec<FieldError>) -> Result<(), ApiError> {
 /// Registers the service's routes; each is collected into its OpenAPI document.
 pub fn configure(config: &mut ServiceConfig) {
     config
+        .service(operators::create)
         .service(accounts::register)
         .service(accounts::verify_email)
         .service(accounts::me)

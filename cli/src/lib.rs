@@ -1,0 +1,7 @@
+//! `caravan`: run the whole platform, seed its demo data, and the platform
+//! operator's tasks, all through the services' APIs.
+
+pub mod api;
+pub mod demo;
+pub mod mailbox;
+pub mod platform;

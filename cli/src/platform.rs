@@ -1,0 +1,244 @@
+//! The whole platform in one process: the four services and the gateway, each on
+//! its own port with its own database, sharing one Redis prefix. `caravan up` runs
+//! it for local use; the end-to-end tests start it the same way.
+
+use anyhow::{Context, bail};
+use caravan_shared::config::{Environment, ServiceName, Settings, Source};
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How to run the platform.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The gateway's port; the services take the next four (8080 → 8081…8084).
+    pub gateway_port: u16,
+    /// Database names are `<prefix>_auth`, `<prefix>_tenant`, …
+    pub database_prefix: String,
+    /// Prefix of Redis keys and channels.
+    pub redis_prefix: String,
+    /// The platform operator created at start.
+    pub operator_email: String,
+    /// Their password.
+    pub operator_password: String,
+    /// Settings every service gets on top of the environment.
+    pub extra: Vec<(String, String)>,
+}
+
+/// A running platform.
+pub struct Platform {
+    /// `http://localhost:<gateway port>`.
+    pub url: String,
+    /// Each service's own base URL.
+    pub services: Vec<(ServiceName, String)>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The environment, with some variables set on top.
+struct Layered {
+    top: HashMap<String, String>,
+}
+
+impl Source for Layered {
+    fn get(&self, name: &str) -> Option<String> {
+        self.top
+            .get(name)
+            .cloned()
+            .or_else(|| Environment.get(name))
+    }
+}
+
+fn port_taken(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_err()
+}
+
+fn reachable(address: &str) -> bool {
+    address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .is_some_and(|address| TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok())
+}
+
+fn host_port(url: &str, default: &str) -> String {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let rest = rest.rsplit('@').next().unwrap_or(rest);
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    if host.is_empty() {
+        default.to_owned()
+    } else if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:{}", default.rsplit(':').next().unwrap_or_default())
+    }
+}
+
+/// Checks what the platform needs before starting anything; each failure is one
+/// line saying what and how to fix it.
+pub fn preflight(options: &Options) -> anyhow::Result<()> {
+    let postgres = host_port(
+        &Environment
+            .get("MIGRATION_DATABASE_URL")
+            .unwrap_or_else(|| "postgres://127.0.0.1:5432".to_owned()),
+        "127.0.0.1:5432",
+    );
+    if !reachable(&postgres) {
+        bail!(
+            "PostgreSQL is not reachable at {postgres}: start it (pg_ctlcluster --skip-systemctl-redirect 15 main start) or set MIGRATION_DATABASE_URL"
+        );
+    }
+    let redis = host_port(
+        &Environment
+            .get("REDIS_URL")
+            .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned()),
+        "127.0.0.1:6379",
+    );
+    if !reachable(&redis) {
+        bail!(
+            "Redis is not reachable at {redis}: start it (redis-server --daemonize yes) or set REDIS_URL"
+        );
+    }
+    let smtp = host_port(
+        &Environment
+            .get("SMTP_URL")
+            .unwrap_or_else(|| "smtp://127.0.0.1:1025".to_owned()),
+        "127.0.0.1:1025",
+    );
+    if !reachable(&smtp) {
+        bail!(
+            "no SMTP server at {smtp}: start the sink (deploy/scripts/ensure-services.sh) or set SMTP_URL"
+        );
+    }
+    for (offset, name) in ["gateway", "auth", "tenant", "catalog", "order"]
+        .iter()
+        .enumerate()
+    {
+        let port = options.gateway_port + u16::try_from(offset).unwrap_or(0);
+        if port_taken(port) {
+            bail!(
+                "port {port} ({name}) is taken: stop what listens there, or start with CARAVAN_PORT={} (or another free range)",
+                options.gateway_port + 10
+            );
+        }
+    }
+    Ok(())
+}
+
+impl Platform {
+    /// Starts the services and the gateway, and waits until every service is ready.
+    pub async fn start(options: &Options) -> anyhow::Result<Self> {
+        let port_of = |offset: u16| options.gateway_port + offset;
+        let services = [
+            (ServiceName::Auth, port_of(1)),
+            (ServiceName::Tenant, port_of(2)),
+            (ServiceName::Catalog, port_of(3)),
+            (ServiceName::Order, port_of(4)),
+        ];
+        let url_of = |port: u16| format!("http://127.0.0.1:{port}");
+        let public_url = format!("http://localhost:{}", options.gateway_port);
+        let mut common: HashMap<String, String> = HashMap::new();
+        for (name, value) in [
+            ("AUTH_URL", url_of(port_of(1))),
+            ("TENANT_URL", url_of(port_of(2))),
+            ("CATALOG_URL", url_of(port_of(3))),
+            ("ORDER_URL", url_of(port_of(4))),
+            ("PUBLIC_URL", public_url.clone()),
+            ("REDIS_PREFIX", options.redis_prefix.clone()),
+            ("TRUST_FORWARDED_FOR", "true".to_owned()),
+            ("WEBHOOKS_ALLOW_INTERNAL", "true".to_owned()),
+        ] {
+            common.insert(name.to_owned(), value);
+        }
+        for (name, value) in &options.extra {
+            common.insert(name.clone(), value.clone());
+        }
+        let mut tasks = Vec::new();
+        let mut urls = Vec::new();
+        for (service, port) in services {
+            let mut top = common.clone();
+            let database = format!("{}_{}", options.database_prefix, service.as_str());
+            let runtime_role = format!("caravan_{}", service.as_str());
+            let postgres = Environment
+                .get("CARAVAN_POSTGRES_HOST")
+                .unwrap_or_else(|| "127.0.0.1:5432".to_owned());
+            top.insert("BIND".into(), format!("127.0.0.1:{port}"));
+            top.insert(
+                "DATABASE_URL".into(),
+                format!("postgres://{runtime_role}@{postgres}/{database}"),
+            );
+            top.insert(
+                "MIGRATION_DATABASE_URL".into(),
+                format!("postgres://postgres@{postgres}/{database}"),
+            );
+            if service == ServiceName::Auth {
+                top.insert(
+                    "CARAVAN_OPERATOR_EMAIL".into(),
+                    options.operator_email.clone(),
+                );
+                top.insert(
+                    "CARAVAN_OPERATOR_PASSWORD".into(),
+                    options.operator_password.clone(),
+                );
+            }
+            let settings = Settings::from_source(service, Arc::new(Layered { top }))
+                .map_err(|error| anyhow::anyhow!("{service}: {error}"))?;
+            let application = match service {
+                ServiceName::Auth => caravan_auth::startup::build(settings).await,
+                ServiceName::Tenant => caravan_tenant::startup::build(settings).await,
+                ServiceName::Catalog => caravan_catalog::startup::build(settings).await,
+                ServiceName::Order => caravan_order::startup::build(settings).await,
+            }
+            .with_context(|| format!("starting the {service} service"))?;
+            tasks.push(tokio::spawn(application.run_until_stopped()));
+            urls.push((service, url_of(port)));
+        }
+        let gateway = caravan_gateway::build(caravan_gateway::GatewaySettings {
+            bind: format!("127.0.0.1:{}", options.gateway_port),
+            upstreams: caravan_gateway::Upstreams {
+                auth: url_of(port_of(1)),
+                tenant: url_of(port_of(2)),
+                catalog: url_of(port_of(3)),
+                order: url_of(port_of(4)),
+            },
+        })?;
+        tasks.push(tokio::spawn(gateway.server));
+        let platform = Self {
+            url: public_url,
+            services: urls,
+            tasks,
+        };
+        platform.wait_until_ready().await?;
+        Ok(platform)
+    }
+
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for (service, url) in &self.services {
+            loop {
+                let ready = http
+                    .get(format!("{url}/readyz"))
+                    .send()
+                    .await
+                    .is_ok_and(|response| response.status().is_success());
+                if ready {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("the {service} service did not become ready within a minute");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until every server has stopped (Ctrl-C stops them gracefully).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        for task in self.tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+}
