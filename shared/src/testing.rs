@@ -127,24 +127,30 @@ async fn build_template<S: ServiceMigrations>(
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop cannot await; a thread with its own runtime drops the database.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async move {
-                use sea_orm::ConnectionTrait;
-                let conn = db::connect(&admin_url(), 1).await.ok()?;
+        drop_databases(vec![self.name.clone()]);
+    }
+}
+
+/// Drops databases, connections and all, from synchronous code (a `Drop`): a thread
+/// with its own runtime does it, since `drop` cannot await.
+pub fn drop_databases(names: Vec<String>) {
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async move {
+            use sea_orm::ConnectionTrait;
+            let conn = db::connect(&admin_url(), 1).await.ok()?;
+            for name in names {
                 conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .await
                     .ok()?;
-                conn.close().await.ok()
-            })
-        });
-        let _ = dropped.join();
-    }
+            }
+            conn.close().await.ok()
+        })
+    });
+    let _ = dropped.join();
 }
 
 /// Signing keys for tests, with their JWKS served over real HTTP.

@@ -1,0 +1,1 @@
+//! Black-box tests of the whole platform, driven through the gateway (see `tests/`).

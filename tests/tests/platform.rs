@@ -1,0 +1,488 @@
+//! The whole platform, started as `caravan up` starts it, driven only through the
+//! gateway as its three kinds of users would.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use caravan_cli::platform::{Options, Platform};
+use caravan_shared::testing::wait_for_mail;
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const PASSWORD: &str = "Tianshan-apricots-2026";
+
+struct Running {
+    platform: Platform,
+    operator_email: String,
+    http: Client,
+    databases: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        caravan_shared::testing::drop_databases(std::mem::take(&mut self.databases));
+    }
+}
+
+/// Five free consecutive ports, the first for the gateway.
+fn free_range() -> u16 {
+    loop {
+        let base = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if base > 60_000 {
+            continue;
+        }
+        if (0..5).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+async fn start() -> Running {
+    caravan_shared::telemetry::init(caravan_shared::config::LogFormat::Pretty);
+    let id = Uuid::now_v7().simple().to_string();
+    let operator_email = format!("operator-{id}@example.cn");
+    for _ in 0..4 {
+        let options = Options {
+            gateway_port: free_range(),
+            database_prefix: format!("e2e_{}", &id[20..]),
+            redis_prefix: format!("caravan-e2e-{id}"),
+            operator_email: operator_email.clone(),
+            operator_password: PASSWORD.to_owned(),
+            extra: vec![("DATABASE_MAX_CONNECTIONS".into(), "5".into())],
+        };
+        if let Ok(platform) = Platform::start(&options).await {
+            return Running {
+                platform,
+                operator_email,
+                http: Client::new(),
+                databases: ["auth", "tenant", "catalog", "order"]
+                    .iter()
+                    .map(|service| format!("{}_{service}", options.database_prefix))
+                    .collect(),
+            };
+        }
+    }
+    panic!("the platform did not start");
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.platform.url)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Value {
+        let response = self
+            .send(reqwest::Method::POST, path, token, &[], Some(body))
+            .await;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {value}");
+        value
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Value {
+        let response = self
+            .send(reqwest::Method::GET, path, token, &[], None)
+            .await;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "GET {path}: {status} {value}");
+        value
+    }
+
+    async fn login(&self, email: &str, shop: Option<&str>) -> String {
+        let mut body = json!({"email": email, "password": PASSWORD});
+        if let Some(shop) = shop {
+            body["tenant"] = json!(shop);
+        }
+        self.post("/v1/auth/login", None, &body).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// A webhook receiver: every POST's headers and body.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<(String, String, String)>>>) {
+    let received: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = received.clone();
+    let server = HttpServer::new(move || {
+        let store = store.clone();
+        App::new().default_service(web::to(move |request: HttpRequest, body: web::Bytes| {
+            let store = store.clone();
+            async move {
+                let header = |name: &str| {
+                    request
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                store.lock().unwrap().push((
+                    header("Caravan-Signature"),
+                    header("Caravan-Timestamp"),
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                HttpResponse::Ok().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (format!("http://127.0.0.1:{port}/hooks"), received)
+}
+
+#[tokio::test]
+async fn operators_cooperatives_buyers_and_apps_use_one_platform_through_the_gateway() {
+    let caravan = start().await;
+    let operator = caravan.login(&caravan.operator_email.clone(), None).await;
+
+    // Internal routes and unknown paths are not public.
+    assert_eq!(
+        caravan
+            .send(reqwest::Method::GET, "/internal/v1/events", None, &[], None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        caravan
+            .send(reqwest::Method::GET, "/metrics", None, &[], None)
+            .await
+            .status(),
+        404
+    );
+
+    // A cooperative applies; the operator approves it; the owner accepts the emailed invitation.
+    let suffix = &Uuid::now_v7().simple().to_string()[20..];
+    let slug = format!("goji-{suffix}");
+    let owner_email = format!("owner-{suffix}@zhongning-goji.example.cn");
+    let application = caravan
+        .post("/v1/tenants/applications", None, &json!({
+            "shop_name": "宁夏中宁枸杞合作社", "slug": slug, "region": "Ningxia", "contact_name": "马军",
+            "email": owner_email, "phone": "+86 955 555 0100", "description": "头茬枸杞，120 户社员。"
+        }))
+        .await;
+    let tenant = caravan
+        .post(
+            &format!(
+                "/v1/tenants/applications/{}/approve",
+                application["id"].as_str().unwrap()
+            ),
+            Some(&operator),
+            &json!({"plan": "standard"}),
+        )
+        .await;
+    assert_eq!(tenant["status"], "active");
+    let tenant_id = tenant["id"].as_str().unwrap().to_owned();
+    let invitation = wait_for_mail(&owner_email, 1).await.unwrap();
+    caravan
+        .post(
+            "/v1/auth/invitations/accept",
+            None,
+            &json!({"token": invitation[0].token().unwrap(), "password": PASSWORD}),
+        )
+        .await;
+    let owner = caravan.login(&owner_email, Some(&slug)).await;
+    caravan
+        .send(reqwest::Method::PATCH, &format!("/v1/tenants/{tenant_id}"), Some(&owner), &[], Some(&json!({
+            "currencies": ["CNY", "USD"], "locales": ["zh-CN", "en", "ug"], "contact_email": format!("shop-{suffix}@example.cn")
+        })))
+        .await;
+
+    // Catalog: a category, a product, another by CSV import, a stock delivery, shipping.
+    let category = caravan
+        .post(
+            "/v1/categories",
+            Some(&owner),
+            &json!({"handle": "goji", "name": {"zh-CN": "枸杞", "en": "Goji"}}),
+        )
+        .await;
+    let product = caravan
+        .post("/v1/products", Some(&owner), &json!({
+            "handle": "red-goji", "status": "active", "category_ids": [category["id"]],
+            "title": {"zh-CN": "中宁头茬红枸杞", "en": "First-harvest red goji", "ug": "قىزىل لەڭزە"},
+            "variants": [{"sku": format!("GOJI-{suffix}"), "unit": "box", "weight_grams": 560,
+                "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}], "stock": 5}]
+        }))
+        .await;
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let csv = format!(
+        "handle,status,title.zh-CN,title.en,sku,unit,weight_grams,prices,stock\nblack-goji,active,野生黑枸杞,Wild black goji,BLACK-{suffix},box,300,9800 CNY,40\n"
+    );
+    let imported = caravan
+        .http
+        .post(caravan.url("/v1/products/import"))
+        .bearer_auth(&owner)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        imported.status().is_success(),
+        "{:?}",
+        imported.text().await
+    );
+    caravan
+        .post(
+            "/v1/inventory/adjustments",
+            Some(&owner),
+            &json!({"variant_id": variant, "delta": 95, "reason": "received"}),
+        )
+        .await;
+    caravan
+        .post(
+            "/v1/shipping-zones",
+            Some(&owner),
+            &json!({
+                "name": "中国大陆", "countries": ["CN"],
+                "rates": [{"name": "顺丰", "price": {"amount": 1200, "currency": "CNY"}}]
+            }),
+        )
+        .await;
+
+    // A third-party app with client credentials, and a webhook for paid orders.
+    let client = caravan
+        .post(
+            "/v1/auth/clients",
+            Some(&owner),
+            &json!({"name": "Kashgar ERP", "scopes": ["orders:read"]}),
+        )
+        .await;
+    let app_token = caravan
+        .post("/v1/auth/token", None, &json!({"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"]}))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (hook_url, received) = webhook_receiver().await;
+    let hook = caravan
+        .post(
+            "/v1/webhooks",
+            Some(&owner),
+            &json!({"url": hook_url, "events": ["order.paid"]}),
+        )
+        .await;
+    let hook_secret = hook["secret"].as_str().unwrap().to_owned();
+
+    // A buyer browses in Chinese, searches, fills a cart, checks out and pays.
+    let listing = caravan
+        .get(&format!("/v1/shops/{slug}/products?locale=zh-CN"), None)
+        .await;
+    let titles: Vec<&str> = listing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"中宁头茬红枸杞") && titles.contains(&"野生黑枸杞"),
+        "{titles:?}"
+    );
+    let found = caravan
+        .get(
+            &format!("/v1/shops/{slug}/products?q=%E7%BA%A2%E6%9E%B8%E6%9D%9E"),
+            None,
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    let cart = caravan
+        .post(&format!("/v1/shops/{slug}/carts"), None, &json!({}))
+        .await;
+    let (cart_id, cart_token) = (
+        cart["id"].as_str().unwrap().to_owned(),
+        cart["token"].as_str().unwrap().to_owned(),
+    );
+    let added = caravan
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{slug}/carts/{cart_id}/lines"),
+            None,
+            &[("X-Cart-Token", &cart_token)],
+            Some(&json!({"variant_id": variant, "quantity": 2})),
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    let view: Value = caravan
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/shops/{slug}/carts/{cart_id}?country=CN"),
+            None,
+            &[("X-Cart-Token", &cart_token)],
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rate = view["shipping_options"][0]["rate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let buyer_email = format!("buyer-{suffix}@example.cn");
+    let checkout = caravan
+        .send(reqwest::Method::POST, &format!("/v1/shops/{slug}/checkout"), None, &[("X-Cart-Token", &cart_token), ("Idempotency-Key", &format!("e2e-{suffix}"))], Some(&json!({
+            "cart_id": cart_id, "email": buyer_email, "phone": "+86 138 0013 8000",
+            "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "street": "世纪大道 100 号", "postal_code": "200120", "recipient": "王芳"},
+            "shipping_rate_id": rate
+        })))
+        .await;
+    assert_eq!(checkout.status(), 201);
+    let order: Value = checkout.json().await.unwrap();
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        order["total"],
+        json!({"amount": 2 * 6800 + 1200, "currency": "CNY"})
+    );
+    let paid = caravan
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{slug}/orders/{order_id}/payments"),
+            None,
+            &[("X-Order-Token", order["access_token"].as_str().unwrap())],
+            Some(&json!({"provider": "test", "card_number": "4242424242424242"})),
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+    let confirmation = wait_for_mail(&buyer_email, 1).await.unwrap();
+    assert!(
+        confirmation[0].text.contains("148.00 CNY"),
+        "{}",
+        confirmation[0].text
+    );
+
+    // Staff ship it; the buyer is told the tracking number.
+    let shipped = caravan
+        .post(
+            &format!("/v1/orders/{order_id}/fulfillments"),
+            Some(&owner),
+            &json!({"carrier": "顺丰速运", "tracking_number": "SF1234567890"}),
+        )
+        .await;
+    assert_eq!(shipped["status"], "fulfilled");
+    let mail = wait_for_mail(&buyer_email, 2).await.unwrap();
+    assert!(mail.iter().any(|m| m.text.contains("SF1234567890")));
+
+    // The app reads the order, and the signed order.paid webhook arrived.
+    let seen = caravan
+        .get(&format!("/v1/orders/{order_id}"), Some(&app_token))
+        .await;
+    assert_eq!(seen["status"], "fulfilled");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let delivery = loop {
+        let found = received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, _, body)| body.contains(&order_id) && body.contains("order.paid"))
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the order.paid webhook never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (signature, timestamp, body) = delivery;
+    let expected = caravan_tenant::webhooks::signature(
+        &hook_secret,
+        timestamp.parse().unwrap(),
+        body.as_bytes(),
+    );
+    assert_eq!(signature, expected);
+
+    // The operator suspends the shop: its storefront and APIs stop within a second.
+    caravan
+        .post(
+            &format!("/v1/tenants/{tenant_id}/suspend"),
+            Some(&operator),
+            &json!({"reason": "review"}),
+        )
+        .await;
+    let started = Instant::now();
+    loop {
+        let storefront = caravan
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/shops/{slug}/products"),
+                None,
+                &[],
+                None,
+            )
+            .await
+            .status()
+            .as_u16();
+        let carts = caravan
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/shops/{slug}/carts"),
+                None,
+                &[],
+                Some(&json!({})),
+            )
+            .await
+            .status()
+            .as_u16();
+        let staff = caravan
+            .send(reqwest::Method::GET, "/v1/orders", Some(&owner), &[], None)
+            .await
+            .status()
+            .as_u16();
+        let catalog = caravan
+            .send(
+                reqwest::Method::GET,
+                "/v1/products",
+                Some(&owner),
+                &[],
+                None,
+            )
+            .await
+            .status()
+            .as_u16();
+        if (storefront, carts, staff, catalog) == (404, 404, 403, 403) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "still answering: {storefront} {carts} {staff} {catalog}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
