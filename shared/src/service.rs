@@ -354,3 +354,45 @@ where
         }
     }
 }
+
+/// A service's `main`: with the single argument `migrate` it provisions and migrates
+/// the database and exits (a deployment's migration job); otherwise it [`run`]s.
+pub async fn main<S, B, Fut>(service: ServiceName, build: B) -> std::process::ExitCode
+where
+    S: ServiceMigrations,
+    B: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Application>>,
+{
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => run(service, build).await,
+        ["migrate"] => match migrate::<S>(service).await {
+            Ok(()) => {
+                println!("caravan-{service}: database migrated");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("caravan-{service} migrate: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        _ => {
+            eprintln!("usage: caravan-{service} [migrate]");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// Provisions and migrates `service`'s database with settings from the environment.
+pub async fn migrate<S: ServiceMigrations>(service: ServiceName) -> anyhow::Result<()> {
+    let settings = Settings::from_env(service)?;
+    let db =
+        db::provision::<S>(&settings.migration_database_url, &settings.database_url, 1).await?;
+    db.close().await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! `caravan-auth`: runs the service; `caravan-auth create-operator EMAIL` creates a
 //! platform operator (password read from standard input), and
-//! `caravan-auth rotate-keys` rotates the stored signing keys.
+//! `caravan-auth rotate-keys` rotates the stored signing keys; `caravan-auth migrate`
+//! provisions and migrates the database and exits.
 
 use caravan_shared::config::{ServiceName, Settings};
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ async fn command_line(command: &str, args: &[String]) -> anyhow::Result<String> 
             .await?;
             Ok(format!("{email} is a platform operator"))
         }
+        "migrate" => Ok("database migrated".to_owned()),
         "rotate-keys" => {
             let keys = caravan_auth::keys::KeyRing::load(
                 &db,
@@ -59,6 +61,8 @@ async fn command_line(command: &str, args: &[String]) -> anyhow::Result<String> 
             let kid = keys.rotate().await?;
             Ok(format!("new signing key {kid}"))
         }
-        other => anyhow::bail!("unknown command {other:?}; commands: create-operator, rotate-keys"),
+        other => anyhow::bail!(
+            "unknown command {other:?}; commands: create-operator, rotate-keys, migrate"
+        ),
     }
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checks the deployment files without a Docker engine: docker-compose.yml with
+# docker-compose's own validator, the Kubernetes manifests against the Kubernetes
+# schemas, and that every image in the compose file builds, by running the exact
+# cargo command its Dockerfile runs for each BIN. The validators come from PyPI into
+# target/deploy-tools (once).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+tools=target/deploy-tools
+if [ ! -x "$tools/compose/bin/docker-compose" ]; then
+  python3 -m venv "$tools/compose"
+  # docker-compose 1.29's PyYAML does not build under Cython 3.
+  echo 'cython<3' > "$tools/constraints.txt"
+  PIP_CONSTRAINT="$PWD/$tools/constraints.txt" "$tools/compose/bin/pip" install --quiet docker-compose==1.29.2
+fi
+if [ ! -x "$tools/kubernetes/bin/kubernetes-validate" ]; then
+  # Its own environment: it needs a newer jsonschema than docker-compose allows.
+  python3 -m venv "$tools/kubernetes"
+  "$tools/kubernetes/bin/pip" install --quiet kubernetes-validate==1.37.0
+fi
+
+echo "docker-compose.yml: docker-compose config"
+"$tools/compose/bin/docker-compose" -f docker-compose.yml config -q
+
+echo "deploy/kubernetes: kubernetes-validate --strict"
+"$tools/kubernetes/bin/kubernetes-validate" --strict --quiet deploy/kubernetes/*.yaml
+
+# The cargo command of the Dockerfile's build stage, run for every BIN the compose
+# file builds.
+build=$(grep -o 'cargo build --release --locked --bin "\$BIN"' deploy/Dockerfile | tail -n 1)
+[ -n "$build" ] || { echo "no cargo build command found in deploy/Dockerfile" >&2; exit 1; }
+bins=$("$tools/compose/bin/docker-compose" -f docker-compose.yml config | awk '/^ +BIN: /{print $2}' | sort -u)
+[ -n "$bins" ] || { echo "no BIN build arguments in docker-compose.yml" >&2; exit 1; }
+for BIN in $bins; do
+  echo "image $BIN: $build"
+  BIN=$BIN bash -c "$build"
+done
