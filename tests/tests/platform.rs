@@ -486,3 +486,98 @@ async fn operators_cooperatives_buyers_and_apps_use_one_platform_through_the_gat
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn the_operator_cli_runs_its_commands_against_the_platform() {
+    use caravan_cli::api::Api;
+    use caravan_cli::commands::{Operator, run};
+    let caravan = start().await;
+    let api = Api::new(&caravan.platform.url).unwrap();
+    let operator = Operator {
+        email: caravan.operator_email.clone(),
+        password: PASSWORD.to_owned(),
+    };
+    let maildev = caravan_shared::testing::maildev_url();
+    let suffix = &Uuid::now_v7().simple().to_string()[20..];
+    let cli = |words: Vec<String>| {
+        let (api, operator, maildev) = (&api, &operator, &maildev);
+        async move {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            run(api, operator, maildev, Some("Kunlun-snowline-2026"), &words).await
+        }
+    };
+    let words = |text: &str| text.split(' ').map(str::to_owned).collect::<Vec<_>>();
+
+    cli(words(&format!(
+        "tenants create Hotan-Walnuts walnuts-{suffix} owner-{suffix}@example.cn standard"
+    )))
+    .await
+    .unwrap();
+    cli(words("tenants list")).await.unwrap();
+    let token = caravan.login(&caravan.operator_email.clone(), None).await;
+    let tenants = caravan.get("/v1/tenants?limit=100", Some(&token)).await;
+    assert!(
+        tenants["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["slug"] == format!("walnuts-{suffix}") && t["status"] == "active")
+    );
+
+    let application = caravan
+        .post("/v1/tenants/applications", None, &json!({
+            "shop_name": "Kashgar Apricots", "slug": format!("apricots-{suffix}"), "region": "Xinjiang",
+            "contact_name": "Aziz", "email": format!("aziz-{suffix}@example.cn"), "phone": "+86 998 555 0100", "description": "Dried apricots."
+        }))
+        .await;
+    cli(words("applications list")).await.unwrap();
+    cli(vec![
+        "applications".into(),
+        "approve".into(),
+        application["id"].as_str().unwrap().to_owned(),
+    ])
+    .await
+    .unwrap();
+    let shop = caravan
+        .get(&format!("/v1/shops/apricots-{suffix}"), None)
+        .await;
+    assert_eq!(shop["slug"], format!("apricots-{suffix}"));
+
+    let second = format!("ops-{suffix}@example.cn");
+    cli(words(&format!("operators create {second}")))
+        .await
+        .unwrap();
+    let login = caravan
+        .send(
+            reqwest::Method::POST,
+            "/v1/auth/login",
+            None,
+            &[],
+            Some(&json!({"email": second, "password": "Kunlun-snowline-2026"})),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+
+    cli(words("keys rotate")).await.unwrap();
+    let jwks = caravan.get("/.well-known/jwks.json", None).await;
+    assert!(jwks["keys"].as_array().unwrap().len() >= 2, "{jwks}");
+
+    cli(words("events parked order")).await.unwrap();
+    assert!(
+        cli(words("events resend order tenant 999999"))
+            .await
+            .is_err()
+    );
+    assert!(cli(words("tenants frobnicate")).await.is_err());
+    // Only operators may see parked events.
+    let owner_view = caravan
+        .send(
+            reqwest::Method::GET,
+            "/v1/operations/order/parked-events",
+            None,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(owner_view.status(), 401);
+}
