@@ -139,6 +139,7 @@ pub fn describe(value: &Value) -> String {
 pub const USAGE: &str = "\
 caravan up [--no-demo]                   run the whole platform with demo data
 caravan seed-demo                        create the demo cooperatives (when empty)
+caravan openapi write | check            the committed contract in openapi/
 caravan tenants list
 caravan tenants create NAME SLUG OWNER_EMAIL [PLAN]
 caravan applications list

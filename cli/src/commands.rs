@@ -27,6 +27,19 @@ pub async fn run(
     words: &[&str],
 ) -> anyhow::Result<()> {
     match words {
+        ["openapi", "write"] => {
+            crate::openapi::write(std::path::Path::new("openapi"))?;
+            println!("openapi/: documents written");
+        }
+        ["openapi", "check"] => {
+            let stale = crate::openapi::stale(std::path::Path::new("openapi"))?;
+            anyhow::ensure!(
+                stale.is_empty(),
+                "openapi/ differs from the code for {}: run `caravan openapi write` and commit",
+                stale.join(", ")
+            );
+            println!("openapi/ is current");
+        }
         ["seed-demo"] => {
             let token = operator.login(api).await?;
             if demo::is_empty(api, &token).await? {

@@ -5,4 +5,5 @@ pub mod api;
 pub mod commands;
 pub mod demo;
 pub mod mailbox;
+pub mod openapi;
 pub mod platform;

@@ -1,7 +1,8 @@
 //! Caravan's gateway: the one public base URL. It sends each public route to the
 //! service that owns it (DESIGN.md, "Public surface"), never routes `/internal/…`,
 //! and tells the services who the client is (`X-Forwarded-For`) and which request
-//! this is (`X-Request-Id`).
+//! this is (`X-Request-Id`). It serves the merged public contract at
+//! `/openapi.json` and its interactive docs at `/docs`, with no assets from elsewhere.
 
 pub mod routes;
 
@@ -156,8 +157,17 @@ async fn forward(
     Ok(response.body(bytes))
 }
 
+/// The merged public contract (`openapi/caravan.json`), served with its docs.
+const CONTRACT: &str = include_str!("../../openapi/caravan.json");
+
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok", "service": "gateway"}))
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
 }
 
 /// A running gateway.
@@ -180,11 +190,18 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     });
+    let contract: serde_json::Value =
+        serde_json::from_str(CONTRACT).context("openapi/caravan.json")?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(gateway.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .route("/healthz", web::get().to(healthz))
+            .route("/docs", web::get().to(docs_redirect))
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                    .external_url_unchecked("/openapi.json", contract.clone()),
+            )
             .default_service(web::to(forward))
     })
     .listen(listener)?

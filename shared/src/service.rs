@@ -260,6 +260,36 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// The endpoints every service has.
+fn common_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    app.service(healthz)
+        .service(readyz)
+        .service(metrics_text)
+        .service(feed::feed)
+        .service(events::parked::list)
+        .service(events::parked::retry)
+}
+
+/// A service's OpenAPI document, as its `/openapi.json` serves it, without running
+/// it (for the committed contract in `openapi/`).
+pub fn openapi_document<F>(info: ApiInfo, routes: F) -> OpenApi
+where
+    F: Fn(&mut ServiceConfig),
+{
+    let (_, document) = common_routes(App::new().into_utoipa_app().openapi(base_document(info)))
+        .configure(routes)
+        .split_for_parts();
+    document
+}
+
 /// A running HTTP application.
 pub struct Application {
     port: u16,
@@ -282,21 +312,19 @@ impl Application {
         let verifier = context.verifier.clone();
         let body_limit = settings.body_limit;
         let server = HttpServer::new(move || {
-            let (app, document) = App::new()
-                .into_utoipa_app()
-                .openapi(base_document(info))
-                .app_data(context_data.clone())
-                .app_data(metrics_data.clone())
-                .app_data(verifier.clone())
-                .map(|app| app.configure(|config| http::configure_extractors(config, body_limit)))
-                .service(healthz)
-                .service(readyz)
-                .service(metrics_text)
-                .service(feed::feed)
-                .service(events::parked::list)
-                .service(events::parked::retry)
-                .configure(routes.clone())
-                .split_for_parts();
+            let (app, document) = common_routes(
+                App::new()
+                    .into_utoipa_app()
+                    .openapi(base_document(info))
+                    .app_data(context_data.clone())
+                    .app_data(metrics_data.clone())
+                    .app_data(verifier.clone())
+                    .map(|app| {
+                        app.configure(|config| http::configure_extractors(config, body_limit))
+                    }),
+            )
+            .configure(routes.clone())
+            .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))

@@ -57,7 +57,11 @@ async fn start() -> Running {
             operator_password: PASSWORD.to_owned(),
             extra: vec![("DATABASE_MAX_CONNECTIONS".into(), "5".into())],
         };
-        if let Ok(platform) = Platform::start(&options).await {
+        let started = Platform::start(&options).await;
+        if let Err(error) = &started {
+            eprintln!("the platform did not start: {error:#}");
+        }
+        if let Ok(platform) = started {
             return Running {
                 platform,
                 operator_email,
@@ -580,4 +584,22 @@ async fn the_operator_cli_runs_its_commands_against_the_platform() {
         )
         .await;
     assert_eq!(owner_view.status(), 401);
+}
+
+/// The contract third parties build on is committed in `openapi/`; any change to it
+/// shows in review as a diff of those files, and this test fails until they are
+/// regenerated.
+#[test]
+fn the_committed_openapi_documents_are_what_the_code_serves() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
+    let stale = caravan_cli::openapi::stale(&dir).unwrap();
+    assert!(
+        stale.is_empty(),
+        "openapi/ differs from the code for {stale:?}: run `cargo run -p caravan-cli --bin caravan -- openapi write` and commit the result"
+    );
+    let merged: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("caravan.json")).unwrap()).unwrap();
+    let paths = merged["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|path| !path.starts_with("/internal")));
+    assert!(paths.contains_key("/v1/shops/{shop}/checkout"));
 }

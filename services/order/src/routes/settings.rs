@@ -39,7 +39,7 @@ impl From<SettingsRow> for OrderSettings {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"payment_window_minutes": 60, "bank_transfer_details": "中国农业银行 宁夏中宁支行 6228 4800 0000 0000 000 宁夏中宁枸杞合作社"}))]
-pub struct SettingsPatch {
+pub struct OrderSettingsPatch {
     /// Minutes an unpaid order holds its stock (5 to 10080).
     #[serde(default)]
     pub payment_window_minutes: Option<i32>,
@@ -77,7 +77,7 @@ pub async fn show(
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = ["orders:write"])),
-    request_body = SettingsPatch,
+    request_body = OrderSettingsPatch,
     responses(
         (status = 200, description = "The settings", body = OrderSettings),
         (status = 403, description = "Not the shop's staff, or no `orders:write`", body = Problem, content_type = "application/problem+json"),
@@ -88,7 +88,7 @@ pub async fn show(
 pub async fn update(
     state: web::Data<OrderState>,
     caller: RequireScope<OrdersWrite>,
-    body: Json<SettingsPatch>,
+    body: Json<OrderSettingsPatch>,
 ) -> Result<web::Json<OrderSettings>, ApiError> {
     let patch = body.into_inner();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;

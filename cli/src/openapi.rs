@@ -1,0 +1,115 @@
+//! The committed OpenAPI contract in `openapi/`: each service's document as it
+//! serves it at `/openapi.json`, and one merged document of the public surface (the
+//! gateway's paths: no `/internal/…`, no probes or metrics).
+
+use caravan_shared::service::{ApiInfo, openapi_document};
+use std::path::Path;
+use utoipa::openapi::{InfoBuilder, OpenApi, Server};
+
+/// Paths the gateway does not route.
+fn public(path: &str) -> bool {
+    !(path.starts_with("/internal/") || matches!(path, "/healthz" | "/readyz" | "/metrics"))
+}
+
+fn service_documents() -> Vec<(&'static str, OpenApi)> {
+    vec![
+        (
+            "auth",
+            openapi_document(caravan_auth::startup::API, caravan_auth::routes::configure),
+        ),
+        (
+            "tenant",
+            openapi_document(
+                caravan_tenant::startup::API,
+                caravan_tenant::routes::configure,
+            ),
+        ),
+        (
+            "catalog",
+            openapi_document(
+                caravan_catalog::startup::API,
+                caravan_catalog::routes::configure,
+            ),
+        ),
+        (
+            "order",
+            openapi_document(
+                caravan_order::startup::API,
+                caravan_order::routes::configure,
+            ),
+        ),
+    ]
+}
+
+/// The public API as one document.
+pub const PUBLIC: ApiInfo = ApiInfo {
+    title: "Caravan API",
+    description: "The public API of Caravan, the storefront platform for farm cooperatives: identities and app credentials, shops and webhooks, catalogs and storefronts, carts, checkout and orders. Everything here is reached at one base URL through the gateway.",
+};
+
+/// Every document: (file name, pretty JSON with a final newline).
+pub fn documents() -> anyhow::Result<Vec<(String, String)>> {
+    let services = service_documents();
+    let mut merged: Option<OpenApi> = None;
+    let mut files = Vec::new();
+    for (name, document) in &services {
+        files.push((
+            format!("{name}.json"),
+            format!("{}\n", document.to_pretty_json()?),
+        ));
+        let mut public_part = document.clone();
+        public_part.paths.paths.retain(|path, _| public(path));
+        if let (Some(merged), Some(components)) = (&merged, &public_part.components) {
+            for (schema, definition) in &components.schemas {
+                let existing = merged
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.schemas.get(schema));
+                if let Some(existing) = existing
+                    && serde_json::to_value(existing)? != serde_json::to_value(definition)?
+                {
+                    anyhow::bail!(
+                        "schema {schema} means different things in two services; rename one"
+                    );
+                }
+            }
+        }
+        match &mut merged {
+            None => merged = Some(public_part),
+            Some(merged) => merged.merge(public_part),
+        }
+    }
+    let mut merged = merged.ok_or_else(|| anyhow::anyhow!("no services"))?;
+    merged.info = InfoBuilder::new()
+        .title(PUBLIC.title)
+        .description(Some(PUBLIC.description))
+        .version(env!("CARGO_PKG_VERSION"))
+        .build();
+    merged.servers = Some(vec![Server::new("http://localhost:8080")]);
+    files.push((
+        "caravan.json".to_owned(),
+        format!("{}\n", merged.to_pretty_json()?),
+    ));
+    Ok(files)
+}
+
+/// Writes the documents into `dir`.
+pub fn write(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in documents()? {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
+/// The documents in `dir` that differ from what the code generates.
+pub fn stale(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut stale = Vec::new();
+    for (name, text) in documents()? {
+        let committed = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        if committed != text {
+            stale.push(name);
+        }
+    }
+    Ok(stale)
+}
