@@ -3,6 +3,8 @@
 //! gateway's paths: no `/internal/…`, no probes or metrics).
 
 use caravan_shared::service::{ApiInfo, openapi_document};
+use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::Path;
 use utoipa::openapi::{InfoBuilder, OpenApi, Server};
 
@@ -83,14 +85,57 @@ pub fn documents() -> anyhow::Result<Vec<(String, String)>> {
     merged.info = InfoBuilder::new()
         .title(PUBLIC.title)
         .description(Some(PUBLIC.description))
+        .license(merged.info.license.clone())
         .version(env!("CARGO_PKG_VERSION"))
         .build();
     merged.servers = Some(vec![Server::new("http://localhost:8080")]);
+    let mut merged = serde_json::to_value(&merged)?;
+    prune_unused_schemas(&mut merged);
     files.push((
         "caravan.json".to_owned(),
-        format!("{}\n", merged.to_pretty_json()?),
+        format!("{}\n", serde_json::to_string_pretty(&merged)?),
     ));
     Ok(files)
+}
+
+fn references(value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => {
+                        if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                            found.insert(name.to_owned());
+                        }
+                    }
+                    _ => references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+/// Drops schemas only the service-to-service routes and probes used.
+fn prune_unused_schemas(document: &mut Value) {
+    let mut used = BTreeSet::new();
+    references(&document["paths"], &mut used);
+    // Schemas used by used schemas, until nothing new turns up.
+    loop {
+        let mut more = BTreeSet::new();
+        for name in &used {
+            references(&document["components"]["schemas"][name], &mut more);
+        }
+        let before = used.len();
+        used.extend(more);
+        if used.len() == before {
+            break;
+        }
+    }
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        schemas.retain(|name, _| used.contains(name));
+    }
 }
 
 /// Writes the documents into `dir`.

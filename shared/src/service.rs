@@ -153,6 +153,12 @@ fn base_document(info: ApiInfo) -> OpenApi {
             InfoBuilder::new()
                 .title(info.title)
                 .description(Some(info.description))
+                .license(Some(
+                    utoipa::openapi::LicenseBuilder::new()
+                        .name("Apache-2.0")
+                        .identifier(Some("Apache-2.0"))
+                        .build(),
+                ))
                 .version(env!("CARGO_PKG_VERSION")),
         )
         .components(Some(
@@ -284,10 +290,46 @@ pub fn openapi_document<F>(info: ApiInfo, routes: F) -> OpenApi
 where
     F: Fn(&mut ServiceConfig),
 {
-    let (_, document) = common_routes(App::new().into_utoipa_app().openapi(base_document(info)))
-        .configure(routes)
-        .split_for_parts();
+    let (_, mut document) =
+        common_routes(App::new().into_utoipa_app().openapi(base_document(info)))
+            .configure(routes)
+            .split_for_parts();
+    finish_document(&mut document);
     document
+}
+
+/// Makes every operation's id unique across the platform (`<tag>_<handler>`, e.g.
+/// `carts_create`) and states the security of public operations explicitly (none).
+fn finish_document(document: &mut OpenApi) {
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tag = operation
+                .tags
+                .as_ref()
+                .and_then(|tags| tags.first())
+                .map(|tag| tag.replace([' ', '-'], "_"));
+            if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut())
+                && !id.starts_with(&format!("{tag}_"))
+            {
+                *id = format!("{tag}_{id}");
+            }
+            if operation.security.is_none() {
+                operation.security = Some(Vec::new());
+            }
+        }
+    }
 }
 
 /// A running HTTP application.
@@ -312,7 +354,7 @@ impl Application {
         let verifier = context.verifier.clone();
         let body_limit = settings.body_limit;
         let server = HttpServer::new(move || {
-            let (app, document) = common_routes(
+            let (app, mut document) = common_routes(
                 App::new()
                     .into_utoipa_app()
                     .openapi(base_document(info))
@@ -325,6 +367,7 @@ impl Application {
             )
             .configure(routes.clone())
             .split_for_parts();
+            finish_document(&mut document);
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))

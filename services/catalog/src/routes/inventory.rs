@@ -211,7 +211,11 @@ pub async fn create_category(
 #[utoipa::path(
     tag = "categories",
     security(("bearer" = ["catalog:read"])),
-    responses((status = 200, description = "Categories", body = Vec<CategoryView>))
+    responses(
+        (status = 200, description = "Categories", body = Vec<CategoryView>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's staff, no `catalog:read`, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/categories")]
 pub async fn categories(

@@ -55,7 +55,7 @@ pub struct OrderSettingsPatch {
 
 /// The shop's checkout settings.
 #[utoipa::path(
-    tag = "orders",
+    tag = "order settings",
     security(("bearer" = ["orders:read"])),
     responses(
         (status = 200, description = "The settings", body = OrderSettings),
@@ -75,7 +75,7 @@ pub async fn show(
 
 /// Changes the shop's checkout settings (for orders placed from now on).
 #[utoipa::path(
-    tag = "orders",
+    tag = "order settings",
     security(("bearer" = ["orders:write"])),
     request_body = OrderSettingsPatch,
     responses(
