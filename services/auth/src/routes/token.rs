@@ -89,7 +89,8 @@ fn parse(request: &HttpRequest, body: &[u8]) -> Result<TokenRequest, Box<HttpRes
 /// service token. Errors follow OAuth 2.0, not problem+json.
 #[utoipa::path(
     tag = "tokens",
-    request_body(content((TokenRequest = "application/x-www-form-urlencoded"), (TokenRequest = "application/json"))),
+    // Documented as the OAuth 2.0 form; the same fields are accepted as JSON too.
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "The OAuth 2.0 token request as a form; the same fields are also accepted as `application/json`."),
     responses(
         (status = 200, description = "Issued", body = AccessToken),
         (status = 400, description = "Malformed request, unsupported grant, scope not granted, or the shop is suspended", body = OAuthError),
