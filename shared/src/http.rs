@@ -193,9 +193,64 @@ pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) 
 /// methods (routes guard on method, so a wrong method lands here), 404 otherwise.
 pub async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     if request.resource_map().has_resource(request.path()) {
-        Err(ApiError::method_not_allowed())
+        let mut response =
+            actix_web::ResponseError::error_response(&ApiError::method_not_allowed());
+        let allowed = request
+            .app_data::<web::Data<RouteMethods>>()
+            .and_then(|methods| methods.allowed(request.path()));
+        if let Some(allowed) = allowed
+            && let Ok(value) = header::HeaderValue::from_str(&allowed)
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        Ok(response)
     } else {
         Err(ApiError::not_found("no such resource"))
+    }
+}
+
+/// The methods each documented path takes, for the `Allow` header of a 405.
+#[derive(Debug, Clone, Default)]
+pub struct RouteMethods(Vec<(Vec<String>, String)>);
+
+impl RouteMethods {
+    /// The paths and methods of an OpenAPI document.
+    pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                let segments = path.split('/').map(str::to_owned).collect();
+                (segments, methods.join(", "))
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods of the documented path `path` matches, literal segments first.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments.iter().zip(&wanted).all(|(template, actual)| {
+                        template == actual || (template.starts_with('{') && !actual.is_empty())
+                    })
+            })
+            .max_by_key(|(segments, _)| segments.iter().filter(|s| !s.starts_with('{')).count())
+            .map(|(_, methods)| methods.clone())
     }
 }
 

@@ -328,7 +328,79 @@ fn finish_document(document: &mut OpenApi) {
             if operation.security.is_none() {
                 operation.security = Some(Vec::new());
             }
+            document_common_errors(operation);
         }
+    }
+}
+
+/// Adds the error answers every operation of its kind can give, where the operation
+/// does not describe them itself: the shared extractors and middleware answer them.
+fn document_common_errors(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{Parameter, ParameterIn};
+    use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+    let parameters: Vec<&Parameter> = operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|parameter| match parameter {
+            RefOr::T(parameter) => Some(parameter),
+            RefOr::Ref(_) => None,
+        })
+        .collect();
+    let has_path = parameters
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_query = parameters
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    let has_body = operation.request_body.is_some();
+    let secured = operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| !requirements.is_empty());
+    let mut common: Vec<(&str, &str)> = Vec::new();
+    if has_body {
+        common.push(("400", "The body could not be read (malformed JSON)"));
+        common.push(("413", "The body is larger than the service accepts"));
+        common.push(("415", "The body is not in the documented content type"));
+    }
+    if has_body || has_query || has_path {
+        common.push(("422", "A value is invalid; `errors` names the field"));
+    }
+    if secured {
+        common.push(("401", "No valid access token"));
+        common.push(("403", "The token does not allow this"));
+    }
+    if has_path {
+        common.push((
+            "404",
+            "No such resource (another shop's objects are not disclosed)",
+        ));
+    }
+    common.push((
+        "503",
+        "A dependency (database, Redis, another service) is unavailable or busy; retry",
+    ));
+    for (status, description) in common {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            crate::error::PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                                    "Problem",
+                                ))))
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
     }
 }
 
@@ -368,7 +440,9 @@ impl Application {
             .configure(routes.clone())
             .split_for_parts();
             finish_document(&mut document);
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+            let methods = web::Data::new(http::RouteMethods::from_document(&document));
+            app.app_data(methods)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))
                 .wrap(http::problem_responses())

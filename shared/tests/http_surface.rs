@@ -83,7 +83,14 @@ async fn bad_requests_answer_problems_never_500() {
     problem(unknown_field, 422).await;
 
     let wrong_method = app.client.delete(&url).send().await.unwrap();
+    // RFC 9110: a 405 says which methods the resource does take.
+    let allow = wrong_method
+        .headers()
+        .get("allow")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     problem(wrong_method, 405).await;
+    assert_eq!(allow.as_deref(), Some("POST"));
 
     let unknown_route = app.get("/v1/nothing-here").await;
     problem(unknown_route, 404).await;
