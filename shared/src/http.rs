@@ -172,7 +172,9 @@ pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) 
             let message = message
                 .strip_prefix("Query deserialize error: ")
                 .unwrap_or(&message);
-            ApiError::bad_request(format!("invalid query string: {message}"))
+            // The query string parses as text always; what fails is a value (a
+            // number that is not one, an unknown enum): 422 like any invalid value.
+            ApiError::validation(format!("invalid query string: {message}"))
                 .with_field("query", message.to_owned())
                 .into()
         }))

@@ -380,6 +380,21 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
     )
     .await;
 
+    // A query value that is not what it should be is an invalid value too.
+    for query in ["limit=abc", "from=yesterday", "status=shipped"] {
+        let refused = problem(
+            stack
+                .get_order(Some(&shop.owner), &format!("/v1/orders?{query}"))
+                .await,
+            422,
+        )
+        .await;
+        assert!(
+            !refused["errors"].as_array().unwrap().is_empty(),
+            "{query}: {refused}"
+        );
+    }
+
     // Nothing was ordered and nothing is held.
     assert_eq!(stack.stock(&shop, shop.variant).await, (5, 0));
     let orders: Value = stack
