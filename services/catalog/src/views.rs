@@ -275,7 +275,7 @@ pub struct CategoryView {
     #[schema(example = "dried-fruit")]
     pub handle: String,
     /// Translatable name (staff) or the name in the buyer's language (storefront).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub name: serde_json::Value,
     /// Parent category.
     pub parent_id: Option<Uuid>,
