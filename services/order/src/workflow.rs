@@ -46,25 +46,31 @@ pub async fn lock(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Locked>,
     Ok(Some(Locked { row, lines }))
 }
 
-/// The full view of an order.
-pub async fn view(scope: &impl TenantScoped, id: Uuid) -> Result<Option<OrderView>, DbErr> {
+/// An order as it now stands: its row and lines (for events) and its full view.
+pub async fn load(
+    scope: &impl TenantScoped,
+    id: Uuid,
+) -> Result<Option<(OrderRow, Vec<OrderLineRow>, OrderView)>, DbErr> {
     let Some(row) = store::order(scope, id, false).await? else {
         return Ok(None);
     };
     let lines = store::order_lines(scope, id).await?;
     let payments = store::payments(scope, id).await?;
     let fulfillments = store::fulfillments(scope, id).await?;
-    Ok(Some(OrderView::new(row, &lines, payments, fulfillments)))
+    let view = OrderView::new(row.clone(), &lines, payments, fulfillments);
+    Ok(Some((row, lines, view)))
+}
+
+/// The full view of an order.
+pub async fn view(scope: &impl TenantScoped, id: Uuid) -> Result<Option<OrderView>, DbErr> {
+    Ok(load(scope, id).await?.map(|(_, _, view)| view))
 }
 
 async fn current(scope: &impl TenantScoped, id: Uuid) -> Result<(OrderRow, OrderView), ApiError> {
-    let row = store::order(scope, id, false)
+    let (row, _, view) = load(scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such order"))?;
-    let order = view(scope, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such order"))?;
-    Ok((row, order))
+    Ok((row, view))
 }
 
 /// The shop's display name and the address and language of its order notices.
@@ -78,9 +84,11 @@ pub struct ShopContact {
 }
 
 /// What the emails need to know of the shop.
-pub async fn shop_contact(scope: &impl TenantScoped) -> Result<ShopContact, DbErr> {
+pub async fn shop_contact(
+    scope: &impl TenantScoped,
+    settings: store::SettingsRow,
+) -> Result<ShopContact, DbErr> {
     let shop = store::shop(scope.conn(), scope.tenant()).await?;
-    let settings = store::settings(scope).await?;
     Ok(match shop {
         Some(shop) => ShopContact {
             name: if shop.name.is_empty() {
@@ -300,7 +308,7 @@ pub async fn cancel(
         json!({"reason": reason, "restock": row.paid > 0, "refund": refund}),
     )
     .await?;
-    let shop = shop_contact(scope).await?;
+    let shop = shop_contact(scope, store::settings(scope).await?).await?;
     mail::enqueue(scope.conn(), &emails::cancelled(&view, &shop.name, refund)).await?;
     Ok(view)
 }
@@ -364,7 +372,7 @@ pub async fn refund(
         json!({"amount": amount, "reason": reason}),
     )
     .await?;
-    let shop = shop_contact(scope).await?;
+    let shop = shop_contact(scope, store::settings(scope).await?).await?;
     mail::enqueue(scope.conn(), &emails::refunded(&view, &shop.name, amount)).await?;
     Ok(view)
 }
@@ -433,7 +441,7 @@ pub async fn fulfil(
         json!({"fulfillment_id": fulfillment, "carrier": carrier, "tracking_number": tracking_number, "complete": complete}),
     )
     .await?;
-    let shop = shop_contact(scope).await?;
+    let shop = shop_contact(scope, store::settings(scope).await?).await?;
     mail::enqueue(
         scope.conn(),
         &emails::shipped(&view, &shop.name, carrier, tracking_number),

@@ -294,6 +294,7 @@ pub async fn checkout(
     let outcome: Result<serde_json::Value, ApiError> = async {
         let view = place(
             &tx, &shop, &cart, &checked, customer, order_id, expires_at, priced, rate, total,
+            settings,
         )
         .await?;
         let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
@@ -362,6 +363,7 @@ async fn place(
     priced: Priced,
     rate: ShippingOption,
     total: Money,
+    settings: store::SettingsRow,
 ) -> Result<OrderView, ApiError> {
     let number = store::next_number(tx).await?;
     // Exact under the counter's lock: concurrent checkouts count one at a time.
@@ -405,17 +407,13 @@ async fn place(
         serde_json::json!({"number": number, "total": total}),
     )
     .await?;
-    let row = store::order(tx, order_id, false)
+    let (row, lines, mut view) = workflow::load(tx, order_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new order vanished")))?;
-    let lines = store::order_lines(tx, order_id).await?;
     events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
-    let mut view = workflow::view(tx, order_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new order vanished")))?;
-    let contact = workflow::shop_contact(tx).await?;
-    let settings = store::settings(tx).await?;
-    let instructions = settings.bank_transfer_details.as_deref();
+    let instructions = settings.bank_transfer_details.clone();
+    let contact = workflow::shop_contact(tx, settings).await?;
+    let instructions = instructions.as_deref();
     mail::enqueue(
         tx.conn(),
         &emails::confirmation(&view, &contact.name, instructions),
