@@ -3,7 +3,7 @@
 //! gateway's paths: no `/internal/…`, no probes or metrics).
 
 use caravan_shared::service::{ApiInfo, openapi_document};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
 use utoipa::openapi::{InfoBuilder, OpenApi, Server};
@@ -91,6 +91,7 @@ pub fn documents() -> anyhow::Result<Vec<(String, String)>> {
     merged.servers = Some(vec![Server::new("http://localhost:8080")]);
     let mut merged = serde_json::to_value(&merged)?;
     prune_unused_schemas(&mut merged);
+    document_rate_limits(&mut merged);
     files.push((
         "caravan.json".to_owned(),
         format!("{}\n", serde_json::to_string_pretty(&merged)?),
@@ -138,6 +139,64 @@ fn prune_unused_schemas(document: &mut Value) {
     }
 }
 
+/// The gateway's rate limits (`caravan_gateway::limits`): every answer through it
+/// says where the client stands, and any operation can answer 429.
+fn document_rate_limits(document: &mut Value) {
+    let integer = |description: &str, example: u64| {
+        json!({
+            "description": description,
+            "schema": {"type": "integer", "minimum": 0},
+            "example": example,
+        })
+    };
+    document["components"]["headers"] = json!({
+        "RateLimit-Limit": integer("Requests this client may make in the current one-minute window", 1200),
+        "RateLimit-Remaining": integer("Requests left in the current window", 1187),
+        "RateLimit-Reset": integer("Seconds until the window turns and the count starts again", 42),
+        "Retry-After": integer("Seconds to wait before trying again", 42),
+    });
+    let standing = json!({
+        "RateLimit-Limit": {"$ref": "#/components/headers/RateLimit-Limit"},
+        "RateLimit-Remaining": {"$ref": "#/components/headers/RateLimit-Remaining"},
+        "RateLimit-Reset": {"$ref": "#/components/headers/RateLimit-Reset"},
+    });
+    let mut limited = standing.clone();
+    limited["Retry-After"] = json!({"$ref": "#/components/headers/Retry-After"});
+    document["components"]["responses"] = json!({
+        "TooManyRequests": {
+            "description": "Over the client's rate limit (per bearer token, or per address without one); retry after `Retry-After` seconds",
+            "headers": limited,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    });
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut().filter_map(Value::as_object_mut) {
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for response in responses.values_mut().filter_map(Value::as_object_mut) {
+                let headers = response.entry("headers").or_insert_with(|| json!({}));
+                if let (Some(headers), Some(standing)) =
+                    (headers.as_object_mut(), standing.as_object())
+                {
+                    for (name, header) in standing {
+                        headers.insert(name.clone(), header.clone());
+                    }
+                }
+            }
+            responses
+                .entry("429")
+                .or_insert_with(|| json!({"$ref": "#/components/responses/TooManyRequests"}));
+        }
+    }
+}
+
 /// Writes the documents into `dir`.
 pub fn write(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -157,4 +216,32 @@ pub fn stale(dir: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_public_schema_has_an_example() {
+        let documents = documents().unwrap();
+        let (_, caravan) = documents
+            .iter()
+            .find(|(name, _)| name == "caravan.json")
+            .unwrap();
+        let caravan: Value = serde_json::from_str(caravan).unwrap();
+        let schemas = caravan["components"]["schemas"].as_object().unwrap();
+        let missing: Vec<&str> = schemas
+            .iter()
+            .filter(|(_, schema)| {
+                schema.get("example").is_none() && schema.get("examples").is_none()
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "schemas of the public contract without an example: {}",
+            missing.join(", ")
+        );
+    }
 }

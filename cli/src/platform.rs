@@ -193,15 +193,13 @@ impl Platform {
             tasks.push(tokio::spawn(application.run_until_stopped()));
             urls.push((service, url_of(port)));
         }
-        let gateway = caravan_gateway::build(caravan_gateway::GatewaySettings {
-            bind: format!("127.0.0.1:{}", options.gateway_port),
-            upstreams: caravan_gateway::Upstreams {
-                auth: url_of(port_of(1)),
-                tenant: url_of(port_of(2)),
-                catalog: url_of(port_of(3)),
-                order: url_of(port_of(4)),
-            },
-        })?;
+        let mut top = common.clone();
+        top.insert("BIND".into(), format!("127.0.0.1:{}", options.gateway_port));
+        // The gateway is the edge here: the address a client claims is not trusted.
+        top.insert("TRUST_FORWARDED_FOR".into(), "false".into());
+        let gateway_settings = caravan_gateway::GatewaySettings::from_source(&Layered { top })
+            .map_err(|error| anyhow::anyhow!("gateway: {error}"))?;
+        let gateway = caravan_gateway::build(gateway_settings)?;
         tasks.push(tokio::spawn(gateway.server));
         let platform = Self {
             url: public_url,

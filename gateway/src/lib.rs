@@ -1,15 +1,20 @@
 //! Caravan's gateway: the one public base URL. It sends each public route to the
 //! service that owns it (DESIGN.md, "Public surface"), never routes `/internal/…`,
 //! and tells the services who the client is (`X-Forwarded-For`) and which request
-//! this is (`X-Request-Id`). It serves the merged public contract at
+//! this is (`X-Request-Id`). It limits each client's requests per minute
+//! ([`limits`]). It serves the merged public contract at
 //! `/openapi.json` and its interactive docs at `/docs`, with no assets from elsewhere.
 
+pub mod limits;
 pub mod routes;
 
+use actix_web::ResponseError;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use caravan_shared::ApiError;
 use caravan_shared::config::{self, Environment, Source};
+use caravan_shared::redis_conn::Redis;
+use limits::{Limiter, Limits};
 use routes::{Upstream, route};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -44,6 +49,15 @@ pub struct GatewaySettings {
     pub bind: String,
     /// `AUTH_URL`, `TENANT_URL`, `CATALOG_URL`, `ORDER_URL`.
     pub upstreams: Upstreams,
+    /// `REDIS_URL`, where the rate limits are counted.
+    pub redis_url: String,
+    /// `REDIS_PREFIX`, default `caravan`.
+    pub redis_prefix: String,
+    /// `TRUST_FORWARDED_FOR`: whether a load balancer in front sets
+    /// `X-Forwarded-For` (the client's address is then its first entry).
+    pub trust_forwarded_for: bool,
+    /// `RATE_LIMIT_ANONYMOUS`, `RATE_LIMIT_AUTHENTICATED`: requests per minute.
+    pub limits: Limits,
 }
 
 impl GatewaySettings {
@@ -61,6 +75,26 @@ impl GatewaySettings {
                 catalog: url("CATALOG_URL", 8083)?,
                 order: url("ORDER_URL", 8084)?,
             },
+            redis_url: config::url_setting(
+                source,
+                "REDIS_URL",
+                "redis://127.0.0.1:6379",
+                &["redis", "rediss"],
+            )?,
+            redis_prefix: config::setting(source, "REDIS_PREFIX", "caravan".to_owned())?,
+            trust_forwarded_for: config::setting(source, "TRUST_FORWARDED_FOR", false)?,
+            limits: Limits {
+                anonymous: config::setting(
+                    source,
+                    "RATE_LIMIT_ANONYMOUS",
+                    Limits::default().anonymous,
+                )?,
+                authenticated: config::setting(
+                    source,
+                    "RATE_LIMIT_AUTHENTICATED",
+                    Limits::default().authenticated,
+                )?,
+            },
         })
     }
 }
@@ -68,6 +102,7 @@ impl GatewaySettings {
 struct Gateway {
     upstreams: Upstreams,
     http: reqwest::Client,
+    limiter: Limiter,
 }
 
 /// Headers that describe one hop, not the request: never passed on.
@@ -84,9 +119,31 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-async fn forward(
+/// Counts the request against its client's limit, then passes it on; every answer
+/// carries the client's standing.
+async fn limited(
     gateway: web::Data<Gateway>,
     request: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let standing = gateway.limiter.count(&request).await;
+    let mut response = match standing {
+        Some(standing) if standing.exceeded => {
+            ApiError::too_many_requests(standing.reset).error_response()
+        }
+        _ => forward(&gateway, &request, body)
+            .await
+            .unwrap_or_else(|error| error.error_response()),
+    };
+    if let Some(standing) = standing {
+        standing.write(response.headers_mut());
+    }
+    response
+}
+
+async fn forward(
+    gateway: &Gateway,
+    request: &HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let path = request.path();
@@ -111,10 +168,12 @@ async fn forward(
         .peer_addr()
         .map(|address| address.ip().to_string())
         .unwrap_or_default();
+    // What a client claims about its address passes on only from a trusted proxy.
     let forwarded_for = match request
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
+        .filter(|_| gateway.limiter.trusts_forwarded_for())
     {
         Some(earlier) => format!("{earlier}, {peer}"),
         None => peer,
@@ -183,7 +242,9 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
     let listener =
         TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?;
     let port = listener.local_addr()?.port();
+    let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
     let gateway = web::Data::new(Gateway {
+        limiter: Limiter::new(redis, settings.limits, settings.trust_forwarded_for),
         upstreams: settings.upstreams,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -202,7 +263,7 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                     .external_url_unchecked("/openapi.json", contract.clone()),
             )
-            .default_service(web::to(forward))
+            .default_service(web::to(limited))
     })
     .listen(listener)?
     .shutdown_timeout(10)

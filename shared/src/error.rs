@@ -16,6 +16,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"field": "email", "message": "is not a valid email address"}))]
 pub struct FieldError {
     /// Path of the field in the request, e.g. `variants[0].sku`, or a header or query
     /// parameter name.
@@ -38,6 +39,11 @@ impl FieldError {
 
 /// The RFC 9457 body every error answers with.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation-failed", "title": "Validation failed", "status": 422,
+    "detail": "1 field is invalid", "code": "validation_failed",
+    "errors": [{"field": "email", "message": "is not a valid email address"}]
+}))]
 pub struct Problem {
     /// URI reference naming the kind of problem; stable, relative to the API's base.
     #[schema(example = "/problems/validation-failed")]

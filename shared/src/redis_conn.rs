@@ -48,6 +48,40 @@ impl Redis {
         format!("{}:{name}", self.prefix)
     }
 
+    /// Counts one more event under `name`, a count that lives `ttl_secs` from its
+    /// first event; answers the count and the seconds it has left to live, or `None`
+    /// when Redis failed or did not answer in time.
+    pub async fn count(&self, name: &str, ttl_secs: u64) -> Option<(u64, u64)> {
+        let key = self.key(name);
+        let mut conn = self.conn();
+        let mut pipeline = redis::pipe();
+        pipeline
+            .atomic()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(ttl_secs)
+            .arg("NX")
+            .ignore()
+            .cmd("TTL")
+            .arg(&key);
+        let counted =
+            tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(u64, i64)>(&mut conn))
+                .await;
+        match counted {
+            Ok(Ok((count, ttl))) => Some((count, u64::try_from(ttl).unwrap_or(ttl_secs))),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, key, "Redis failed to count");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(key, "Redis did not answer in time to count");
+                None
+            }
+        }
+    }
+
     /// Whether Redis answers a PING in time.
     pub async fn ping(&self) -> bool {
         let mut conn = self.conn();

@@ -7,8 +7,21 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// The variant the examples of staff views show.
+fn variant_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "sku": "GOJI-500G",
+        "title": {"zh-CN": "500克", "en": "500 g"}, "options": {"size": "500 g bag"},
+        "unit": "piece", "weight_grams": 520,
+        "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}],
+        "compare_at_price": {"amount": 7800, "currency": "CNY"},
+        "track_stock": true, "on_hand": 120, "reserved": 2, "available": 118, "low_stock_threshold": 10
+    })
+}
+
 /// A variant, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = variant_example)]
 pub struct VariantView {
     /// Id.
     pub id: Uuid,
@@ -65,6 +78,19 @@ impl From<&VariantRow> for VariantView {
 
 /// A product, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d", "handle": "ningxia-goji-dried",
+    "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries, dried", "ug": "نىڭشيا لەڭزە"},
+    "description": {"zh-CN": "中宁县头茬枸杞，自然晾晒。", "en": "First-harvest berries from Zhongning, sun-dried."},
+    "status": "active", "category_ids": ["0193a7c4-4e10-7b2c-9d3e-5f6a7b8c9d0e"],
+    "tags": ["goji", "dried-fruit"],
+    "images": [{"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"}],
+    "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning county"},
+    "producer": "Zhongning Goji Cooperative", "harvest_months": [6, 7, 8], "shelf_life_days": 365,
+    "storage": "ambient", "certifications": ["organic", "GI: Ningxia goji"],
+    "variants": [variant_example()],
+    "created_at": "2026-09-02T03:15:00Z", "updated_at": "2026-11-28T09:05:00Z"
+}))]
 pub struct ProductView {
     /// Id.
     pub id: Uuid,
@@ -144,6 +170,12 @@ pub fn localize(value: &serde_json::Value, wanted: &[Locale], fallback: &Locale)
 
 /// A variant, as buyers see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "sku": "GOJI-500G", "title": "500克",
+    "options": {"size": "500 g bag"}, "unit": "piece", "weight_grams": 520,
+    "price": {"amount": 6800, "currency": "CNY"}, "compare_at_price": {"amount": 7800, "currency": "CNY"},
+    "in_stock": true
+}))]
 pub struct StorefrontVariant {
     /// Id (to add to a cart).
     pub id: Uuid,
@@ -169,6 +201,21 @@ pub struct StorefrontVariant {
 
 /// A product, as buyers see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d", "handle": "ningxia-goji-dried",
+    "title": "宁夏中宁枸杞", "description": "中宁县头茬枸杞，自然晾晒。", "locale": "zh-CN",
+    "tags": ["goji", "dried-fruit"], "category_ids": ["0193a7c4-4e10-7b2c-9d3e-5f6a7b8c9d0e"],
+    "images": [{"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"}],
+    "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning county"},
+    "producer": "Zhongning Goji Cooperative", "harvest_months": [6, 7, 8], "shelf_life_days": 365,
+    "storage": "ambient", "certifications": ["organic", "GI: Ningxia goji"],
+    "variants": [{
+        "id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "sku": "GOJI-500G", "title": "500克",
+        "options": {"size": "500 g bag"}, "unit": "piece", "weight_grams": 520,
+        "price": {"amount": 6800, "currency": "CNY"}, "compare_at_price": {"amount": 7800, "currency": "CNY"},
+        "in_stock": true
+    }]
+}))]
 pub struct StorefrontProduct {
     /// Id.
     pub id: Uuid,
@@ -268,6 +315,10 @@ impl StorefrontProduct {
 
 /// A category.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-4e10-7b2c-9d3e-5f6a7b8c9d0e", "handle": "dried-fruit",
+    "name": {"zh-CN": "干果", "en": "Dried fruit", "ug": "قۇرۇق مېۋە"}, "parent_id": null, "position": 1
+}))]
 pub struct CategoryView {
     /// Id.
     pub id: Uuid,
@@ -297,6 +348,11 @@ impl From<CategoryRow> for CategoryView {
 
 /// A line of the stock ledger.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b1d2-3e4f-7a5b-8c6d-7e8f9a0b1c2d", "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f",
+    "delta": 200, "on_hand": 320, "reason": "received", "note": "Harvest delivery from member farms",
+    "actor": "staff:0193a7c4-2b30-7e4f-9a1b-3c5d7e9f1a2b", "created_at": "2026-11-27T06:40:00Z"
+}))]
 pub struct MovementView {
     /// Id.
     pub id: Uuid,

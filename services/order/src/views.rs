@@ -33,6 +33,13 @@ pub fn money(amount: i64, currency: &str) -> Money {
 
 /// A cart line as the buyer sees it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d",
+    "handle": "ningxia-goji-dried", "sku": "GOJI-500G", "title": "宁夏中宁枸杞", "variant_title": "500克",
+    "image": {"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"},
+    "quantity": 2, "unit_price": {"amount": 6800, "currency": "CNY"},
+    "line_total": {"amount": 13600, "currency": "CNY"}, "weight_grams": 1040, "available": 118, "problem": null
+}))]
 pub struct CartLineView {
     /// The variant.
     pub variant_id: Uuid,
@@ -66,6 +73,22 @@ pub struct CartLineView {
 
 /// A cart.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2d0-4f10-7a2b-8c3d-4e5f6a7b8c9d", "currency": "CNY", "locale": "zh-CN", "customer": false,
+    "lines": [{
+        "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f", "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d",
+        "handle": "ningxia-goji-dried", "sku": "GOJI-500G", "title": "宁夏中宁枸杞", "variant_title": "500克",
+        "image": {"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"},
+        "quantity": 2, "unit_price": {"amount": 6800, "currency": "CNY"},
+        "line_total": {"amount": 13600, "currency": "CNY"}, "weight_grams": 1040, "available": 118, "problem": null
+    }],
+    "item_count": 2, "subtotal": {"amount": 13600, "currency": "CNY"}, "total_weight_grams": 1040, "ready": true,
+    "shipping_options": [{
+        "rate_id": "0193a7c4-6a00-7000-8000-000000000002", "zone": "Mainland China",
+        "name": "SF Express, 1 kg and more", "price": {"amount": 2500, "currency": "CNY"}
+    }],
+    "order_id": null, "created_at": "2026-11-28T08:50:00Z", "updated_at": "2026-11-28T09:02:00Z"
+}))]
 pub struct CartView {
     /// The cart.
     pub id: Uuid,
@@ -103,6 +126,12 @@ pub struct CartView {
 
 /// An order line.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f",
+    "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d", "sku": "GOJI-500G",
+    "title": "宁夏中宁枸杞", "variant_title": "500克", "unit_price": {"amount": 6800, "currency": "CNY"},
+    "quantity": 2, "line_total": {"amount": 13600, "currency": "CNY"}, "weight_grams": 520, "fulfilled_quantity": 2
+}))]
 pub struct OrderLineView {
     /// The line (for partial fulfilment).
     pub id: Uuid,
@@ -148,6 +177,7 @@ impl OrderLineView {
 
 /// The shipping rate an order was placed with.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"rate_id": "0193a7c4-6a00-7000-8000-000000000002", "zone": "Mainland China", "name": "SF Express, 1 kg and more"}))]
 pub struct ChosenRate {
     /// The rate.
     pub rate_id: Uuid,
@@ -159,6 +189,11 @@ pub struct ChosenRate {
 
 /// A shipment.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b6a1-0e30-7d4e-8f5a-6b7c8d9e0f1a", "carrier": "SF Express", "tracking_number": "SF1234567890123",
+    "lines": [{"line_id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "quantity": 2}],
+    "created_at": "2026-11-29T02:10:00Z"
+}))]
 pub struct FulfillmentView {
     /// The shipment.
     pub id: Uuid,
@@ -186,6 +221,11 @@ impl From<FulfillmentRow> for FulfillmentView {
 
 /// A payment or refund.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2f5-1a20-7c3d-9e4f-5a6b7c8d9e0f", "provider": "manual", "kind": "payment", "status": "succeeded",
+    "amount": {"amount": 16100, "currency": "CNY"}, "reference": "ICBC transfer 2026-11-28 #88231",
+    "detail": null, "created_at": "2026-11-28T09:20:00Z"
+}))]
 pub struct PaymentView {
     /// The record.
     pub id: Uuid,
@@ -222,6 +262,34 @@ impl PaymentView {
 
 /// An order.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2e8-7c40-7f1a-a2b3-c4d5e6f7a8b9", "number": 1002, "name": "#1002", "status": "fulfilled",
+    "currency": "CNY", "locale": "zh-CN", "email": "wang.fang@example.cn", "phone": "+86 138 0013 8000",
+    "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 100 号 2 栋 1801 室", "postal_code": "200120", "recipient": "王芳"},
+    "shipping_rate": {"rate_id": "0193a7c4-6a00-7000-8000-000000000002", "zone": "Mainland China", "name": "SF Express, 1 kg and more"},
+    "note": "请工作日送货",
+    "lines": [{
+        "id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f",
+        "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d", "sku": "GOJI-500G",
+        "title": "宁夏中宁枸杞", "variant_title": "500克", "unit_price": {"amount": 6800, "currency": "CNY"},
+        "quantity": 2, "line_total": {"amount": 13600, "currency": "CNY"}, "weight_grams": 520, "fulfilled_quantity": 2
+    }],
+    "subtotal": {"amount": 13600, "currency": "CNY"}, "shipping": {"amount": 2500, "currency": "CNY"},
+    "total": {"amount": 16100, "currency": "CNY"}, "paid": {"amount": 16100, "currency": "CNY"},
+    "refunded": {"amount": 0, "currency": "CNY"}, "payment_provider": "manual",
+    "payments": [{
+        "id": "0193b2f5-1a20-7c3d-9e4f-5a6b7c8d9e0f", "provider": "manual", "kind": "payment", "status": "succeeded",
+        "amount": {"amount": 16100, "currency": "CNY"}, "reference": "ICBC transfer 2026-11-28 #88231",
+        "detail": null, "created_at": "2026-11-28T09:20:00Z"
+    }],
+    "fulfillments": [{
+        "id": "0193b6a1-0e30-7d4e-8f5a-6b7c8d9e0f1a", "carrier": "SF Express", "tracking_number": "SF1234567890123",
+        "lines": [{"line_id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "quantity": 2}],
+        "created_at": "2026-11-29T02:10:00Z"
+    }],
+    "expires_at": "2026-11-28T10:05:00Z", "paid_at": "2026-11-28T09:20:00Z", "cancelled_at": null,
+    "cancel_reason": null, "created_at": "2026-11-28T09:05:00Z", "updated_at": "2026-11-29T02:10:00Z"
+}))]
 pub struct OrderView {
     /// The order.
     pub id: Uuid,
@@ -348,6 +416,15 @@ impl OrderView {
 
 /// A list of orders.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "0193b2e8-7c40-7f1a-a2b3-c4d5e6f7a8b9", "number": 1002, "name": "#1002", "status": "fulfilled",
+        "email": "wang.fang@example.cn", "total": {"amount": 16100, "currency": "CNY"},
+        "paid": {"amount": 16100, "currency": "CNY"}, "refunded": {"amount": 0, "currency": "CNY"},
+        "created_at": "2026-11-28T09:05:00Z"
+    }],
+    "next_cursor": "WyIyMDI2LTExLTI4VDA5OjA1OjAwWiIsIjAxOTNiMmU4LTdjNDAtN2YxYS1hMmIzLWM0ZDVlNmY3YThiOSJd"
+}))]
 pub struct OrderList {
     /// Orders, newest first.
     pub items: Vec<OrderSummary>,
@@ -357,6 +434,12 @@ pub struct OrderList {
 
 /// An order in a list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2e8-7c40-7f1a-a2b3-c4d5e6f7a8b9", "number": 1002, "name": "#1002", "status": "fulfilled",
+    "email": "wang.fang@example.cn", "total": {"amount": 16100, "currency": "CNY"},
+    "paid": {"amount": 16100, "currency": "CNY"}, "refunded": {"amount": 0, "currency": "CNY"},
+    "created_at": "2026-11-28T09:05:00Z"
+}))]
 pub struct OrderSummary {
     /// The order.
     pub id: Uuid,
@@ -396,6 +479,12 @@ impl From<&OrderRow> for OrderSummary {
 
 /// An entry of an order's timeline.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2f5-1a21-7e5f-8a6b-7c8d9e0f1a2b", "actor": "staff:0193a9e2-8d10-7f2a-b3c4-d5e6f7a8b9c0",
+    "action": "paid",
+    "detail": {"provider": "manual", "reference": "ICBC transfer 2026-11-28 #88231", "amount": {"amount": 16100, "currency": "CNY"}},
+    "created_at": "2026-11-28T09:20:00Z"
+}))]
 pub struct TimelineEntry {
     /// The entry.
     pub id: Uuid,
@@ -424,6 +513,29 @@ impl From<TimelineRow> for TimelineEntry {
 
 /// An order's timeline.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [
+    {
+        "id": "0193b2e8-7c42-7a1b-9c2d-3e4f5a6b7c8d", "actor": "buyer", "action": "placed",
+        "detail": {"number": 1002, "total": {"amount": 16100, "currency": "CNY"}},
+        "created_at": "2026-11-28T09:05:00Z"
+    },
+    {
+        "id": "0193b2f5-1a21-7e5f-8a6b-7c8d9e0f1a2b", "actor": "staff:0193a9e2-8d10-7f2a-b3c4-d5e6f7a8b9c0",
+        "action": "paid",
+        "detail": {"provider": "manual", "reference": "ICBC transfer 2026-11-28 #88231", "amount": {"amount": 16100, "currency": "CNY"}},
+        "created_at": "2026-11-28T09:20:00Z"
+    },
+    {
+        "id": "0193b6a1-0e31-7a2b-9c3d-4e5f6a7b8c9d", "actor": "staff:0193a9e2-8d10-7f2a-b3c4-d5e6f7a8b9c0",
+        "action": "fulfilled",
+        "detail": {
+            "fulfillment_id": "0193b6a1-0e30-7d4e-8f5a-6b7c8d9e0f1a", "carrier": "SF Express",
+            "tracking_number": "SF1234567890123",
+            "lines": [{"line_id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "quantity": 2}], "complete": true
+        },
+        "created_at": "2026-11-29T02:10:00Z"
+    }
+]}))]
 pub struct Timeline {
     /// Oldest first.
     pub items: Vec<TimelineEntry>,

@@ -125,11 +125,32 @@ impl Cursor {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = Self::schema_example)]
 pub struct Page<T> {
     /// The items on this page, in the listing's order.
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Page<T> {
+    /// The documented example of a page of `T`: `T`'s own example as the one item,
+    /// with a cursor after its `id`, so each `Page_…` schema shows its real items.
+    /// Without an item example, an empty last page.
+    fn schema_example() -> serde_json::Value {
+        let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+        let item = schema
+            .get("example")
+            .or_else(|| schema.pointer("/examples/0"))
+            .cloned();
+        match item {
+            Some(item) => {
+                let next_cursor = item.get("id").map(Cursor::encode);
+                serde_json::json!({"items": [item], "next_cursor": next_cursor})
+            }
+            None => serde_json::json!({"items": [], "next_cursor": null}),
+        }
+    }
 }
 
 impl<T> Page<T> {

@@ -14,6 +14,12 @@ use uuid::Uuid;
 
 /// An event a service's handler kept failing on.
 #[derive(Debug, Serialize, FromQueryResult, ToSchema)]
+#[schema(example = json!({
+    "producer": "order", "seq": 1187, "event_id": "0193b3f0-2d61-7a8c-9b4e-5f6a7b8c9d0e",
+    "event_type": "order.cancelled",
+    "error": "error returned from database: deadlock detected",
+    "attempts": 5, "parked_at": "2026-11-28T10:42:17Z"
+}))]
 pub struct ParkedEvent {
     /// The service that published it.
     pub producer: String,
@@ -33,6 +39,12 @@ pub struct ParkedEvent {
 
 /// Unresolved parked events, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "producer": "order", "seq": 1187, "event_id": "0193b3f0-2d61-7a8c-9b4e-5f6a7b8c9d0e",
+    "event_type": "order.cancelled",
+    "error": "error returned from database: deadlock detected",
+    "attempts": 5, "parked_at": "2026-11-28T10:42:17Z"
+}]}))]
 pub struct ParkedEvents {
     /// The events.
     pub items: Vec<ParkedEvent>,

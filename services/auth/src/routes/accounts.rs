@@ -175,6 +175,7 @@ pub async fn verify_email(
 
 /// One of the caller's shops.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"tenant_id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11", "tenant_slug": "zhongning-goji", "role": "owner"}))]
 pub struct MembershipOut {
     /// The shop's id.
     pub tenant_id: Uuid,
@@ -188,6 +189,11 @@ pub struct MembershipOut {
 
 /// The caller's account.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-2b30-7e4f-9a1b-3c5d7e9f1a2b", "email": "owner@zhongning-goji.example.cn",
+    "display_name": "Ma Jun", "email_verified": true, "platform_admin": false,
+    "memberships": [{"tenant_id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11", "tenant_slug": "zhongning-goji", "role": "owner"}]
+}))]
 pub struct Me {
     /// Account id.
     pub id: Uuid,

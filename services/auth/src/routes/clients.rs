@@ -29,6 +29,11 @@ pub struct ClientRequest {
 
 /// An app client.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0a2-4c10-7d2e-9f3a-4b5c6d7e8f90", "client_id": "cli_6f1d0c2b9a8e7f3d5c4b2a19",
+    "name": "Kashgar logistics sync", "scopes": ["orders:read", "catalog:read"],
+    "created_at": "2026-10-03T03:55:00Z", "revoked_at": null
+}))]
 pub struct ClientOut {
     /// Id (for revoking).
     pub id: Uuid,
@@ -47,6 +52,12 @@ pub struct ClientOut {
 
 /// A just-created client with its secret, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0a2-4c10-7d2e-9f3a-4b5c6d7e8f90", "client_id": "cli_6f1d0c2b9a8e7f3d5c4b2a19",
+    "name": "Kashgar logistics sync", "scopes": ["orders:read", "catalog:read"],
+    "created_at": "2026-10-03T03:55:00Z", "revoked_at": null,
+    "client_secret": "Yz3kP0q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH"
+}))]
 pub struct CreatedClient {
     /// The client.
     #[serde(flatten)]

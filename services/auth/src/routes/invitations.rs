@@ -32,6 +32,10 @@ pub struct InvitationRequest {
 
 /// A sent invitation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b1e0-5a20-7b3c-8d4e-5f6a7b8c9d0e", "email": "aziz@zhongning-goji.example.cn",
+    "role": "staff", "expires_at": "2026-12-05T08:00:00Z"
+}))]
 pub struct InvitationOut {
     /// Invitation id.
     pub id: Uuid,

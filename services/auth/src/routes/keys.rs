@@ -27,6 +27,7 @@ pub async fn jwks(state: web::Data<AuthState>) -> Result<HttpResponse, ApiError>
 
 /// A new signing key.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kid": "C5gT1aQ0xLr2yM8b"}))]
 pub struct Rotated {
     /// Key id of the new current key.
     #[schema(example = "C5gT1aQ0xLr2yM8b")]

@@ -32,6 +32,7 @@ pub struct Origin {
 /// A product image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"}))]
 pub struct Image {
     /// HTTPS URL.
     #[schema(example = "https://cdn.zhongning-goji.cn/goji-500g.jpg")]

@@ -32,6 +32,10 @@ const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
 
 /// What became of one row.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "line": 4, "handle": "black-goji-dried", "sku": "BLACKGOJI-250G", "outcome": "error",
+    "errors": [{"field": "prices", "message": "\"38.00 CNY\" is not \"<minor units> <ISO 4217 code>\""}]
+}))]
 pub struct RowReport {
     /// Line in the file (the header is line 1).
     pub line: usize,
@@ -47,6 +51,17 @@ pub struct RowReport {
 
 /// An import's report.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "created": 1, "updated": 1, "failed": 1,
+    "rows": [
+        {"line": 2, "handle": "ningxia-goji-dried", "sku": "GOJI-500G", "outcome": "updated", "errors": []},
+        {"line": 3, "handle": "goji-juice", "sku": "GOJI-JUICE-6X250ML", "outcome": "created", "errors": []},
+        {
+            "line": 4, "handle": "black-goji-dried", "sku": "BLACKGOJI-250G", "outcome": "error",
+            "errors": [{"field": "prices", "message": "\"38.00 CNY\" is not \"<minor units> <ISO 4217 code>\""}]
+        }
+    ]
+}))]
 pub struct ImportReport {
     /// Rows whose product was created.
     pub created: usize,

@@ -98,6 +98,7 @@ pub struct AddressInput {
 
 /// A checked shipping address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"country": "CN", "province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 100 号 2 栋 1801 室", "postal_code": "200120", "recipient": "王芳"}))]
 pub struct Address {
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,

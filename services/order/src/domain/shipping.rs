@@ -9,6 +9,7 @@ use uuid::Uuid;
 /// A rate as sent by staff.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "SF Express 顺丰, up to 1 kg", "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}}))]
 pub struct RateInput {
     /// What the buyer sees, e.g. "SF Express 顺丰".
     pub name: String,
@@ -50,6 +51,10 @@ pub struct ZoneInput {
 
 /// A weight band and its price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-6a00-7000-8000-000000000001", "name": "SF Express, up to 1 kg",
+    "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}
+}))]
 pub struct Rate {
     /// The rate's id.
     pub id: Uuid,
@@ -235,6 +240,10 @@ impl Zone {
 
 /// A way to ship a cart to an address, with its price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "rate_id": "0193a7c4-6a00-7000-8000-000000000002", "zone": "Mainland China",
+    "name": "SF Express, 1 kg and more", "price": {"amount": 2500, "currency": "CNY"}
+}))]
 pub struct ShippingOption {
     /// The rate to send as `shipping_rate_id` at checkout.
     pub rate_id: Uuid,

@@ -6,6 +6,7 @@ use std::fmt;
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "paid")]
 pub enum OrderStatus {
     /// Placed, stock held, waiting for money.
     PendingPayment,

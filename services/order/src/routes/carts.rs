@@ -47,6 +47,7 @@ pub struct LineInput {
 /// A new quantity.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"quantity": 3}))]
 pub struct QuantityInput {
     /// How many (1 to 10000).
     pub quantity: i32,

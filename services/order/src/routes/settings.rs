@@ -16,6 +16,11 @@ use utoipa::ToSchema;
 
 /// The shop's checkout settings.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "payment_window_minutes": 60,
+    "bank_transfer_details": "中国农业银行 宁夏中宁支行 6228 4800 0000 0000 000 宁夏中宁枸杞合作社",
+    "notify_email": "orders@zhongning-goji.example.cn"
+}))]
 pub struct OrderSettings {
     /// Minutes an unpaid order holds its stock before it expires (5 to 10080).
     pub payment_window_minutes: i32,

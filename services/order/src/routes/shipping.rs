@@ -17,6 +17,14 @@ use uuid::Uuid;
 
 /// A shipping zone.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-6900-7d4e-8f5a-1b2c3d4e5f60", "name": "Mainland China", "countries": ["CN"], "provinces": [],
+    "currency": "CNY", "free_shipping_threshold": {"amount": 19900, "currency": "CNY"},
+    "rates": [
+        {"id": "0193a7c4-6a00-7000-8000-000000000001", "name": "SF Express, up to 1 kg", "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}},
+        {"id": "0193a7c4-6a00-7000-8000-000000000002", "name": "SF Express, 1 kg and more", "min_weight_grams": 1000, "max_weight_grams": null, "price": {"amount": 2500, "currency": "CNY"}}
+    ]
+}))]
 pub struct ZoneView {
     /// The zone.
     pub id: Uuid,
@@ -50,6 +58,14 @@ impl From<Zone> for ZoneView {
 
 /// The shop's zones.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "id": "0193a7c4-6900-7d4e-8f5a-1b2c3d4e5f60", "name": "Mainland China", "countries": ["CN"], "provinces": [],
+    "currency": "CNY", "free_shipping_threshold": {"amount": 19900, "currency": "CNY"},
+    "rates": [
+        {"id": "0193a7c4-6a00-7000-8000-000000000001", "name": "SF Express, up to 1 kg", "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}},
+        {"id": "0193a7c4-6a00-7000-8000-000000000002", "name": "SF Express, 1 kg and more", "min_weight_grams": 1000, "max_weight_grams": null, "price": {"amount": 2500, "currency": "CNY"}}
+    ]
+}]}))]
 pub struct ZoneList {
     /// Oldest first.
     pub items: Vec<ZoneView>,

@@ -226,6 +226,7 @@ pub async fn mark_paid(
 /// Units of one line to ship.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"line_id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "quantity": 2}))]
 pub struct ShipmentInput {
     /// The order line.
     pub line_id: Uuid,

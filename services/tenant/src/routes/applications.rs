@@ -11,7 +11,6 @@ use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Operator;
 use caravan_shared::mail::{self, Email};
-use caravan_shared::redis_conn::REDIS_TIMEOUT;
 use caravan_shared::{ApiError, FieldError};
 use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
@@ -21,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Applications one address may send per hour.
-const APPLICATIONS_PER_HOUR: i64 = 10;
+const APPLICATIONS_PER_HOUR: u64 = 10;
 
 /// An application for a shop.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -51,30 +50,15 @@ pub struct ApplicationRequest {
 /// Refuses more than [`APPLICATIONS_PER_HOUR`] applications from one address.
 async fn rate_limit(state: &TenantState, request: &HttpRequest) -> Result<(), ApiError> {
     let address = caravan_shared::http::client_address(request, state.trust_forwarded_for);
-    let key = state
+    let counted = state
         .context
         .redis
-        .key(&format!("applications:address:{address}"));
-    let mut conn = state.context.redis.conn();
-    let mut pipeline = redis::pipe();
-    pipeline
-        .atomic()
-        .cmd("INCR")
-        .arg(&key)
-        .cmd("EXPIRE")
-        .arg(&key)
-        .arg(3600)
-        .arg("NX")
-        .ignore()
-        .cmd("TTL")
-        .arg(&key);
-    let counted =
-        tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(i64, i64)>(&mut conn)).await;
+        .count(&format!("applications:address:{address}"), 3600)
+        .await;
     match counted {
-        Ok(Ok((count, ttl))) if count > APPLICATIONS_PER_HOUR => Err(ApiError::too_many_requests(
-            u64::try_from(ttl).unwrap_or(3600),
-        )),
-        Ok(Ok(_)) => Ok(()),
+        Some((count, ttl)) if count > APPLICATIONS_PER_HOUR => {
+            Err(ApiError::too_many_requests(ttl))
+        }
         // Spam protection must not take the form down with Redis.
         _ => Ok(()),
     }

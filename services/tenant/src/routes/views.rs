@@ -9,6 +9,14 @@ use uuid::Uuid;
 
 /// An application for a shop.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a6f0-9c20-7b3d-8e4f-5a6b7c8d9e0f", "status": "approved",
+    "shop_name": "Zhongning Goji Cooperative", "slug": "zhongning-goji", "region": "Ningxia",
+    "contact_name": "Ma Jun", "email": "owner@zhongning-goji.example.cn", "phone": "+86 955 555 0100",
+    "description": "Dried goji berries and goji juice from 120 member farms in Zhongning county.",
+    "reason": null, "tenant_id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11",
+    "created_at": "2026-08-18T02:30:00Z", "decided_at": "2026-08-19T07:45:00Z"
+}))]
 pub struct ApplicationView {
     /// Id.
     pub id: Uuid,
@@ -64,6 +72,15 @@ impl From<applications::Model> for ApplicationView {
 
 /// A shop, as operators and its own staff see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11", "slug": "zhongning-goji", "name": "Zhongning Goji Cooperative",
+    "status": "active", "plan": "standard", "region": "Ningxia", "owner_email": "owner@zhongning-goji.example.cn",
+    "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
+    "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
+    "contact_phone": "+86 955 555 0100", "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
+    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"], "timezone": "Asia/Shanghai",
+    "ship_to": ["CN", "KZ"], "created_at": "2026-08-19T07:45:00Z", "updated_at": "2026-11-02T01:12:00Z"
+}))]
 pub struct TenantView {
     /// Id.
     pub id: Uuid,
@@ -141,6 +158,13 @@ impl From<tenants::Model> for TenantView {
 
 /// A shop's public profile, for storefronts.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "slug": "zhongning-goji", "name": "Zhongning Goji Cooperative",
+    "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
+    "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
+    "contact_phone": "+86 955 555 0100", "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
+    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"], "ship_to": ["CN", "KZ"]
+}))]
 pub struct ShopProfile {
     /// Slug.
     #[schema(example = "zhongning-goji")]
@@ -189,6 +213,10 @@ impl From<tenants::Model> for ShopProfile {
 
 /// A plan.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "code": "standard", "name": "Standard", "max_products": 1000, "max_staff": 10,
+    "max_orders_per_month": 5000, "monthly_price": {"amount": 29900, "currency": "CNY"}
+}))]
 pub struct PlanView {
     /// Code.
     #[schema(example = "standard")]
@@ -224,6 +252,11 @@ impl TryFrom<plans::Model> for PlanView {
 
 /// One entry of a shop's audit trail.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b4c2-7d10-7e2f-8a3b-4c5d6e7f8a9b", "actor": "operator:0193a0b1-c2d3-7e4f-8a5b-6c7d8e9f0a1b",
+    "action": "plan.change", "reason": null, "details": {"from": "free", "to": "standard"},
+    "created_at": "2026-11-02T01:12:00Z"
+}))]
 pub struct AuditEntry {
     /// Id.
     pub id: Uuid,

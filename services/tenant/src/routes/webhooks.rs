@@ -20,6 +20,11 @@ type Caller = RequireScope<WebhooksWrite>;
 
 /// A webhook endpoint.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0c1-d2e3-7f4a-8b5c-6d7e8f9a0b1c", "url": "https://erp.kashgar-logistics.cn/caravan/webhooks",
+    "events": ["order.paid", "order.cancelled"], "enabled": true, "disabled_reason": null,
+    "failing_since": null, "created_at": "2026-10-03T04:00:00Z"
+}))]
 pub struct EndpointView {
     /// Id.
     pub id: Uuid,
@@ -55,6 +60,12 @@ impl From<Endpoint> for EndpointView {
 
 /// An endpoint with its signing secret (shown on creation and rotation only).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0c1-d2e3-7f4a-8b5c-6d7e8f9a0b1c", "url": "https://erp.kashgar-logistics.cn/caravan/webhooks",
+    "events": ["order.paid", "order.cancelled"], "enabled": true, "disabled_reason": null,
+    "failing_since": null, "created_at": "2026-10-03T04:00:00Z",
+    "secret": "whsec_3f9Kq0b7mZxq3dPuVwB8v5b0q9T8QdJk"
+}))]
 pub struct EndpointWithSecret {
     /// The endpoint.
     #[serde(flatten)]
@@ -314,6 +325,7 @@ pub async fn rotate_secret(
 
 /// One try of a delivery.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"attempt": 1, "status_code": 503, "latency_ms": 212, "error": "answered 503", "at": "2026-11-28T09:20:01Z"}))]
 pub struct AttemptView {
     /// 1 for the first try.
     pub attempt: i32,
@@ -329,6 +341,15 @@ pub struct AttemptView {
 
 /// A delivery with its tries.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b2f5-1b00-7c2d-9e3f-4a5b6c7d8e9f", "event_id": "0193b2f5-1a30-7d4e-8f5a-6b7c8d9e0f1a",
+    "event_type": "order.paid", "status": "delivered", "delivered_at": "2026-11-28T09:21:02Z",
+    "created_at": "2026-11-28T09:20:00Z",
+    "attempts": [
+        {"attempt": 1, "status_code": 503, "latency_ms": 212, "error": "answered 503", "at": "2026-11-28T09:20:01Z"},
+        {"attempt": 2, "status_code": 200, "latency_ms": 184, "error": null, "at": "2026-11-28T09:21:02Z"}
+    ]
+}))]
 pub struct DeliveryView {
     /// Id (the `Caravan-Delivery-Id` header).
     pub id: Uuid,
