@@ -4,8 +4,10 @@
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use actix_web::body::EitherBody;
-use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
@@ -80,8 +82,17 @@ where
     Ok(body)
 }
 
-/// Parses a JSON document, naming the field at fault on failure.
+/// Parses a JSON document, naming the field at fault on failure. Every body this API
+/// takes is an object; serde would read a struct from an array of its fields in order
+/// too, which no client means, so any other top-level value is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if matches!(
+        first,
+        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    ) {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -129,17 +140,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        let limit = request
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
-        let mut payload = payload.take();
+        let body = whole_body(request, payload);
         Box::pin(async move {
+            let (request, body) = body.await?;
             if !is_json(&request) {
                 return Err(ApiError::unsupported_media_type("application/json"));
             }
-            let body = read_body(&request, &mut payload, limit).await?;
             parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// The request's whole body, within the service's [`BodyLimit`].
+fn whole_body(
+    request: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<(HttpRequest, web::BytesMut), ApiError>> {
+    let request = request.clone();
+    let limit = request
+        .app_data::<BodyLimit>()
+        .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+    let mut payload = payload.take();
+    Box::pin(async move {
+        let body = read_body(&request, &mut payload, limit).await?;
+        Ok((request, body))
+    })
+}
+
+/// A JSON body the client may leave out: an empty body is `None`; any other body must
+/// be JSON of the right shape, as with [`Json`] (a broken body is never taken for
+/// none).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = whole_body(request, payload);
+        Box::pin(async move {
+            let (request, body) = body.await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            if !is_json(&request) {
+                return Err(ApiError::unsupported_media_type("application/json"));
+            }
+            parse_json(&body).map(|value| OptionalJson(Some(value)))
         })
     }
 }
@@ -195,19 +243,42 @@ pub fn configure_extractors(config: &mut web::ServiceConfig, body_limit: usize) 
 /// methods (routes guard on method, so a wrong method lands here), 404 otherwise.
 pub async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     if request.resource_map().has_resource(request.path()) {
-        let mut response =
-            actix_web::ResponseError::error_response(&ApiError::method_not_allowed());
         let allowed = request
             .app_data::<web::Data<RouteMethods>>()
             .and_then(|methods| methods.allowed(request.path()));
-        if let Some(allowed) = allowed
-            && let Ok(value) = header::HeaderValue::from_str(&allowed)
-        {
-            response.headers_mut().insert(header::ALLOW, value);
-        }
-        Ok(response)
+        Ok(method_not_allowed(allowed.as_deref()))
     } else {
         Err(ApiError::not_found("no such resource"))
+    }
+}
+
+fn method_not_allowed(allowed: Option<&str>) -> actix_web::HttpResponse {
+    let mut response = actix_web::ResponseError::error_response(&ApiError::method_not_allowed());
+    if let Some(value) = allowed.and_then(|allowed| header::HeaderValue::from_str(allowed).ok()) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// Middleware: a method the documented path does not take answers 405, also where a
+/// parameterised path of the same shape takes it (`PATCH /v1/products/export` must not
+/// reach `PATCH /v1/products/{id}` and answer 404 for an id named "export").
+pub async fn undeclared_method(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refused = request
+        .app_data::<web::Data<RouteMethods>>()
+        .and_then(|methods| methods.refuses(request.method().as_str(), request.path()));
+    match refused {
+        Some(allowed) => {
+            let response = method_not_allowed(Some(&allowed));
+            Ok(request.into_response(response).map_into_right_body())
+        }
+        None => next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
 }
 
@@ -242,8 +313,25 @@ impl RouteMethods {
 
     /// The methods of the documented path `path` matches, literal segments first.
     pub fn allowed(&self, path: &str) -> Option<String> {
+        let best = self.best_matches(path);
+        (!best.is_empty()).then(|| best.join(", "))
+    }
+
+    /// `Some(allowed methods)` when the documented paths `path` matches best (the
+    /// most literal segments) do not take `method`; `None` when they do, or when no
+    /// documented path matches (the router decides).
+    pub fn refuses(&self, method: &str, path: &str) -> Option<String> {
+        if !matches!(method, "GET" | "PUT" | "POST" | "DELETE" | "PATCH") {
+            return None;
+        }
+        let best = self.best_matches(path);
+        (!best.is_empty() && !best.contains(&method)).then(|| best.join(", "))
+    }
+
+    fn best_matches(&self, path: &str) -> Vec<&str> {
         let wanted: Vec<&str> = path.split('/').collect();
-        self.0
+        let matching: Vec<(usize, &String)> = self
+            .0
             .iter()
             .filter(|(segments, _)| {
                 segments.len() == wanted.len()
@@ -251,8 +339,23 @@ impl RouteMethods {
                         template == actual || (template.starts_with('{') && !actual.is_empty())
                     })
             })
-            .max_by_key(|(segments, _)| segments.iter().filter(|s| !s.starts_with('{')).count())
-            .map(|(_, methods)| methods.clone())
+            .map(|(segments, methods)| {
+                let literal = segments.iter().filter(|s| !s.starts_with('{')).count();
+                (literal, methods)
+            })
+            .collect();
+        let most = matching.iter().map(|(literal, _)| *literal).max();
+        let mut methods: Vec<&str> = Vec::new();
+        for method in matching
+            .iter()
+            .filter(|(literal, _)| Some(*literal) == most)
+            .flat_map(|(_, methods)| methods.split(", "))
+        {
+            if !method.is_empty() && !methods.contains(&method) {
+                methods.push(method);
+            }
+        }
+        methods
     }
 }
 
@@ -344,6 +447,46 @@ mod tests {
         assert_eq!(error.problem().errors[0].field, "variants[0].weight_grams");
         let error = parse_json::<Product>(br#"{"variants": []}"#).unwrap_err();
         assert_eq!(error.problem().errors[0].field, "handle");
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused() {
+        for body in [&br#"["goji", []]"#[..], b" 12", b"null", br#""goji""#] {
+            let problem = parse_json::<Product>(body).unwrap_err().problem();
+            assert_eq!(problem.status, 422);
+            assert_eq!(problem.errors[0].field, "body");
+        }
+    }
+
+    #[test]
+    fn a_literal_path_refuses_methods_only_its_parameterised_twin_takes() {
+        let routes = RouteMethods(
+            [
+                ("/v1/products/export", "GET"),
+                ("/v1/products/{id}", "GET, DELETE, PATCH"),
+                ("/v1/products/{id}/archive", "POST"),
+            ]
+            .into_iter()
+            .map(|(path, methods)| {
+                (
+                    path.split('/').map(str::to_owned).collect(),
+                    methods.to_owned(),
+                )
+            })
+            .collect(),
+        );
+        assert_eq!(
+            routes.refuses("PATCH", "/v1/products/export").as_deref(),
+            Some("GET")
+        );
+        assert_eq!(routes.refuses("GET", "/v1/products/export"), None);
+        assert_eq!(routes.refuses("PATCH", "/v1/products/0193"), None);
+        assert_eq!(
+            routes.refuses("POST", "/v1/products/0193").as_deref(),
+            Some("GET, DELETE, PATCH")
+        );
+        assert_eq!(routes.refuses("HEAD", "/v1/products/export"), None);
+        assert_eq!(routes.refuses("GET", "/v1/unknown"), None);
     }
 
     #[test]

@@ -445,6 +445,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))
+                .wrap(from_fn(http::undeclared_method))
                 .wrap(http::problem_responses())
                 .wrap(from_fn(metrics::record))
                 .wrap(TracingLogger::<RequestSpan>::new())

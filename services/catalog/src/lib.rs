@@ -7,6 +7,7 @@ pub mod events;
 pub mod migrations;
 pub mod reservations;
 pub mod routes;
+mod schemas;
 pub mod startup;
 pub mod store;
 pub mod views;

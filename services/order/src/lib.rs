@@ -9,6 +9,7 @@ pub mod expiry;
 pub mod migrations;
 pub mod payments;
 pub mod routes;
+mod schemas;
 pub mod startup;
 pub mod store;
 pub mod views;

@@ -21,6 +21,13 @@ const MAX_TAG_LEN: usize = 35;
 /// The tag shape `Locale::parse` accepts, for API documentation.
 const TAG_PATTERN: &str = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$";
 
+/// Tags in the form [`Locale`] gives them: `zh`, `zh-CN`, `zh-Hans-CN`, `es-419`.
+const CANONICAL_TAG_PATTERN: &str = "^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$";
+
+/// Text with something besides white space (as Rust counts it) in it, and no NUL
+/// (PostgreSQL cannot store one).
+pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*[^\\u0000\\u0009-\\u000D \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\u0000]*$";
+
 /// A BCP 47 language tag such as `zh-CN`, `en`, `ug`, `kk` or `zh-Hant-TW`.
 ///
 /// Parsing checks the shape (a 2–3 letter language, then subtags of 2–8 letters or digits,
@@ -256,11 +263,20 @@ impl PartialSchema for LocalizedText {
                 "The same text in several languages, keyed by BCP 47 language tag. \
                  At least one entry; texts must not be blank.",
             ))
-            .property_names(Some(Schema::Object(tag_schema().build())))
+            // Keys as `Locale` writes them, so that no two keys name the same
+            // language; the server also takes other spellings and normalises them.
+            .property_names(Some(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(CANONICAL_TAG_PATTERN))
+                    .max_length(Some(MAX_TAG_LEN))
+                    .build(),
+            )))
             .additional_properties(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .min_length(Some(1)),
+                    .min_length(Some(1))
+                    .pattern(Some(NOT_BLANK_PATTERN)),
             ))
             .min_properties(Some(1))
             .examples([serde_json::json!({
@@ -619,6 +635,6 @@ mod tests {
         assert_eq!(text["additionalProperties"]["type"], "string");
         assert_eq!(text["minProperties"], 1);
         assert_eq!(text["examples"][0]["ug"], "نىڭشيا لەڭزە");
-        assert_eq!(text["propertyNames"]["pattern"], TAG_PATTERN);
+        assert_eq!(text["propertyNames"]["pattern"], CANONICAL_TAG_PATTERN);
     }
 }

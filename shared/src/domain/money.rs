@@ -9,8 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    AllOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 /// Circulating ISO 4217 currencies and their number of minor-unit digits.
@@ -260,13 +262,30 @@ impl PartialSchema for Currency {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .description(Some("ISO 4217 currency code."))
-            .pattern(Some("^[A-Z]{3}$"))
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
             .examples(["CNY"])
             .into()
     }
 }
 
 impl ToSchema for Currency {}
+
+/// The schema of a `Money` of at least `minimum` minor units (a price that is never
+/// negative, a refund of at least one unit).
+pub fn money_at_least(description: &str, minimum: i64) -> AllOfBuilder {
+    AllOfBuilder::new()
+        .description(Some(description))
+        .item(Ref::from_schema_name(Money::name()))
+        .item(
+            ObjectBuilder::new().property(
+                "amount",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(minimum)),
+            ),
+        )
+}
 
 /// An amount of money: a whole number of the currency's minor units.
 ///
@@ -564,7 +583,13 @@ mod tests {
     fn schemas_describe_the_wire_format() {
         let currency = serde_json::to_value(Currency::schema()).unwrap();
         assert_eq!(currency["type"], "string");
-        assert_eq!(currency["pattern"], "^[A-Z]{3}$");
+        assert_eq!(currency["enum"][0], "AED");
+        assert!(
+            currency["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("KZT"))
+        );
         assert_eq!(currency["examples"], json!(["CNY"]));
 
         let money = serde_json::to_value(Money::schema()).unwrap();

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 /// Page size when the client does not ask for one.
 pub const DEFAULT_LIMIT: u32 = 20;
 
-/// Largest page size served; asking for more gets this many.
+/// Largest page size served; asking for more is refused.
 pub const MAX_LIMIT: u32 = 100;
 
 /// Pagination query parameters as a client sends them: `?limit=20&cursor=…`.
@@ -23,10 +23,15 @@ pub const MAX_LIMIT: u32 = 100;
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// How many items to return: 1 to 100, default 20. Larger values are treated as 100.
-    #[param(minimum = 1, example = 20)]
+    /// How many items to return: 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u32>,
     /// Opaque cursor from the `next_cursor` of the previous page; omit it for the first page.
+    #[param(
+        min_length = 1,
+        pattern = "^[A-Za-z0-9_-]+$",
+        example = "WyIwMTkzYjBhMi00YzEwLTdkMmUtOWYzYS00YjVjNmQ3ZThmOTAiXQ"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -39,13 +44,13 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Validates query parameters: no limit means [`DEFAULT_LIMIT`], more than [`MAX_LIMIT`]
-    /// is capped, 0 is an error, and a cursor must be one this API could have issued.
+    /// Validates query parameters: no limit means [`DEFAULT_LIMIT`], a limit must be 1 to
+    /// [`MAX_LIMIT`], and a cursor must be one this API could have issued.
     pub fn from_query(query: PageQuery) -> Result<Self, PaginationError> {
         let limit = match query.limit {
             None => DEFAULT_LIMIT,
-            Some(0) => return Err(PaginationError::ZeroLimit),
-            Some(limit) => limit.min(MAX_LIMIT),
+            Some(limit @ 1..=MAX_LIMIT) => limit,
+            Some(_) => return Err(PaginationError::LimitOutOfRange),
         };
         let cursor = query.cursor.map(Cursor::parse).transpose()?;
         Ok(Self { limit, cursor })
@@ -192,9 +197,9 @@ impl<T> Page<T> {
 /// Why pagination parameters were rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PaginationError {
-    /// `limit=0` was asked for.
-    #[error("limit must be at least 1")]
-    ZeroLimit,
+    /// `limit` was 0 or more than [`MAX_LIMIT`].
+    #[error("limit must be 1 to 100")]
+    LimitOutOfRange,
     /// The cursor was not issued by this listing or was altered.
     #[error("cursor is not valid; pass the next_cursor of the previous page unchanged")]
     InvalidCursor,
@@ -204,7 +209,7 @@ impl PaginationError {
     /// The query parameter at fault, for a field-level API error.
     pub fn field(&self) -> &'static str {
         match self {
-            Self::ZeroLimit => "limit",
+            Self::LimitOutOfRange => "limit",
             Self::InvalidCursor => "cursor",
         }
     }
@@ -257,19 +262,21 @@ mod tests {
     }
 
     #[test]
-    fn caps_limit_at_one_hundred() {
-        for (asked, served) in [(1, 1), (100, 100), (101, 100), (u32::MAX, 100)] {
+    fn serves_limits_from_one_to_one_hundred() {
+        for asked in [1, 20, 100] {
             let request = PageRequest::from_query(query(Some(asked), None)).unwrap();
-            assert_eq!(request.limit(), served, "{asked}");
+            assert_eq!(request.limit(), asked);
         }
     }
 
     #[test]
-    fn rejects_zero_limit() {
-        let err = PageRequest::from_query(query(Some(0), None)).unwrap_err();
-        assert_eq!(err, PaginationError::ZeroLimit);
-        assert_eq!(err.field(), "limit");
-        assert_eq!(err.to_string(), "limit must be at least 1");
+    fn rejects_limits_outside_one_to_one_hundred() {
+        for asked in [0, 101, u32::MAX] {
+            let err = PageRequest::from_query(query(Some(asked), None)).unwrap_err();
+            assert_eq!(err, PaginationError::LimitOutOfRange, "{asked}");
+            assert_eq!(err.field(), "limit");
+            assert_eq!(err.to_string(), "limit must be 1 to 100");
+        }
     }
 
     #[test]

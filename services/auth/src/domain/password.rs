@@ -3,6 +3,7 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use caravan_shared::FieldError;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 /// A password that meets the policy: 10 to 256 characters, not a common password.
 pub struct NewPassword(String);
@@ -73,6 +74,32 @@ impl NewPassword {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The policy as a JSON Schema string, for the API documentation: its lengths, and a
+    /// pattern refusing each common password in any case.
+    pub fn schema() -> ObjectBuilder {
+        let common: Vec<String> = COMMON.iter().map(|password| any_case(password)).collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(10))
+            .max_length(Some(256))
+            .pattern(Some(format!("^(?!(?:{})$)", common.join("|"))))
+    }
+}
+
+/// A pattern matching exactly the strings whose `to_lowercase` is `lowercase`.
+fn any_case(lowercase: &str) -> String {
+    lowercase
+        .chars()
+        .map(|c| match c {
+            // The Kelvin sign is the one non-ASCII character that lowercases to ASCII.
+            'k' => "[kK\\u212A]".to_owned(),
+            'a'..='z' => format!("[{c}{}]", c.to_ascii_uppercase()),
+            // Digits and `@`, which need no escaping (a test checks the list holds nothing
+            // else).
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Hashes and verifies passwords with argon2id.
@@ -154,6 +181,22 @@ mod tests {
         assert!(NewPassword::parse("Password123", "password").is_err());
         assert!(NewPassword::parse("goji-harvest-in-zhongning", "password").is_ok());
         assert!(NewPassword::parse(&"长".repeat(10), "password").is_ok());
+    }
+
+    #[test]
+    fn the_documented_pattern_spells_common_passwords_in_any_case() {
+        assert_eq!(any_case("p@ssw0rd123"), "[pP]@[sS][sS][wW]0[rR][dD]123");
+        assert_eq!(
+            any_case("asdfghjkl1"),
+            "[aA][sS][dD][fF][gG][hH][jJ][kK\\u212A][lL]1"
+        );
+        assert!(COMMON.iter().all(|password| {
+            password
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '@')
+                && password.to_lowercase() == *password
+        }));
+        assert!(NewPassword::parse("ASDFGHJ\u{212A}L1", "password").is_err());
     }
 
     #[test]

@@ -28,10 +28,17 @@ const RESET_LIFETIME: chrono::Duration = chrono::Duration::minutes(30);
 #[schema(example = json!({"email": "ayse@hotan-jujube.cn", "password": "jujubes-from-hotan-2026", "display_name": "Ayşe Tursun"}))]
 pub struct RegisterRequest {
     /// Email address; a verification link is sent to it.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
-    /// At least 10 characters, not a common password.
+    /// 10 to 256 characters, not a common password.
+    #[schema(schema_with = super::new_password_schema)]
     pub password: String,
-    /// Name shown to others.
+    /// Name shown to others (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub display_name: String,
 }
 
@@ -137,8 +144,9 @@ pub async fn register(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH2jK4lQ"}))]
-pub struct TokenRequest {
+pub struct EmailTokenRequest {
     /// The token from the emailed link.
+    #[schema(min_length = 43, max_length = 43, pattern = r"^[A-Za-z0-9_-]{43}$")]
     pub token: String,
 }
 
@@ -149,7 +157,7 @@ fn invalid_token() -> ApiError {
 /// Verifies an email address with the emailed token (single use).
 #[utoipa::path(
     tag = "accounts",
-    request_body = TokenRequest,
+    request_body = EmailTokenRequest,
     responses(
         (status = 204, description = "Verified"),
         (status = 422, description = "Invalid, expired or used token", body = Problem, content_type = "application/problem+json"),
@@ -158,7 +166,7 @@ fn invalid_token() -> ApiError {
 #[post("/v1/auth/verify-email")]
 pub async fn verify_email(
     state: web::Data<AuthState>,
-    body: Json<TokenRequest>,
+    body: Json<EmailTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.context.db.begin().await?;
     let user_id = store::use_email_token(
@@ -267,7 +275,9 @@ pub async fn me(
 pub struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
-    /// The new one (policy as at registration).
+    /// The new one (policy as at registration: 10 to 256 characters, not a common
+    /// password).
+    #[schema(schema_with = super::new_password_schema)]
     pub new_password: String,
 }
 
@@ -315,6 +325,7 @@ pub async fn change_password(
 #[schema(example = json!({"email": "ayse@hotan-jujube.cn"}))]
 pub struct ForgotPasswordRequest {
     /// The account's email.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
 }
 
@@ -372,8 +383,10 @@ pub async fn forgot_password(
 #[schema(example = json!({"token": "q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH2jK4lQ", "password": "melons-of-hami-ripen-in-july"}))]
 pub struct ResetPasswordRequest {
     /// The token from the emailed link.
+    #[schema(min_length = 43, max_length = 43, pattern = r"^[A-Za-z0-9_-]{43}$")]
     pub token: String,
-    /// The new password.
+    /// The new password (10 to 256 characters, not a common password).
+    #[schema(schema_with = super::new_password_schema)]
     pub password: String,
 }
 

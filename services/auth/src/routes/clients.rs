@@ -1,7 +1,7 @@
 //! App clients: third-party credentials of a shop, with scopes.
 
 use super::AuthState;
-use crate::domain::{Scopes, secret};
+use crate::domain::{ALL_SCOPES, Scopes, secret};
 use crate::store;
 use crate::store::entities::app_clients;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -13,6 +13,7 @@ use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use uuid::Uuid;
 
 /// A new app client.
@@ -21,10 +22,32 @@ use uuid::Uuid;
 #[schema(example = json!({"name": "Kashgar logistics sync", "scopes": ["orders:read", "catalog:read"]}))]
 pub struct ClientRequest {
     /// What the app is, for the shop's records (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub name: String,
     /// Scopes its tokens carry: `catalog:read`, `catalog:write`, `orders:read`,
     /// `orders:write`, `webhooks:write`.
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
+}
+
+/// `scopes` as documented: at least one of [`ALL_SCOPES`] (repeats are ignored).
+fn scopes_schema() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(ALL_SCOPES.iter().copied())),
+        )
+        .min_items(Some(1))
+        .description(Some(
+            "Scopes its tokens carry, at least one: `catalog:read`, `catalog:write`, \
+             `orders:read`, `orders:write`, `webhooks:write`.",
+        ))
+        .build()
 }
 
 /// An app client.
@@ -164,7 +187,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "app clients",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The client's id")),
+    params(("id" = String, Path, description = "The client's `id`, or its public `client_id`", example = "cli_6f1d0c2b9a8e7f3d5c4b2a19")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -176,11 +199,15 @@ pub async fn list(
 pub async fn revoke(
     state: web::Data<AuthState>,
     staff: Staff,
-    id: web::Path<Uuid>,
+    id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     owner_only(&staff)?;
+    let client = match Uuid::parse_str(&id) {
+        Ok(id) => store::ClientRef::Id(id),
+        Err(_) => store::ClientRef::ClientId(&id),
+    };
     let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
-    let revoked = store::revoke_client(&tx, id.into_inner()).await?;
+    let revoked = store::revoke_client(&tx, client).await?;
     tx.commit().await?;
     if revoked {
         Ok(HttpResponse::NoContent().finish())

@@ -16,6 +16,7 @@ use caravan_shared::{ApiError, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, OneOfBuilder, Schema, Type};
 use uuid::Uuid;
 
 /// An invitation to the caller's shop.
@@ -24,10 +25,28 @@ use uuid::Uuid;
 #[schema(example = json!({"email": "aziz@zhongning-goji.cn", "role": "staff"}))]
 pub struct InvitationRequest {
     /// Who to invite.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
     /// `staff` (default) or `owner`.
     #[serde(default)]
+    #[schema(schema_with = invited_role_schema)]
     pub role: Option<String>,
+}
+
+/// `role` as documented: `staff` or `owner`; absent or null means `staff`.
+fn invited_role_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([
+                    MemberRole::Staff.as_str(),
+                    MemberRole::Owner.as_str(),
+                ])),
+        )
+        .description(Some("`staff` (default) or `owner`."))
+        .into()
 }
 
 /// A sent invitation.
@@ -124,12 +143,31 @@ pub async fn invite(
 #[schema(example = json!({"token": "q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH2jK4lQ", "password": "apricots-of-turpan-2026", "display_name": "Aziz Rahman"}))]
 pub struct AcceptRequest {
     /// The token from the emailed link.
+    #[schema(min_length = 43, max_length = 43, pattern = r"^[A-Za-z0-9_-]{43}$")]
     pub token: String,
-    /// A new password; or, when the email already has an account, that account's.
+    /// A new password (10 to 256 characters, not a common password); or, when the
+    /// email already has an account, that account's.
+    #[schema(schema_with = accept_password_schema)]
     pub password: String,
-    /// Name for a new account (default: the email's local part).
+    /// Name for a new account (1 to 100 characters; default: the email's local part).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub display_name: Option<String>,
+}
+
+/// Every account's password met the policy when it was set, so one schema serves
+/// both cases.
+fn accept_password_schema() -> Object {
+    NewPassword::schema()
+        .description(Some(
+            "A new password (10 to 256 characters, not a common password); or, when the \
+             email already has an account, that account's.",
+        ))
+        .build()
 }
 
 /// Accepts an invitation and answers tokens for the shop it is for.

@@ -8,13 +8,14 @@ mod operators;
 mod sessions;
 mod token;
 
-use crate::domain::password::PasswordHashing;
+use crate::domain::password::{NewPassword, PasswordHashing};
 use crate::keys::KeyRing;
 use crate::throttle::LoginThrottle;
 use actix_web::HttpRequest;
 use caravan_shared::service::ServiceContext;
 use caravan_shared::{ApiError, FieldError};
 use std::sync::Arc;
+use utoipa::openapi::schema::Object;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use sessions::TokenPair;
@@ -61,6 +62,13 @@ impl AuthState {
             .await
             .map_err(|error| ApiError::internal(anyhow::anyhow!("blocking pool: {error}")))
     }
+}
+
+/// A new password as documented: the policy of [`NewPassword`].
+pub(crate) fn new_password_schema() -> Object {
+    NewPassword::schema()
+        .description(Some("10 to 256 characters, not a common password."))
+        .build()
 }
 
 /// Collects field errors: the value when all parsed, else one 422 naming every field.

@@ -1,6 +1,7 @@
 //! Platform operators adding operators.
 
 use super::AuthState;
+use crate::domain::password::NewPassword;
 use crate::startup::ensure_operator;
 use actix_web::{HttpResponse, post, web};
 use caravan_shared::ApiError;
@@ -9,6 +10,7 @@ use caravan_shared::http::Json;
 use caravan_shared::identity::Operator;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
 /// A new platform operator.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -16,9 +18,21 @@ use utoipa::ToSchema;
 #[schema(example = json!({"email": "ops@caravan.example.cn", "password": "kunlun-snowline-2026"}))]
 pub struct NewOperator {
     /// Their email; an existing account becomes an operator (its password stays).
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
-    /// The password for a new account (the password policy applies).
+    /// The password for a new account (the password policy applies: 10 to 256
+    /// characters, not a common password; checked for an existing account too).
+    #[schema(schema_with = operator_password_schema)]
     pub password: String,
+}
+
+fn operator_password_schema() -> Object {
+    NewPassword::schema()
+        .description(Some(
+            "The password for a new account: 10 to 256 characters, not a common password \
+             (checked for an existing account too, though it keeps its own).",
+        ))
+        .build()
 }
 
 /// Makes another platform operator. Operators only.

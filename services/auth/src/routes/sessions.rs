@@ -118,11 +118,13 @@ pub(crate) async fn issue<C: ConnectionTrait>(
 #[schema(example = json!({"email": "owner@zhongning-goji.cn", "password": "goji-harvest-in-zhongning", "tenant": "zhongning-goji"}))]
 pub struct LoginRequest {
     /// The account's email.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
     /// Its password.
     pub password: String,
     /// Slug of the shop to act in; optional when the account belongs to one shop.
     #[serde(default)]
+    #[schema(pattern = r"^[^\u0000]*$")]
     pub tenant: Option<String>,
 }
 

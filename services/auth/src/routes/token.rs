@@ -10,19 +10,37 @@ use caravan_shared::http::{BodyLimit, DEFAULT_BODY_LIMIT, read_body};
 use caravan_shared::identity::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// A token request, as a form (`application/x-www-form-urlencoded`) or JSON.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"grant_type": "client_credentials", "client_id": "cli_6f1d0c2b9a8e7f3d5c4b2a19", "client_secret": "Yz3kP0q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH", "scope": "orders:read"}))]
 pub struct TokenRequest {
     /// Always `client_credentials`.
+    #[schema(required = true, schema_with = grant_type_schema)]
     pub grant_type: Option<String>,
     /// The client id.
+    #[schema(required = true, nullable = false, pattern = r"^[^\u0000]+$")]
     pub client_id: Option<String>,
     /// The client secret.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub client_secret: Option<String>,
     /// Optional space-separated subset of the client's scopes.
+    #[schema(
+        nullable = false,
+        pattern = r"^ *((catalog|orders):(read|write)|webhooks:write)?( +((catalog|orders):(read|write)|webhooks:write))* *$"
+    )]
     pub scope: Option<String>,
+}
+
+/// `grant_type` as documented: the one grant served here. (The field is an `Option` so
+/// that a missing or other grant answers OAuth's `unsupported_grant_type`.)
+fn grant_type_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["client_credentials"]))
+        .description(Some("Always `client_credentials`."))
+        .build()
 }
 
 /// An issued access token.

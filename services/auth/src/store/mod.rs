@@ -587,11 +587,22 @@ pub async fn clients(tx: &impl TenantScoped) -> Result<Vec<app_clients::Model>, 
         .await
 }
 
+/// An app client as its owner names it: by `id`, or by its public `client_id`.
+#[derive(Debug, Clone, Copy)]
+pub enum ClientRef<'a> {
+    Id(Uuid),
+    ClientId(&'a str),
+}
+
 /// Revokes one of the shop's clients; false when there is no such live client.
-pub async fn revoke_client(tx: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
+pub async fn revoke_client(tx: &impl TenantScoped, client: ClientRef<'_>) -> Result<bool, DbErr> {
+    let which = match client {
+        ClientRef::Id(id) => app_clients::Column::Id.eq(id),
+        ClientRef::ClientId(client_id) => app_clients::Column::ClientId.eq(client_id),
+    };
     let result = app_clients::Entity::update_many()
         .col_expr(app_clients::Column::RevokedAt, Expr::current_timestamp())
-        .filter(app_clients::Column::Id.eq(id))
+        .filter(which)
         .filter(app_clients::Column::TenantId.eq(tx.tenant().into_uuid()))
         .filter(app_clients::Column::RevokedAt.is_null())
         .exec(tx.conn())

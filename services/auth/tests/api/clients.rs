@@ -102,12 +102,22 @@ async fn app_clients_get_tenant_bound_tokens_with_their_scopes_until_revoked() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(listed[0].get("client_secret").is_none());
 
-    let id = client["id"].as_str().unwrap();
+    // Revoked by its public client id (its `id` works as well, see below).
     assert_eq!(
-        auth.delete_as(owner, &format!("/v1/auth/clients/{id}"))
+        auth.delete_as(owner, &format!("/v1/auth/clients/{client_id}"))
             .await
             .status(),
         204
+    );
+    assert_eq!(
+        auth.delete_as(
+            owner,
+            &format!("/v1/auth/clients/{}", client["id"].as_str().unwrap())
+        )
+        .await
+        .status(),
+        404,
+        "already revoked"
     );
     let revoked = token_form(
         &auth,
@@ -151,6 +161,13 @@ async fn another_shop_cannot_see_or_revoke_a_shops_clients() {
         .delete_as(owner_b, &format!("/v1/auth/clients/{id}"))
         .await;
     assert_eq!(revoke.status(), 404, "existence is not disclosed");
+    let by_client_id = auth
+        .delete_as(
+            owner_b,
+            &format!("/v1/auth/clients/{}", client["client_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(by_client_id.status(), 404, "existence is not disclosed");
     let unknown = auth
         .delete_as(
             owner_b,

@@ -1,10 +1,12 @@
 //! The catalog's domain: products with produce data, variants with prices and stock,
 //! parsed once at the edge into values that cannot be invalid.
 
+use crate::schemas;
 use caravan_shared::FieldError;
 use caravan_shared::domain::{LocalizedText, Money};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
 
 /// The most units any one stock figure, adjustment or order line may name.
 pub const MAX_UNITS: i32 = 10_000_000;
@@ -21,11 +23,14 @@ pub const STORAGE: &[&str] = &["ambient", "chilled", "frozen"];
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"country": "CN", "province": "Ningxia", "place": "Zhongning county"}))]
 pub struct Origin {
-    /// ISO 3166-1 alpha-2 country.
+    /// ISO 3166-1 alpha-2 country, in capitals.
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
     /// Province or region.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub province: Option<String>,
     /// County, town or place.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub place: Option<String>,
 }
 
@@ -34,11 +39,16 @@ pub struct Origin {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"}))]
 pub struct Image {
-    /// HTTPS URL.
-    #[schema(example = "https://cdn.zhongning-goji.cn/goji-500g.jpg")]
+    /// HTTPS URL, at most 1000 characters.
+    #[schema(
+        example = "https://cdn.zhongning-goji.cn/goji-500g.jpg",
+        max_length = 1000,
+        // The route counts bytes; ASCII keeps characters and bytes the same.
+        pattern = r"^https://[\x21-\x7E]*$"
+    )]
     pub url: String,
     /// Alternative text.
-    #[schema(example = "Half a kilo of dried goji berries")]
+    #[schema(example = "Half a kilo of dried goji berries", pattern = r"^[^\x00]*$")]
     pub alt: Option<String>,
 }
 
@@ -48,19 +58,22 @@ pub struct Image {
 #[schema(example = json!({"sku": "GOJI-500G", "title": {"zh-CN": "500克", "en": "500 g"}, "options": {"size": "500 g bag"}, "unit": "piece", "weight_grams": 520, "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}], "stock": 120, "low_stock_threshold": 10}))]
 pub struct VariantInput {
     /// Unique in the shop: 1 to 64 of letters, digits, `-`, `_`, `.`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
     /// Translatable variant name.
-    #[schema(value_type = Option<Object>)]
     pub title: Option<LocalizedText>,
     /// Option values, e.g. `{"size": "5 kg box"}`.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub options: serde_json::Map<String, serde_json::Value>,
     /// `kg`, `g`, `piece` or `box`.
+    #[schema(schema_with = unit_schema)]
     pub unit: String,
     /// Shipping weight.
+    #[schema(minimum = 0)]
     pub weight_grams: i32,
     /// One price per currency; the first is the base price.
+    #[schema(schema_with = prices_schema)]
     pub prices: Vec<Money>,
     /// Price before a discount, in the base currency.
     pub compare_at_price: Option<Money>,
@@ -69,10 +82,24 @@ pub struct VariantInput {
     pub track_stock: bool,
     /// Stock on hand at creation (default 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000000)]
     pub stock: i32,
     /// `stock.low` is published when availability falls below this (default 0).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub low_stock_threshold: i32,
+}
+
+/// The documented `unit` of a variant.
+fn unit_schema() -> ObjectBuilder {
+    schemas::choice("`kg`, `g`, `piece` or `box`.", UNITS, false)
+}
+
+fn prices_schema() -> ArrayBuilder {
+    schemas::prices(
+        "One price per currency; the first is the base price.",
+        false,
+    )
 }
 
 fn yes() -> bool {

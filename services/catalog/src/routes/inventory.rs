@@ -3,6 +3,7 @@
 use super::CatalogState;
 use crate::domain::handle;
 use crate::events;
+use crate::schemas;
 use crate::store;
 use crate::views::{CategoryView, MovementView, VariantView};
 use actix_web::{HttpResponse, get, post, web};
@@ -14,6 +15,7 @@ use caravan_shared::identity::RequireScope;
 use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
 use caravan_shared::tenancy::TenantTx;
 use serde::Deserialize;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -25,11 +27,28 @@ pub struct AdjustmentRequest {
     /// The variant.
     pub variant_id: Uuid,
     /// Units added (positive) or removed (negative); not zero.
+    #[schema(schema_with = delta_schema)]
     pub delta: i32,
     /// `received`, `damaged` or `correction`.
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
     /// A note for the ledger (up to 500 characters).
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
+}
+
+/// Why stock changes.
+const REASONS: &[&str] = &["received", "damaged", "correction"];
+
+fn delta_schema() -> OneOfBuilder {
+    schemas::nonzero_int32(
+        "Units added (positive) or removed (negative): 1 to 10000000 either way, not 0.",
+        crate::domain::MAX_UNITS,
+    )
+}
+
+fn reason_schema() -> ObjectBuilder {
+    schemas::choice("`received`, `damaged` or `correction`.", REASONS, false)
 }
 
 /// Adjusts a variant's stock on hand and records it in the ledger. Stock never goes
@@ -61,7 +80,7 @@ pub async fn adjust(
             ),
         ));
     }
-    if !["received", "damaged", "correction"].contains(&body.reason.as_str()) {
+    if !REASONS.contains(&body.reason.as_str()) {
         return Err(ApiError::invalid_field(
             "reason",
             "must be received, damaged or correction",
@@ -112,11 +131,13 @@ pub async fn adjust(
 
 /// Which variant's ledger.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// The variant.
     pub variant_id: Uuid,
     /// How many entries, newest first (1 to 100, default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -153,10 +174,10 @@ pub async fn ledger(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"handle": "dried-fruit", "name": {"zh-CN": "干果", "en": "Dried fruit", "ug": "قۇرۇق مېۋە"}, "position": 1}))]
 pub struct CategoryRequest {
-    /// Unique in the shop.
+    /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
+    #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: String,
     /// Translatable name.
-    #[schema(value_type = Object)]
     pub name: LocalizedText,
     /// Parent category.
     pub parent_id: Option<Uuid>,

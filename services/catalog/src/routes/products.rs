@@ -3,6 +3,7 @@
 use super::CatalogState;
 use crate::domain::{self, Image, Origin, VariantInput, check_produce, check_variant, handle};
 use crate::events;
+use crate::schemas;
 use crate::store::{self, ProductRow, ProductValues, VariantValues};
 use crate::views::ProductView;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -15,6 +16,7 @@ use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, FieldError, tenant_status};
 use sea_orm::SqlErr;
 use serde::Deserialize;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -32,20 +34,22 @@ use uuid::Uuid;
 }))]
 pub struct ProductRequest {
     /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
+    #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: String,
     /// Translatable title.
-    #[schema(value_type = Object)]
     pub title: LocalizedText,
     /// Translatable description.
-    #[schema(value_type = Option<Object>)]
     pub description: Option<LocalizedText>,
     /// `draft` (default), `active` or `archived`.
+    #[schema(schema_with = new_status_schema)]
     pub status: Option<String>,
-    /// Categories of the shop.
+    /// Categories of the shop, each once.
     #[serde(default)]
+    #[schema(value_type = std::collections::BTreeSet<Uuid>)]
     pub category_ids: Vec<Uuid>,
     /// Tags.
     #[serde(default)]
+    #[schema(pattern = r"^[^\x00]*$")]
     pub tags: Vec<String>,
     /// Images.
     #[serde(default)]
@@ -53,19 +57,37 @@ pub struct ProductRequest {
     /// Where it comes from.
     pub origin: Option<Origin>,
     /// Who grows or makes it.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub producer: Option<String>,
     /// Months of harvest (1 to 12).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 12)]
     pub harvest_months: Vec<i32>,
-    /// Shelf life in days.
+    /// Shelf life in days (at least 1).
+    #[schema(minimum = 1)]
     pub shelf_life_days: Option<i32>,
     /// `ambient`, `chilled` or `frozen`.
+    #[schema(schema_with = storage_schema)]
     pub storage: Option<String>,
     /// Certifications.
     #[serde(default)]
+    #[schema(pattern = r"^[^\x00]*$")]
     pub certifications: Vec<String>,
     /// At least one variant.
+    #[schema(min_items = 1)]
     pub variants: Vec<VariantInput>,
+}
+
+fn new_status_schema() -> ObjectBuilder {
+    schemas::choice(
+        "`draft` (default), `active` or `archived`.",
+        domain::STATUSES,
+        true,
+    )
+}
+
+fn storage_schema() -> ObjectBuilder {
+    schemas::choice("`ambient`, `chilled` or `frozen`.", domain::STORAGE, true)
 }
 
 pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
@@ -276,20 +298,34 @@ fn not_found() -> ApiError {
 
 /// Filters of the staff product list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     /// `draft`, `active` or `archived`.
+    #[param(schema_with = status_filter_schema)]
     pub status: Option<String>,
     /// A category id.
     pub category: Option<Uuid>,
     /// A tag.
+    #[param(pattern = r"^[^\x00]*$")]
     pub tag: Option<String>,
     /// Text in any title, description, tag, handle or producer.
+    #[param(pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
     /// Page size: 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
+}
+
+fn status_filter_schema() -> ObjectBuilder {
+    schemas::choice(
+        "Only products in this status: `draft`, `active` or `archived`.",
+        domain::STATUSES,
+        false,
+    )
 }
 
 /// The shop's products, newest first.
@@ -370,34 +406,51 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "active", "tags": ["goji", "organic"]}))]
 pub struct ProductPatch {
-    /// New handle.
+    /// New handle: 1 to 100 of a-z, 0-9 and -.
+    #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: Option<String>,
     /// New title.
-    #[schema(value_type = Option<Object>)]
     pub title: Option<LocalizedText>,
     /// New description.
-    #[schema(value_type = Option<Object>)]
     pub description: Option<LocalizedText>,
     /// `draft` or `active` (archive with the archive call).
+    #[schema(schema_with = patch_status_schema)]
     pub status: Option<String>,
-    /// Categories.
+    /// Categories, each once.
+    #[schema(value_type = Option<std::collections::BTreeSet<Uuid>>)]
     pub category_ids: Option<Vec<Uuid>>,
     /// Tags.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub tags: Option<Vec<String>>,
     /// Images.
     pub images: Option<Vec<Image>>,
     /// Origin.
     pub origin: Option<Origin>,
     /// Producer.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub producer: Option<String>,
-    /// Harvest months.
+    /// Harvest months (1 to 12).
+    #[schema(minimum = 1, maximum = 12)]
     pub harvest_months: Option<Vec<i32>>,
-    /// Shelf life.
+    /// Shelf life in days (at least 1).
+    #[schema(minimum = 1)]
     pub shelf_life_days: Option<i32>,
-    /// Storage.
+    /// `ambient`, `chilled` or `frozen`.
+    #[schema(schema_with = storage_schema)]
     pub storage: Option<String>,
     /// Certifications.
+    #[schema(pattern = r"^[^\x00]*$")]
     pub certifications: Option<Vec<String>>,
+}
+
+/// The moves any product may make. Sending an archived product `archived`, the
+/// status it already has, is also accepted but left out.
+fn patch_status_schema() -> ObjectBuilder {
+    schemas::choice(
+        "`draft` or `active` (archive with the archive call).",
+        &["draft", "active"],
+        true,
+    )
 }
 
 /// Changes a product's fields.
@@ -573,23 +626,34 @@ pub async fn remove(
 #[schema(example = json!({"prices": [{"amount": 7200, "currency": "CNY"}, {"amount": 1000, "currency": "USD"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}))]
 pub struct VariantPatch {
     /// Translatable name.
-    #[schema(value_type = Option<Object>)]
     pub title: Option<LocalizedText>,
     /// Option values.
     #[schema(value_type = Option<Object>)]
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
     /// `kg`, `g`, `piece` or `box`.
+    #[schema(schema_with = unit_schema)]
     pub unit: Option<String>,
     /// Shipping weight.
+    #[schema(minimum = 0)]
     pub weight_grams: Option<i32>,
     /// Prices; the first is the base price.
+    #[schema(schema_with = prices_schema)]
     pub prices: Option<Vec<caravan_shared::domain::Money>>,
     /// Price before a discount (null removes it).
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<caravan_shared::domain::Money>)]
     pub compare_at_price: Option<Option<caravan_shared::domain::Money>>,
     /// `stock.low` threshold.
+    #[schema(minimum = 0)]
     pub low_stock_threshold: Option<i32>,
+}
+
+fn unit_schema() -> ObjectBuilder {
+    schemas::choice("`kg`, `g`, `piece` or `box`.", domain::UNITS, true)
+}
+
+fn prices_schema() -> ArrayBuilder {
+    schemas::prices("Prices; the first is the base price.", true)
 }
 
 fn some_or_null<'de, D>(

@@ -2,17 +2,21 @@
 //! and currency, cacheable with `ETag`.
 
 use super::CatalogState;
+use crate::schemas;
 use crate::store::{self, After, Listing, Sort};
 use crate::views::{CategoryView, StorefrontProduct, localize};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use caravan_shared::domain::{Locale, Page, PageQuery, PageRequest, parse_accept_language};
+use caravan_shared::domain::{
+    Currency, Locale, Page, PageQuery, PageRequest, parse_accept_language,
+};
 use caravan_shared::error::Problem;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, tenant_status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
+use utoipa::openapi::schema::ObjectBuilder;
 use uuid::Uuid;
 
 /// The language shown when a text has none of the buyer's.
@@ -20,21 +24,26 @@ const FALLBACK_LOCALE: &str = "zh-CN";
 
 /// Language choice shared by the storefront reads.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
     /// Language, e.g. `zh-CN`, `en`, `ug`; otherwise `Accept-Language`, then the
     /// shop's texts' default.
+    #[param(inline, value_type = Option<Locale>)]
     pub locale: Option<String>,
 }
 
 /// Filters of the storefront listing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StorefrontQuery {
     /// Text in any language: "枸杞" finds 宁夏枸杞.
+    #[param(pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
     /// A category id.
     pub category: Option<Uuid>,
     /// A tag.
+    #[param(pattern = r"^[^\x00]*$")]
     pub tag: Option<String>,
     /// Lowest price at least this (minor units, base currency).
     pub min_price: Option<i64>,
@@ -43,15 +52,28 @@ pub struct StorefrontQuery {
     /// Only products that can be bought now.
     pub in_stock: Option<bool>,
     /// `newest` (default), `price` or `title`.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// Language, e.g. `zh-CN`, `en`, `ug`.
+    #[param(inline, value_type = Option<Locale>)]
     pub locale: Option<String>,
     /// Currency of prices, when the shop prices in it (ISO 4217).
+    #[param(inline, value_type = Option<Currency>)]
     pub currency: Option<String>,
     /// Page size: 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
+}
+
+fn sort_schema() -> ObjectBuilder {
+    schemas::choice(
+        "Order of the products: `newest` (default), `price` or `title`.",
+        &["newest", "price", "title"],
+        false,
+    )
 }
 
 fn wanted_locales(request: &HttpRequest, asked: Option<&str>) -> Result<Vec<Locale>, ApiError> {
@@ -108,7 +130,7 @@ fn cacheable<T: Serialize>(request: &HttpRequest, body: &T) -> Result<HttpRespon
 /// An active shop's active products: search, filters, sorting, cursor pages.
 #[utoipa::path(
     tag = "storefront",
-    params(("shop" = String, Path, description = "The shop's slug", example = "zhongning-goji"), StorefrontQuery),
+    params(("shop" = String, Path, description = "The shop's slug", example = "zhongning-goji", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), StorefrontQuery),
     responses(
         (status = 200, description = "A page of products, with ETag", body = Page<StorefrontProduct>),
         (status = 304, description = "Not modified since the given ETag"),
@@ -138,7 +160,7 @@ pub async fn list(
         }
     };
     if let Some(currency) = &query.currency {
-        caravan_shared::domain::Currency::parse(currency)
+        Currency::parse(currency)
             .map_err(|error| ApiError::invalid_field("currency", error.to_string()))?;
     }
     let page = PageRequest::from_query(PageQuery {
@@ -187,11 +209,14 @@ pub async fn list(
 
 /// Currency choice of the product page.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DetailQuery {
     /// Language.
+    #[param(inline, value_type = Option<Locale>)]
     pub locale: Option<String>,
     /// Currency of prices.
+    #[param(inline, value_type = Option<Currency>)]
     pub currency: Option<String>,
 }
 
@@ -199,8 +224,8 @@ pub struct DetailQuery {
 #[utoipa::path(
     tag = "storefront",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
-        ("handle" = String, Path, description = "The product's handle"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
+        ("handle" = String, Path, description = "The product's handle", pattern = "^[a-z0-9-]{1,100}$"),
         DetailQuery,
     ),
     responses(
@@ -239,7 +264,7 @@ pub async fn detail(
 /// An active shop's categories, names in the buyer's language.
 #[utoipa::path(
     tag = "storefront",
-    params(("shop" = String, Path, description = "The shop's slug"), LocaleQuery),
+    params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), LocaleQuery),
     responses(
         (status = 200, description = "Categories", body = Vec<CategoryView>),
         (status = 404, description = "No such active shop", body = Problem, content_type = "application/problem+json"),

@@ -73,6 +73,19 @@ pub struct ImportReport {
     pub rows: Vec<RowReport>,
 }
 
+/// A catalog CSV file as the import takes it: UTF-8, a header row that names at
+/// least the `handle`, `sku`, `unit` and `prices` columns, then one row per variant.
+/// The pattern asks for the header in the columns' order and without quotes; a
+/// row that is wrong in itself is reported in the answer, not refused.
+#[derive(ToSchema)]
+#[schema(
+    pattern = r#"^\uFEFF?handle,([^\r\n"]*,)?sku,([^\r\n"]*,)?unit,([^\r\n"]*,)?prices(,[^\r\n"]*)?(\r?\n|$)"#,
+    example = "handle,title.zh-CN,title.en,sku,unit,weight_grams,prices,stock\nningxia-goji-dried,宁夏中宁枸杞,\"Ningxia goji berries, dried\",GOJI-500G,piece,520,6800 CNY|950 USD,120\n"
+)]
+// Only documents the body, which the route reads as a stream.
+#[allow(dead_code)]
+pub struct ProductCsv(String);
+
 struct Row {
     line: usize,
     fields: HashMap<String, String>,
@@ -241,7 +254,7 @@ fn parse_row(row: &Row, errors: &mut Vec<FieldError>) -> Option<(String, Product
 #[utoipa::path(
     tag = "products",
     security(("bearer" = ["catalog:write"])),
-    request_body(content = String, content_type = "text/csv", description = "The catalog CSV format (see the README)"),
+    request_body(content = ProductCsv, content_type = "text/csv", description = "The catalog CSV format (see the README)"),
     responses(
         (status = 200, description = "The report", body = ImportReport),
         (status = 403, description = "No catalog:write scope, or the plan's max_products would be exceeded", body = Problem, content_type = "application/problem+json"),

@@ -78,21 +78,39 @@ fn text(
 #[schema(example = json!({"country": "CN", "province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 100 号 2 栋 1801 室", "postal_code": "200120", "recipient": "王芳"}))]
 pub struct AddressInput {
     /// ISO 3166-1 alpha-2 country code (`CN`, `KZ`, …).
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: String,
-    /// Province, region or state.
+    /// Province, region or state (at most 100 characters).
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub province: String,
-    /// City.
+    /// City (1 to 100 characters).
+    // The patterns refuse control characters; a required field also needs a
+    // character that is not a space, since the check trims first.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub city: String,
-    /// District or county.
+    /// District or county (at most 100 characters).
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub district: String,
-    /// Street, building and room.
+    /// Street, building and room (1 to 300 characters).
+    #[schema(
+        max_length = 300,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub street: String,
-    /// Postal code.
+    /// Postal code: up to 20 letters, digits, spaces and hyphens.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9 -]{0,20}$")]
     pub postal_code: String,
-    /// Who receives the parcel.
+    /// Who receives the parcel (1 to 100 characters).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub recipient: String,
 }
 

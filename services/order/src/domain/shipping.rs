@@ -1,9 +1,11 @@
 //! Shipping zones: where a shop ships, and what it costs by weight.
 
 use super::Address;
+use crate::schemas;
 use caravan_shared::domain::{Currency, Money};
 use caravan_shared::error::FieldError;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{AllOfBuilder, OneOfBuilder};
 use uuid::Uuid;
 
 /// A rate as sent by staff.
@@ -11,16 +13,32 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "SF Express 顺丰, up to 1 kg", "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}}))]
 pub struct RateInput {
-    /// What the buyer sees, e.g. "SF Express 顺丰".
+    /// What the buyer sees, e.g. "SF Express 顺丰" (1 to 100 characters).
+    #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub name: String,
     /// The band starts here (inclusive).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub min_weight_grams: i32,
-    /// The band ends below this weight; absent for no limit.
+    /// The band ends below this weight, which must be more than `min_weight_grams`;
+    /// absent for no limit.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub max_weight_grams: Option<i32>,
-    /// What shipping costs in this band.
+    /// What shipping costs in this band (0 or more).
+    #[schema(schema_with = rate_price_schema)]
     pub price: Money,
+}
+
+fn rate_price_schema() -> AllOfBuilder {
+    schemas::money_at_least("What shipping costs in this band (0 or more).", 0)
+}
+
+fn threshold_schema() -> OneOfBuilder {
+    schemas::or_null(schemas::money_at_least(
+        "Orders whose subtotal reaches this ship free (0 or more, in the rates' currency).",
+        0,
+    ))
 }
 
 /// A zone as sent by staff.
@@ -35,17 +53,25 @@ pub struct RateInput {
     ]
 }))]
 pub struct ZoneInput {
-    /// The zone's name.
+    /// The zone's name (1 to 100 characters).
+    // Something besides spaces, which the check trims (U+0085 is one to Rust's
+    // `trim` though not to ECMA's `\s`), and no NUL, which PostgreSQL refuses.
+    #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub name: String,
-    /// ISO 3166-1 alpha-2 codes; several countries make a cross-border zone.
+    /// 1 to 250 ISO 3166-1 alpha-2 codes; several countries make a cross-border zone.
+    #[schema(min_items = 1, max_items = 250, pattern = "^[A-Za-z]{2}$")]
     pub countries: Vec<String>,
-    /// Only these provinces (matched by name); empty for the whole countries.
+    /// Only these provinces (matched by name, 1 to 100 characters each); empty for
+    /// the whole countries.
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub provinces: Vec<String>,
     /// Orders whose subtotal reaches this ship free.
     #[serde(default)]
+    #[schema(schema_with = threshold_schema)]
     pub free_shipping_threshold: Option<Money>,
     /// Rates by weight band (1 to 20); every price in one currency.
+    #[schema(min_items = 1, max_items = 20)]
     pub rates: Vec<RateInput>,
 }
 

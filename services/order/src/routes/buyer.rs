@@ -15,7 +15,12 @@ use caravan_shared::http::Json;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use serde_json::json;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 /// The header carrying an order's access token.
@@ -37,7 +42,7 @@ async fn may_see(request: &HttpRequest, order: &OrderRow) -> Result<bool, ApiErr
 #[utoipa::path(
     tag = "buyer orders",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The order"),
         ("X-Order-Token" = Option<String>, Header, description = "The order's access token (guests)"),
     ),
@@ -72,7 +77,7 @@ pub async fn show(
 #[utoipa::path(
     tag = "buyer orders",
     security(("bearer" = [])),
-    params(("shop" = String, Path, description = "The shop's slug"), PageQuery),
+    params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), PageQuery),
     responses(
         (status = 200, description = "The customer's orders", body = OrderList),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
@@ -112,9 +117,8 @@ pub async fn list(
 }
 
 /// A payment.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"provider": "test", "card_number": "4242424242424242"}))]
 pub struct PaymentRequest {
     /// `test` (card gateway for automation) or `manual` (bank transfer or cash on
     /// delivery: the shop confirms the money).
@@ -124,6 +128,65 @@ pub struct PaymentRequest {
     pub card_number: Option<String>,
 }
 
+/// One schema per provider, since whether `card_number` is required depends on it.
+impl PartialSchema for PaymentRequest {
+    fn schema() -> RefOr<Schema> {
+        let provider = |name: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([name]))
+                .description(Some(description))
+        };
+        let manual = ObjectBuilder::new()
+            .title(Some("manual"))
+            .property(
+                "provider",
+                provider(
+                    "manual",
+                    "Bank transfer or cash on delivery: the shop confirms the money.",
+                ),
+            )
+            .required("provider")
+            .property(
+                "card_number",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some("Not used.")),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let card = ObjectBuilder::new()
+            .title(Some("test"))
+            .property(
+                "provider",
+                provider("test", "The card gateway for automation."),
+            )
+            .required("provider")
+            .property(
+                "card_number",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .description(Some(
+                        "The card; the test cards decide whether it is paid, declined or times out.",
+                    )),
+            )
+            .required("card_number")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new()
+            .description(Some(
+                "A payment: `test` (card gateway for automation, where the deployment offers it) \
+                 with a `card_number`, or `manual` (bank transfer or cash on delivery: the shop \
+                 confirms the money).",
+            ))
+            .item(manual)
+            .item(card)
+            .examples([json!({"provider": "test", "card_number": "4242424242424242"})])
+            .into()
+    }
+}
+
+impl ToSchema for PaymentRequest {}
+
 /// Pays for an order. `test` answers at once: paid (200), declined (402, the order
 /// stays `pending_payment`) or timed out (504, nothing charged). `manual` answers
 /// 202 with the shop's payment instructions; staff mark the order paid when the
@@ -131,7 +194,7 @@ pub struct PaymentRequest {
 #[utoipa::path(
     tag = "buyer orders",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The order"),
         ("X-Order-Token" = Option<String>, Header, description = "The order's access token (guests)"),
     ),

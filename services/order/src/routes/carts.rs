@@ -6,6 +6,7 @@ use crate::domain::shipping;
 use crate::domain::{MAX_LINES, MAX_QUANTITY, hash_secret, new_secret, secret_matches};
 use crate::store::{self, CartRow};
 use crate::views::{CartLineView, CartView, localize};
+use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use caravan_shared::domain::{Currency, Locale, Money, parse_accept_language};
 use caravan_shared::error::Problem;
@@ -13,7 +14,10 @@ use caravan_shared::http::{Json, parse_json};
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
 use serde::Deserialize;
+use utoipa::openapi::path::Paths;
+use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::OpenApiFactory;
 use uuid::Uuid;
 
 /// The header carrying a guest's cart token.
@@ -26,10 +30,12 @@ pub const CART_TOKEN: &str = "X-Cart-Token";
 pub struct NewCart {
     /// One of the shop's currencies; the shop's base currency when absent.
     #[serde(default)]
+    #[schema(value_type = Option<Currency>)]
     pub currency: Option<String>,
     /// The language of texts and emails (`zh-CN`, `en`, `ug`, …); from
     /// `Accept-Language` or the shop's default when absent.
     #[serde(default)]
+    #[schema(inline, value_type = Option<Locale>)]
     pub locale: Option<String>,
 }
 
@@ -41,6 +47,7 @@ pub struct LineInput {
     /// The variant.
     pub variant_id: Uuid,
     /// How many (1 to 10000).
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i32,
 }
 
@@ -50,6 +57,7 @@ pub struct LineInput {
 #[schema(example = json!({"quantity": 3}))]
 pub struct QuantityInput {
     /// How many (1 to 10000).
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i32,
 }
 
@@ -58,6 +66,7 @@ pub struct QuantityInput {
 #[into_params(parameter_in = Query)]
 pub struct Destination {
     /// ISO 3166-1 alpha-2 country code: with it, the cart lists the shipping options.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     /// Province, for zones limited to provinces.
     pub province: Option<String>,
@@ -207,7 +216,7 @@ pub async fn view(
 /// logged-in customer's cart is tied to the account.
 #[utoipa::path(
     tag = "carts",
-    params(("shop" = String, Path, description = "The shop's slug")),
+    params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
     request_body(content = NewCart, description = "Optional; an empty body takes the defaults"),
     responses(
         (status = 201, description = "The new cart with its token", body = CartView),
@@ -278,12 +287,39 @@ pub async fn create(
     Ok(HttpResponse::Created().json(answer))
 }
 
+/// [`create`] as registered. Its body may be left out, which the path macro can
+/// only say by documenting `null` as a body too, and `null` is refused.
+pub struct CreateCart;
+
+impl HttpServiceFactory for CreateCart {
+    fn register(self, config: &mut AppService) {
+        create.register(config);
+    }
+}
+
+impl OpenApiFactory for CreateCart {
+    fn paths(&self) -> Paths {
+        let mut paths = create.paths();
+        for item in paths.paths.values_mut() {
+            if let Some(RefOr::T(body)) = item.post.as_mut().and_then(|op| op.request_body.as_mut())
+            {
+                body.required = Some(Required::False);
+            }
+        }
+        paths
+    }
+
+    fn schemas(&self, schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        create.schemas(schemas);
+    }
+}
+
 /// A cart with current prices, flags on lines that cannot be bought as they are,
 /// and, given a destination, the shipping options.
 #[utoipa::path(
     tag = "carts",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The cart"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),
         Destination,
@@ -347,7 +383,7 @@ async fn change_line(
 #[utoipa::path(
     tag = "carts",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The cart"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),
     ),
@@ -403,7 +439,7 @@ pub async fn add_line(
 #[utoipa::path(
     tag = "carts",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The cart"),
         ("variant_id" = Uuid, Path, description = "The line's variant"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),
@@ -442,7 +478,7 @@ pub async fn set_line(
 #[utoipa::path(
     tag = "carts",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The cart"),
         ("variant_id" = Uuid, Path, description = "The line's variant"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),

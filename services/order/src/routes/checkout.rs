@@ -50,8 +50,14 @@ pub struct CheckoutRequest {
     /// The cart.
     pub cart_id: Uuid,
     /// Where the confirmation goes.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[\x21-\x3F\x41-\x7E]{1,64}@[A-Za-z0-9-][A-Za-z0-9.-]*\.[A-Za-z0-9.-]*[A-Za-z0-9-]$"
+    )]
     pub email: String,
-    /// For the courier.
+    /// For the courier: 5 to 20 digits, with spaces or hyphens between them and
+    /// an optional leading `+`.
+    #[schema(pattern = r"^\+?[ -]*([0-9][ -]*){5,20}$")]
     pub phone: String,
     /// Where it goes.
     pub shipping_address: AddressInput,
@@ -59,6 +65,7 @@ pub struct CheckoutRequest {
     pub shipping_rate_id: Uuid,
     /// For the shop (at most 500 characters).
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
 
@@ -177,8 +184,8 @@ fn price(
 #[utoipa::path(
     tag = "checkout",
     params(
-        ("shop" = String, Path, description = "The shop's slug"),
-        ("Idempotency-Key" = String, Header, description = "Unique per checkout attempt; a retry with the same key answers the first result"),
+        ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
+        ("Idempotency-Key" = String, Header, description = "Unique per checkout attempt (1 to 255 visible ASCII characters); a retry with the same key answers the first result", pattern = r"^[\x21-\x7E]{1,255}$"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),
     ),
     request_body = CheckoutRequest,

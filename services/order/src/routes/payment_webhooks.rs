@@ -13,7 +13,10 @@ use caravan_shared::{ApiError, TenantId};
 /// (once, however often it is delivered), `payment.failed` is recorded.
 #[utoipa::path(
     tag = "payments",
-    params(("provider" = String, Path, description = "The provider (`test`)")),
+    params(
+        ("provider" = String, Path, description = "The provider (`test`)"),
+        ("Test-Gateway-Signature" = String, Header, description = "The `test` provider's signature: hex HMAC-SHA256 of the body with the deployment's webhook secret", pattern = "^[0-9a-f]{64}$"),
+    ),
     request_body(content = serde_json::Value, description = "The provider's notification, as it signs it"),
     responses(
         (status = 204, description = "Handled (or already handled)"),

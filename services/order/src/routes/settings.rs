@@ -47,14 +47,19 @@ impl From<SettingsRow> for OrderSettings {
 pub struct OrderSettingsPatch {
     /// Minutes an unpaid order holds its stock (5 to 10080).
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 10080)]
     pub payment_window_minutes: Option<i32>,
     /// Bank transfer or cash-on-delivery instructions (at most 1000 characters).
     #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^[^\x00]*$")]
     pub bank_transfer_details: Option<Option<String>>,
-    /// Where new-order notices go.
+    /// Where new-order notices go; `null` or blank for the shop's contact.
     #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(
+        value_type = Option<String>,
+        max_length = 254,
+        pattern = r"^ *$|^[\x21-\x3F\x41-\x7E]{1,64}@[A-Za-z0-9-][A-Za-z0-9.-]*\.[A-Za-z0-9.-]*[A-Za-z0-9-]$"
+    )]
     pub notify_email: Option<Option<String>>,
 }
 

@@ -3,6 +3,7 @@
 
 use super::OrderState;
 use crate::domain::OrderStatus;
+use crate::schemas;
 use crate::store::{self, OrderFilter};
 use crate::views::{OrderList, OrderSummary, OrderView, Timeline, TimelineEntry};
 use crate::workflow::{self, Locked, Shipment};
@@ -17,6 +18,7 @@ use caravan_shared::identity::scopes::{OrdersRead, OrdersWrite};
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::OneOfBuilder;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -25,16 +27,21 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only orders in this status.
+    #[param(inline, value_type = Option<OrderStatus>)]
     pub status: Option<String>,
     /// Placed at or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Placed before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// An order number (`1001` or `#1001`) or part of the buyer's email.
+    /// An order number (`1001` or `#1001`) or part of the buyer's email (at most
+    /// 200 characters).
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -181,8 +188,9 @@ where
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reference": "ICBC transfer 2026-11-28 #88231"}))]
 pub struct MarkPaid {
-    /// The bank's or courier's reference.
+    /// The bank's or courier's reference (at most 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub reference: Option<String>,
 }
 
@@ -231,6 +239,7 @@ pub struct ShipmentInput {
     /// The order line.
     pub line_id: Uuid,
     /// How many units (1 to what is left to ship).
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i32,
 }
 
@@ -239,12 +248,17 @@ pub struct ShipmentInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"carrier": "SF Express", "tracking_number": "SF1234567890123"}))]
 pub struct FulfilRequest {
-    /// Who carries it.
+    /// Who carries it (1 to 100 characters).
+    // Something besides spaces, which the check trims, and no NUL (see
+    // `ZoneInput::name`).
+    #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub carrier: String,
-    /// The carrier's tracking number.
+    /// The carrier's tracking number (1 to 100 characters).
+    #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub tracking_number: String,
-    /// Which lines; absent: everything left to ship.
+    /// Which lines (at least one); absent: everything left to ship.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub lines: Option<Vec<ShipmentInput>>,
 }
 
@@ -392,6 +406,7 @@ pub async fn deliver(
 #[schema(example = json!({"reason": "Buyer asked to cancel"}))]
 pub struct CancelRequest {
     /// Shown to staff and in the timeline (1 to 500 characters).
+    #[schema(max_length = 500, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub reason: String,
 }
 
@@ -447,12 +462,22 @@ pub async fn cancel(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"amount": {"amount": 2000, "currency": "CNY"}, "reason": "One box arrived damaged"}))]
 pub struct RefundRequest {
-    /// How much; absent: everything paid and not yet refunded.
+    /// How much, more than 0 in the order's currency; absent: everything paid and
+    /// not yet refunded.
     #[serde(default)]
+    #[schema(schema_with = refund_amount_schema)]
     pub amount: Option<Money>,
     /// Why (at most 500 characters).
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub reason: Option<String>,
+}
+
+fn refund_amount_schema() -> OneOfBuilder {
+    schemas::or_null(schemas::money_at_least(
+        "How much, more than 0 in the order's currency; absent: everything paid and not yet refunded.",
+        1,
+    ))
 }
 
 /// Returns money to the buyer through the provider that took it; never more than
@@ -462,7 +487,7 @@ pub struct RefundRequest {
     security(("bearer" = ["orders:write"])),
     params(
         ("id" = Uuid, Path, description = "The order"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first result"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a retry with the same key answers the first result", pattern = r"^[\x21-\x7E]{1,255}$"),
     ),
     request_body = RefundRequest,
     responses(

@@ -5,6 +5,9 @@ pub mod settings;
 
 use caravan_shared::{ApiError, FieldError};
 use std::fmt;
+use utoipa::PartialSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 /// Slugs no shop may take: they name platform paths or invite confusion.
 const RESERVED: &[&str] = &[
@@ -89,6 +92,38 @@ impl fmt::Display for Slug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// What [`Slug::parse`] accepts (leading and trailing spaces aside), for the API
+/// documentation; the reserved words are excluded by a lookahead.
+impl PartialSchema for Slug {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A shop's address: 3 to 40 of a-z, 0-9 and -, not at either end and not \
+                 doubled; reserved words such as `admin` or `shop` are refused.",
+            ))
+            .min_length(Some(3))
+            .max_length(Some(40))
+            .pattern(Some(format!(
+                "^(?!(?:{})$)[a-z0-9]+(?:-[a-z0-9]+)*$",
+                RESERVED.join("|")
+            )))
+            .examples(["zhongning-goji"])
+            .into()
+    }
+}
+
+/// The plans migration `0001_tenants` seeds. No route adds or removes a plan, so the
+/// API documents these as the only plan codes.
+pub const PLAN_CODES: &[&str] = &["free", "standard", "pro"];
+
+/// A plan code as documented: one of [`PLAN_CODES`].
+pub fn plan_code_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(PLAN_CODES.iter().copied()))
 }
 
 /// Where a shop stands. One machine for applications and shops:
@@ -250,6 +285,18 @@ mod tests {
             Slug::parse("turpan").unwrap().alternatives()[0],
             "turpan-coop"
         );
+    }
+
+    #[test]
+    fn the_documented_plans_are_the_seeded_ones() {
+        let migration = include_str!("../../migrations/0001_tenants.sql");
+        let seeded = migration
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("('"))
+            .filter_map(|rest| rest.split_once('\''))
+            .map(|(code, _)| code)
+            .collect::<Vec<_>>();
+        assert_eq!(seeded, PLAN_CODES);
     }
 
     #[test]

@@ -17,33 +17,44 @@ use utoipa::ToSchema;
 }))]
 pub struct SettingsPatch {
     /// Shop name shown to buyers (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub name: Option<String>,
     /// Translatable description.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<LocalizedText>)]
     pub description: Option<LocalizedText>,
-    /// HTTPS URL of the logo, or null to remove it.
+    /// HTTPS URL of the logo (at most 500 characters, no spaces), or null to remove it.
     #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https://[!-~]*$")]
     pub logo_url: Option<Option<String>>,
     /// Contact email for buyers.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub contact_email: Option<String>,
-    /// Contact phone for buyers.
+    /// Contact phone for buyers: digits, spaces and dashes with an optional leading
+    /// `+`; 5 to 20 digits.
+    #[schema(pattern = r"^\+?[ -]*(?:[0-9][ -]*){5,20}$")]
     pub contact_phone: Option<String>,
     /// The currency prices are kept in (ISO 4217).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Currency>)]
     pub base_currency: Option<Currency>,
     /// Currencies buyers may pay in; must include the base currency.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<Currency>>, min_items = 1)]
     pub currencies: Option<Vec<Currency>>,
     /// Locale shown when a buyer's is not offered.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Locale>)]
     pub default_locale: Option<Locale>,
     /// Locales the shop offers; must include the default.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<Locale>>, min_items = 1)]
     pub locales: Option<Vec<Locale>>,
-    /// IANA time zone, e.g. `Asia/Shanghai` or `Asia/Urumqi`.
+    /// IANA time zone, e.g. `Asia/Shanghai` or `Asia/Urumqi` (`UTC`, or an area and
+    /// a place of letters, digits, `_`, `-` and `+`; at most 64 characters).
+    #[schema(max_length = 64, pattern = r"^(UTC|[A-Za-z0-9_+-]+/[A-Za-z0-9/_+-]+)$")]
     pub timezone: Option<String>,
-    /// Countries shipped to (ISO 3166-1 alpha-2).
+    /// Countries shipped to (ISO 3166-1 alpha-2, such as `CN`); at least one.
+    #[schema(min_items = 1, pattern = r"^[A-Z]{2}$")]
     pub ship_to: Option<Vec<String>>,
 }
 

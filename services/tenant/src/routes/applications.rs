@@ -8,7 +8,7 @@ use crate::store::{self, is_duplicate};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
-use caravan_shared::http::Json;
+use caravan_shared::http::{Json, OptionalJson};
 use caravan_shared::identity::Operator;
 use caravan_shared::mail::{self, Email};
 use caravan_shared::{ApiError, FieldError};
@@ -16,7 +16,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 /// Applications one address may send per hour.
@@ -32,18 +33,42 @@ const APPLICATIONS_PER_HOUR: u64 = 10;
 }))]
 pub struct ApplicationRequest {
     /// Shop name (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub shop_name: String,
     /// Desired slug: 3 to 40 of a-z, 0-9 and -.
+    #[schema(schema_with = Slug::schema)]
     pub slug: String,
     /// Region or province (1 to 60 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub region: String,
     /// Contact person (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub contact_name: String,
     /// Contact email; the decision is sent here.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
-    /// Contact phone.
+    /// Contact phone: digits, spaces and dashes with an optional leading `+`; 5 to
+    /// 20 digits.
+    #[schema(pattern = r"^\+?[ -]*(?:[0-9][ -]*){5,20}$")]
     pub phone: String,
     /// What the cooperative sells (1 to 2000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub description: String,
 }
 
@@ -166,11 +191,23 @@ async fn suggest(
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
     /// Only applications in this status: `pending`, `approved` or `rejected`.
+    #[param(schema_with = application_status_schema)]
     pub status: Option<String>,
     /// Page size: 1 to 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(nullable = false, min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
+}
+
+/// The statuses the application list filters by.
+const APPLICATION_STATUSES: &[&str] = &["pending", "approved", "rejected"];
+
+fn application_status_schema() -> ObjectBuilder {
+    super::one_of(APPLICATION_STATUSES).description(Some(
+        "Only applications in this status: `pending`, `approved` or `rejected`.",
+    ))
 }
 
 /// Applications, oldest first (platform operators).
@@ -193,7 +230,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<ApplicationView>>, ApiError> {
     let query = query.into_inner();
     if let Some(status) = query.status.as_deref()
-        && !["pending", "approved", "rejected"].contains(&status)
+        && !APPLICATION_STATUSES.contains(&status)
     {
         return Err(ApiError::invalid_field(
             "status",
@@ -241,6 +278,7 @@ pub async fn show(
 #[schema(example = json!({"plan": "standard"}))]
 pub struct ApproveRequest {
     /// Plan of the new shop (default `free`).
+    #[schema(schema_with = super::optional_plan_schema)]
     pub plan: Option<String>,
 }
 
@@ -250,7 +288,7 @@ pub struct ApproveRequest {
     tag = "applications",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Application id")),
-    request_body(content = ApproveRequest, description = "Optional; an empty body approves on the free plan"),
+    request_body(content = Option<ApproveRequest>, description = "Optional; an empty body approves on the free plan"),
     responses(
         (status = 201, description = "The new shop", body = TenantView),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
@@ -264,10 +302,11 @@ pub async fn approve(
     state: web::Data<TenantState>,
     operator: Operator,
     id: web::Path<Uuid>,
-    body: Option<Json<ApproveRequest>>,
+    body: OptionalJson<ApproveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let plan_code = body
-        .and_then(|body| body.into_inner().plan)
+        .0
+        .and_then(|body| body.plan)
         .unwrap_or_else(|| "free".to_owned());
     let actor = format!("operator:{}", operator.0.subject);
     let tx = state.context.db.begin().await?;
@@ -308,6 +347,11 @@ pub async fn approve(
 #[schema(example = json!({"reason": "We could not verify the cooperative's registration; please apply again with its licence number."}))]
 pub struct RejectRequest {
     /// Why (1 to 1000 characters); emailed to the applicant.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub reason: String,
 }
 

@@ -6,7 +6,9 @@ mod tenants;
 mod views;
 mod webhooks;
 
+use crate::domain::plan_code_schema;
 use caravan_shared::service::ServiceContext;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// What the tenant routes share.
@@ -17,6 +19,31 @@ pub struct TenantState {
     pub trust_forwarded_for: bool,
     /// Whether webhooks may target internal addresses and plain HTTP (development).
     pub webhooks_allow_internal: bool,
+}
+
+/// A required plan code as documented.
+pub(crate) fn plan_schema() -> Schema {
+    plan_code_schema()
+        .description(Some("Plan code: `free`, `standard` or `pro`."))
+        .into()
+}
+
+/// An optional plan code as documented: a plan code, or null (or absent) for `free`.
+pub(crate) fn optional_plan_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(plan_code_schema())
+        .description(Some(
+            "Plan code: `free` (the default), `standard` or `pro`.",
+        ))
+        .into()
+}
+
+/// A string that is one of `values`, as documented.
+pub(crate) fn one_of(values: &'static [&'static str]) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
 }
 
 /// A shop about to open.

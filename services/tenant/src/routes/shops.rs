@@ -27,7 +27,8 @@ pub async fn plans(state: web::Data<TenantState>) -> Result<web::Json<Vec<PlanVi
 /// shops exist for buyers.
 #[utoipa::path(
     tag = "shops",
-    params(("slug" = String, Path, description = "The shop's slug", example = "zhongning-goji")),
+    params(("slug" = String, Path, description = "The shop's slug", example = "zhongning-goji",
+        min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(?:-[a-z0-9]+)*$")),
     responses(
         (status = 200, description = "The shop", body = ShopProfile),
         (status = 404, description = "No such active shop", body = Problem, content_type = "application/problem+json"),

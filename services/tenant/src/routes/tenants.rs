@@ -17,7 +17,8 @@ use caravan_shared::{ApiError, TenantId, tenant_status};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 /// A shop created directly by an operator.
@@ -25,15 +26,24 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Turpan Raisin and Hami Melon Cooperative", "slug": "turpan-raisins", "owner_email": "aysha@turpan-raisins.cn", "plan": "standard", "region": "Xinjiang"}))]
 pub struct CreateRequest {
-    /// Shop name.
+    /// Shop name (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub name: String,
     /// Slug.
+    #[schema(schema_with = Slug::schema)]
     pub slug: String,
     /// The owner, invited by email.
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub owner_email: String,
     /// Plan code (default `free`).
+    #[schema(schema_with = super::optional_plan_schema)]
     pub plan: Option<String>,
-    /// Region or province (default empty).
+    /// Region or province (at most 60 characters; default empty).
+    #[schema(max_length = 60, pattern = r"^[^\u0000]*$")]
     pub region: Option<String>,
 }
 
@@ -106,13 +116,26 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct TenantQuery {
     /// Only shops in this status: `active`, `suspended` or `closed`.
+    #[param(schema_with = tenant_status_schema)]
     pub status: Option<String>,
     /// Text in the slug, name or owner's email.
+    #[param(nullable = false, pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
     /// Page size: 1 to 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(nullable = false, min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
+}
+
+/// The statuses the shop list filters by.
+const TENANT_STATUSES: &[&str] = &["active", "suspended", "closed"];
+
+fn tenant_status_schema() -> ObjectBuilder {
+    super::one_of(TENANT_STATUSES).description(Some(
+        "Only shops in this status: `active`, `suspended` or `closed`.",
+    ))
 }
 
 /// Shops, oldest first (platform operators).
@@ -134,7 +157,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<TenantView>>, ApiError> {
     let query = query.into_inner();
     if let Some(status) = query.status.as_deref()
-        && !["active", "suspended", "closed"].contains(&status)
+        && !TENANT_STATUSES.contains(&status)
     {
         return Err(ApiError::invalid_field(
             "status",
@@ -252,12 +275,34 @@ pub async fn update(
     Ok(web::Json(saved.into()))
 }
 
-/// A lifecycle change's reason.
+/// A lifecycle change's reason, optional (reinstating).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Complaints about mislabelled origin; under review."}))]
 pub struct ReasonRequest {
-    /// Why (1 to 1000 characters); required to suspend or close.
+    /// Why (1 to 1000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
+    pub reason: Option<String>,
+}
+
+/// A lifecycle change's reason, required (suspending, closing). Parsed like
+/// [`ReasonRequest`] so a missing reason answers the same "is required".
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Complaints about mislabelled origin; under review."}))]
+pub struct RequiredReasonRequest {
+    /// Why (1 to 1000 characters).
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -319,7 +364,7 @@ async fn locked_shop(tx: &DatabaseTransaction, id: Uuid) -> Result<tenants::Mode
     tag = "tenants",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Shop id")),
-    request_body = ReasonRequest,
+    request_body = RequiredReasonRequest,
     responses(
         (status = 200, description = "Suspended", body = TenantView),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
@@ -333,7 +378,7 @@ pub async fn suspend(
     state: web::Data<TenantState>,
     operator: Operator,
     id: web::Path<Uuid>,
-    body: Json<ReasonRequest>,
+    body: Json<RequiredReasonRequest>,
 ) -> Result<web::Json<TenantView>, ApiError> {
     change_status(
         &state,
@@ -380,7 +425,7 @@ pub async fn reinstate(
     tag = "tenants",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Shop id")),
-    request_body = ReasonRequest,
+    request_body = RequiredReasonRequest,
     responses(
         (status = 200, description = "Closed", body = TenantView),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
@@ -394,7 +439,7 @@ pub async fn close(
     state: web::Data<TenantState>,
     operator: Operator,
     id: web::Path<Uuid>,
-    body: Json<ReasonRequest>,
+    body: Json<RequiredReasonRequest>,
 ) -> Result<web::Json<TenantView>, ApiError> {
     change_status(
         &state,
@@ -412,6 +457,7 @@ pub async fn close(
 #[schema(example = json!({"plan": "pro"}))]
 pub struct PlanRequest {
     /// The new plan's code.
+    #[schema(schema_with = super::plan_schema)]
     pub plan: String,
 }
 
@@ -464,8 +510,10 @@ pub async fn change_plan(
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Page size: 1 to 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(nullable = false, min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

@@ -13,6 +13,7 @@ use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, FieldError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -80,10 +81,15 @@ pub struct EndpointWithSecret {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://erp.kashgar-logistics.cn/caravan/webhooks", "events": ["order.paid", "order.cancelled"]}))]
 pub struct EndpointRequest {
-    /// HTTPS URL; hosts resolving to private, loopback or link-local addresses are
-    /// refused.
+    /// HTTPS URL (at most 2000 characters, without credentials); hosts that do not
+    /// resolve, or resolve to private, loopback or link-local addresses, are refused.
+    #[schema(
+        max_length = 2000,
+        pattern = r#"^https://[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*(?:\.[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*)*\.[A-Za-z]{2,}(?::[0-9]{0,4})?(?:[/?#][ -~]*)?$"#
+    )]
     pub url: String,
     /// Event types to deliver (`*` for all).
+    #[schema(schema_with = event_types_schema)]
     pub events: Vec<String>,
 }
 
@@ -92,12 +98,40 @@ pub struct EndpointRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": true}))]
 pub struct EndpointPatch {
-    /// New URL.
+    /// New URL (as when registering).
+    #[schema(
+        max_length = 2000,
+        pattern = r#"^https://[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*(?:\.[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*)*\.[A-Za-z]{2,}(?::[0-9]{0,4})?(?:[/?#][ -~]*)?$"#
+    )]
     pub url: Option<String>,
     /// New event types.
+    #[schema(schema_with = optional_event_types_schema)]
     pub events: Option<Vec<String>>,
     /// Enable (clears the failure record) or disable.
     pub enabled: Option<bool>,
+}
+
+/// `events` as documented: at least one of [`EVENT_TYPES`] (repeats are ignored).
+fn event_types() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(super::one_of(EVENT_TYPES))
+        .min_items(Some(1))
+}
+
+fn event_types_schema() -> Schema {
+    event_types()
+        .description(Some("Event types to deliver, at least one (`*` for all)."))
+        .into()
+}
+
+fn optional_event_types_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(event_types())
+        .description(Some(
+            "New event types, at least one (`*` for all); null or absent keeps them.",
+        ))
+        .into()
 }
 
 fn check_events(events: &[String]) -> Result<Vec<String>, FieldError> {
@@ -394,8 +428,10 @@ fn delivery_view(delivery: Delivery, attempts: &[Attempt]) -> DeliveryView {
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
     /// Page size: 1 to 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(nullable = false, min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

@@ -176,6 +176,46 @@ async fn a_rejection_is_emailed_with_its_reason() {
 }
 
 #[tokio::test]
+async fn a_broken_approval_body_is_refused_and_the_application_stays_pending() {
+    let platform = spawn_platform().await;
+    let slug = unique("hotan");
+    let applied: Value = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&slug, &unique_email("ayse")),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = applied["id"].as_str().unwrap();
+    let path = format!("/v1/tenants/applications/{id}/approve");
+    for (body, field) in [
+        (json!({"plan": 5}), "plan"),
+        (json!({"plan": "pro", "bogus": true}), "bogus"),
+        (json!(["pro"]), "body"),
+    ] {
+        let refused = platform.post(Some(&platform.operator), &path, &body).await;
+        assert_eq!(
+            problem(refused, 422).await["errors"][0]["field"],
+            field,
+            "{body}"
+        );
+    }
+    let shown: Value = platform
+        .get(
+            Some(&platform.operator),
+            &format!("/v1/tenants/applications/{id}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["status"], "pending");
+}
+
+#[tokio::test]
 async fn slugs_are_checked_and_a_taken_one_comes_with_suggestions() {
     let platform = spawn_platform().await;
     let slug = unique("hami");
