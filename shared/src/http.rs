@@ -84,17 +84,16 @@ where
 
 /// Parses a JSON document, naming the field at fault on failure. Every body this API
 /// takes is an object; serde would read a struct from an array of its fields in order
-/// too, which no client means, so any other top-level value is refused.
+/// too, which no client means, so any other top-level value is refused. A number with
+/// a zero fraction (`256.0`) is the integer JSON Schema says it is.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-    if matches!(
-        first,
-        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
-    ) {
+    let mut document: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|error| not_json(&error))?;
+    if !document.is_object() {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    whole_numbers_as_integers(&mut document);
+    let value: T = serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -111,8 +110,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             _ => not_json(&inner),
         }
     })?;
-    deserializer.end().map_err(|error| not_json(&error))?;
     Ok(value)
+}
+
+/// Largest magnitude a float holds every whole number up to (2^53).
+const EXACT_FLOAT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() <= EXACT_FLOAT_INTEGERS
+            {
+                #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53
+                let whole = float as i64;
+                *value = serde_json::Value::from(whole);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
+    }
 }
 
 fn not_json(error: &serde_json::Error) -> ApiError {
@@ -167,7 +188,7 @@ fn whole_body(
     })
 }
 
-/// A JSON body the client may leave out: an empty body is `None`; any other body must
+/// A JSON body the client may leave out: an empty body (or `null`) is `None`; any other body must
 /// be JSON of the right shape, as with [`Json`] (a broken body is never taken for
 /// none).
 #[derive(Debug)]
@@ -181,7 +202,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         let body = whole_body(request, payload);
         Box::pin(async move {
             let (request, body) = body.await?;
-            if body.iter().all(u8::is_ascii_whitespace) {
+            let absent =
+                std::str::from_utf8(&body).is_ok_and(|text| matches!(text.trim(), "" | "null"));
+            if absent {
                 return Ok(OptionalJson(None));
             }
             if !is_json(&request) {
@@ -487,6 +510,22 @@ mod tests {
         );
         assert_eq!(routes.refuses("HEAD", "/v1/products/export"), None);
         assert_eq!(routes.refuses("GET", "/v1/unknown"), None);
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let product = parse_json::<Product>(
+            br#"{"handle": "goji", "variants": [{"sku": "G-1", "weight_grams": 520.0}]}"#,
+        )
+        .unwrap();
+        assert_eq!(product.variants[0].weight_grams, 520);
+        let problem = parse_json::<Product>(
+            br#"{"handle": "goji", "variants": [{"sku": "G-1", "weight_grams": 520.5}]}"#,
+        )
+        .unwrap_err()
+        .problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "variants[0].weight_grams");
     }
 
     #[test]

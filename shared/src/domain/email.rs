@@ -8,15 +8,26 @@ use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 /// and the dots between its words).
 const LOCAL_SYMBOLS: &str = "!#$%&'*+/=?^_`{|}~-.";
 
-/// What the contract says an address looks like: ASCII words of `atext` joined by
-/// dots, at most 64 before the `@`, and a domain of dotted labels. The server also
-/// takes letters beyond ASCII, and trims and lowercases what it is given.
-pub const PATTERN: &str = r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$";
+/// What the contract says an address looks like: one or two ASCII words of `atext`
+/// joined by a dot before the `@` (at most 48 characters), and two to five dotted
+/// labels after it. The server takes more (letters beyond ASCII, more words, longer
+/// labels, up to 64 characters before the `@`), trims and lowercases; the pattern
+/// stays simple enough for generators that cannot handle look-ahead.
+pub const PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15})?@[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?){1,4}$";
 
 /// The schema of an email field, for `#[schema(schema_with = …)]`.
 pub fn schema() -> ObjectBuilder {
+    builder(SchemaType::Type(Type::String))
+}
+
+/// The schema of an email field that `null` clears.
+pub fn nullable_schema() -> ObjectBuilder {
+    builder(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+fn builder(schema_type: SchemaType) -> ObjectBuilder {
     ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
+        .schema_type(schema_type)
         .max_length(Some(254))
         .pattern(Some(PATTERN))
         .examples([serde_json::json!("owner@zhongning-goji.example.cn")])

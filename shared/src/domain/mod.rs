@@ -3,6 +3,7 @@ pub mod email;
 pub mod localized;
 pub mod money;
 pub mod pagination;
+pub mod web_address;
 pub use email::Email;
 pub use localized::{
     InvalidLocale, Locale, LocalizedText, LocalizedTextError, parse_accept_language,

@@ -43,8 +43,7 @@ pub struct Image {
     #[schema(
         example = "https://cdn.zhongning-goji.cn/goji-500g.jpg",
         max_length = 1000,
-        // The route counts bytes; ASCII keeps characters and bytes the same.
-        pattern = r"^https://[\x21-\x7E]*$"
+        pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
     )]
     pub url: String,
     /// Alternative text.
@@ -236,10 +235,11 @@ pub fn check_produce(
         ));
     }
     for (index, image) in images.iter().enumerate() {
-        if !image.url.starts_with("https://") || image.url.len() > 1000 {
+        if !caravan_shared::domain::web_address::is_https_url(&image.url) || image.url.len() > 1000
+        {
             errors.push(FieldError::new(
                 format!("images[{index}].url"),
-                "must be an https:// URL",
+                "must be an https:// URL with a host name, at most 1000 characters",
             ));
         }
     }

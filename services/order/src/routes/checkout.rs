@@ -50,10 +50,7 @@ pub struct CheckoutRequest {
     /// The cart.
     pub cart_id: Uuid,
     /// Where the confirmation goes.
-    #[schema(
-        max_length = 254,
-        pattern = r"^[\x21-\x3F\x41-\x7E]{1,64}@[A-Za-z0-9-][A-Za-z0-9.-]*\.[A-Za-z0-9.-]*[A-Za-z0-9-]$"
-    )]
+    #[schema(schema_with = caravan_shared::domain::email::schema)]
     pub email: String,
     /// For the courier: 5 to 20 digits, with spaces or hyphens between them and
     /// an optional leading `+`.

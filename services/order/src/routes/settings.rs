@@ -58,7 +58,7 @@ pub struct OrderSettingsPatch {
     #[schema(
         value_type = Option<String>,
         max_length = 254,
-        pattern = r"^ *$|^[\x21-\x3F\x41-\x7E]{1,64}@[A-Za-z0-9-][A-Za-z0-9.-]*\.[A-Za-z0-9.-]*[A-Za-z0-9-]$"
+        pattern = r"^ *$|^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15})?@[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?){1,4}$"
     )]
     pub notify_email: Option<Option<String>>,
 }

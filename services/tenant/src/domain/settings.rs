@@ -28,10 +28,10 @@ pub struct SettingsPatch {
     pub description: Option<LocalizedText>,
     /// HTTPS URL of the logo (at most 500 characters, no spaces), or null to remove it.
     #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https://[!-~]*$")]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$")]
     pub logo_url: Option<Option<String>>,
     /// Contact email for buyers.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(schema_with = caravan_shared::domain::email::nullable_schema)]
     pub contact_email: Option<String>,
     /// Contact phone for buyers: digits, spaces and dashes with an optional leading
     /// `+`; 5 to 20 digits.
@@ -115,13 +115,12 @@ impl SettingsPatch {
         if let Some(logo) = self.logo_url {
             match logo {
                 Some(url)
-                    if !url.starts_with("https://")
-                        || url.len() > 500
-                        || url.contains(char::is_whitespace) =>
+                    if !caravan_shared::domain::web_address::is_https_url(&url)
+                        || url.len() > 500 =>
                 {
                     errors.push(FieldError::new(
                         "logo_url",
-                        "must be an https:// URL of at most 500 characters",
+                        "must be an https:// URL with a host name, at most 500 characters",
                     ));
                 }
                 other => next.logo_url = other,

@@ -85,7 +85,7 @@ pub struct EndpointRequest {
     /// resolve, or resolve to private, loopback or link-local addresses, are refused.
     #[schema(
         max_length = 2000,
-        pattern = r#"^https://[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*(?:\.[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*)*\.[A-Za-z]{2,}(?::[0-9]{0,4})?(?:[/?#][ -~]*)?$"#
+        pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
     )]
     pub url: String,
     /// Event types to deliver (`*` for all).
@@ -101,7 +101,7 @@ pub struct EndpointPatch {
     /// New URL (as when registering).
     #[schema(
         max_length = 2000,
-        pattern = r#"^https://[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*(?:\.[A-Za-z0-9!"$&'()*+,;=_`{}~]+(?:-[A-Za-z0-9!"$&'()*+,;=_`{}~]+)*)*\.[A-Za-z]{2,}(?::[0-9]{0,4})?(?:[/?#][ -~]*)?$"#
+        pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
     )]
     pub url: Option<String>,
     /// New event types.

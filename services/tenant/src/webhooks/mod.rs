@@ -80,6 +80,12 @@ pub fn check_url(raw: &str, allow_internal: bool) -> Result<reqwest::Url, FieldE
         ));
     }
     let host = url.host_str().ok_or_else(|| refuse("has no host"))?;
+    let is_address = host.starts_with('[') || host.parse::<IpAddr>().is_ok();
+    if !is_address && !caravan_shared::domain::web_address::is_host_name(host) {
+        return Err(refuse(
+            "must name a host of letters, digits, hyphens and dots",
+        ));
+    }
     if allow_internal {
         return Ok(url);
     }
@@ -169,6 +175,15 @@ mod tests {
         assert!(check_url("https://user:pw@8.8.8.8/hook", false).is_err());
         assert!(check_url("https://8.8.8.8/hook", false).is_ok());
         assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_url("https://erp.kashgar-logistics.cn/hook", true).is_ok());
+        for odd_host in [
+            "https://erp.kashgar*.cn/hook",
+            "https://e(r)p.kashgar.cn/hook",
+            "https://-erp.kashgar.cn/hook",
+            "https://erp..kashgar.cn/hook",
+        ] {
+            assert!(check_url(odd_host, true).is_err(), "{odd_host}");
+        }
     }
 
     #[test]
