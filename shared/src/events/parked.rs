@@ -62,7 +62,7 @@ fn this_service(context: &ServiceContext, service: &str) -> Result<(), ApiError>
 #[utoipa::path(
     tag = "operations",
     security(("bearer" = [])),
-    params(("service" = String, Path, description = "This service's name (`auth`, `tenant`, `catalog`, `order`)")),
+    params(("service" = String, Path, description = "This service's name (`auth`, `tenant`, `catalog`, `order`)", pattern = "^(auth|tenant|catalog|order)$")),
     responses(
         (status = 200, description = "Unresolved parked events", body = ParkedEvents),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
@@ -91,7 +91,7 @@ pub async fn list(
     tag = "operations",
     security(("bearer" = [])),
     params(
-        ("service" = String, Path, description = "This service's name"),
+        ("service" = String, Path, description = "This service's name", pattern = "^(auth|tenant|catalog|order)$"),
         ("producer" = String, Path, description = "The service that published the event"),
         ("seq" = i64, Path, description = "The event's sequence number"),
     ),

@@ -176,6 +176,16 @@ pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<Fiel
             ));
         }
     }
+    if variant
+        .compare_at_price
+        .as_ref()
+        .is_some_and(|compare| compare.amount < 0)
+    {
+        errors.push(FieldError::new(
+            at("compare_at_price.amount"),
+            "must be 0 or more",
+        ));
+    }
     if let (Some(compare), Some(base)) = (&variant.compare_at_price, variant.prices.first())
         && compare.currency != base.currency
     {

@@ -149,6 +149,7 @@ pub struct LedgerQuery {
     responses(
         (status = 200, description = "Ledger entries", body = Vec<MovementView>),
         (status = 404, description = "No such variant in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/inventory/adjustments")]
@@ -157,7 +158,10 @@ pub async fn ledger(
     caller: RequireScope<CatalogRead>,
     query: web::Query<LedgerQuery>,
 ) -> Result<web::Json<Vec<MovementView>>, ApiError> {
-    let limit = u64::from(query.limit.unwrap_or(50).clamp(1, 100));
+    let limit = match query.limit.unwrap_or(50) {
+        limit @ 1..=100 => u64::from(limit),
+        _ => return Err(ApiError::invalid_field("limit", "must be 1 to 100")),
+    };
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     store::variant(&tx, query.variant_id)
         .await?

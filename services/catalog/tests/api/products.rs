@@ -185,6 +185,15 @@ async fn products_are_managed_and_stock_is_kept_in_a_ledger() {
         .map(|m| m["delta"].as_i64().unwrap())
         .collect();
     assert_eq!(deltas, [30, 20]);
+    for limit in [0, 101] {
+        let refused = get(
+            &app,
+            &a.owner,
+            &format!("/v1/inventory/adjustments?variant_id={variant}&limit={limit}"),
+        )
+        .await;
+        assert_eq!(problem(refused, 422).await["errors"][0]["field"], "limit");
+    }
 
     let patched = app.client.patch(app.url(&format!("/v1/products/{id}"))).bearer_auth(&a.owner)
         .json(&json!({"tags": ["goji", "organic"], "title": {"zh-CN": "有机枸杞", "en": "Organic goji"}})).send().await.unwrap();
@@ -344,6 +353,18 @@ async fn a_variants_prices_change_and_reach_the_storefront() {
         .await
         .unwrap();
     assert_eq!(problem(bad, 422).await["errors"][0]["field"], "unit");
+    let negative = app
+        .client
+        .patch(&path)
+        .bearer_auth(&a.owner)
+        .json(&json!({"compare_at_price": {"amount": -1, "currency": "CNY"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(negative, 422).await["errors"][0]["field"],
+        "compare_at_price.amount"
+    );
     let other = app
         .client
         .patch(&path)
