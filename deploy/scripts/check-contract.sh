@@ -8,6 +8,7 @@
 #   2. schemathesis (PyPI) fuzzes every public operation with all its default checks,
 #      as a shop owner and, for the operator's operations, as the operator
 #      (openapi/schemathesis.toml says how, and why any check is narrowed).
+# Arguments are passed to schemathesis, e.g. `--seed 7` to explore past CI's seed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -62,4 +63,4 @@ OWNER_TOKEN=$(token owner@zhongning-goji.example.cn)
 OPERATOR_TOKEN=$(token operator@caravan.example.cn)
 export OWNER_TOKEN OPERATOR_TOKEN
 "$tools/bin/st" --config-file openapi/schemathesis.toml run openapi/caravan.json \
-  --url "$url" --workers 2 --no-color
+  --url "$url" --workers 2 --no-color "$@"
