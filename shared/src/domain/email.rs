@@ -2,7 +2,9 @@
 
 use crate::FieldError;
 use std::fmt;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 /// Characters a local part may hold besides letters and digits (RFC 5322 `atext`,
 /// and the dots between its words).
@@ -14,24 +16,6 @@ const LOCAL_SYMBOLS: &str = "!#$%&'*+/=?^_`{|}~-.";
 /// labels, up to 64 characters before the `@`), trims and lowercases; the pattern
 /// stays simple enough for generators that cannot handle look-ahead.
 pub const PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15})?@[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,28}[A-Za-z0-9])?){1,4}$";
-
-/// The schema of an email field, for `#[schema(schema_with = …)]`.
-pub fn schema() -> ObjectBuilder {
-    builder(SchemaType::Type(Type::String))
-}
-
-/// The schema of an email field that `null` clears.
-pub fn nullable_schema() -> ObjectBuilder {
-    builder(SchemaType::from_iter([Type::String, Type::Null]))
-}
-
-fn builder(schema_type: SchemaType) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(schema_type)
-        .max_length(Some(254))
-        .pattern(Some(PATTERN))
-        .examples([serde_json::json!("owner@zhongning-goji.example.cn")])
-}
 
 /// A normalised email address (trimmed, lowercased).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -77,6 +61,22 @@ impl Email {
         &self.0
     }
 }
+
+/// Request fields that take an address are strings checked with [`Email::parse`];
+/// `#[schema(value_type = Email)]` documents them with [`PATTERN`].
+impl PartialSchema for Email {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An email address."))
+            .max_length(Some(254))
+            .pattern(Some(PATTERN))
+            .examples(["owner@zhongning-goji.example.cn"])
+            .into()
+    }
+}
+
+impl ToSchema for Email {}
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -28,7 +28,7 @@ const RESET_LIFETIME: chrono::Duration = chrono::Duration::minutes(30);
 #[schema(example = json!({"email": "ayse@hotan-jujube.cn", "password": "jujubes-from-hotan-2026", "display_name": "Ayşe Tursun"}))]
 pub struct RegisterRequest {
     /// Email address; a verification link is sent to it.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// 10 to 256 characters, not a common password.
     #[schema(schema_with = super::new_password_schema)]
@@ -325,7 +325,7 @@ pub async fn change_password(
 #[schema(example = json!({"email": "ayse@hotan-jujube.cn"}))]
 pub struct ForgotPasswordRequest {
     /// The account's email.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
 }
 

@@ -25,7 +25,7 @@ use uuid::Uuid;
 #[schema(example = json!({"email": "aziz@zhongning-goji.cn", "role": "staff"}))]
 pub struct InvitationRequest {
     /// Who to invite.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// `staff` (default) or `owner`.
     #[serde(default)]

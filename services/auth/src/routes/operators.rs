@@ -18,7 +18,7 @@ use utoipa::openapi::schema::Object;
 #[schema(example = json!({"email": "ops@caravan.example.cn", "password": "kunlun-snowline-2026"}))]
 pub struct NewOperator {
     /// Their email; an existing account becomes an operator (its password stays).
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// The password for a new account (the password policy applies: 10 to 256
     /// characters, not a common password; checked for an existing account too).

@@ -118,7 +118,7 @@ pub(crate) async fn issue<C: ConnectionTrait>(
 #[schema(example = json!({"email": "owner@zhongning-goji.cn", "password": "goji-harvest-in-zhongning", "tenant": "zhongning-goji"}))]
 pub struct LoginRequest {
     /// The account's email.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// Its password.
     pub password: String,

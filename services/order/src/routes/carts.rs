@@ -6,18 +6,14 @@ use crate::domain::shipping;
 use crate::domain::{MAX_LINES, MAX_QUANTITY, hash_secret, new_secret, secret_matches};
 use crate::store::{self, CartRow};
 use crate::views::{CartLineView, CartView, localize};
-use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use caravan_shared::domain::{Currency, Locale, Money, parse_accept_language};
 use caravan_shared::error::Problem;
-use caravan_shared::http::{Json, parse_json};
+use caravan_shared::http::{Json, OptionalJson};
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
 use serde::Deserialize;
-use utoipa::openapi::path::Paths;
-use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::OpenApiFactory;
 use uuid::Uuid;
 
 /// The header carrying a guest's cart token.
@@ -217,7 +213,7 @@ pub async fn view(
 #[utoipa::path(
     tag = "carts",
     params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
-    request_body(content = NewCart, description = "Optional; an empty body takes the defaults"),
+    request_body(content = Option<NewCart>, description = "Optional; an empty body (or `null`) takes the defaults"),
     responses(
         (status = 201, description = "The new cart with its token", body = CartView),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem, content_type = "application/problem+json"),
@@ -230,15 +226,11 @@ pub async fn create(
     state: web::Data<OrderState>,
     request: HttpRequest,
     shop: web::Path<String>,
-    body: web::Bytes,
+    body: OptionalJson<NewCart>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = state.storefront(&shop).await?;
     let customer = buyer(&request).await?;
-    let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
-        NewCart::default()
-    } else {
-        parse_json(&body)?
-    };
+    let input = body.0.unwrap_or_default();
     let facts = store::shop(&state.context.db, shop.tenant).await?;
     let (base, offered, default_locale) = match &facts {
         Some(facts) => (
@@ -285,33 +277,6 @@ pub async fn create(
     let mut answer = view(&state, shop.tenant, cart, None).await?;
     answer.token = Some(token);
     Ok(HttpResponse::Created().json(answer))
-}
-
-/// [`create`] as registered. Its body may be left out, which the path macro can
-/// only say by documenting `null` as a body too, and `null` is refused.
-pub struct CreateCart;
-
-impl HttpServiceFactory for CreateCart {
-    fn register(self, config: &mut AppService) {
-        create.register(config);
-    }
-}
-
-impl OpenApiFactory for CreateCart {
-    fn paths(&self) -> Paths {
-        let mut paths = create.paths();
-        for item in paths.paths.values_mut() {
-            if let Some(RefOr::T(body)) = item.post.as_mut().and_then(|op| op.request_body.as_mut())
-            {
-                body.required = Some(Required::False);
-            }
-        }
-        paths
-    }
-
-    fn schemas(&self, schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        create.schemas(schemas);
-    }
 }
 
 /// A cart with current prices, flags on lines that cannot be bought as they are,

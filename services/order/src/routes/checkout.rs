@@ -50,7 +50,7 @@ pub struct CheckoutRequest {
     /// The cart.
     pub cart_id: Uuid,
     /// Where the confirmation goes.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// For the courier: 5 to 20 digits, with spaces or hyphens between them and
     /// an optional leading `+`.

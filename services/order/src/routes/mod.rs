@@ -69,7 +69,7 @@ pub fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// Registers the service's routes; each is collected into its OpenAPI document.
 pub fn configure(config: &mut ServiceConfig) {
     config
-        .service(carts::CreateCart)
+        .service(carts::create)
         .service(carts::show)
         .service(carts::add_line)
         .service(carts::set_line)

@@ -31,7 +31,7 @@ pub struct SettingsPatch {
     #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$")]
     pub logo_url: Option<Option<String>>,
     /// Contact email for buyers.
-    #[schema(schema_with = caravan_shared::domain::email::nullable_schema)]
+    #[schema(value_type = Option<caravan_shared::domain::Email>)]
     pub contact_email: Option<String>,
     /// Contact phone for buyers: digits, spaces and dashes with an optional leading
     /// `+`; 5 to 20 digits.

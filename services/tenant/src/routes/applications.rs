@@ -57,7 +57,7 @@ pub struct ApplicationRequest {
     )]
     pub contact_name: String,
     /// Contact email; the decision is sent here.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub email: String,
     /// Contact phone: digits, spaces and dashes with an optional leading `+`; 5 to
     /// 20 digits.

@@ -37,7 +37,7 @@ pub struct CreateRequest {
     #[schema(schema_with = Slug::schema)]
     pub slug: String,
     /// The owner, invited by email.
-    #[schema(schema_with = caravan_shared::domain::email::schema)]
+    #[schema(value_type = caravan_shared::domain::Email)]
     pub owner_email: String,
     /// Plan code (default `free`).
     #[schema(schema_with = super::optional_plan_schema)]
