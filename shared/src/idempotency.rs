@@ -32,6 +32,19 @@ impl IdempotencyKey {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The request's key, if it sent one; a header that is there but not a valid
+    /// key is refused, never ignored.
+    pub fn optional(request: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        match request.headers().get(HEADER).map(|value| value.to_str()) {
+            None => Ok(None),
+            Some(Err(_)) => Err(ApiError::invalid_field(
+                HEADER,
+                "must be visible ASCII characters",
+            )),
+            Some(Ok(raw)) => Self::parse(raw).map(Some),
+        }
+    }
+
     /// The key.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -43,18 +56,11 @@ impl FromRequest for IdempotencyKey {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let value = request.headers().get(HEADER).map(|value| value.to_str());
-        ready(match value {
-            None => Err(ApiError::invalid_field(
-                HEADER,
-                "this operation requires an Idempotency-Key header",
-            )),
-            Some(Err(_)) => Err(ApiError::invalid_field(
-                HEADER,
-                "must be visible ASCII characters",
-            )),
-            Some(Ok(raw)) => Self::parse(raw),
-        })
+        ready(Self::optional(request).and_then(|key| {
+            key.ok_or_else(|| {
+                ApiError::invalid_field(HEADER, "this operation requires an Idempotency-Key header")
+            })
+        }))
     }
 }
 

@@ -494,7 +494,7 @@ fn refund_amount_schema() -> OneOfBuilder {
         (status = 200, description = "Refunded or partially refunded", body = OrderView),
         (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing was paid, or everything is refunded (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "More than is left to refund, another currency, or a non-positive amount", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than is left to refund, another currency, a non-positive amount, or an `Idempotency-Key` that is not 1 to 255 visible ASCII characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/orders/{id}/refunds")]
@@ -518,9 +518,7 @@ pub async fn refund(
             "must be at most 500 characters",
         ));
     }
-    let key = super::header(&request, idempotency::HEADER)
-        .map(IdempotencyKey::parse)
-        .transpose()?;
+    let key = IdempotencyKey::optional(&request)?;
     let scope = format!("refund:{}:{id}", caller.tenant);
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     if let Some(key) = &key

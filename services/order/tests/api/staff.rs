@@ -199,8 +199,31 @@ async fn refunds_are_bounded_by_what_was_paid() {
     .await;
     assert_eq!(negative["errors"][0]["field"], "amount.amount");
 
-    // A partial refund, repeated with its key: counted once.
+    // A partial refund, repeated with its key: counted once. A key that is not a
+    // valid one is refused before any money moves, not treated as no key.
     let partial = json!({"amount": {"amount": 2000, "currency": "CNY"}, "reason": "一盒破损"});
+    let bad_key = problem(
+        stack
+            .order
+            .client
+            .post(stack.order.url(&path))
+            .bearer_auth(&shop.owner)
+            .header(
+                "Idempotency-Key",
+                reqwest::header::HeaderValue::from_bytes("退款-1".as_bytes()).unwrap(),
+            )
+            .json(&partial)
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(bad_key["errors"][0]["field"], "Idempotency-Key");
+    assert_eq!(
+        bad_key["errors"][0]["message"],
+        "must be visible ASCII characters"
+    );
     for _ in 0..2 {
         let response = stack
             .order
