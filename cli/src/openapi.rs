@@ -2,6 +2,8 @@
 //! serves it at `/openapi.json`, and one merged document of the public surface (the
 //! gateway's paths: no `/internal/…`, no probes or metrics).
 
+mod links;
+
 use caravan_shared::service::{ApiInfo, openapi_document};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -92,6 +94,7 @@ pub fn documents() -> anyhow::Result<Vec<(String, String)>> {
     let mut merged = serde_json::to_value(&merged)?;
     prune_unused_schemas(&mut merged);
     document_rate_limits(&mut merged);
+    links::document_links(&mut merged)?;
     files.push((
         "caravan.json".to_owned(),
         format!("{}\n", serde_json::to_string_pretty(&merged)?),
@@ -222,14 +225,44 @@ pub fn stale(dir: &Path) -> anyhow::Result<Vec<String>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_public_schema_has_an_example() {
+    fn merged() -> Value {
         let documents = documents().unwrap();
         let (_, caravan) = documents
             .iter()
             .find(|(name, _)| name == "caravan.json")
             .unwrap();
-        let caravan: Value = serde_json::from_str(caravan).unwrap();
+        serde_json::from_str(caravan).unwrap()
+    }
+
+    #[test]
+    fn a_new_order_links_to_what_staff_and_buyer_can_do_with_it() {
+        let caravan = merged();
+        let links =
+            &caravan["paths"]["/v1/shops/{shop}/checkout"]["post"]["responses"]["201"]["links"];
+        assert_eq!(links["ShowOrder"]["operationId"], "orders_show");
+        assert_eq!(links["ShowOrder"]["parameters"]["id"], "$response.body#/id");
+        assert_eq!(links["Refund"]["operationId"], "orders_refund");
+        let own = &links["ShowOwnOrder"];
+        assert_eq!(own["operationId"], "buyer_orders_show");
+        assert_eq!(own["parameters"]["shop"], "$request.path.shop");
+        assert_eq!(
+            own["parameters"]["header.X-Order-Token"],
+            "$response.body#/access_token"
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_parameter_the_target_lacks_is_refused() {
+        let mut caravan = merged();
+        let operation = &mut caravan["paths"]["/v1/orders/{id}"]["get"];
+        operation["parameters"] = json!([]);
+        let error = links::document_links(&mut caravan).unwrap_err();
+        assert_eq!(error.to_string(), "orders_show takes no path parameter id");
+    }
+
+    #[test]
+    fn every_public_schema_has_an_example() {
+        let caravan = merged();
         let schemas = caravan["components"]["schemas"].as_object().unwrap();
         let missing: Vec<&str> = schemas
             .iter()

@@ -61,6 +61,19 @@ token() {
 }
 OWNER_TOKEN=$(token owner@zhongning-goji.example.cn)
 OPERATOR_TOKEN=$(token operator@caravan.example.cn)
-export OWNER_TOKEN OPERATOR_TOKEN
+# Records of the demo shop, so operations on one record reach its logic, not a 404:
+# an order and a product for the staff operations, and another product for the
+# storefront (the fuzzer archives the first).
+nth() {
+  curl -fsS "$url$1" -H "authorization: Bearer $OWNER_TOKEN" |
+    "$tools/bin/python" -c "import json, sys; print(json.load(sys.stdin)['items'][$2]['$3'])"
+}
+DEMO_ORDER=$(nth '/v1/orders?limit=1' 0 id)
+DEMO_PRODUCT=$(nth '/v1/products?limit=2' 0 id)
+DEMO_HANDLE=$(nth '/v1/products?limit=2' 1 handle)
+# A tenant for the operator's operations: another cooperative than the owner's.
+DEMO_TENANT=$(curl -fsS "$url/v1/tenants?limit=100" -H "authorization: Bearer $OPERATOR_TOKEN" |
+  "$tools/bin/python" -c 'import json, sys; print(next(t["id"] for t in json.load(sys.stdin)["items"] if t["slug"] == "hotan-jujube"))')
+export OWNER_TOKEN OPERATOR_TOKEN DEMO_ORDER DEMO_PRODUCT DEMO_HANDLE DEMO_TENANT
 "$tools/bin/st" --config-file openapi/schemathesis.toml run openapi/caravan.json \
   --url "$url" --workers 2 --no-color "$@"
