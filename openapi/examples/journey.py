@@ -28,6 +28,7 @@ from caravan_api.models import (
     CartView,
     CheckoutRequest,
     ClientRequest,
+    CountryCode,
     CreatedClient,
     LineInput,
     LoginRequest,
@@ -97,7 +98,7 @@ def main() -> None:
         sys.exit(f"the new product is not on the storefront: {titles}")
     cart = expect(carts_create.sync(SHOP, client=public, body=NewCart.from_dict({})), CartView, "cart")
     carts_add_line.sync(SHOP, cart.id, client=public, x_cart_token=cart.token, body=LineInput.from_dict({"variant_id": str(variant), "quantity": 2}))
-    priced = expect(carts_show.sync(SHOP, cart.id, client=public, x_cart_token=cart.token, country="CN", province="上海市"), CartView, "cart")
+    priced = expect(carts_show.sync(SHOP, cart.id, client=public, x_cart_token=cart.token, country=CountryCode.CN, province="上海市"), CartView, "cart")
     rate = priced.shipping_options[0].rate_id
     order = checkout_checkout.sync(
         SHOP,

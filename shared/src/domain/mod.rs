@@ -1,9 +1,11 @@
 //! Domain building blocks every service uses.
+pub mod country;
 pub mod email;
 pub mod localized;
 pub mod money;
 pub mod pagination;
 pub mod web_address;
+pub use country::{COUNTRY_CODE_REASON, CountryCode, is_country_code};
 pub use email::Email;
 pub use localized::{
     InvalidLocale, Locale, LocalizedText, LocalizedTextError, parse_accept_language,

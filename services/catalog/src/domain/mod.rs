@@ -24,7 +24,7 @@ pub const STORAGE: &[&str] = &["ambient", "chilled", "frozen"];
 #[schema(example = json!({"country": "CN", "province": "Ningxia", "place": "Zhongning county"}))]
 pub struct Origin {
     /// ISO 3166-1 alpha-2 country, in capitals.
-    #[schema(pattern = "^[A-Z]{2}$")]
+    #[schema(value_type = Option<caravan_shared::domain::CountryCode>)]
     pub country: Option<String>,
     /// Province or region.
     #[schema(pattern = r"^[^\x00]*$")]
@@ -237,11 +237,11 @@ pub fn check_produce(
         ));
     }
     if let Some(country) = origin.and_then(|origin| origin.country.as_deref())
-        && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
+        && !caravan_shared::domain::is_country_code(country)
     {
         errors.push(FieldError::new(
             "origin.country",
-            "must be an ISO 3166-1 alpha-2 code such as CN",
+            caravan_shared::domain::COUNTRY_CODE_REASON,
         ));
     }
     for (index, image) in images.iter().enumerate() {

@@ -77,8 +77,8 @@ fn text(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"country": "CN", "province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 100 号 2 栋 1801 室", "postal_code": "200120", "recipient": "王芳"}))]
 pub struct AddressInput {
-    /// ISO 3166-1 alpha-2 country code (`CN`, `KZ`, …).
-    #[schema(pattern = "^[A-Za-z]{2}$")]
+    /// ISO 3166-1 alpha-2 country code, in capitals (`CN`, `KZ`, …).
+    #[schema(value_type = caravan_shared::domain::CountryCode)]
     pub country: String,
     /// Province, region or state (at most 100 characters).
     #[serde(default)]
@@ -138,12 +138,11 @@ impl Address {
     /// Checks every field, collecting each problem under `prefix.field`.
     pub fn parse(input: &AddressInput, prefix: &str, errors: &mut Vec<FieldError>) -> Option<Self> {
         let field = |name: &str| format!("{prefix}.{name}");
-        let country = input.country.trim().to_ascii_uppercase();
-        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        let country_ok = caravan_shared::domain::is_country_code(&input.country);
         if !country_ok {
             errors.push(FieldError::new(
                 field("country"),
-                "must be an ISO 3166-1 alpha-2 code such as CN",
+                caravan_shared::domain::COUNTRY_CODE_REASON,
             ));
         }
         let province = text(errors, &field("province"), &input.province, 100, false);
@@ -163,7 +162,7 @@ impl Address {
             ));
         }
         Some(Self {
-            country: country_ok.then_some(country)?,
+            country: country_ok.then(|| input.country.clone())?,
             province: province?,
             city: city?,
             district: district?,
@@ -226,7 +225,7 @@ mod tests {
 
     fn input() -> AddressInput {
         AddressInput {
-            country: "cn".into(),
+            country: "CN".into(),
             province: "上海市".into(),
             city: "上海市".into(),
             district: "浦东新区".into(),
@@ -242,6 +241,14 @@ mod tests {
         let address = Address::parse(&input(), "shipping_address", &mut errors).unwrap();
         assert_eq!(address.country, "CN");
         assert!(errors.is_empty());
+
+        for country in ["cn", "XK", " CN"] {
+            let mut other = input();
+            other.country = country.into();
+            let mut errors = Vec::new();
+            assert!(Address::parse(&other, "shipping_address", &mut errors).is_none());
+            assert_eq!(errors[0].field, "shipping_address.country", "{country:?}");
+        }
 
         let mut bad = input();
         bad.country = "China".into();

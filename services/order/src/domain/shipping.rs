@@ -59,7 +59,7 @@ pub struct ZoneInput {
     #[schema(max_length = 100, pattern = r"^[^\x00]*[^\x00\s\u0085][^\x00]*$")]
     pub name: String,
     /// 1 to 250 ISO 3166-1 alpha-2 codes; several countries make a cross-border zone.
-    #[schema(min_items = 1, max_items = 250, pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = Vec<caravan_shared::domain::CountryCode>, min_items = 1, max_items = 250)]
     pub countries: Vec<String>,
     /// Only these provinces (matched by name, 1 to 100 characters each); empty for
     /// the whole countries.
@@ -140,15 +140,14 @@ impl Zone {
         }
         let mut countries = Vec::new();
         for (index, raw) in input.countries.iter().enumerate() {
-            let code = raw.trim().to_ascii_uppercase();
-            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-                if !countries.contains(&code) {
-                    countries.push(code);
+            if caravan_shared::domain::is_country_code(raw) {
+                if !countries.contains(raw) {
+                    countries.push(raw.clone());
                 }
             } else {
                 errors.push(FieldError::new(
                     format!("countries[{index}]"),
-                    "must be an ISO 3166-1 alpha-2 code such as CN",
+                    caravan_shared::domain::COUNTRY_CODE_REASON,
                 ));
             }
         }
@@ -329,7 +328,7 @@ mod tests {
 
     fn domestic() -> Zone {
         zone(json!({
-            "name": "Mainland", "countries": ["cn"],
+            "name": "Mainland", "countries": ["CN"],
             "free_shipping_threshold": {"amount": 20000, "currency": "CNY"},
             "rates": [
                 {"name": "light", "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}},
@@ -372,7 +371,7 @@ mod tests {
     #[test]
     fn bad_zones_name_each_field() {
         let errors = zone(json!({
-            "name": "", "countries": ["China"],
+            "name": "", "countries": ["China", "CN", "kz", "XK"],
             "rates": [
                 {"name": "a", "min_weight_grams": 500, "max_weight_grams": 100, "price": {"amount": 100, "currency": "CNY"}},
                 {"name": "b", "price": {"amount": 100, "currency": "USD"}}
@@ -385,6 +384,8 @@ mod tests {
             [
                 "name",
                 "countries[0]",
+                "countries[2]",
+                "countries[3]",
                 "rates[0].max_weight_grams",
                 "rates[1].price.currency"
             ]

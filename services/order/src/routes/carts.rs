@@ -61,8 +61,9 @@ pub struct QuantityInput {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Destination {
-    /// ISO 3166-1 alpha-2 country code: with it, the cart lists the shipping options.
-    #[param(pattern = "^[A-Za-z]{2}$")]
+    /// ISO 3166-1 alpha-2 country code, in capitals: with it, the cart lists the
+    /// shipping options.
+    #[param(value_type = Option<caravan_shared::domain::CountryCode>)]
     pub country: Option<String>,
     /// Province, for zones limited to provinces.
     pub province: Option<String>,
@@ -307,13 +308,13 @@ pub async fn show(
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let cart = open(&request, &tx, id, false).await?;
     tx.commit().await?;
-    let country = destination.country.as_deref().map(str::trim);
+    let country = destination.country.as_deref();
     if let Some(code) = country
-        && (code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()))
+        && !caravan_shared::domain::is_country_code(code)
     {
         return Err(ApiError::invalid_field(
             "country",
-            "must be an ISO 3166-1 alpha-2 code such as CN",
+            caravan_shared::domain::COUNTRY_CODE_REASON,
         ));
     }
     let place = country.map(|c| (c, destination.province.as_deref().unwrap_or_default()));

@@ -285,6 +285,18 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
     let refused = problem(stack.checkout(&shop, &cart, "bad-2", &abroad).await, 422).await;
     assert_eq!(refused["errors"][0]["field"], "shipping_address.country");
 
+    // Only assigned ISO 3166-1 codes, in capitals, name a country.
+    for (key, country) in [("bad-2a", "cn"), ("bad-2b", "XK")] {
+        let mut unassigned = good.clone();
+        unassigned["shipping_address"]["country"] = json!(country);
+        let refused = problem(stack.checkout(&shop, &cart, key, &unassigned).await, 422).await;
+        assert_eq!(refused["errors"][0]["field"], "shipping_address.country");
+        assert_eq!(
+            refused["errors"][0]["message"],
+            "must be an ISO 3166-1 alpha-2 country code in capitals, such as CN"
+        );
+    }
+
     let mut unknown_rate = good.clone();
     unknown_rate["shipping_rate_id"] = json!(Uuid::now_v7());
     let refused = problem(

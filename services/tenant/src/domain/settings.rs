@@ -54,7 +54,7 @@ pub struct SettingsPatch {
     #[schema(max_length = 64, pattern = r"^(UTC|[A-Za-z0-9_+-]+/[A-Za-z0-9/_+-]+)$")]
     pub timezone: Option<String>,
     /// Countries shipped to (ISO 3166-1 alpha-2, such as `CN`); at least one.
-    #[schema(min_items = 1, pattern = r"^[A-Z]{2}$")]
+    #[schema(value_type = Option<Vec<caravan_shared::domain::CountryCode>>, min_items = 1)]
     pub ship_to: Option<Vec<String>>,
 }
 
@@ -180,11 +180,11 @@ impl SettingsPatch {
             match countries
                 .iter()
                 .enumerate()
-                .find(|(_, code)| code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()))
+                .find(|(_, code)| !caravan_shared::domain::is_country_code(code))
             {
                 Some((index, _)) => errors.push(FieldError::new(
                     format!("ship_to[{index}]"),
-                    "must be an ISO 3166-1 alpha-2 country code such as CN",
+                    caravan_shared::domain::COUNTRY_CODE_REASON,
                 )),
                 None if countries.is_empty() => {
                     errors.push(FieldError::new("ship_to", "must name at least one country"));
