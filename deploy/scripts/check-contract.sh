@@ -64,13 +64,13 @@ OPERATOR_TOKEN=$(token operator@caravan.example.cn)
 # Records of the demo shop, so operations on one record reach its logic, not a 404:
 # an order and a product for the staff operations, and another product for the
 # storefront (the fuzzer archives the first).
-nth() {
+owned() {
   curl -fsS "$url$1" -H "authorization: Bearer $OWNER_TOKEN" |
-    "$tools/bin/python" -c "import json, sys; print(json.load(sys.stdin)['items'][$2]['$3'])"
+    "$tools/bin/python" -c "import json, sys; items = json.load(sys.stdin)['items']; print($2)"
 }
-DEMO_ORDER=$(nth '/v1/orders?limit=1' 0 id)
-DEMO_PRODUCT=$(nth '/v1/products?limit=2' 0 id)
-DEMO_HANDLE=$(nth '/v1/products?limit=2' 1 handle)
+DEMO_ORDER=$(owned '/v1/orders?limit=1' "items[0]['id']")
+read -r DEMO_PRODUCT DEMO_HANDLE < <(owned '/v1/products?limit=2' "items[0]['id'], items[1]['handle']")
+[ -n "${DEMO_HANDLE:-}" ] || { echo "the demo shop has fewer than two products" >&2; exit 1; }
 # A tenant for the operator's operations: another cooperative than the owner's.
 DEMO_TENANT=$(curl -fsS "$url/v1/tenants?limit=100" -H "authorization: Bearer $OPERATOR_TOKEN" |
   "$tools/bin/python" -c 'import json, sys; print(next(t["id"] for t in json.load(sys.stdin)["items"] if t["slug"] == "hotan-jujube"))')

@@ -4,9 +4,6 @@
 
 use serde_json::{Map, Value, json};
 
-/// A value taken from the answer or the request, as an OpenAPI runtime expression.
-type Source = &'static str;
-
 /// Operations that take one record's id, grouped with the id's parameter name.
 struct Family {
     /// Link names and the operations they lead to.
@@ -15,20 +12,27 @@ struct Family {
     /// is not the path), and the part of the answer each comes from (`/id`,
     /// `/variants/0/id`).
     parameters: &'static [(&'static str, &'static str)],
-    /// Parameters copied from the source request: (name, expression).
-    from_request: &'static [(&'static str, Source)],
+    /// Parameters copied from the source request: (name, runtime expression).
+    from_request: &'static [(&'static str, &'static str)],
 }
 
-const PRODUCT: Family = Family {
-    targets: &[
-        ("ShowProduct", "products_show"),
-        ("UpdateProduct", "products_update"),
-        ("ArchiveProduct", "products_archive"),
-        ("RemoveProduct", "products_remove"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+impl Family {
+    /// Operations that take the record's `id` in the path and nothing else.
+    const fn by_id(targets: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            targets,
+            parameters: &[("id", "/id")],
+            from_request: &[],
+        }
+    }
+}
+
+const PRODUCT: Family = Family::by_id(&[
+    ("ShowProduct", "products_show"),
+    ("UpdateProduct", "products_update"),
+    ("ArchiveProduct", "products_archive"),
+    ("RemoveProduct", "products_remove"),
+]);
 
 const VARIANT: Family = Family {
     targets: &[("UpdateVariant", "products_update_variant")],
@@ -36,56 +40,36 @@ const VARIANT: Family = Family {
     from_request: &[],
 };
 
-const ZONE: Family = Family {
-    targets: &[
-        ("ReplaceZone", "shipping_replace"),
-        ("RemoveZone", "shipping_remove"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const ZONE: Family = Family::by_id(&[
+    ("ReplaceZone", "shipping_replace"),
+    ("RemoveZone", "shipping_remove"),
+]);
 
-const WEBHOOK: Family = Family {
-    targets: &[
-        ("ShowWebhook", "webhooks_show"),
-        ("UpdateWebhook", "webhooks_update"),
-        ("RemoveWebhook", "webhooks_remove"),
-        ("ListDeliveries", "webhooks_deliveries"),
-        ("RotateSecret", "webhooks_rotate_secret"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const WEBHOOK: Family = Family::by_id(&[
+    ("ShowWebhook", "webhooks_show"),
+    ("UpdateWebhook", "webhooks_update"),
+    ("RemoveWebhook", "webhooks_remove"),
+    ("ListDeliveries", "webhooks_deliveries"),
+    ("RotateSecret", "webhooks_rotate_secret"),
+]);
 
-const APP_CLIENT: Family = Family {
-    targets: &[("RevokeClient", "app_clients_revoke")],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const APP_CLIENT: Family = Family::by_id(&[("RevokeClient", "app_clients_revoke")]);
 
-const APPLICATION: Family = Family {
-    targets: &[
-        ("ShowApplication", "applications_show"),
-        ("ApproveApplication", "applications_approve"),
-        ("RejectApplication", "applications_reject"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const APPLICATION: Family = Family::by_id(&[
+    ("ShowApplication", "applications_show"),
+    ("ApproveApplication", "applications_approve"),
+    ("RejectApplication", "applications_reject"),
+]);
 
-const TENANT: Family = Family {
-    targets: &[
-        ("ShowTenant", "tenants_show"),
-        ("UpdateTenant", "tenants_update"),
-        ("TenantAudit", "tenants_audit"),
-        ("SuspendTenant", "tenants_suspend"),
-        ("ReinstateTenant", "tenants_reinstate"),
-        ("ChangePlan", "tenants_change_plan"),
-        ("CloseTenant", "tenants_close"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const TENANT: Family = Family::by_id(&[
+    ("ShowTenant", "tenants_show"),
+    ("UpdateTenant", "tenants_update"),
+    ("TenantAudit", "tenants_audit"),
+    ("SuspendTenant", "tenants_suspend"),
+    ("ReinstateTenant", "tenants_reinstate"),
+    ("ChangePlan", "tenants_change_plan"),
+    ("CloseTenant", "tenants_close"),
+]);
 
 const CART: Family = Family {
     targets: &[("ShowCart", "carts_show"), ("AddLine", "carts_add_line")],
@@ -106,19 +90,15 @@ const CART_LINE: Family = Family {
     ],
 };
 
-const STAFF_ORDER: Family = Family {
-    targets: &[
-        ("ShowOrder", "orders_show"),
-        ("OrderTimeline", "orders_timeline"),
-        ("MarkPaid", "orders_mark_paid"),
-        ("Fulfil", "orders_fulfil"),
-        ("Deliver", "orders_deliver"),
-        ("Refund", "orders_refund"),
-        ("CancelOrder", "orders_cancel"),
-    ],
-    parameters: &[("id", "/id")],
-    from_request: &[],
-};
+const STAFF_ORDER: Family = Family::by_id(&[
+    ("ShowOrder", "orders_show"),
+    ("OrderTimeline", "orders_timeline"),
+    ("MarkPaid", "orders_mark_paid"),
+    ("Fulfil", "orders_fulfil"),
+    ("Deliver", "orders_deliver"),
+    ("Refund", "orders_refund"),
+    ("CancelOrder", "orders_cancel"),
+]);
 
 const BUYER_ORDER: Family = Family {
     targets: &[

@@ -1,6 +1,7 @@
 //! ISO 3166-1 alpha-2 country codes: where produce comes from, where a shop ships,
 //! where an order goes.
 
+use crate::FieldError;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -30,12 +31,20 @@ pub fn is_country_code(code: &str) -> bool {
     COUNTRIES.binary_search(&code).is_ok()
 }
 
-/// The message for a field that fails [`is_country_code`].
-pub const COUNTRY_CODE_REASON: &str =
-    "must be an ISO 3166-1 alpha-2 country code in capitals, such as CN";
+/// Checks the country code in `field`, refusing it with the reason the contract gives.
+pub fn check_country_code(code: &str, field: impl Into<String>) -> Result<(), FieldError> {
+    if is_country_code(code) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an ISO 3166-1 alpha-2 country code in capitals, such as CN",
+        ))
+    }
+}
 
 /// The contract's name for a country code. Fields keep the code as a `String`
-/// checked with [`is_country_code`]; this type only gives them one schema.
+/// checked with [`check_country_code`]; this type only gives them one schema.
 pub struct CountryCode;
 
 impl PartialSchema for CountryCode {

@@ -5,7 +5,7 @@ pub mod localized;
 pub mod money;
 pub mod pagination;
 pub mod web_address;
-pub use country::{COUNTRY_CODE_REASON, CountryCode, is_country_code};
+pub use country::{CountryCode, check_country_code};
 pub use email::Email;
 pub use localized::{
     InvalidLocale, Locale, LocalizedText, LocalizedTextError, parse_accept_language,

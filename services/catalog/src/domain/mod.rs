@@ -236,13 +236,8 @@ pub fn check_produce(
             "must be ambient, chilled or frozen",
         ));
     }
-    if let Some(country) = origin.and_then(|origin| origin.country.as_deref())
-        && !caravan_shared::domain::is_country_code(country)
-    {
-        errors.push(FieldError::new(
-            "origin.country",
-            caravan_shared::domain::COUNTRY_CODE_REASON,
-        ));
+    if let Some(country) = origin.and_then(|origin| origin.country.as_deref()) {
+        errors.extend(caravan_shared::domain::check_country_code(country, "origin.country").err());
     }
     for (index, image) in images.iter().enumerate() {
         if !caravan_shared::domain::web_address::is_https_url(&image.url) || image.url.len() > 1000

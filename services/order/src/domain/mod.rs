@@ -138,13 +138,9 @@ impl Address {
     /// Checks every field, collecting each problem under `prefix.field`.
     pub fn parse(input: &AddressInput, prefix: &str, errors: &mut Vec<FieldError>) -> Option<Self> {
         let field = |name: &str| format!("{prefix}.{name}");
-        let country_ok = caravan_shared::domain::is_country_code(&input.country);
-        if !country_ok {
-            errors.push(FieldError::new(
-                field("country"),
-                caravan_shared::domain::COUNTRY_CODE_REASON,
-            ));
-        }
+        let country = caravan_shared::domain::check_country_code(&input.country, field("country"))
+            .map_err(|error| errors.push(error))
+            .ok();
         let province = text(errors, &field("province"), &input.province, 100, false);
         let city = text(errors, &field("city"), &input.city, 100, true);
         let district = text(errors, &field("district"), &input.district, 100, false);
@@ -162,7 +158,7 @@ impl Address {
             ));
         }
         Some(Self {
-            country: country_ok.then(|| input.country.clone())?,
+            country: country.map(|()| input.country.clone())?,
             province: province?,
             city: city?,
             district: district?,

@@ -140,15 +140,10 @@ impl Zone {
         }
         let mut countries = Vec::new();
         for (index, raw) in input.countries.iter().enumerate() {
-            if caravan_shared::domain::is_country_code(raw) {
-                if !countries.contains(raw) {
-                    countries.push(raw.clone());
-                }
-            } else {
-                errors.push(FieldError::new(
-                    format!("countries[{index}]"),
-                    caravan_shared::domain::COUNTRY_CODE_REASON,
-                ));
+            match caravan_shared::domain::check_country_code(raw, format!("countries[{index}]")) {
+                Ok(()) if !countries.contains(raw) => countries.push(raw.clone()),
+                Ok(()) => {}
+                Err(error) => errors.push(error),
             }
         }
         let mut provinces = Vec::new();

@@ -309,13 +309,9 @@ pub async fn show(
     let cart = open(&request, &tx, id, false).await?;
     tx.commit().await?;
     let country = destination.country.as_deref();
-    if let Some(code) = country
-        && !caravan_shared::domain::is_country_code(code)
-    {
-        return Err(ApiError::invalid_field(
-            "country",
-            caravan_shared::domain::COUNTRY_CODE_REASON,
-        ));
+    if let Some(code) = country {
+        caravan_shared::domain::check_country_code(code, "country")
+            .map_err(|error| ApiError::invalid_field(error.field, error.message))?;
     }
     let place = country.map(|c| (c, destination.province.as_deref().unwrap_or_default()));
     Ok(web::Json(view(&state, shop.tenant, cart, place).await?))

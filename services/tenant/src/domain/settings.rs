@@ -177,15 +177,10 @@ impl SettingsPatch {
             }
         }
         if let Some(countries) = self.ship_to {
-            match countries
-                .iter()
-                .enumerate()
-                .find(|(_, code)| !caravan_shared::domain::is_country_code(code))
-            {
-                Some((index, _)) => errors.push(FieldError::new(
-                    format!("ship_to[{index}]"),
-                    caravan_shared::domain::COUNTRY_CODE_REASON,
-                )),
+            match countries.iter().enumerate().find_map(|(index, code)| {
+                caravan_shared::domain::check_country_code(code, format!("ship_to[{index}]")).err()
+            }) {
+                Some(error) => errors.push(error),
                 None if countries.is_empty() => {
                     errors.push(FieldError::new("ship_to", "must name at least one country"));
                 }
