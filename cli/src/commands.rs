@@ -43,7 +43,7 @@ pub async fn run(
         ["seed-demo"] => {
             let token = operator.login(api).await?;
             if demo::is_empty(api, &token).await? {
-                demo::seed(api, maildev, &token).await?;
+                demo::seed(api, maildev, &token, &operator.password).await?;
                 println!("demo data created");
             } else {
                 println!("the platform already has shops; nothing created");

@@ -8,9 +8,6 @@ use anyhow::Context;
 use reqwest::Method;
 use serde_json::json;
 
-/// The password of every demo account.
-pub const PASSWORD: &str = "caravan-demo-2026";
-
 struct Product {
     handle: &'static str,
     category: &'static str,
@@ -233,13 +230,14 @@ async fn accept_invitation(
     maildev: &str,
     email: &str,
     seen: usize,
+    password: &str,
 ) -> anyhow::Result<String> {
     let token = mailbox::token_for(maildev, email, seen).await?;
     let accepted = api
         .post(
             "/v1/auth/invitations/accept",
             None,
-            &json!({"token": token, "password": PASSWORD, "display_name": email.split('@').next().unwrap_or(email)}),
+            &json!({"token": token, "password": password, "display_name": email.split('@').next().unwrap_or(email)}),
         )
         .await?;
     accepted["access_token"]
@@ -248,10 +246,10 @@ async fn accept_invitation(
         .context("no token after accepting the invitation")
 }
 
-/// Creates the demo data.
-pub async fn seed(api: &Api, maildev: &str, operator: &str) -> anyhow::Result<()> {
+/// Creates the demo data; every demo account gets `password`.
+pub async fn seed(api: &Api, maildev: &str, operator: &str, password: &str) -> anyhow::Result<()> {
     for coop in COOPERATIVES {
-        seed_cooperative(api, maildev, operator, coop)
+        seed_cooperative(api, maildev, operator, coop, password)
             .await
             .with_context(|| format!("demo cooperative {}", coop.slug))?;
     }
@@ -263,6 +261,7 @@ async fn seed_cooperative(
     maildev: &str,
     operator: &str,
     coop: &Cooperative,
+    password: &str,
 ) -> anyhow::Result<()> {
     let owner_email = owner_email(coop.slug);
     let seen = mailbox::messages_to(maildev, &owner_email).await?.len();
@@ -274,9 +273,9 @@ async fn seed_cooperative(
         )
         .await?;
     let tenant_id = tenant["id"].as_str().context("tenant id")?.to_owned();
-    let owner = accept_invitation(api, maildev, &owner_email, seen).await?;
+    let owner = accept_invitation(api, maildev, &owner_email, seen, password).await?;
     let owner = api
-        .login(&owner_email, PASSWORD, Some(coop.slug))
+        .login(&owner_email, password, Some(coop.slug))
         .await
         .unwrap_or(owner);
     api.call(
@@ -303,7 +302,7 @@ async fn seed_cooperative(
         &json!({"email": staff, "role": "staff"}),
     )
     .await?;
-    accept_invitation(api, maildev, &staff, seen).await?;
+    accept_invitation(api, maildev, &staff, seen, password).await?;
 
     // Categories and products.
     let mut categories = std::collections::HashMap::new();

@@ -7,3 +7,4 @@ pub mod demo;
 pub mod mailbox;
 pub mod openapi;
 pub mod platform;
+pub mod secrets;

@@ -1,7 +1,9 @@
 //! `caravan` — the platform operator's command line.
 //!
 //! ```text
-//! caravan up [--no-demo]                 run the whole platform (gateway on CARAVAN_PORT, default 8080)
+//! caravan up [--no-demo] [--no-test-payments] [--allow-internal-webhooks]
+//!                                        run the whole platform (gateway on CARAVAN_PORT, default 8080)
+//! caravan secrets                        print a fresh set of secrets as an env file
 //! caravan seed-demo                      create the demo cooperatives (when the platform is empty)
 //! caravan tenants list
 //! caravan tenants create NAME SLUG OWNER_EMAIL [PLAN]
@@ -15,12 +17,14 @@
 //!
 //! Commands other than `up` call the platform at `CARAVAN_URL` (default
 //! `http://localhost:8080`) as the operator `CARAVAN_OPERATOR_EMAIL` with
-//! `CARAVAN_OPERATOR_PASSWORD`.
+//! `CARAVAN_OPERATOR_PASSWORD` (default: the password `caravan up` generated for this
+//! installation, read from its install database).
 
 use caravan_cli::api::Api;
 use caravan_cli::commands::{self, Operator};
 use caravan_cli::demo;
-use caravan_cli::platform::{Options, Platform, preflight};
+use caravan_cli::platform::{Options, Platform, Relaxed, preflight};
+use caravan_cli::secrets::InstallSecrets;
 use caravan_shared::config::{Environment, Source};
 use std::process::ExitCode;
 
@@ -35,14 +39,26 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let outcome = match words.as_slice() {
-        ["up", rest @ ..] => up(!rest.contains(&"--no-demo")).await,
+        ["up", flags @ ..] => up(flags).await,
+        ["secrets"] => {
+            print!("{}", InstallSecrets::generate().env_lines());
+            Ok(())
+        }
         other => {
-            let operator = Operator {
-                email: env("CARAVAN_OPERATOR_EMAIL", DEMO_OPERATOR),
-                password: env("CARAVAN_OPERATOR_PASSWORD", demo::PASSWORD),
+            let password = match Environment.get("CARAVAN_OPERATOR_PASSWORD") {
+                Some(password) => Ok(password),
+                None => InstallSecrets::load_or_create(&admin_url(), &database_prefix())
+                    .await
+                    .map(|secrets| secrets.demo_password),
             };
-            match Api::new(&env("CARAVAN_URL", "http://localhost:8080")) {
-                Ok(api) => {
+            let operator = password.map(|password| Operator {
+                email: env("CARAVAN_OPERATOR_EMAIL", DEMO_OPERATOR),
+                password,
+            });
+            match operator.and_then(|operator| {
+                Api::new(&env("CARAVAN_URL", "http://localhost:8080")).map(|api| (api, operator))
+            }) {
+                Ok((api, operator)) => {
                     let maildev = env("CARAVAN_MAILDEV_URL", "http://127.0.0.1:1080");
                     let new_operator_password = Environment.get("CARAVAN_NEW_OPERATOR_PASSWORD");
                     commands::run(
@@ -67,16 +83,47 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn up(with_demo: bool) -> anyhow::Result<()> {
+/// The local PostgreSQL as its owner (where the install database lives).
+fn admin_url() -> String {
+    let host = env("CARAVAN_POSTGRES_HOST", "127.0.0.1:5432");
+    format!("postgres://postgres@{host}/postgres")
+}
+
+fn database_prefix() -> String {
+    env("CARAVAN_DATABASE_PREFIX", "caravan")
+}
+
+async fn up(flags: &[&str]) -> anyhow::Result<()> {
+    let known = [
+        "--no-demo",
+        "--no-test-payments",
+        "--allow-internal-webhooks",
+    ];
+    if let Some(unknown) = flags.iter().find(|flag| !known.contains(flag)) {
+        anyhow::bail!(
+            "unknown option {unknown}; caravan up takes {}",
+            known.join(", ")
+        );
+    }
+    let with_demo = !flags.contains(&"--no-demo");
     let port: u16 = env("CARAVAN_PORT", "8080")
         .parse()
         .map_err(|_| anyhow::anyhow!("CARAVAN_PORT must be a port number"))?;
+    let database_prefix = database_prefix();
+    let secrets = InstallSecrets::load_or_create(&admin_url(), &database_prefix).await?;
     let options = Options {
         gateway_port: port,
-        database_prefix: env("CARAVAN_DATABASE_PREFIX", "caravan"),
+        database_prefix,
         redis_prefix: env("REDIS_PREFIX", "caravan"),
         operator_email: env("CARAVAN_OPERATOR_EMAIL", DEMO_OPERATOR),
-        operator_password: env("CARAVAN_OPERATOR_PASSWORD", demo::PASSWORD),
+        operator_password: Environment
+            .get("CARAVAN_OPERATOR_PASSWORD")
+            .unwrap_or_else(|| secrets.demo_password.clone()),
+        secrets,
+        relaxed: Relaxed {
+            test_payments: !flags.contains(&"--no-test-payments"),
+            internal_webhooks: flags.contains(&"--allow-internal-webhooks"),
+        },
         extra: vec![("LOG_FORMAT".into(), env("LOG_FORMAT", "pretty"))],
     };
     preflight(&options)?;
@@ -93,7 +140,7 @@ async fn up(with_demo: bool) -> anyhow::Result<()> {
         .await?;
     if with_demo && demo::is_empty(&api, &token).await? {
         println!("Creating the demo cooperatives …");
-        demo::seed(&api, &maildev, &token).await?;
+        demo::seed(&api, &maildev, &token, &options.operator_password).await?;
     }
     println!();
     println!("Caravan is running.");
@@ -110,6 +157,15 @@ async fn up(with_demo: bool) -> anyhow::Result<()> {
     println!("Demo logins (password {}):", options.operator_password);
     for (what, email) in demo::logins(&options.operator_email) {
         println!("  {what:<28} {email}");
+    }
+    println!();
+    println!(
+        "Secrets of this installation (service secret, signing-key encryption key, payment webhook secret, demo password): generated on the first start, kept in the database {}_install.",
+        options.database_prefix
+    );
+    println!("Changed from the defaults for this local run:");
+    for line in options.relaxed.describe() {
+        println!("  {line}");
     }
     println!();
     println!("Press Ctrl-C to stop.");

@@ -2,6 +2,7 @@
 //! its own port with its own database, sharing one Redis prefix. `caravan up` runs
 //! it for local use; the end-to-end tests start it the same way.
 
+use crate::secrets::InstallSecrets;
 use anyhow::{Context, bail};
 use caravan_shared::config::{Environment, ServiceName, Settings, Source};
 use std::collections::HashMap;
@@ -22,8 +23,42 @@ pub struct Options {
     pub operator_email: String,
     /// Their password.
     pub operator_password: String,
+    /// The installation's secrets.
+    pub secrets: InstallSecrets,
+    /// Safe defaults this run relaxes (each is printed at start).
+    pub relaxed: Relaxed,
     /// Settings every service gets on top of the environment.
     pub extra: Vec<(String, String)>,
+}
+
+/// Safe defaults a local run may relax, each only when asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relaxed {
+    /// Offer the deterministic `test` card gateway (`PAYMENT_TEST_GATEWAY=true`).
+    pub test_payments: bool,
+    /// Let webhooks target internal addresses and plain HTTP
+    /// (`WEBHOOKS_ALLOW_INTERNAL=true`).
+    pub internal_webhooks: bool,
+}
+
+impl Relaxed {
+    /// What this run changes from the defaults, one line each.
+    pub fn describe(&self) -> Vec<&'static str> {
+        let mut lines = vec![
+            "TRUSTED_PROXIES=127.0.0.1,::1 for the services: the gateway on this machine tells them the client's address (the gateway itself trusts no forwarding header)",
+        ];
+        if self.test_payments {
+            lines.push(
+                "PAYMENT_TEST_GATEWAY=true: the test card gateway takes payments (off by default; `caravan up --no-test-payments` turns it off)",
+            );
+        }
+        if self.internal_webhooks {
+            lines.push(
+                "WEBHOOKS_ALLOW_INTERNAL=true: webhooks may target this machine and private networks over plain HTTP (off by default)",
+            );
+        }
+        lines
+    }
 }
 
 /// A running platform.
@@ -145,10 +180,28 @@ impl Platform {
             ("ORDER_URL", url_of(port_of(4))),
             ("PUBLIC_URL", public_url.clone()),
             ("REDIS_PREFIX", options.redis_prefix.clone()),
-            ("TRUST_FORWARDED_FOR", "true".to_owned()),
-            ("WEBHOOKS_ALLOW_INTERNAL", "true".to_owned()),
+            // The gateway runs on this machine: its X-Forwarded-For names the client.
+            ("TRUSTED_PROXIES", "127.0.0.1,::1".to_owned()),
+            (
+                "SERVICE_CLIENT_SECRET",
+                options.secrets.service_client_secret.clone(),
+            ),
+            (
+                "SIGNING_KEY_ENCRYPTION_KEY",
+                options.secrets.signing_key_encryption_key.clone(),
+            ),
         ] {
             common.insert(name.to_owned(), value);
+        }
+        if options.relaxed.test_payments {
+            common.insert("PAYMENT_TEST_GATEWAY".into(), "true".into());
+            common.insert(
+                "PAYMENT_TEST_WEBHOOK_SECRET".into(),
+                options.secrets.payment_test_webhook_secret.clone(),
+            );
+        }
+        if options.relaxed.internal_webhooks {
+            common.insert("WEBHOOKS_ALLOW_INTERNAL".into(), "true".into());
         }
         for (name, value) in &options.extra {
             common.insert(name.clone(), value.clone());
@@ -195,8 +248,9 @@ impl Platform {
         }
         let mut top = common.clone();
         top.insert("BIND".into(), format!("127.0.0.1:{}", options.gateway_port));
-        // The gateway is the edge here: the address a client claims is not trusted.
-        top.insert("TRUST_FORWARDED_FOR".into(), "false".into());
+        // The gateway is the edge here: no proxy in front of it is trusted, unless
+        // the environment names one.
+        top.remove("TRUSTED_PROXIES");
         let gateway_settings = caravan_gateway::GatewaySettings::from_source(&Layered { top })
             .map_err(|error| anyhow::anyhow!("gateway: {error}"))?;
         let gateway = caravan_gateway::build(gateway_settings)?;

@@ -24,39 +24,19 @@ rm -rf target/python-client
 "$tools/bin/openapi-python-client" generate --path openapi/caravan.json --meta none \
   --output-path target/python-client/caravan_api >/dev/null
 
-cargo build --quiet -p caravan-cli --bin caravan
-run="contract_$(date +%s)_$$"
-port=${CARAVAN_CHECK_PORT:-18080}
-log=target/contract-check.log
 # The fuzzer sends thousands of requests a minute from one address and one token.
-CARAVAN_PORT=$port CARAVAN_DATABASE_PREFIX="$run" REDIS_PREFIX="caravan-$run" \
-  RATE_LIMIT_ANONYMOUS=1000000 RATE_LIMIT_AUTHENTICATED=1000000 \
-  target/debug/caravan up >"$log" 2>&1 &
-platform=$!
-cleanup() {
-  kill -INT "$platform" 2>/dev/null || true
-  wait "$platform" 2>/dev/null || true
-  for service in auth tenant catalog order; do
-    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS ${run}_${service} WITH (FORCE)" >/dev/null 2>&1 || true
-  done
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  grep -q "Caravan is running" "$log" && break
-  kill -0 "$platform" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 1
-done
-grep -q "Caravan is running" "$log" || { echo "the platform did not start; see $log" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+# shellcheck source=lib/platform.sh
+. deploy/scripts/lib/platform.sh
+start_platform contract RATE_LIMIT_ANONYMOUS=1000000 RATE_LIMIT_AUTHENTICATED=1000000
 
 echo "== the generated client's journey"
-CARAVAN_URL="$url" PYTHONPATH=target/python-client \
+CARAVAN_URL="$url" CARAVAN_PASSWORD="$password" PYTHONPATH=target/python-client \
   "$tools/bin/python" openapi/examples/journey.py
 
 echo "== schemathesis"
 token() {
   curl -fsS -X POST "$url/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\": \"$1\", \"password\": \"caravan-demo-2026\"}" |
+    -d "{\"email\": \"$1\", \"password\": \"$password\"}" |
     "$tools/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 OWNER_TOKEN=$(token owner@zhongning-goji.example.cn)

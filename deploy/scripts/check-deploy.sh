@@ -20,8 +20,28 @@ if [ ! -x "$tools/kubernetes/bin/kubernetes-validate" ]; then
   "$tools/kubernetes/bin/pip" install --quiet kubernetes-validate==1.37.0
 fi
 
-echo "docker-compose.yml: docker-compose config"
-"$tools/compose/bin/docker-compose" -f docker-compose.yml config -q
+echo "docker-compose.yml: docker-compose config (with secrets from setup-env.sh)"
+env_file=target/deploy-check.env
+rm -f "$env_file"
+deploy/scripts/setup-env.sh "$env_file" >/dev/null
+"$tools/compose/bin/docker-compose" --env-file "$env_file" -f docker-compose.yml config -q
+
+echo "docker-compose.yml: refuses to start without generated secrets"
+: > target/empty.env
+if missing=$("$tools/compose/bin/docker-compose" --env-file target/empty.env -f docker-compose.yml config -q 2>&1); then
+  echo "docker-compose.yml has a fallback for a secret: it validated without any" >&2
+  exit 1
+fi
+grep -q "setup-env.sh" <<<"$missing" || { echo "unexpected refusal: $missing" >&2; exit 1; }
+
+echo "deploy/kubernetes: no published secret"
+for published in replace-with-a-long-random-value caravan-local-development-service-secret \
+  compose-local-service-secret test-gateway-secret caravan-demo-2026; do
+  if grep -rq -- "$published" deploy/kubernetes docker-compose.yml; then
+    echo "a published secret ($published) is in the deployment files" >&2
+    exit 1
+  fi
+done
 
 echo "deploy/kubernetes: kubernetes-validate --strict"
 "$tools/kubernetes/bin/kubernetes-validate" --strict --quiet deploy/kubernetes/*.yaml
@@ -30,7 +50,7 @@ echo "deploy/kubernetes: kubernetes-validate --strict"
 # file builds.
 build=$(grep -o 'cargo build --release --locked --bin "\$BIN"' deploy/Dockerfile | tail -n 1)
 [ -n "$build" ] || { echo "no cargo build command found in deploy/Dockerfile" >&2; exit 1; }
-bins=$("$tools/compose/bin/docker-compose" -f docker-compose.yml config | awk '/^ +BIN: /{print $2}' | sort -u)
+bins=$("$tools/compose/bin/docker-compose" --env-file "$env_file" -f docker-compose.yml config | awk '/^ +BIN: /{print $2}' | sort -u)
 [ -n "$bins" ] || { echo "no BIN build arguments in docker-compose.yml" >&2; exit 1; }
 for BIN in $bins; do
   echo "image $BIN: $build"

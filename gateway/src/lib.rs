@@ -1,11 +1,14 @@
 //! Caravan's gateway: the one public base URL. It sends each public route to the
 //! service that owns it (DESIGN.md, "Public surface"), never routes `/internal/…`,
-//! and tells the services who the client is (`X-Forwarded-For`) and which request
-//! this is (`X-Request-Id`). It limits each client's requests per minute
-//! ([`limits`]). It serves the merged public contract at
+//! and tells the services who the client is (`X-Forwarded-For`, which it alone
+//! writes), which request this is (`X-Request-Id`) and that the request came from
+//! outside (`Caravan-Gateway`). It routes only paths with a single reading
+//! ([`path`]) and forwards exactly the path it routed. It limits each client's
+//! requests per minute ([`limits`]). It serves the merged public contract at
 //! `/openapi.json` and its interactive docs at `/docs`, with no assets from elsewhere.
 
 pub mod limits;
+pub mod path;
 pub mod routes;
 
 use actix_web::ResponseError;
@@ -13,8 +16,11 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use caravan_shared::ApiError;
 use caravan_shared::config::{self, Environment, Source};
+use caravan_shared::http::{GATEWAY_HEADER, TrustedProxies};
+use caravan_shared::identity::JwksVerifier;
 use caravan_shared::redis_conn::Redis;
 use limits::{Limiter, Limits};
+use path::CanonicalPath;
 use routes::{Upstream, route};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -53,9 +59,13 @@ pub struct GatewaySettings {
     pub redis_url: String,
     /// `REDIS_PREFIX`, default `caravan`.
     pub redis_prefix: String,
-    /// `TRUST_FORWARDED_FOR`: whether a load balancer in front sets
-    /// `X-Forwarded-For` (the client's address is then its first entry).
-    pub trust_forwarded_for: bool,
+    /// `TRUSTED_PROXIES`: load balancers in front whose `X-Forwarded-For` is
+    /// believed (addresses or CIDR blocks); empty by default: the peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `JWT_ISSUER` and `JWT_AUDIENCE`: what a bearer token must say to earn its own
+    /// rate-limit allowance (it is verified against the auth service's keys).
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
     /// `RATE_LIMIT_ANONYMOUS`, `RATE_LIMIT_AUTHENTICATED`: requests per minute.
     pub limits: Limits,
 }
@@ -82,7 +92,9 @@ impl GatewaySettings {
                 &["redis", "rediss"],
             )?,
             redis_prefix: config::setting(source, "REDIS_PREFIX", "caravan".to_owned())?,
-            trust_forwarded_for: config::setting(source, "TRUST_FORWARDED_FOR", false)?,
+            trusted_proxies: config::setting(source, "TRUSTED_PROXIES", TrustedProxies::default())?,
+            jwt_issuer: config::setting(source, "JWT_ISSUER", "caravan-auth".to_owned())?,
+            jwt_audience: config::setting(source, "JWT_AUDIENCE", "caravan".to_owned())?,
             limits: Limits {
                 anonymous: config::setting(
                     source,
@@ -103,7 +115,37 @@ struct Gateway {
     upstreams: Upstreams,
     http: reqwest::Client,
     limiter: Limiter,
+    trusted_proxies: TrustedProxies,
 }
+
+/// Headers a client might use to claim an address, a host, a scheme or a route of
+/// its choosing: the gateway writes its own or none, never passes the client's on.
+const CLAIMS: &[&str] = &[
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-real-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    GATEWAY_HEADER,
+];
+
+/// Methods passed on; anything else (TRACE, CONNECT, made-up ones) is refused here.
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// Headers that describe one hop, not the request: never passed on.
 const HOP_BY_HOP: &[&str] = &[
@@ -126,12 +168,13 @@ async fn limited(
     request: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let standing = gateway.limiter.count(&request).await;
+    let client = gateway.trusted_proxies.client_of(&request);
+    let standing = gateway.limiter.count(&request, client).await;
     let mut response = match standing {
         Some(standing) if standing.exceeded => {
             ApiError::too_many_requests(standing.reset).error_response()
         }
-        _ => forward(&gateway, &request, body)
+        _ => forward(&gateway, &request, client, body)
             .await
             .unwrap_or_else(|error| error.error_response()),
     };
@@ -144,51 +187,63 @@ async fn limited(
 async fn forward(
     gateway: &Gateway,
     request: &HttpRequest,
+    client: Option<std::net::IpAddr>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let path = request.path();
-    let Some(upstream) = route(path) else {
+    let path = CanonicalPath::parse(request.uri().path()).map_err(|refusal| {
+        if refusal.is_malformed() {
+            ApiError::bad_request(refusal.to_string())
+        } else {
+            ApiError::not_found("no such resource")
+        }
+    })?;
+    let Some(upstream) = route(path.decoded()) else {
         return Err(ApiError::not_found("no such resource"));
     };
-    let target = match request.uri().query() {
-        Some(query) => format!("{}{path}?{query}", gateway.upstreams.base(upstream)),
-        None => format!("{}{path}", gateway.upstreams.base(upstream)),
-    };
+    let target = target_url(
+        gateway.upstreams.base(upstream),
+        &path,
+        request.uri().query(),
+    )?;
+    if !METHODS.contains(&request.method().as_str()) {
+        return Err(ApiError::method_not_allowed());
+    }
     let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
         .map_err(|_| ApiError::method_not_allowed())?;
-    let mut outgoing = gateway.http.request(method, &target);
+    let mut outgoing = gateway.http.request(method, target);
+    // Headers the client names in `Connection` are for this hop only (RFC 9110 7.6.1).
+    let named_by_connection: Vec<String> = request
+        .headers()
+        .get_all("connection")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
     for (name, value) in request.headers() {
         let lower = name.as_str();
-        if HOP_BY_HOP.contains(&lower) || lower == "x-forwarded-for" {
+        if HOP_BY_HOP.contains(&lower)
+            || CLAIMS.contains(&lower)
+            || named_by_connection.iter().any(|named| named == lower)
+        {
             continue;
         }
         outgoing = outgoing.header(name.as_str(), value.as_bytes());
     }
-    let peer = request
-        .peer_addr()
-        .map(|address| address.ip().to_string())
-        .unwrap_or_default();
-    // What a client claims about its address passes on only from a trusted proxy.
-    let forwarded_for = match request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .filter(|_| gateway.limiter.trusts_forwarded_for())
-    {
-        Some(earlier) => format!("{earlier}, {peer}"),
-        None => peer,
-    };
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    let host = request.connection_info().host().to_owned();
-    let scheme = request.connection_info().scheme().to_owned();
+    let (host, scheme) = origin(gateway, request);
+    if let Some(client) = client {
+        outgoing = outgoing.header("x-forwarded-for", client.to_string());
+    }
+    if let Some(host) = host {
+        outgoing = outgoing.header("x-forwarded-host", host);
+    }
     outgoing = outgoing
-        .header("x-forwarded-for", forwarded_for)
-        .header("x-forwarded-host", host)
         .header("x-forwarded-proto", scheme)
+        .header(GATEWAY_HEADER, "1")
         .header("x-request-id", request_id.as_str())
         .body(body);
     let answer = outgoing.send().await.map_err(|error| {
@@ -214,6 +269,55 @@ async fn forward(
         ))
     })?;
     Ok(response.body(bytes))
+}
+
+/// The service URL for a routed path: exactly the path that was routed, checked
+/// after the URL is built, since URL parsers normalise paths of their own accord.
+fn target_url(
+    base: &str,
+    path: &CanonicalPath,
+    query: Option<&str>,
+) -> Result<reqwest::Url, ApiError> {
+    let mut target = reqwest::Url::parse(base)
+        .map_err(|error| ApiError::internal(anyhow::anyhow!("upstream URL {base:?}: {error}")))?;
+    target.set_path(path.raw());
+    target.set_query(query);
+    if target.path() != path.raw() {
+        tracing::error!(
+            path = path.raw(),
+            built = target.path(),
+            "path changed on the way out; refused"
+        );
+        return Err(ApiError::not_found("no such resource"));
+    }
+    Ok(target)
+}
+
+/// The host and scheme the client used: from a trusted proxy's `X-Forwarded-Host`
+/// and `X-Forwarded-Proto`, else the `Host` header and plain HTTP (the gateway
+/// itself does not terminate TLS).
+fn origin(gateway: &Gateway, request: &HttpRequest) -> (Option<String>, String) {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let from_proxy = request
+        .peer_addr()
+        .is_some_and(|peer| gateway.trusted_proxies.contains(peer.ip()));
+    if from_proxy {
+        let scheme = header("x-forwarded-proto")
+            .filter(|scheme| scheme == "https" || scheme == "http")
+            .unwrap_or_else(|| "http".to_owned());
+        (
+            header("x-forwarded-host").or_else(|| header("host")),
+            scheme,
+        )
+    } else {
+        (header("host"), "http".to_owned())
+    }
 }
 
 /// The merged public contract (`openapi/caravan.json`), served with its docs.
@@ -243,8 +347,14 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
         TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?;
     let port = listener.local_addr()?.port();
     let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
+    let verifier = JwksVerifier::new(
+        &settings.upstreams.auth,
+        &settings.jwt_issuer,
+        &settings.jwt_audience,
+    )?;
     let gateway = web::Data::new(Gateway {
-        limiter: Limiter::new(redis, settings.limits, settings.trust_forwarded_for),
+        limiter: Limiter::new(redis, settings.limits, verifier),
+        trusted_proxies: settings.trusted_proxies,
         upstreams: settings.upstreams,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -255,6 +365,9 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
         serde_json::from_str(CONTRACT).context("openapi/caravan.json")?;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(
+                caravan_shared::http::security_headers,
+            ))
             .app_data(gateway.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .route("/healthz", web::get().to(healthz))

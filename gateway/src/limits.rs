@@ -1,7 +1,8 @@
 //! Rate limits per client, counted in Redis so every gateway replica shares them.
 //!
-//! A client is its bearer token when it sends one (an app, a shop's staff, a
-//! customer) and its address otherwise. Each gets a number of requests per minute
+//! A client is its bearer token when it sends one that verifies against the auth
+//! service's keys (an app, a shop's staff, a customer) and its address otherwise: a
+//! made-up token earns nothing but the address's allowance. Each gets a number of requests per minute
 //! (a fixed window); every answer says where the client stands in `RateLimit-Limit`,
 //! `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window turns), and
 //! a client over its limit gets 429 with `Retry-After`. When Redis cannot be
@@ -9,6 +10,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use caravan_shared::identity::JwksVerifier;
 use caravan_shared::redis_conn::Redis;
 use sha2::{Digest, Sha256};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -62,26 +64,30 @@ impl Standing {
 pub struct Limiter {
     redis: Redis,
     limits: Limits,
-    trust_forwarded_for: bool,
+    verifier: JwksVerifier,
 }
 
 impl Limiter {
-    pub fn new(redis: Redis, limits: Limits, trust_forwarded_for: bool) -> Self {
+    pub fn new(redis: Redis, limits: Limits, verifier: JwksVerifier) -> Self {
         Self {
             redis,
             limits,
-            trust_forwarded_for,
+            verifier,
         }
     }
 
-    /// Whether `X-Forwarded-For` comes from a trusted proxy in front.
-    pub fn trusts_forwarded_for(&self) -> bool {
-        self.trust_forwarded_for
-    }
-
-    /// Counts this request; `None` when Redis could not be asked.
-    pub async fn count(&self, request: &HttpRequest) -> Option<Standing> {
-        let (client, limit) = match bearer(request) {
+    /// Counts this request from `address` (the client's, as the gateway
+    /// established it); `None` when Redis could not be asked.
+    pub async fn count(
+        &self,
+        request: &HttpRequest,
+        address: Option<std::net::IpAddr>,
+    ) -> Option<Standing> {
+        let verified = match bearer(request) {
+            Some(token) => self.verifier.verify(token).await.is_ok().then_some(token),
+            None => None,
+        };
+        let (client, limit) = match verified {
             Some(token) => (
                 format!("token:{:x}", Sha256::digest(token.as_bytes())),
                 self.limits.authenticated,
@@ -89,7 +95,7 @@ impl Limiter {
             None => (
                 format!(
                     "address:{}",
-                    caravan_shared::http::client_address(request, self.trust_forwarded_for)
+                    address.map_or_else(|| "unknown".to_owned(), |address| address.to_string())
                 ),
                 self.limits.anonymous,
             ),

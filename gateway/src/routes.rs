@@ -28,7 +28,9 @@ fn under(path: &str, prefix: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The service for a public path; `None` for anything else, `/internal/…` above all.
+/// The service for a public path (decoded, in the one reading
+/// [`crate::path::CanonicalPath`] allows); `None` for anything else, `/internal/…`
+/// above all.
 pub fn route(path: &str) -> Option<Upstream> {
     if path.contains("/../") || path.ends_with("/..") || path.contains("//") {
         return None;

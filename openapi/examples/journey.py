@@ -44,7 +44,8 @@ from caravan_api.models import (
 BASE = os.environ.get("CARAVAN_URL", "http://localhost:8080")
 SHOP = os.environ.get("CARAVAN_SHOP", "zhongning-goji")
 OWNER = os.environ.get("CARAVAN_OWNER", f"owner@{SHOP}.example.cn")
-PASSWORD = os.environ.get("CARAVAN_PASSWORD", "caravan-demo-2026")
+# The demo password `caravan up` printed (each installation generates its own).
+PASSWORD = os.environ["CARAVAN_PASSWORD"]
 
 
 def expect(value, kind, what):

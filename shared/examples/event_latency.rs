@@ -15,7 +15,7 @@ use caravan_shared::events::{self, EVENTS_MIGRATION, Envelope, outbox};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::testing::bench::{argument, percentile_ms};
-use caravan_shared::testing::{TEST_SERVICE_SECRET, TestApp, TestDatabase};
+use caravan_shared::testing::{TestApp, TestDatabase, test_service_secret};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -92,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(ServiceTokens::new(
             &producer.keys.auth_url,
             "service:bench",
-            TEST_SERVICE_SECRET,
+            test_service_secret(),
         )?),
         ConsumerMetrics::register(&prometheus::Registry::new())?,
     )?);

@@ -156,8 +156,61 @@ impl FromStr for LogFormat {
     }
 }
 
-/// The local-development default of `SERVICE_CLIENT_SECRET`.
-pub const DEV_SERVICE_CLIENT_SECRET: &str = "caravan-local-development-service-secret";
+/// Values that were ever published as defaults or examples (in this repository, its
+/// history or its documentation). A secret setting holding one of them is refused:
+/// anyone could read it.
+pub const PUBLISHED_SECRETS: &[&str] = &[
+    "caravan-local-development-service-secret",
+    "compose-local-service-secret",
+    "replace-with-a-long-random-value",
+    "test-gateway-secret",
+    "test-service-secret",
+    "caravan-demo-2026",
+];
+
+/// The shortest secret accepted (a generated one has 43 characters).
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// A new random secret: 32 bytes, base64url without padding.
+pub fn generate_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Checks a secret's value: long enough, and not one anybody could have read.
+pub fn check_secret(name: &str, value: &str) -> Result<(), ConfigError> {
+    let refuse = |reason: &str| ConfigError {
+        variable: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if PUBLISHED_SECRETS
+        .iter()
+        .any(|published| published.eq_ignore_ascii_case(value.trim()))
+    {
+        return Err(refuse(
+            "this value is published (a default or an example); generate one with `caravan secrets` or `openssl rand -base64 32`",
+        ));
+    }
+    if value.trim().chars().count() < MIN_SECRET_LEN {
+        return Err(refuse(&format!(
+            "must be at least {MIN_SECRET_LEN} characters; generate one with `caravan secrets` or `openssl rand -base64 32`"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a secret that has no default: it must be set, long enough and unpublished.
+pub fn secret_setting(source: &dyn Source, name: &str) -> Result<String, ConfigError> {
+    let value = source.get(name).ok_or_else(|| ConfigError {
+        variable: name.to_owned(),
+        reason: "is not set; it has no default (generate one with `caravan secrets` or `openssl rand -base64 32`)".to_owned(),
+    })?;
+    check_secret(name, &value)?;
+    Ok(value.trim().to_owned())
+}
 
 /// Where a service reads its own further settings from (the same place as the
 /// common ones).
@@ -211,9 +264,12 @@ pub struct Settings {
     pub jwt_audience: String,
     /// `SERVICE_CLIENT_ID`: this service's client id at the auth service.
     pub service_client_id: String,
-    /// `SERVICE_CLIENT_SECRET`: its secret, shared with the auth service. The default
-    /// is for local development only; deployments set their own.
+    /// `SERVICE_CLIENT_SECRET`: its secret, shared with the auth service. It has no
+    /// default, and a published value is refused.
     pub service_client_secret: String,
+    /// `TRUSTED_PROXIES`: addresses or CIDR blocks (the gateway's) whose
+    /// `X-Forwarded-For` names the client; empty by default: the peer is the client.
+    pub trusted_proxies: crate::http::TrustedProxies,
     /// `BODY_LIMIT_BYTES`: largest request body accepted (413 above it).
     pub body_limit: usize,
     /// `LOG_FORMAT`: `json` or `pretty`.
@@ -262,18 +318,8 @@ impl Settings {
                 reason: "must be at least 1".to_owned(),
             });
         }
-        let service_client_secret: String = setting(
-            source,
-            "SERVICE_CLIENT_SECRET",
-            DEV_SERVICE_CLIENT_SECRET.to_owned(),
-        )?;
+        let service_client_secret = secret_setting(source, "SERVICE_CLIENT_SECRET")?;
         let bind: SocketAddr = setting(source, "BIND", default_bind)?;
-        if service_client_secret == DEV_SERVICE_CLIENT_SECRET && !bind.ip().is_loopback() {
-            return Err(ConfigError {
-                variable: "SERVICE_CLIENT_SECRET".to_owned(),
-                reason: "the development default must not be used when listening beyond this machine; set a secret of your own".to_owned(),
-            });
-        }
         Ok(Self {
             source: SettingsSource(shared_source.clone()),
             service,
@@ -318,6 +364,7 @@ impl Settings {
             jwt_audience: setting(source, "JWT_AUDIENCE", "caravan".to_owned())?,
             service_client_id: setting(source, "SERVICE_CLIENT_ID", format!("service:{service}"))?,
             service_client_secret,
+            trusted_proxies: setting(source, "TRUSTED_PROXIES", Default::default())?,
             body_limit,
             log_format: setting(source, "LOG_FORMAT", LogFormat::Json)?,
             shutdown_timeout: Duration::from_secs(setting(source, "SHUTDOWN_TIMEOUT_SECS", 10)?),
@@ -331,10 +378,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn source(pairs: &[(&str, &str)]) -> std::sync::Arc<dyn Source> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let secret = generate_secret();
+        let mut map: HashMap<String, String> =
+            HashMap::from([("SERVICE_CLIENT_SECRET".to_owned(), secret)]);
+        for (k, v) in pairs {
+            map.insert((*k).to_owned(), (*v).to_owned());
+        }
         std::sync::Arc::new(map)
     }
 
@@ -348,18 +397,42 @@ mod tests {
     }
 
     #[test]
-    fn the_development_service_secret_stays_on_this_machine() {
-        let error = Settings::from_source(ServiceName::Order, source(&[("BIND", "0.0.0.0:8084")]))
-            .unwrap_err();
+    fn no_published_or_missing_service_secret_is_accepted() {
+        let missing: std::sync::Arc<dyn Source> = std::sync::Arc::new(HashMap::new());
+        let error = Settings::from_source(ServiceName::Order, missing).unwrap_err();
         assert_eq!(error.variable, "SERVICE_CLIENT_SECRET");
+        assert!(error.reason.contains("not set"), "{error}");
+        for published in PUBLISHED_SECRETS {
+            let error = Settings::from_source(
+                ServiceName::Order,
+                source(&[("SERVICE_CLIENT_SECRET", published)]),
+            )
+            .unwrap_err();
+            assert_eq!(error.variable, "SERVICE_CLIENT_SECRET");
+            assert!(error.reason.contains("published"), "{published}: {error}");
+        }
+        let short = Settings::from_source(
+            ServiceName::Order,
+            source(&[("SERVICE_CLIENT_SECRET", "s3cret")]),
+        )
+        .unwrap_err();
+        assert!(short.reason.contains("at least"), "{short}");
         let own = Settings::from_source(
             ServiceName::Order,
             source(&[
                 ("BIND", "0.0.0.0:8084"),
-                ("SERVICE_CLIENT_SECRET", "a-secret-of-our-own"),
+                ("SERVICE_CLIENT_SECRET", &generate_secret()),
             ]),
         );
         assert!(own.is_ok());
+    }
+
+    #[test]
+    fn generated_secrets_are_long_and_different() {
+        let (a, b) = (generate_secret(), generate_secret());
+        assert_ne!(a, b);
+        assert!(check_secret("X", &a).is_ok());
+        assert_eq!(a.len(), 43);
     }
 
     #[test]

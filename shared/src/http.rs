@@ -215,18 +215,127 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-/// The client's address: the peer, or — behind a trusted gateway — the first
-/// `X-Forwarded-For` entry.
-pub fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
-    let address = if trust_forwarded_for {
-        request
-            .connection_info()
-            .realip_remote_addr()
-            .map(str::to_owned)
-    } else {
-        request.peer_addr().map(|peer| peer.ip().to_string())
-    };
-    address.unwrap_or_else(|| "unknown".to_owned())
+/// The header the gateway puts on every request it passes on (replacing any copy a
+/// client sent). A request carrying it came from outside the platform: service
+/// credentials are refused on it.
+pub const GATEWAY_HEADER: &str = "caravan-gateway";
+
+/// Whether the request came in through the public gateway.
+pub fn through_gateway(request: &HttpRequest) -> bool {
+    request.headers().contains_key(GATEWAY_HEADER)
+}
+
+/// Networks whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`: comma-separated
+/// addresses or CIDR blocks, such as the gateway's). Empty: nobody's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let mut networks = Vec::new();
+        for item in value
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            let (address, bits) = match item.split_once('/') {
+                Some((address, bits)) => (address, Some(bits)),
+                None => (item, None),
+            };
+            let address: std::net::IpAddr = address
+                .parse()
+                .map_err(|_| format!("{item:?} is not an address or CIDR block"))?;
+            let max = if address.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(bits) => bits
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|bits| *bits <= max)
+                    .ok_or_else(|| format!("{item:?} has a bad prefix length"))?,
+                None => max,
+            };
+            networks.push((address, bits));
+        }
+        Ok(Self(networks))
+    }
+}
+
+impl TrustedProxies {
+    /// Whether `address` is one of the trusted proxies.
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        let address = canonical(address);
+        self.0
+            .iter()
+            .any(|(network, bits)| match (canonical(*network), address) {
+                (std::net::IpAddr::V4(network), std::net::IpAddr::V4(address)) => {
+                    prefix_matches(&network.octets(), &address.octets(), *bits)
+                }
+                (std::net::IpAddr::V6(network), std::net::IpAddr::V6(address)) => {
+                    prefix_matches(&network.octets(), &address.octets(), *bits)
+                }
+                _ => false,
+            })
+    }
+
+    /// The client's address: the peer's, unless the peer is a trusted proxy; then the
+    /// rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (entries
+    /// further left were written by whoever the client is, and prove nothing).
+    /// `Forwarded`, `X-Real-IP` and the like are never read.
+    pub fn client_of(&self, request: &HttpRequest) -> Option<std::net::IpAddr> {
+        let peer = canonical(request.peer_addr()?.ip());
+        if !self.contains(peer) {
+            return Some(peer);
+        }
+        let mut client = peer;
+        let entries: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect();
+        for entry in entries.into_iter().rev() {
+            match entry.parse::<std::net::IpAddr>() {
+                Ok(address) => {
+                    client = canonical(address);
+                    if !self.contains(client) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        Some(client)
+    }
+}
+
+fn canonical(address: std::net::IpAddr) -> std::net::IpAddr {
+    match address {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, std::net::IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn prefix_matches(network: &[u8], address: &[u8], bits: u8) -> bool {
+    let bits = usize::from(bits);
+    let whole = bits / 8;
+    if network[..whole] != address[..whole] {
+        return false;
+    }
+    let rest = bits % 8;
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        network[whole] & mask == address[whole] & mask
+    }
+}
+
+/// The client's address as a string, for throttles: see [`TrustedProxies::client_of`].
+pub fn client_address(request: &HttpRequest, trusted: &TrustedProxies) -> String {
+    trusted
+        .client_of(request)
+        .map_or_else(|| "unknown".to_owned(), |address| address.to_string())
 }
 
 /// Registers the extractor settings that answer problems, and the body limits.
@@ -425,6 +534,77 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
+/// Middleware: what only the platform itself may reach — `/internal/…` and the
+/// probes and metrics — answers 404 to a request that came in through the gateway,
+/// whatever path trick carried it there. (The gateway never routes these paths; this
+/// is the second lock.)
+pub async fn internal_stays_internal(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let path = request.path();
+    let internal = path == "/internal"
+        || path.starts_with("/internal/")
+        || matches!(path, "/metrics" | "/healthz" | "/readyz");
+    if internal && through_gateway(request.request()) {
+        let response =
+            actix_web::ResponseError::error_response(&ApiError::not_found("no such resource"));
+        return Ok(request.into_response(response).map_into_right_body());
+    }
+    next.call(request)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// The Content-Security-Policy of the API docs at `/docs`: Swagger UI's own scripts,
+/// styles and images from this origin only (it sets inline styles, and its icons are
+/// `data:` images), requests to this origin, and no framing.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Middleware: the security headers of every response. `X-Content-Type-Options:
+/// nosniff` always; `Cache-Control: no-store` unless the handler chose its own
+/// caching (the storefront's public reads do), so answers with personal data or
+/// tokens are never kept by a cache; and on the API docs (`/docs`) a
+/// Content-Security-Policy ([`DOCS_CONTENT_SECURITY_POLICY`]), `X-Frame-Options:
+/// DENY` and `Referrer-Policy: no-referrer`, as the gateway serves its own docs.
+/// (Handlers' errors reach it as answers: actix turns them into responses before any
+/// middleware sees them.)
+pub async fn security_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let is_docs = request.path() == "/docs" || request.path().starts_with("/docs/");
+    let mut response = next.call(request).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    if is_docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static("DENY"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("no-referrer"),
+        );
+    }
+    Ok(response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +623,60 @@ mod tests {
     struct Variant {
         sku: String,
         weight_grams: u32,
+    }
+
+    fn request_from(peer: &str, forwarded_for: Option<&str>) -> HttpRequest {
+        let mut request = actix_web::test::TestRequest::default()
+            .peer_addr(peer.parse().unwrap())
+            .insert_header(("forwarded", "for=192.0.2.66"))
+            .insert_header(("x-real-ip", "192.0.2.67"));
+        if let Some(value) = forwarded_for {
+            request = request.insert_header(("x-forwarded-for", value));
+        }
+        request.to_http_request()
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let trusted: TrustedProxies = "127.0.0.1, 10.0.0.0/8, ::1".parse().unwrap();
+        // Not a trusted peer: whatever it claims, the peer is the client.
+        let direct = request_from("203.0.113.5:4000", Some("198.51.100.1"));
+        assert_eq!(client_address(&direct, &trusted), "203.0.113.5");
+        // The gateway: the rightmost entry it did not write itself.
+        let gateway = request_from(
+            "127.0.0.1:4000",
+            Some("198.51.100.1, 203.0.113.9, 10.2.3.4"),
+        );
+        assert_eq!(client_address(&gateway, &trusted), "203.0.113.9");
+        // `Forwarded` and `X-Real-IP` are never read.
+        let bare = request_from("127.0.0.1:4000", None);
+        assert_eq!(client_address(&bare, &trusted), "127.0.0.1");
+        // Nobody trusted: the peer, always.
+        let none = TrustedProxies::default();
+        assert_eq!(client_address(&gateway, &none), "127.0.0.1");
+        // IPv4-mapped IPv6 peers are the IPv4 address they map.
+        let mapped = request_from("[::ffff:127.0.0.1]:4000", Some("203.0.113.7"));
+        assert_eq!(client_address(&mapped, &trusted), "203.0.113.7");
+        // Garbage in the header stops the walk at the last good address.
+        let garbage = request_from("127.0.0.1:4000", Some("203.0.113.8, not-an-address"));
+        assert_eq!(client_address(&garbage, &trusted), "127.0.0.1");
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_blocks() {
+        let trusted: TrustedProxies = "172.28.0.10,fd00::/8,10.1.0.0/16".parse().unwrap();
+        assert!(trusted.contains("172.28.0.10".parse().unwrap()));
+        assert!(!trusted.contains("172.28.0.11".parse().unwrap()));
+        assert!(trusted.contains("10.1.255.1".parse().unwrap()));
+        assert!(!trusted.contains("10.2.0.1".parse().unwrap()));
+        assert!(trusted.contains("fd12::1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "nowhere", "10.0.0.0/x"] {
+            assert!(bad.parse::<TrustedProxies>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "".parse::<TrustedProxies>().unwrap(),
+            TrustedProxies::default()
+        );
     }
 
     #[test]

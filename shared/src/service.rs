@@ -412,7 +412,8 @@ pub struct Application {
 
 impl Application {
     /// Binds the service's address and builds its app: the common endpoints, the
-    /// middleware (request id, logs, metrics, problem responses) and `routes`.
+    /// middleware (security headers, request id, logs, metrics, problem responses)
+    /// and `routes`.
     pub fn serve<F>(context: &ServiceContext, info: ApiInfo, routes: F) -> anyhow::Result<Self>
     where
         F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
@@ -446,10 +447,13 @@ impl Application {
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))
                 .wrap(from_fn(http::undeclared_method))
+                .wrap(from_fn(http::internal_stays_internal))
                 .wrap(http::problem_responses())
                 .wrap(from_fn(metrics::record))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(telemetry::request_id))
+                // Outermost, so every answer carries them, errors included.
+                .wrap(from_fn(http::security_headers))
         })
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -10,8 +10,11 @@ use crate::db::SqlMigration;
 use crate::error::ApiError;
 use crate::events::Envelope;
 use crate::events::consumer::EventHandler;
-use crate::tenancy::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use crate::tenancy::{TenantId, TenantScope, TenantScoped, TenantTx};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -64,7 +67,8 @@ struct Facts {
 }
 
 /// Writes a shop's state into the replica (the tenant service writes its own this way
-/// too, in the transaction of the change).
+/// too, in the transaction of the change). Row-level security admits the write on a
+/// transaction scoped to `tenant` (or in platform scope) only.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,
@@ -119,8 +123,10 @@ impl EventHandler for TenantStatusHandler {
             _ => return Ok(()),
         };
         let facts: Facts = serde_json::from_value(event.data.clone())?;
+        // The shop's row, written in the shop's own scope.
+        let scope = TenantScope::enter(tx, TenantId::from(tenant)).await?;
         record(
-            tx,
+            scope.conn(),
             tenant,
             &facts.slug,
             status,
@@ -149,7 +155,9 @@ fn state_of(row: &sea_orm::QueryResult) -> Result<ShopState, sea_orm::DbErr> {
 const COLUMNS: &str =
     "tenant_id, slug, status, plan, max_products, max_staff, max_orders_per_month";
 
-/// A shop by id, if known here.
+/// A shop by id, if known here and visible to `conn`: a transaction scoped to
+/// `tenant` (elsewhere row-level security hides the row, and the shop reads as
+/// unknown).
 pub async fn shop<C: ConnectionTrait>(
     conn: &C,
     tenant: TenantId,
@@ -164,7 +172,8 @@ pub async fn shop<C: ConnectionTrait>(
     row.as_ref().map(state_of).transpose()
 }
 
-/// A shop by slug, if known here.
+/// A shop by slug, if known here and visible to `conn` (see [`storefront`], which
+/// names the slug to row-level security).
 pub async fn shop_by_slug<C: ConnectionTrait>(
     conn: &C,
     slug: &str,
@@ -181,9 +190,13 @@ pub async fn shop_by_slug<C: ConnectionTrait>(
 
 /// For staff and app requests: the caller's shop, refused with 403 `tenant_suspended`
 /// while it is suspended or closed. A shop this service has not heard of yet is let
-/// through (the tenant service is the authority on its existence).
-pub async fn ensure_active<C: ConnectionTrait>(conn: &C, tenant: TenantId) -> Result<(), ApiError> {
-    match shop(conn, tenant).await? {
+/// through (the tenant service is the authority on its existence). Reads in a
+/// transaction of the shop's own.
+pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
+    let tx = TenantTx::begin(db, tenant).await?;
+    let state = shop(tx.conn(), tenant).await?;
+    tx.commit().await?;
+    match state {
         Some(state) if !state.is_active() => Err(ApiError::forbidden_because(
             "tenant_suspended",
             format!("this shop is {}", state.status),
@@ -193,9 +206,20 @@ pub async fn ensure_active<C: ConnectionTrait>(conn: &C, tenant: TenantId) -> Re
 }
 
 /// For storefront requests: the active shop with this slug, or 404 (a suspended,
-/// closed or unknown shop does not exist for buyers).
-pub async fn storefront<C: ConnectionTrait>(conn: &C, slug: &str) -> Result<ShopState, ApiError> {
-    match shop_by_slug(conn, slug).await? {
+/// closed or unknown shop does not exist for buyers). The shop is not known before
+/// this, so the lookup names the slug (`app.shop_slug`) and row-level security shows
+/// that one row.
+pub async fn storefront(db: &DatabaseConnection, slug: &str) -> Result<ShopState, ApiError> {
+    let tx = db.begin().await?;
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.shop_slug', $1, true)",
+        [slug.into()],
+    ))
+    .await?;
+    let state = shop_by_slug(&tx, slug).await?;
+    tx.commit().await?;
+    match state {
         Some(state) if state.is_active() => Ok(state),
         _ => Err(ApiError::not_found("no such shop")),
     }

@@ -153,6 +153,76 @@ pub fn drop_databases(names: Vec<String>) {
     let _ = dropped.join();
 }
 
+/// How one table with a `tenant_id` column stands under row-level security.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantTableSecurity {
+    /// The table.
+    pub table: String,
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY` (binds the owner too).
+    pub forced: bool,
+    /// Its policies, by name.
+    pub policies: Vec<String>,
+}
+
+/// Every table of the public schema with a `tenant_id` column, and how it stands
+/// under row-level security, read from `pg_catalog` as the owner.
+pub async fn tenant_tables(database: &TestDatabase) -> anyhow::Result<Vec<TenantTableSecurity>> {
+    use sea_orm::ConnectionTrait;
+    let owner = db::connect(&database.owner_url, 1).await?;
+    let rows = owner
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT c.relname::text AS name, c.relrowsecurity AS enabled, \
+                    c.relforcerowsecurity AS forced, \
+                    coalesce((SELECT array_agg(p.polname::text ORDER BY p.polname) \
+                              FROM pg_policy p WHERE p.polrelid = c.oid), '{}') AS policies \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') \
+               AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                           AND a.attname = 'tenant_id' AND NOT a.attisdropped) \
+             ORDER BY c.relname",
+        ))
+        .await?;
+    owner.close().await?;
+    rows.iter()
+        .map(|row| {
+            Ok(TenantTableSecurity {
+                table: row.try_get("", "name")?,
+                enabled: row.try_get("", "enabled")?,
+                forced: row.try_get("", "forced")?,
+                policies: row.try_get("", "policies")?,
+            })
+        })
+        .collect()
+}
+
+/// Fails unless every table of the public schema with a `tenant_id` column has
+/// row-level security enabled and forced, with at least one policy; answers the
+/// tables, so a caller can check the ones it knows are among them.
+pub async fn assert_every_tenant_table_forces_rls(database: &TestDatabase) -> Vec<String> {
+    let tables = tenant_tables(database)
+        .await
+        .unwrap_or_else(|error| panic!("reading the catalog: {error:#}"));
+    let unprotected: Vec<String> = tables
+        .iter()
+        .filter(|table| !table.enabled || !table.forced || table.policies.is_empty())
+        .map(|table| {
+            format!(
+                "{} (enabled: {}, forced: {}, policies: {:?})",
+                table.table, table.enabled, table.forced, table.policies
+            )
+        })
+        .collect();
+    assert!(
+        unprotected.is_empty(),
+        "tables with a tenant_id but without forced row-level security and a policy: {}",
+        unprotected.join("; ")
+    );
+    tables.into_iter().map(|table| table.table).collect()
+}
+
 /// Signing keys for tests, with their JWKS served over real HTTP.
 pub struct TestKeys {
     /// Issues tokens the services under test accept.
@@ -250,7 +320,7 @@ fn service_token(signer: &TokenSigner, grant: &serde_json::Value) -> HttpRespons
     let client_id = grant["client_id"].as_str().unwrap_or_default();
     let accepted = grant["grant_type"] == "client_credentials"
         && client_id.starts_with("service:")
-        && grant["client_secret"] == TEST_SERVICE_SECRET;
+        && grant["client_secret"] == test_service_secret();
     if !accepted {
         return HttpResponse::Unauthorized().finish();
     }
@@ -262,8 +332,25 @@ fn service_token(signer: &TokenSigner, grant: &serde_json::Value) -> HttpRespons
     }))
 }
 
-/// The service secret test services use.
-pub const TEST_SERVICE_SECRET: &str = "test-service-secret";
+/// The service secret test services use: random, made once per test process, so no
+/// test depends on a value anybody could have read.
+pub fn test_service_secret() -> &'static str {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET.get_or_init(crate::config::generate_secret)
+}
+
+/// The auth service's `SIGNING_KEY_ENCRYPTION_KEY` in tests: 32 random bytes in
+/// base64, made once per test process.
+pub fn test_signing_key_encryption_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    })
+}
 
 impl Drop for TestKeys {
     fn drop(&mut self) {
@@ -294,9 +381,15 @@ pub fn settings(
         ("JWT_ISSUER", TEST_ISSUER),
         ("JWT_AUDIENCE", TEST_AUDIENCE),
         ("SHUTDOWN_TIMEOUT_SECS", "1"),
-        ("SERVICE_CLIENT_SECRET", TEST_SERVICE_SECRET),
+        ("SERVICE_CLIENT_SECRET", test_service_secret()),
     ] {
         source.insert(name.to_owned(), value.to_owned());
+    }
+    if service == ServiceName::Auth {
+        source.insert(
+            "SIGNING_KEY_ENCRYPTION_KEY".to_owned(),
+            test_signing_key_encryption_key().to_owned(),
+        );
     }
     for (name, value) in overrides {
         source.insert((*name).to_owned(), (*value).to_owned());
@@ -317,8 +410,12 @@ pub fn free_port() -> u16 {
 pub struct ProducerMigrations;
 
 impl ServiceMigrations for ProducerMigrations {
-    const LIST: &'static [db::SqlMigration] =
-        &[db::BASE_MIGRATION, crate::events::EVENTS_MIGRATION];
+    const LIST: &'static [db::SqlMigration] = &[
+        db::BASE_MIGRATION,
+        crate::events::EVENTS_MIGRATION,
+        crate::tenant_status::TENANT_STATUS_MIGRATION,
+        crate::tenancy::RLS_EVERYWHERE_MIGRATION,
+    ];
 }
 
 /// A service running on a random port with a database, Redis prefix and signing
@@ -399,11 +496,12 @@ impl TestApp {
         tenant: Option<uuid::Uuid>,
         data: serde_json::Value,
     ) -> anyhow::Result<uuid::Uuid> {
-        use sea_orm::TransactionTrait;
         let pool = db::connect(&self.database.runtime_url, 1).await?;
-        let tx = pool.begin().await?;
+        // Events of any shop: the test plays the producer's code for each of them.
+        let tx =
+            crate::tenancy::PlatformTx::begin(&pool, "a test publishes any shop's events").await?;
         let id = crate::events::outbox::append(
-            &tx,
+            tx.conn(),
             event_type,
             tenant.map(crate::tenancy::TenantId::from),
             &data,

@@ -13,7 +13,7 @@ use caravan_shared::events::relay::{Relay, RelayMetrics};
 use caravan_shared::events::{self, EVENTS_MIGRATION, Envelope, outbox};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::redis_conn::Redis;
-use caravan_shared::testing::{RedisServer, TEST_SERVICE_SECRET, TestApp, TestDatabase, free_port};
+use caravan_shared::testing::{RedisServer, TestApp, TestDatabase, free_port, test_service_secret};
 use common::spawn_notes;
 use futures_util::StreamExt;
 use sea_orm::{
@@ -83,7 +83,7 @@ impl Tally {
         let tokens = ServiceTokens::new(
             &producer.keys.auth_url,
             "service:tally",
-            TEST_SERVICE_SECRET,
+            test_service_secret(),
         )
         .unwrap();
         let consumer = Consumer::new(
@@ -184,11 +184,14 @@ async fn produce(
     let tenant = TenantId::from(uuid::Uuid::now_v7());
     let mut ids = Vec::with_capacity(count);
     for chunk in (0..count).collect::<Vec<_>>().chunks(per_transaction) {
-        let tx = pool.begin().await.unwrap();
+        // A shop's events are written in the shop's transaction (row-level security).
+        let tx = caravan_shared::tenancy::TenantTx::begin(pool, tenant)
+            .await
+            .unwrap();
         for index in chunk {
             let data = serde_json::json!({ "index": index });
             ids.push(
-                outbox::append(&tx, "note.created", Some(tenant), &data)
+                outbox::append(tx.conn(), "note.created", Some(tenant), &data)
                     .await
                     .unwrap(),
             );
@@ -196,6 +199,25 @@ async fn produce(
         tx.commit().await.unwrap();
     }
     ids
+}
+
+/// Events in the producer's outbox matching `condition`, counted in platform scope
+/// (every shop's events, as the relay sees them).
+async fn outbox_count(pool: &DatabaseConnection, condition: &str) -> i64 {
+    let tx = caravan_shared::tenancy::PlatformTx::begin(pool, "a test counts every event")
+        .await
+        .unwrap();
+    let row = tx
+        .conn()
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT count(*) AS n FROM outbox WHERE {condition}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    row.try_get("", "n").unwrap()
 }
 
 fn assert_once_in_order(received: &[(i64, uuid::Uuid)], expected: usize) {
@@ -249,15 +271,7 @@ async fn a_consumer_that_was_down_handles_all_1000_events_once_in_order() {
     // Everything is published before the consumer exists.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let row = pool
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        if row.try_get::<i64>("", "n").unwrap() == 1000 {
+        if outbox_count(&pool, "published_at IS NOT NULL").await == 1000 {
             break;
         }
         assert!(
@@ -309,15 +323,7 @@ async fn nothing_is_lost_while_redis_is_down() {
     // The relay published its backlog once Redis was back.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let row = pool
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        if row.try_get::<i64>("", "n").unwrap() == 0 {
+        if outbox_count(&pool, "published_at IS NULL").await == 0 {
             break;
         }
         assert!(Instant::now() < deadline, "the backlog was never published");

@@ -4,6 +4,7 @@
 
 mod common;
 
+use actix_web::get;
 use caravan_shared::identity::Role;
 use caravan_shared::testing::problem;
 use common::spawn_notes;
@@ -185,4 +186,233 @@ async fn extractors_admit_only_their_kind_of_caller() {
         .await
         .unwrap();
     assert_eq!(whoami["tenant"], shop.to_string());
+}
+
+/// A public, cacheable answer, like the storefront's catalogue reads.
+#[utoipa::path(responses((status = 200)))]
+#[get("/v1/notes/public")]
+async fn public_note() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=30"))
+        .json(json!({"body": "Kashgar apricots"}))
+}
+
+/// The notes service with the public route besides its own.
+async fn spawn_notes_with_public_route() -> caravan_shared::testing::TestApp {
+    caravan_shared::testing::TestApp::spawn::<common::NotesMigrations, _, _>(
+        caravan_shared::config::ServiceName::Catalog,
+        |settings| async move {
+            let context =
+                caravan_shared::service::ServiceContext::start::<common::NotesMigrations>(settings)
+                    .await?;
+            caravan_shared::service::Application::serve(&context, common::INFO, |config| {
+                common::routes(config);
+                config.service(public_note);
+            })
+        },
+        &[],
+    )
+    .await
+    .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// Headers every answer carries; `cache` is the Cache-Control it must have.
+fn assert_secure(response: &reqwest::Response, cache: &str) {
+    let what = format!("{} {}", response.status(), response.url().path());
+    assert_eq!(
+        header(response, "x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(
+        header(response, "cache-control").as_deref(),
+        Some(cache),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_notes_with_public_route().await;
+    let shop = uuid::Uuid::now_v7();
+    let customer = app.keys.member(shop, Role::Customer, &[]);
+
+    // JSON answers, one of them personal, are never stored by a cache.
+    let echoed = app
+        .client
+        .post(app.url("/v1/notes/echo"))
+        .json(&json!({"body": "Turpan raisins", "weight_grams": 500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.status(), 200);
+    assert_secure(&echoed, "no-store");
+    assert!(header(&echoed, "content-security-policy").is_none());
+    let personal = app
+        .client
+        .get(app.url("/v1/notes/whoami"))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(personal.status(), 200);
+    assert_secure(&personal, "no-store");
+
+    // Error answers of every origin: a handler, an extractor, the router, the method
+    // check, the body limit.
+    let broken = app.get("/v1/notes/broken").await;
+    assert_secure(&broken, "no-store");
+    problem(broken, 500).await;
+    let invalid = app
+        .client
+        .post(app.url("/v1/notes/echo"))
+        .json(&json!({"body": "goji", "weight_grams": -1}))
+        .send()
+        .await
+        .unwrap();
+    assert_secure(&invalid, "no-store");
+    problem(invalid, 422).await;
+    let unauthorised = app.get("/v1/notes/whoami").await;
+    assert_secure(&unauthorised, "no-store");
+    problem(unauthorised, 401).await;
+    let nowhere = app.get("/v1/nothing-here").await;
+    assert_secure(&nowhere, "no-store");
+    problem(nowhere, 404).await;
+    let wrong_method = app
+        .client
+        .delete(app.url("/v1/notes/echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_secure(&wrong_method, "no-store");
+    problem(wrong_method, 405).await;
+
+    // A handler's own caching is kept.
+    let public = app.get("/v1/notes/public").await;
+    assert_eq!(public.status(), 200);
+    assert_secure(&public, "public, max-age=30");
+    let health = app.get("/healthz").await;
+    assert_secure(&health, "no-store");
+}
+
+#[tokio::test]
+async fn the_api_docs_run_only_their_own_code_and_cannot_be_framed() {
+    let app = spawn_notes(&[]).await;
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(
+        header(&redirect, "x-frame-options").as_deref(),
+        Some("DENY")
+    );
+
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status(), 200);
+    assert_secure(&page, "no-store");
+    assert_eq!(header(&page, "x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        header(&page, "referrer-policy").as_deref(),
+        Some("no-referrer")
+    );
+    let policy = header(&page, "content-security-policy").unwrap();
+    let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(directives.contains(&directive), "{directive} in {policy}");
+    }
+    assert!(
+        !policy.contains("http") && !policy.contains('*'),
+        "no other origin: {policy}"
+    );
+
+    // The policy is enough for the page: no inline script, and every script and
+    // style comes from this origin, under a type the browser runs despite nosniff.
+    let html = page.text().await.unwrap();
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty());
+    let mut assets = Vec::new();
+    for script in scripts {
+        let tag = &script[..script.find('>').unwrap()];
+        let source = tag
+            .split("src=\"")
+            .nth(1)
+            .expect("every script is a file, none inline")
+            .split('"')
+            .next()
+            .unwrap();
+        assets.push((source.to_owned(), "javascript"));
+    }
+    for link in html.split("<link").skip(1) {
+        let tag = &link[..link.find('>').unwrap()];
+        if tag.contains("stylesheet") {
+            let source = tag
+                .split("href=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            assets.push((source.to_owned(), "text/css"));
+        }
+    }
+    for (source, kind) in assets {
+        assert!(!source.contains("//"), "{source} is on this origin");
+        let path = format!("/docs/{}", source.trim_start_matches("./"));
+        let asset = app.get(&path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert_eq!(
+            header(&asset, "x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        let content_type = header(&asset, "content-type").unwrap_or_default();
+        assert!(content_type.contains(kind), "{path}: {content_type}");
+    }
+}
+
+#[tokio::test]
+async fn what_is_internal_answers_404_to_requests_from_outside() {
+    let app = spawn_notes(&[]).await;
+    let service = app.keys.service("order");
+    let through_gateway = |path: &str, token: Option<&str>| {
+        let mut request = app.client.get(app.url(path)).header("caravan-gateway", "1");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for path in [
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/internal/v1/events?after=0",
+    ] {
+        let response = through_gateway(path, Some(&service)).await.unwrap();
+        assert_eq!(response.status(), 404, "{path} through the gateway");
+        assert_eq!(content_type(&response), PROBLEM);
+    }
+    // A service token carried in from outside is no token at all.
+    let response = through_gateway("/v1/notes/whoami", Some(&service))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // From inside the platform, the same requests work.
+    assert_eq!(call(&app, "/metrics", None).await, 200);
+    assert_eq!(call(&app, "/healthz", None).await, 200);
+    assert_eq!(
+        call(&app, "/internal/v1/events?after=0", Some(&service)).await,
+        200
+    );
+    assert_eq!(call(&app, "/v1/notes/whoami", Some(&service)).await, 200);
 }

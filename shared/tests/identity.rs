@@ -233,3 +233,64 @@ async fn unknown_kids_do_not_hammer_the_auth_service() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused_beyond_the_leeway() {
+    let key = SigningKey::generate().unwrap();
+    let signer = signer(&key);
+    let jwks = JwksServer::start(signer.jwks());
+    let verifier = verifier(&jwks.url);
+    let now = chrono::Utc::now().timestamp();
+    let leeway = i64::try_from(caravan_shared::identity::LEEWAY_SECS).unwrap();
+    let with_nbf = |nbf: serde_json::Value| {
+        let mut claims = serde_json::to_value(claims(&signer)).unwrap();
+        claims["nbf"] = nbf;
+        key.sign(&claims).unwrap()
+    };
+
+    // Valid only in ten minutes: refused.
+    let later = with_nbf(serde_json::json!(now + 600));
+    assert!(matches!(
+        verifier.verify(&later).await,
+        Err(TokenError::Invalid(_))
+    ));
+    // Just past the leeway: refused; within it (clocks drift): accepted.
+    let beyond = with_nbf(serde_json::json!(now + leeway + 30));
+    assert!(verifier.verify(&beyond).await.is_err());
+    let within = with_nbf(serde_json::json!(now + leeway - 10));
+    assert!(verifier.verify(&within).await.is_ok());
+    // Already valid: accepted; an unreadable nbf: refused.
+    let earlier = with_nbf(serde_json::json!(now - 60));
+    assert!(verifier.verify(&earlier).await.is_ok());
+    let unreadable = with_nbf(serde_json::json!("tomorrow"));
+    assert!(verifier.verify(&unreadable).await.is_err());
+}
+
+#[tokio::test]
+async fn a_token_names_its_session_and_one_without_a_session_still_verifies() {
+    let key = SigningKey::generate().unwrap();
+    let signer = signer(&key);
+    let jwks = JwksServer::start(signer.jwks());
+    let verifier = verifier(&jwks.url);
+
+    let session = uuid::Uuid::now_v7();
+    let claims = signer.session_claims(
+        session,
+        "0190f5a2-0000-7000-8000-000000000002",
+        None,
+        Role::Customer,
+        &[],
+    );
+    let token = signer.sign(&claims).unwrap();
+    let principal = verifier.verify(&token).await.unwrap();
+    assert_eq!(principal.session, Some(session));
+
+    // App or service tokens, and tokens from before sessions were named, have none.
+    let service = signer.claims("service:order", None, Role::Service, &[]);
+    let token = signer.sign(&service).unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(payload.get("sid").is_none(), "{payload}");
+    assert_eq!(verifier.verify(&token).await.unwrap().session, None);
+}

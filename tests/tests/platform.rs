@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use caravan_cli::platform::{Options, Platform};
+use caravan_cli::platform::{Options, Platform, Relaxed};
+use caravan_cli::secrets::InstallSecrets;
 use caravan_shared::testing::wait_for_mail;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
@@ -55,6 +56,13 @@ async fn start() -> Running {
             redis_prefix: format!("caravan-e2e-{id}"),
             operator_email: operator_email.clone(),
             operator_password: PASSWORD.to_owned(),
+            secrets: InstallSecrets::generate(),
+            // Test payments drive orders to paid; the webhook test's receiver runs on
+            // this machine.
+            relaxed: Relaxed {
+                test_payments: true,
+                internal_webhooks: true,
+            },
             extra: vec![("DATABASE_MAX_CONNECTIONS".into(), "5".into())],
         };
         let started = Platform::start(&options).await;

@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
         .post(format!("{auth_url}/v1/auth/token"))
         .json(
             &json!({"grant_type": "client_credentials", "client_id": "service:order",
-                      "client_secret": caravan_shared::testing::TEST_SERVICE_SECRET}),
+                      "client_secret": caravan_shared::testing::test_service_secret()}),
         )
         .send()
         .await?

@@ -130,7 +130,8 @@ impl EventHandler for TenantEvents {
         }
         store::upsert_tenant(tx, tenant_id, &facts.slug, status).await?;
         if status != "active" {
-            let revoked = store::revoke_tenant_sessions(tx, tenant_id).await?;
+            let scope = TenantScope::enter(tx, TenantId::from(tenant_id)).await?;
+            let revoked = store::revoke_tenant_sessions(&scope).await?;
             tracing::info!(%tenant_id, status, revoked, "shop sessions revoked");
             return Ok(());
         }

@@ -51,9 +51,11 @@ async fn command_line(command: &str, args: &[String]) -> anyhow::Result<String> 
         }
         "migrate" => Ok("database migrated".to_owned()),
         "rotate-keys" => {
+            let encryption = caravan_auth::keys::EncryptionKey::from_source(&*settings.source.0)?;
             let keys = caravan_auth::keys::KeyRing::load(
                 &db,
                 None,
+                encryption,
                 &settings.jwt_issuer,
                 &settings.jwt_audience,
             )

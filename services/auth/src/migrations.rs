@@ -3,6 +3,7 @@
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::mail::MAIL_MIGRATION;
+use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
 use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
 
 /// Every migration of the auth database, oldest first.
@@ -17,6 +18,15 @@ impl ServiceMigrations for Migrations {
         SqlMigration {
             name: "m0001_identity",
             sql: include_str!("../migrations/0001_identity.sql"),
+        },
+        SqlMigration {
+            name: "m0002_sealed_signing_keys",
+            sql: include_str!("../migrations/0002_sealed_signing_keys.sql"),
+        },
+        RLS_EVERYWHERE_MIGRATION,
+        SqlMigration {
+            name: "m0003_rls_everywhere",
+            sql: include_str!("../migrations/0003_rls_everywhere.sql"),
         },
     ];
 }

@@ -3,7 +3,7 @@
 use crate::domain::Email;
 use crate::domain::password::{NewPassword, PasswordHashing};
 use crate::events::TenantEvents;
-use crate::keys::KeyRing;
+use crate::keys::{EncryptionKey, KeyRing};
 use crate::migrations::Migrations;
 use crate::routes::{self, AuthState};
 use crate::store::{self, NewUser};
@@ -14,7 +14,7 @@ use caravan_shared::config::{ServiceName, Settings, setting};
 use caravan_shared::events::consumer::Handlers;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::tenant_status::TenantStatusHandler;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::sync::Arc;
 
 /// The service's OpenAPI title and description.
@@ -28,7 +28,7 @@ pub const API: ApiInfo = ApiInfo {
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let source = settings.source.0.clone();
     let signing_keys: String = setting(&*source, "SIGNING_KEYS", String::new())?;
-    let trust_forwarded_for = setting(&*source, "TRUST_FORWARDED_FOR", false)?;
+    let encryption = EncryptionKey::from_source(&*source)?;
     let operator_email: String = setting(&*source, "CARAVAN_OPERATOR_EMAIL", String::new())?;
     let operator_password: String = setting(&*source, "CARAVAN_OPERATOR_PASSWORD", String::new())?;
     let memory = setting(&*source, "ARGON2_MEMORY_KIB", 19 * 1024u32)?;
@@ -44,6 +44,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         KeyRing::load(
             &context.db,
             Some(signing_keys.as_str()).filter(|keys| !keys.is_empty()),
+            encryption,
             &context.settings.jwt_issuer,
             &context.settings.jwt_audience,
         )
@@ -65,7 +66,6 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         context: context.clone(),
         hashing,
         keys,
-        trust_forwarded_for,
     });
     Application::serve(&context, API, move |config| {
         config.app_data(state.clone());
@@ -74,7 +74,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
 }
 
 /// Creates the platform operator account, or makes an existing account one. Never
-/// changes an existing password. Both values are required together.
+/// changes the password of an account whose email is verified; an unverified one's is
+/// replaced by `password` (whoever registered the address never proved it theirs).
+/// Both values are required together.
 pub async fn ensure_operator(
     db: &DatabaseConnection,
     hashing: &PasswordHashing,
@@ -92,8 +94,24 @@ pub async fn ensure_operator(
     })?;
     match store::user_by_email(db, &email).await? {
         Some(user) => {
-            store::make_platform_admin(db, user.id).await?;
-            store::mark_verified(db, user.id).await?;
+            let new_hash = if user.email_verified_at.is_none() {
+                let hashing = hashing.clone();
+                let secret = password.expose().to_owned();
+                Some(tokio::task::spawn_blocking(move || hashing.hash(&secret)).await??)
+            } else {
+                None
+            };
+            let tx = db.begin().await?;
+            if let Some(hash) = new_hash {
+                // Anyone can register any address: the password of an account whose
+                // address was never proved must not become an operator's.
+                store::set_password(&tx, user.id, &hash).await?;
+                store::revoke_user_sessions(&tx, user.id).await?;
+                tracing::warn!(email = %email, "unverified account made operator: its password was replaced");
+            }
+            store::make_platform_admin(&tx, user.id).await?;
+            store::mark_verified(&tx, user.id).await?;
+            tx.commit().await?;
         }
         None => {
             let hashing = hashing.clone();

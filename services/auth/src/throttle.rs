@@ -1,10 +1,13 @@
 //! Login throttling in Redis, per account and per client address.
 //!
-//! Every attempt counts for 15 minutes, before the password is checked, so a burst of
-//! parallel guesses is counted as it arrives. From the 5th failure on an account (20th
-//! from an address) the next attempt must wait, 1 s doubling with each further
-//! failure up to 15 minutes, and is answered 429 with `Retry-After` until then; once
-//! past the free attempts, only one attempt per wait is let through to be checked.
+//! Only failures count, for 15 minutes after the last one. So that a burst of parallel
+//! guesses is still counted as it arrives, an attempt is counted before its password
+//! is checked and taken back when it succeeds or is refused (429): many people behind
+//! one address (a cooperative's office, a mobile network) never lock each other out
+//! by logging in. From the 5th failure on an account (20th from an address) the next
+//! attempt must wait, 1 s doubling with each further failure up to 15 minutes, and is
+//! answered 429 with `Retry-After` until then; once past the free attempts, only one
+//! attempt per wait is let through to be checked.
 
 use caravan_shared::redis_conn::{REDIS_TIMEOUT, Redis};
 use sha2::{Digest, Sha256};
@@ -75,11 +78,15 @@ impl LoginThrottle {
     /// wait. When Redis is unavailable logins go on unthrottled rather than locking
     /// everyone out.
     pub async fn attempt(&self, email: &str, address: &str) -> Result<(), u64> {
+        let mut counted: Vec<String> = Vec::new();
         for keys in self.keys(email, address) {
             let ttl: Option<i64> = self.run(redis::cmd("PTTL").arg(&keys.wait)).await;
             if let Some(millis) = ttl.filter(|millis| *millis > 0) {
+                self.take_back(&counted).await;
                 return Err((millis as u64).div_ceil(1000));
             }
+            // The window starts at the first count; each failure extends it (`failed`),
+            // a success does not.
             let mut pipeline = redis::pipe();
             pipeline
                 .atomic()
@@ -88,15 +95,17 @@ impl LoginThrottle {
                 .cmd("EXPIRE")
                 .arg(&keys.attempts)
                 .arg(WINDOW_SECS)
+                .arg("NX")
                 .ignore();
             let mut conn = self.redis.conn();
-            let counted =
+            let incremented =
                 tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(u64,)>(&mut conn))
                     .await;
-            let Ok(Ok((attempts,))) = counted else {
+            let Ok(Ok((attempts,))) = incremented else {
                 tracing::warn!("login throttle unavailable");
                 return Ok(());
             };
+            counted.push(keys.attempts.clone());
             if attempts > keys.free {
                 // Past the free attempts: whoever sets the wait first goes ahead; the
                 // rest of a burst waits.
@@ -112,6 +121,7 @@ impl LoginThrottle {
                     )
                     .await;
                 if matches!(claimed, Some(None)) {
+                    self.take_back(&counted).await;
                     return Err(wait);
                 }
             }
@@ -119,11 +129,47 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// After a wrong password: the next attempt waits once the free ones are used.
+    /// Takes back attempts counted while in flight that turned out not to be failures.
+    /// A count never goes below zero (its key may have expired meanwhile).
+    async fn take_back(&self, counters: &[String]) {
+        for counter in counters {
+            let _: Option<i64> = self
+                .run(
+                    redis::cmd("EVAL")
+                        .arg(
+                            "local left = redis.call('DECR', KEYS[1]) \
+                             if left <= 0 then redis.call('DEL', KEYS[1]) end \
+                             return left",
+                        )
+                        .arg(1)
+                        .arg(counter),
+                )
+                .await;
+        }
+    }
+
+    /// After a wrong password: the attempt stays counted, the window restarts, and the
+    /// next attempt waits once the free ones are used.
     pub async fn failed(&self, email: &str, address: &str) {
         for keys in self.keys(email, address) {
-            let attempts: Option<u64> = self.run(redis::cmd("GET").arg(&keys.attempts)).await;
-            if let Some(attempts) = attempts.filter(|attempts| *attempts >= keys.free) {
+            let mut pipeline = redis::pipe();
+            pipeline
+                .cmd("GET")
+                .arg(&keys.attempts)
+                .cmd("EXPIRE")
+                .arg(&keys.attempts)
+                .arg(WINDOW_SECS)
+                .ignore();
+            let mut conn = self.redis.conn();
+            let read = tokio::time::timeout(
+                REDIS_TIMEOUT,
+                pipeline.query_async::<(Option<u64>,)>(&mut conn),
+            )
+            .await;
+            let Ok(Ok((Some(attempts),))) = read else {
+                continue;
+            };
+            if attempts >= keys.free {
                 let wait = wait_after(attempts, keys.free);
                 let _: Option<()> = self
                     .run(redis::cmd("SET").arg(&keys.wait).arg(1).arg("EX").arg(wait))
@@ -132,11 +178,14 @@ impl LoginThrottle {
         }
     }
 
-    /// Clears an account's count after a successful login.
+    /// After the right password: the account's failures are forgotten, and the
+    /// attempt no longer counts against the address (other failures from there
+    /// still do).
     pub async fn succeeded(&self, email: &str, address: &str) {
-        let [account, _] = self.keys(email, address);
+        let [account, address] = self.keys(email, address);
         let _: Option<()> = self
             .run(redis::cmd("DEL").arg(account.attempts).arg(account.wait))
             .await;
+        self.take_back(&[address.attempts]).await;
     }
 }

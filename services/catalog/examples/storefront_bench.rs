@@ -27,7 +27,9 @@ async fn main() -> anyhow::Result<()> {
     let shop = uuid::Uuid::now_v7();
     let slug = "bench-goji";
     let pool = caravan_shared::db::connect(&app.database.runtime_url, 1).await?;
-    tenant_status::record(&pool, shop, slug, Some("active"), Some("pro"), None).await?;
+    let tx = caravan_shared::tenancy::TenantTx::begin(&pool, shop.into()).await?;
+    tenant_status::record(tx.conn(), shop, slug, Some("active"), Some("pro"), None).await?;
+    tx.commit().await?;
     let owner = app
         .keys
         .member(shop, Role::Owner, &["catalog:read", "catalog:write"]);

@@ -15,6 +15,10 @@
 //! | `sku`, `variant_title.zh-CN`, `variant_title.en`, `unit`, `weight_grams` | the variant |
 //! | `prices` | minor units and currency, first the base: `6800 CNY\|950 USD` |
 //! | `stock`, `low_stock_threshold` | units on hand (set, not added); threshold |
+//!
+//! Rows are held to the same bounds as the JSON calls (`domain::limits`): a text
+//! too long, a list too long or an amount out of range makes the row an error named
+//! by its column (or `prices[0].amount`-style path), and its product changes nothing.
 
 /// The columns, in order.
 pub const COLUMNS: &[&str] = &[

@@ -2,6 +2,7 @@
 
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
+use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
 use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
 
 /// Every migration of the catalog database, oldest first.
@@ -20,5 +21,6 @@ impl ServiceMigrations for Migrations {
             name: "m0002_returns",
             sql: include_str!("../migrations/0002_returns.sql"),
         },
+        RLS_EVERYWHERE_MIGRATION,
     ];
 }

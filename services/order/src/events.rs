@@ -6,10 +6,11 @@
 
 use crate::store::{self, OrderLineRow, OrderRow, ShopFacts};
 use crate::views::money;
+use caravan_shared::TenantId;
 use caravan_shared::events::Envelope;
 use caravan_shared::events::consumer::EventHandler;
 use caravan_shared::events::outbox;
-use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::tenancy::{TenantScope, TenantScoped};
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::{Value, json};
 
@@ -64,7 +65,9 @@ impl EventHandler for ShopFactsHandler {
             return Ok(());
         }
         let facts: ShopFacts = serde_json::from_value(event.data.clone())?;
-        store::record_shop(tx, tenant, &facts).await?;
+        // The shop's row, written in the shop's own scope.
+        let scope = TenantScope::enter(tx, TenantId::from(tenant)).await?;
+        store::record_shop(scope.conn(), tenant, &facts).await?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::store;
 use crate::workflow;
 use caravan_shared::TenantId;
-use caravan_shared::tenancy::TenantScope;
+use caravan_shared::tenancy::{PlatformScope, TenantScope};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,11 +52,17 @@ impl Expiry {
     /// Settles one passed deadline; answers whether there was one.
     pub async fn settle_next(&self) -> anyhow::Result<bool> {
         let tx = self.db.begin().await?;
-        let Some(due) = store::next_due(&tx).await? else {
+        let every_shop = PlatformScope::enter(
+            &tx,
+            "order expiry picks the next passed deadline of any shop",
+        )
+        .await?;
+        let Some(due) = store::next_due(&every_shop).await? else {
             tx.rollback().await?;
             return Ok(false);
         };
         let tenant = TenantId::from(due.tenant_id);
+        // From here on the transaction sees that shop's rows only (the deadline's too).
         let scope = TenantScope::enter(&tx, tenant).await?;
         match workflow::lock(&scope, due.order_id).await? {
             Some(order) if workflow::status_of(&order.row).as_str() == "pending_payment" => {

@@ -3,6 +3,7 @@
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::mail::MAIL_MIGRATION;
+use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
 use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
 
 /// Every migration of the order database, oldest first.
@@ -17,6 +18,15 @@ impl ServiceMigrations for Migrations {
         SqlMigration {
             name: "m0001_orders",
             sql: include_str!("../migrations/0001_orders.sql"),
+        },
+        SqlMigration {
+            name: "m0002_payment_authorisations",
+            sql: include_str!("../migrations/0002_payment_authorisations.sql"),
+        },
+        RLS_EVERYWHERE_MIGRATION,
+        SqlMigration {
+            name: "m0003_rls_everywhere",
+            sql: include_str!("../migrations/0003_rls_everywhere.sql"),
         },
     ];
 }

@@ -4,10 +4,20 @@
 //! - `manual`: bank transfer or cash on delivery. The buyer gets the shop's payment
 //!   instructions; staff mark the order paid when the money arrives, and refunds are
 //!   paid back by the shop outside Caravan.
-//! - `test`: a deterministic card gateway for automation. Card `4242 4242 4242 4242`
-//!   succeeds, `4000 0000 0000 0002` is declined, `4000 0000 0000 9995` is declined
-//!   for insufficient funds and `4000 0000 0000 0119` times out; any other number is
+//! - `test`: a deterministic card gateway for automation, offered only when the
+//!   deployment turns it on (`PAYMENT_TEST_GATEWAY=true` with its own
+//!   `PAYMENT_TEST_WEBHOOK_SECRET`). Card `4242 4242 4242 4242` succeeds,
+//!   `4000 0000 0000 0002` is declined, `4000 0000 0000 9995` is declined for
+//!   insufficient funds and `4000 0000 0000 0119` times out; any other number is
 //!   declined as unknown. Its webhooks are signed with HMAC-SHA256.
+//!
+//! A provider that reports outcomes later ([`PaymentProvider::notifies`]) is asked
+//! with a reference Caravan makes first and records as a pending authorisation, as
+//! a real card integration does (the merchant's reference travels with the request
+//! and comes back in the gateway's notifications). When the gateway times out, the
+//! authorisation stays pending, and only a signed notification naming that
+//! reference, order, amount and currency can settle it: pay the order, or record
+//! that it failed.
 
 use aws_lc_rs::hmac;
 use caravan_shared::domain::Money;
@@ -24,6 +34,9 @@ pub struct Charge {
     pub amount: Money,
     /// The card, for card gateways.
     pub card_number: Option<String>,
+    /// This attempt's reference ([`PaymentProvider::new_reference`]), recorded before
+    /// the provider is asked; its notifications about the attempt name it.
+    pub reference: String,
 }
 
 /// What authorising came to.
@@ -79,6 +92,22 @@ pub struct Notice {
 pub trait PaymentProvider: Send + Sync {
     /// The name buyers and staff use (`manual`, `test`).
     fn name(&self) -> &'static str;
+
+    /// Whether it reports how a payment ended later, in signed webhook
+    /// notifications: then every authorisation it is asked for is recorded, and a
+    /// notification settles only one of those.
+    fn notifies(&self) -> bool {
+        false
+    }
+
+    /// A new, unguessable reference for one payment attempt.
+    fn new_reference(&self) -> String {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        let random: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!("{}-auth-{random}", self.name())
+    }
 
     /// Asks for the money.
     async fn authorise(
@@ -183,6 +212,10 @@ impl PaymentProvider for TestGateway {
         "test"
     }
 
+    fn notifies(&self) -> bool {
+        true
+    }
+
     async fn authorise(
         &self,
         charge: &Charge,
@@ -197,7 +230,7 @@ impl PaymentProvider for TestGateway {
             .collect();
         match card.as_str() {
             cards::SUCCEEDS => Ok(Authorisation::Approved {
-                reference: format!("test-auth-{}", charge.order_id.simple()),
+                reference: charge.reference.clone(),
             }),
             cards::DECLINED => Err(PaymentError::Declined("card declined".into())),
             cards::INSUFFICIENT_FUNDS => Err(PaymentError::Declined("insufficient funds".into())),
@@ -243,7 +276,8 @@ impl PaymentProvider for TestGateway {
 pub struct Providers(BTreeMap<&'static str, Arc<dyn PaymentProvider>>);
 
 impl Providers {
-    /// `manual`, and the test gateway when `test_webhook_secret` is set.
+    /// `manual`, and the test gateway when `test_webhook_secret` is given (the
+    /// deployment turned it on and set its secret).
     pub fn new(test_webhook_secret: Option<&str>) -> Self {
         let mut providers: BTreeMap<&'static str, Arc<dyn PaymentProvider>> = BTreeMap::new();
         providers.insert("manual", Arc::new(Manual));
@@ -274,16 +308,20 @@ mod tests {
             order_id: Uuid::now_v7(),
             amount: Money::new(6800, Currency::parse("CNY").unwrap()),
             card_number: Some(card.to_owned()),
+            reference: TestGateway::new("secret").new_reference(),
         }
     }
 
     #[tokio::test]
     async fn test_cards_behave_as_documented() {
         let gateway = TestGateway::new("secret");
-        assert!(matches!(
-            gateway.authorise(&charge("4242 4242 4242 4242"), "").await,
-            Ok(Authorisation::Approved { .. })
-        ));
+        let approved = charge("4242 4242 4242 4242");
+        assert_eq!(
+            gateway.authorise(&approved, "").await,
+            Ok(Authorisation::Approved {
+                reference: approved.reference.clone()
+            })
+        );
         assert!(matches!(
             gateway.authorise(&charge(cards::DECLINED), "").await,
             Err(PaymentError::Declined(_))
@@ -293,6 +331,19 @@ mod tests {
             Err(PaymentError::Timeout)
         );
         assert!(gateway.authorise(&charge("1234"), "").await.is_err());
+    }
+
+    #[test]
+    fn references_are_unguessable_and_name_the_provider() {
+        let gateway = TestGateway::new("secret");
+        let (a, b) = (gateway.new_reference(), gateway.new_reference());
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("test-auth-") && a.len() == "test-auth-".len() + 32,
+            "{a}"
+        );
+        assert!(gateway.notifies());
+        assert!(!Manual.notifies());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::migrations::Migrations;
 use crate::payments::Providers;
 use crate::routes::{self, OrderState};
 use actix_web::web;
-use caravan_shared::config::{ServiceName, Settings, setting};
+use caravan_shared::config::{ServiceName, Settings, secret_setting, setting};
 use caravan_shared::events::consumer::Handlers;
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::tenant_status::TenantStatusHandler;
@@ -24,12 +24,13 @@ pub const API: ApiInfo = ApiInfo {
 /// expiry of unpaid orders, then binds and builds the HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let source = settings.source.0.clone();
-    let test_gateway = setting(&*source, "PAYMENT_TEST_GATEWAY", true)?;
-    let test_secret = setting(
-        &*source,
-        "PAYMENT_TEST_WEBHOOK_SECRET",
-        "test-gateway-secret".to_owned(),
-    )?;
+    // The test card gateway marks orders paid on a signed notification: it is off
+    // unless asked for, and then only with a secret of the deployment's own.
+    let test_secret = if setting(&*source, "PAYMENT_TEST_GATEWAY", false)? {
+        Some(secret_setting(&*source, "PAYMENT_TEST_WEBHOOK_SECRET")?)
+    } else {
+        None
+    };
     let expiry_interval =
         Duration::from_millis(setting(&*source, "ORDER_EXPIRY_INTERVAL_MS", 1000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
@@ -50,7 +51,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let state = web::Data::new(OrderState {
         context: context.clone(),
         catalog,
-        providers: Providers::new(test_gateway.then_some(test_secret.as_str())),
+        providers: Providers::new(test_secret.as_deref()),
         deadlines,
     });
     Application::serve(&context, API, move |config| {

@@ -4,9 +4,11 @@
 use crate::domain::shipping::{Rate, Zone};
 use caravan_shared::TenantId;
 use caravan_shared::domain::{Currency, Money};
-use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::tenancy::{PlatformScope, TenantScoped, TenantTx};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value,
+};
 use uuid::Uuid;
 
 fn statement(sql: &str, values: Vec<Value>) -> Statement {
@@ -53,7 +55,8 @@ pub struct ShopFacts {
     pub locales: Option<Vec<String>>,
 }
 
-/// Records a shop's facts.
+/// Records a shop's facts, on a transaction scoped to the shop (row-level security
+/// admits no other).
 pub async fn record_shop<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,
@@ -86,7 +89,8 @@ pub async fn record_shop<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A shop's facts, if known.
+/// A shop's facts, if known and visible to `conn`: a transaction scoped to `tenant`
+/// (elsewhere row-level security hides them, and the shop reads as unknown).
 pub async fn shop<C: ConnectionTrait>(
     conn: &C,
     tenant: TenantId,
@@ -464,24 +468,40 @@ pub async fn orders_this_month(scope: &impl TenantScoped) -> Result<i64, DbErr> 
     row.try_get("", "placed")
 }
 
-/// Records when `order`'s held stock must be settled by (outside any transaction of
-/// the order, so it survives the checkout failing).
-pub async fn set_deadline<C: ConnectionTrait>(
-    conn: &C,
+/// Records when `order`'s held stock must be settled by, in a transaction of the
+/// shop's own on `db` (outside any transaction of the order, so it survives the
+/// checkout failing).
+pub async fn set_deadline(
+    db: &DatabaseConnection,
     tenant: TenantId,
     order: Uuid,
     due_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    conn.execute_raw(statement(
-        "INSERT INTO order_deadlines (order_id, tenant_id, due_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (order_id) DO UPDATE SET due_at = $3",
-        vec![order.into(), tenant.into_uuid().into(), due_at.into()],
-    ))
-    .await?;
-    Ok(())
+    let tx = TenantTx::begin(db, tenant).await?;
+    tx.conn()
+        .execute_raw(statement(
+            "INSERT INTO order_deadlines (order_id, tenant_id, due_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (order_id) DO UPDATE SET due_at = $3",
+            vec![order.into(), tenant.into_uuid().into(), due_at.into()],
+        ))
+        .await?;
+    tx.commit().await
 }
 
-/// Forgets an order's deadline (it was paid, cancelled, expired or never placed).
+/// Forgets an order's deadline in a transaction of the shop's own on `db` (the
+/// checkout that set it failed before the order was written).
+pub async fn forget_deadline(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    order: Uuid,
+) -> Result<(), DbErr> {
+    let tx = TenantTx::begin(db, tenant).await?;
+    clear_deadline(tx.conn(), order).await?;
+    tx.commit().await
+}
+
+/// Forgets an order's deadline (it was paid, cancelled, expired or never placed), on
+/// a transaction scoped to the order's shop.
 pub async fn clear_deadline<C: ConnectionTrait>(conn: &C, order: Uuid) -> Result<(), DbErr> {
     conn.execute_raw(statement(
         "DELETE FROM order_deadlines WHERE order_id = $1",
@@ -498,15 +518,15 @@ pub struct DueDeadline {
     pub tenant_id: Uuid,
 }
 
-/// The next passed deadline nobody else is working on, locked until `conn`'s
-/// transaction ends.
-pub async fn next_due<C: ConnectionTrait>(conn: &C) -> Result<Option<DueDeadline>, DbErr> {
+/// The next passed deadline of any shop that nobody else is working on, locked until
+/// the transaction ends: a platform-scope query.
+pub async fn next_due(scope: &PlatformScope<'_>) -> Result<Option<DueDeadline>, DbErr> {
     DueDeadline::find_by_statement(statement(
         "SELECT order_id, tenant_id FROM order_deadlines WHERE due_at <= now() \
          ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         vec![],
     ))
-    .one(conn)
+    .one(scope.conn())
     .await
 }
 
@@ -891,6 +911,95 @@ pub async fn payments(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<Paym
     ))
     .all(scope.conn())
     .await
+}
+
+/// A card gateway's authorisation of an order's payment.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct AuthorisationRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub provider: String,
+    pub reference: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records an authorisation a gateway is being asked for, `pending` until settled.
+pub async fn insert_authorisation(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    provider: &str,
+    reference: &str,
+    amount: Money,
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::now_v7();
+    scope
+        .conn()
+        .execute_raw(statement(
+            "INSERT INTO payment_authorisations (id, tenant_id, order_id, provider, reference, amount, currency, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+            vec![
+                id.into(),
+                tenant_of(scope),
+                order.into(),
+                provider.into(),
+                reference.into(),
+                amount.amount.into(),
+                amount.currency.as_str().into(),
+            ],
+        ))
+        .await?;
+    Ok(id)
+}
+
+/// The authorisation `provider` knows as `reference`, locked until the transaction
+/// ends.
+pub async fn authorisation(
+    scope: &impl TenantScoped,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<AuthorisationRow>, DbErr> {
+    AuthorisationRow::find_by_statement(statement(
+        "SELECT id, order_id, provider, reference, amount, currency, status, created_at \
+         FROM payment_authorisations WHERE tenant_id = $1 AND provider = $2 AND reference = $3 FOR UPDATE",
+        vec![tenant_of(scope), provider.into(), reference.into()],
+    ))
+    .one(scope.conn())
+    .await
+}
+
+/// Settles a pending authorisation; answers whether it was still pending. Only a
+/// pending row changes, so of two settlements racing, one wins.
+pub async fn settle_authorisation(
+    scope: &impl TenantScoped,
+    id: Uuid,
+    status: &str,
+) -> Result<bool, DbErr> {
+    let result = scope
+        .conn()
+        .execute_raw(statement(
+            "UPDATE payment_authorisations SET status = $3, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+            vec![tenant_of(scope), id.into(), status.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Voids an order's pending authorisations (the order was paid otherwise, or will
+/// never be); answers how many.
+pub async fn void_authorisations(scope: &impl TenantScoped, order: Uuid) -> Result<u64, DbErr> {
+    let result = scope
+        .conn()
+        .execute_raw(statement(
+            "UPDATE payment_authorisations SET status = 'voided', updated_at = now() \
+             WHERE tenant_id = $1 AND order_id = $2 AND status = 'pending'",
+            vec![tenant_of(scope), order.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// A shipment.

@@ -4,7 +4,7 @@
 //! machine, and writes the payment records, the timeline entry, the event and the
 //! emails in that same transaction.
 
-use crate::domain::{Action, IllegalTransition, OrderStatus};
+use crate::domain::{Action, AuthorisationStatus, IllegalTransition, OrderStatus, Settled};
 use crate::emails;
 use crate::events;
 use crate::payments::{PaymentError, PaymentProvider};
@@ -22,6 +22,30 @@ use uuid::Uuid;
 pub fn illegal(error: IllegalTransition) -> ApiError {
     ApiError::conflict("invalid_status_change", error.to_string())
         .with_field("status", error.from.as_str())
+}
+
+/// The 409 for a notification about an authorisation that is already settled.
+pub fn settled(error: Settled) -> ApiError {
+    ApiError::conflict(
+        "authorisation_settled",
+        format!("{error}; nothing was changed"),
+    )
+    .with_field("authorisation_status", error.status.as_str())
+}
+
+/// Settles an open authorisation as `outcome`, once: of two settlements racing,
+/// the second is refused.
+pub async fn settle(
+    scope: &impl TenantScoped,
+    authorisation: Uuid,
+    current: AuthorisationStatus,
+    outcome: AuthorisationStatus,
+) -> Result<(), ApiError> {
+    let next = current.settle(outcome).map_err(settled)?;
+    if !store::settle_authorisation(scope, authorisation, next.as_str()).await? {
+        return Err(settled(Settled { status: current }));
+    }
+    Ok(())
 }
 
 /// The order's status.
@@ -137,6 +161,8 @@ pub async fn pay(
     .await?;
     store::add_money(scope, row.id, amount, 0, Some(provider)).await?;
     store::set_status(scope, row.id, next.as_str()).await?;
+    // Paid once: an attempt still waiting for its gateway can no longer take money.
+    store::void_authorisations(scope, row.id).await?;
     store::note(
         scope,
         row.id,
@@ -158,14 +184,16 @@ pub async fn pay(
     Ok(())
 }
 
-/// Records a payment attempt that did not take money (declined, timed out, or
-/// waiting for a transfer).
+/// Records a payment attempt that did not take money (declined, or waiting for a
+/// transfer or for a gateway that timed out), with the attempt's reference if it
+/// has one.
 pub async fn payment_attempt(
     scope: &impl TenantScoped,
     row: &OrderRow,
     provider: &str,
     status: &str,
     detail: &str,
+    reference: Option<&str>,
     actor: &str,
 ) -> Result<(), ApiError> {
     store::insert_payment(
@@ -176,7 +204,7 @@ pub async fn payment_attempt(
             kind: "payment",
             status,
             amount: row.total,
-            reference: None,
+            reference: reference.map(str::to_owned),
             detail: Some(detail.to_owned()),
             actor,
         },
@@ -195,7 +223,7 @@ pub async fn payment_attempt(
         row.id,
         actor,
         action,
-        json!({"provider": provider, "detail": detail}),
+        json!({"provider": provider, "detail": detail, "reference": reference}),
     )
     .await?;
     Ok(())
@@ -207,6 +235,7 @@ pub async fn expire(scope: &impl TenantScoped, order: &Locked) -> Result<(), Api
         .apply(Action::Expire)
         .map_err(illegal)?;
     store::set_status(scope, order.row.id, next.as_str()).await?;
+    store::void_authorisations(scope, order.row.id).await?;
     store::note(
         scope,
         order.row.id,
@@ -289,6 +318,7 @@ pub async fn cancel(
         None
     };
     store::set_status(scope, row.id, next.as_str()).await?;
+    store::void_authorisations(scope, row.id).await?;
     store::set_cancel_reason(scope, row.id, reason).await?;
     store::note(
         scope,

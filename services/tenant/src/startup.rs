@@ -20,7 +20,6 @@ pub const API: ApiInfo = ApiInfo {
 /// fan-out, then binds and builds the HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let source = settings.source.0.clone();
-    let trust_forwarded_for = setting(&*source, "TRUST_FORWARDED_FOR", false)?;
     let webhooks_allow_internal = setting(&*source, "WEBHOOKS_ALLOW_INTERNAL", false)?;
     let retry_base = Duration::from_millis(setting(&*source, "WEBHOOK_RETRY_BASE_MS", 30_000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
@@ -38,7 +37,6 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     .spawn(4);
     let state = web::Data::new(TenantState {
         context: context.clone(),
-        trust_forwarded_for,
         webhooks_allow_internal,
     });
     Application::serve(&context, API, move |config| {

@@ -5,6 +5,7 @@ use super::Envelope;
 use crate::error::ApiError;
 use crate::identity::ServiceCaller;
 use crate::service::ServiceContext;
+use crate::tenancy::PlatformTx;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -33,13 +34,16 @@ pub struct Feed {
 /// The most events one feed page answers.
 pub const MAX_FEED_LIMIT: i64 = 1000;
 
-/// Reads numbered events after `after`, oldest first.
+/// Reads numbered events after `after`, oldest first: every shop's, in platform
+/// scope (the feed is for services, which get every event).
 pub async fn events_after(
     db: &DatabaseConnection,
     after: i64,
     limit: i64,
 ) -> Result<Vec<Envelope>, sea_orm::DbErr> {
-    let rows = db
+    let tx = PlatformTx::begin(db, "the event feed serves every shop's events").await?;
+    let rows = tx
+        .conn()
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT seq, id, event_type, tenant_id, occurred_at, data FROM outbox \
@@ -47,6 +51,7 @@ pub async fn events_after(
             [after.into(), limit.into()],
         ))
         .await?;
+    tx.commit().await?;
     rows.into_iter()
         .map(|row| {
             Ok(Envelope {

@@ -5,7 +5,9 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use uuid::Uuid;
 
 /// Appends an event to the outbox on `conn` — the transaction making the state
-/// change, so both commit or roll back together. Answers the event's id.
+/// change, so both commit or roll back together. Answers the event's id. Row-level
+/// security admits an event of a shop from that shop's transaction (or platform
+/// scope), and an event of no shop from any transaction that is not a shop's.
 pub async fn append<C, T>(
     conn: &C,
     event_type: &str,

@@ -8,6 +8,7 @@
 
 use super::Envelope;
 use crate::redis_conn::{REDIS_TIMEOUT, Redis};
+use crate::tenancy::enter_platform_session;
 use chrono::{DateTime, Utc};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 use sea_orm::sqlx::postgres::{PgConnection, PgListener};
@@ -102,9 +103,15 @@ impl Relay {
     }
 
     /// One database session: a connection for the work (its advisory lock ends with
-    /// it, so a relay that dies never blocks the others) and one for NOTIFY.
+    /// it, so a relay that dies never blocks the others), in platform scope for as
+    /// long as it lives, and one for NOTIFY.
     async fn session(&self, backoff: &mut Backoff) -> anyhow::Result<()> {
         let mut conn = PgConnection::connect(&self.database_url).await?;
+        enter_platform_session(
+            &mut conn,
+            "the relay numbers and publishes every shop's events",
+        )
+        .await?;
         let mut listener = PgListener::connect(&self.database_url).await?;
         listener.listen("caravan_outbox").await?;
         backoff.reset();

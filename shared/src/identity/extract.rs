@@ -31,6 +31,20 @@ async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
     let token =
         bearer(&request).map_err(|_| ApiError::unauthorized("a bearer token is required"))?;
     match verifier.verify(&token).await {
+        Ok(principal)
+            if principal.role == Role::Service && crate::http::through_gateway(&request) =>
+        {
+            tracing::warn!(subject = %principal.subject, "service token presented through the gateway");
+            Err(ApiError::unauthorized(
+                "the access token is invalid or expired",
+            ))
+        }
+        Ok(principal) if session_ended(&request, &principal).await => {
+            tracing::info!(caller = %principal.describe(), "token of an ended session refused");
+            Err(ApiError::unauthorized(
+                "the session has ended (logged out, password changed or revoked); log in again",
+            ))
+        }
         Ok(principal) => {
             crate::telemetry::record_caller(
                 &request,
@@ -49,6 +63,26 @@ async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
                 "the access token is invalid or expired",
             ))
         }
+    }
+}
+
+/// Whether the token's session was ended (logout, password change, a revoked app
+/// client): one Redis round trip, only for tokens that belong to a session.
+///
+/// When Redis cannot answer, the token is accepted: an outage must not log the whole
+/// platform out, the token still had to be validly signed and unexpired (it lives 15
+/// minutes at most), and an ended session cannot be renewed (its refresh tokens are
+/// revoked in PostgreSQL). Ending a session, for its part, refuses to report success
+/// unless Redis recorded it.
+async fn session_ended(request: &HttpRequest, principal: &Principal) -> bool {
+    let Some(session) = principal.session else {
+        return false;
+    };
+    match request.app_data::<web::Data<crate::service::ServiceContext>>() {
+        Some(context) => super::sessions::has_ended(&context.redis, session)
+            .await
+            .unwrap_or(false),
+        None => false,
     }
 }
 
@@ -132,6 +166,11 @@ impl FromRequest for ServiceCaller {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
+            // Service routes are never public: a request from outside the platform
+            // is refused whatever token it carries.
+            if crate::http::through_gateway(&request) {
+                return Err(ApiError::not_found("no such resource"));
+            }
             let principal = authenticate(request).await?;
             if principal.role == Role::Service {
                 Ok(Self(principal))

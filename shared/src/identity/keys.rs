@@ -148,6 +148,23 @@ impl TokenSigner {
             jti: uuid::Uuid::now_v7().to_string(),
             iat: now,
             exp: now + self.ttl_secs,
+            sid: None,
+        }
+    }
+
+    /// Claims as [`Self::claims`], for a token that belongs to `session`: ending the
+    /// session ([`super::sessions::end`]) ends the token at once.
+    pub fn session_claims(
+        &self,
+        session: uuid::Uuid,
+        subject: &str,
+        tenant: Option<uuid::Uuid>,
+        role: super::Role,
+        scopes: &[&str],
+    ) -> Claims {
+        Claims {
+            sid: Some(session),
+            ..self.claims(subject, tenant, role, scopes)
         }
     }
 

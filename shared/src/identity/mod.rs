@@ -4,11 +4,12 @@
 mod extract;
 pub mod keys;
 pub mod service_token;
+pub mod sessions;
 mod verify;
 
 pub use extract::{Operator, RequireScope, Scope, ServiceCaller, Staff, scopes};
 pub use keys::{SigningKey, TokenSigner};
-pub use verify::{JwksVerifier, TokenError};
+pub use verify::{JwksVerifier, LEEWAY_SECS, TokenError};
 
 use crate::tenancy::TenantId;
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at (seconds since the epoch).
     pub exp: i64,
+    /// The session the token belongs to (a person's login, or an app client), so that
+    /// ending it ends the token at once ([`sessions`]); absent for service tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<uuid::Uuid>,
 }
 
 /// A verified caller.
@@ -91,6 +96,8 @@ pub struct Principal {
     pub scopes: BTreeSet<String>,
     /// The token's id, for audit.
     pub token_id: String,
+    /// The session the token belongs to, if any.
+    pub session: Option<uuid::Uuid>,
 }
 
 impl Principal {
@@ -118,6 +125,7 @@ impl From<Claims> for Principal {
             role: claims.role,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
             token_id: claims.jti,
+            session: claims.sid,
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum TokenError {
 /// How long fetched keys are trusted before they are fetched again.
 const KEYS_MAX_AGE: Duration = Duration::from_secs(300);
 
+/// Clock skew allowed between the auth service and a verifier, in seconds, on `exp`
+/// and `nbf`.
+pub const LEEWAY_SECS: u64 = 30;
+
 /// Verifies access tokens with the keys the auth service publishes.
 ///
 /// Keys are fetched once and cached; a token signed with an unknown `kid` triggers a
@@ -55,7 +59,9 @@ impl JwksVerifier {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        // A token not valid yet is refused too (when it says so: `nbf` is optional).
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?;

@@ -23,6 +23,7 @@ impl ServiceMigrations for NotesMigrations {
         BASE_MIGRATION,
         EVENTS_MIGRATION,
         TENANT_STATUS_MIGRATION,
+        caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION,
         SqlMigration {
             name: "m0001_notes",
             sql: "CREATE TABLE notes (

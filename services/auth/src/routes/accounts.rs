@@ -287,7 +287,7 @@ pub struct ChangePasswordRequest {
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Changed; existing refresh tokens revoked"),
+        (status = 204, description = "Changed; every session ended (its refresh and access tokens)"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
     )
@@ -314,9 +314,25 @@ pub async fn change_password(
     let hash = state.hash_password(new.expose()).await?;
     let tx = db.begin().await?;
     store::set_password(&tx, user_id, &hash).await?;
-    store::revoke_user_sessions(&tx, user_id).await?;
+    end_every_session(&state, &tx, user_id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every session of a user: refresh tokens revoked, and the access tokens of
+/// sessions recent enough to have live ones refused from now on. Recorded in Redis
+/// before the caller commits, so that if Redis cannot take it nothing changes (503).
+async fn end_every_session<C: sea_orm::ConnectionTrait>(
+    state: &AuthState,
+    conn: &C,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let lookback = chrono::Duration::seconds(
+        i64::try_from(caravan_shared::identity::sessions::ENDED_SESSION_TTL_SECS).unwrap_or(86_400),
+    );
+    let live = store::families_since(conn, user_id, Utc::now() - lookback).await?;
+    store::revoke_user_sessions(conn, user_id).await?;
+    state.end_sessions(&live).await
 }
 
 /// A forgotten password.
@@ -418,7 +434,7 @@ pub async fn reset_password(
     store::set_password(&tx, user_id, &hash).await?;
     // Following the link proved the inbox too.
     store::mark_verified(&tx, user_id).await?;
-    store::revoke_user_sessions(&tx, user_id).await?;
+    end_every_session(&state, &tx, user_id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -183,7 +183,8 @@ pub async fn list(
     ))
 }
 
-/// Revokes one of the shop's app clients: it gets no more tokens (owners only).
+/// Revokes one of the shop's app clients: it gets no more tokens, and those it has
+/// stop working within a second (owners only).
 #[utoipa::path(
     tag = "app clients",
     security(("bearer" = [])),
@@ -207,11 +208,11 @@ pub async fn revoke(
         Err(_) => store::ClientRef::ClientId(&id),
     };
     let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
-    let revoked = store::revoke_client(&tx, client).await?;
+    let Some(revoked) = store::revoke_client(&tx, client).await? else {
+        return Err(ApiError::not_found("no such app client"));
+    };
+    // Its tokens (their session is the client) stop working too, not only new ones.
+    state.end_sessions(&[revoked]).await?;
     tx.commit().await?;
-    if revoked {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::not_found("no such app client"))
-    }
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -30,14 +30,24 @@ pub struct AuthState {
     pub keys: Arc<KeyRing>,
     /// Failed-login counters.
     pub throttle: LoginThrottle,
-    /// Whether `X-Forwarded-For` names the client (behind the gateway).
-    pub trust_forwarded_for: bool,
 }
 
 impl AuthState {
     /// The client's address, for throttling.
     pub fn client_address(&self, request: &HttpRequest) -> String {
-        caravan_shared::http::client_address(request, self.trust_forwarded_for)
+        caravan_shared::http::client_address(request, &self.context.settings.trusted_proxies)
+    }
+
+    /// Ends sessions at once: their access tokens are refused by every service. Call
+    /// it before committing the change that ends them, so that when Redis cannot
+    /// record it nothing changes and the caller is told to retry (503).
+    pub async fn end_sessions(&self, sessions: &[uuid::Uuid]) -> Result<(), ApiError> {
+        caravan_shared::identity::sessions::end(&self.context.redis, sessions)
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %format!("{error:#}"), "sessions could not be ended");
+                ApiError::unavailable("the session could not be ended right now; try again")
+            })
     }
 
     /// Runs argon2 on the blocking pool, off the async workers.

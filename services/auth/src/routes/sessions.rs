@@ -81,7 +81,10 @@ pub(crate) async fn issue<C: ConnectionTrait>(
 ) -> Result<TokenPair, ApiError> {
     let signer = state.keys.signer().await;
     let scope_refs: Vec<&str> = session.scopes.iter().map(String::as_str).collect();
-    let claims = signer.claims(
+    // The family is the session: ending it ends the access tokens it issued.
+    let family_id = family.unwrap_or_else(Uuid::now_v7);
+    let claims = signer.session_claims(
+        family_id,
         &session.user_id.to_string(),
         session.tenant.map(TenantId::into_uuid),
         session.role,
@@ -94,7 +97,7 @@ pub(crate) async fn issue<C: ConnectionTrait>(
         conn,
         NewRefresh {
             token_hash: &secret::hash(&refresh_token),
-            family_id: family.unwrap_or_else(Uuid::now_v7),
+            family_id,
             user_id: session.user_id,
             tenant_id: session.tenant.map(TenantId::into_uuid),
             role: session.role.as_str(),
@@ -186,7 +189,10 @@ pub async fn login(
     }
 
     let session = choose_session(&state, &user, body.tenant.as_deref()).await?;
-    let pair = issue(&state, db, &session, None).await?;
+    // The new refresh token is the user's: stored acting for them (row policy).
+    let tx = store::lookup_tx(db, store::Lookup::User(user.id)).await?;
+    let pair = issue(&state, &tx, &session, None).await?;
+    tx.commit().await?;
     Ok(web::Json(pair))
 }
 
@@ -274,11 +280,21 @@ pub async fn refresh(
     let tx = state.context.db.begin().await?;
     let token = match store::present_refresh(&tx, &hash).await? {
         Presented::Fresh(token) => token,
-        Presented::Reused => {
+        Presented::Reused(family) => {
+            // The revocation stands even if Redis is down; the family's access tokens
+            // then live out their few minutes.
             tx.commit().await?;
-            tracing::warn!("refresh token reused; its family is revoked");
+            tracing::warn!(%family, "refresh token reused; its family is revoked");
+            if let Err(error) = state.end_sessions(&[family]).await {
+                tracing::warn!(%family, "reused family's access tokens not ended: {error}");
+            }
             return Err(ApiError::unauthorized(
                 "this refresh token was already used; the session has been revoked",
+            ));
+        }
+        Presented::Ended => {
+            return Err(ApiError::unauthorized(
+                "the session has ended (logged out or revoked); log in again",
             ));
         }
         Presented::Invalid => {
@@ -302,6 +318,9 @@ pub async fn refresh(
                 _ => {
                     store::revoke_family(&tx, token.family_id).await?;
                     tx.commit().await?;
+                    if let Err(error) = state.end_sessions(&[token.family_id]).await {
+                        tracing::warn!(family = %token.family_id, "access tokens not ended: {error}");
+                    }
                     return Err(ApiError::unauthorized(
                         "the shop or your membership is no longer active",
                     ));
@@ -315,7 +334,8 @@ pub async fn refresh(
     Ok(web::Json(pair))
 }
 
-/// Ends the session of a refresh token: its whole family is revoked.
+/// Ends the session of a refresh token: its whole family is revoked, and the access
+/// tokens it issued stop working within a second, on every service.
 #[utoipa::path(
     tag = "sessions",
     request_body = RefreshRequest,
@@ -329,9 +349,11 @@ pub async fn logout(
     state: web::Data<AuthState>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let db = &state.context.db;
-    if let Some(family) = store::family_of(db, &secret::hash(body.refresh_token.trim())).await? {
-        store::revoke_family(db, family).await?;
+    let tx = state.context.db.begin().await?;
+    if let Some(family) = store::family_of(&tx, &secret::hash(body.refresh_token.trim())).await? {
+        store::revoke_family(&tx, family).await?;
+        state.end_sessions(&[family]).await?;
     }
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -155,6 +155,15 @@ pub async fn token(
     let signer = state.keys.signer().await;
 
     if let Some(service) = client_id.strip_prefix("service:") {
+        // Services call from inside the platform; service credentials presented from
+        // outside (through the gateway) are refused like wrong ones, leaked or not.
+        if caravan_shared::http::through_gateway(&request) {
+            tracing::warn!(
+                client_id,
+                "service credentials presented through the gateway"
+            );
+            return Ok(invalid_client());
+        }
         let expected = secret::hash(&state.context.settings.service_client_secret);
         let known = caravan_shared::config::ServiceName::ALL
             .iter()
@@ -209,7 +218,9 @@ pub async fn token(
         None => granted.as_slice().to_vec(),
     };
     let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    let claims = signer.claims(
+    // The client is the session: revoking it ends its tokens.
+    let claims = signer.session_claims(
+        client.id,
         &client.client_id,
         Some(client.tenant_id),
         Role::App,

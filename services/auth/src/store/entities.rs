@@ -172,7 +172,11 @@ pub mod signing_keys {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub kid: String,
-        pub pkcs8: Vec<u8>,
+        /// The plain PKCS#8 key of a row from before keys were encrypted (cleared
+        /// at start, when it is encrypted into `sealed`).
+        pub pkcs8: Option<Vec<u8>>,
+        /// The key encrypted under `SIGNING_KEY_ENCRYPTION_KEY` (see `keys.rs`).
+        pub sealed: Option<Vec<u8>>,
         pub created_at: DateTimeWithTimeZone,
         pub retired_at: Option<DateTimeWithTimeZone>,
     }

@@ -1,6 +1,6 @@
 //! Queries of the auth database. Tenant-owned rows (memberships, invitations, app
-//! clients) are reached through a [`TenantTx`], or through a lookup transaction that
-//! presents the user, token or client the row policy admits.
+//! clients, refresh tokens) are reached through a [`TenantTx`], or through a lookup
+//! transaction that presents the user, token or client the row policy admits.
 
 pub mod entities;
 
@@ -46,6 +46,30 @@ pub async fn lookup_tx(
     ))
     .await?;
     Ok(tx)
+}
+
+/// Lets `tx`, a transaction, act for `user_id` from here on (`app.user_id`): the row
+/// policies then show the user's memberships in every shop and their refresh tokens.
+pub async fn act_for_user<C: ConnectionTrait>(tx: &C, user_id: Uuid) -> Result<(), DbErr> {
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.user_id', $1, true)",
+        [user_id.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Presents a refresh token to the row policy (`app.refresh_token_hash`): `tx`, a
+/// transaction, then sees that one token, whoever's it is.
+async fn present_token<C: ConnectionTrait>(tx: &C, token_hash: &str) -> Result<(), DbErr> {
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.refresh_token_hash', $1, true)",
+        [token_hash.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Whether an error is a unique-constraint violation (a duplicate).
@@ -323,7 +347,7 @@ pub struct NewRefresh<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Stores a refresh token.
+/// Stores a refresh token, on a transaction of its shop or one acting for its user.
 pub async fn insert_refresh<C: ConnectionTrait>(
     conn: &C,
     new: NewRefresh<'_>,
@@ -347,18 +371,24 @@ pub async fn insert_refresh<C: ConnectionTrait>(
 pub enum Presented {
     /// Valid and now rotated: issue the next one in its family.
     Fresh(refresh_tokens::Model),
-    /// Already rotated or revoked: someone replays it. Its family is now revoked.
-    Reused,
+    /// Already rotated: someone replays it. Its family (named) is now revoked.
+    Reused(Uuid),
+    /// Revoked: its session was ended (logout, password change, reuse, a suspended
+    /// shop).
+    Ended,
     /// Unknown or expired.
     Invalid,
 }
 
 /// Rotates a presented refresh token atomically: of two concurrent uses, one wins
-/// and the other counts as reuse.
+/// and the other counts as reuse. `conn` is a transaction: it presents the token to
+/// the row policy, and once the token is found acts for its user (to issue the next
+/// token of the session, or revoke the family).
 pub async fn present_refresh<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
 ) -> Result<Presented, DbErr> {
+    present_token(conn, token_hash).await?;
     let fresh = refresh_tokens::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -370,29 +400,58 @@ pub async fn present_refresh<C: ConnectionTrait>(
         .one(conn)
         .await?;
     if let Some(token) = fresh {
+        act_for_user(conn, token.user_id).await?;
         return Ok(Presented::Fresh(token));
     }
     let known = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
         .one(conn)
         .await?;
     match known {
-        Some(token) if token.rotated_at.is_some() || token.revoked_at.is_some() => {
+        Some(token) if token.revoked_at.is_some() => Ok(Presented::Ended),
+        Some(token) if token.rotated_at.is_some() => {
+            act_for_user(conn, token.user_id).await?;
             revoke_family(conn, token.family_id).await?;
-            Ok(Presented::Reused)
+            Ok(Presented::Reused(token.family_id))
         }
         _ => Ok(Presented::Invalid),
     }
 }
 
-/// The family of a refresh token, if the token is known.
+/// The families of a user's sessions with a token issued after `since`: those whose
+/// access tokens may still be unexpired. `conn`, a transaction, acts for the user.
+pub async fn families_since<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    act_for_user(conn, user_id).await?;
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND created_at > $2",
+            [user_id.into(), since.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<Uuid>("", "family_id"))
+        .collect()
+}
+
+/// The family of a presented refresh token, if the token is known. `conn`, a
+/// transaction, presents the token to the row policy and then acts for its user, so
+/// the family can be revoked.
 pub async fn family_of<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
 ) -> Result<Option<Uuid>, DbErr> {
-    Ok(refresh_tokens::Entity::find_by_id(token_hash.to_owned())
+    present_token(conn, token_hash).await?;
+    let token = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
         .one(conn)
-        .await?
-        .map(|token| token.family_id))
+        .await?;
+    if let Some(token) = &token {
+        act_for_user(conn, token.user_id).await?;
+    }
+    Ok(token.map(|token| token.family_id))
 }
 
 async fn revoke_where<C: ConnectionTrait>(
@@ -417,11 +476,13 @@ pub async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> Res
     .await
 }
 
-/// Revokes every refresh token of a user (after a password change or reset).
+/// Revokes every refresh token of a user (after a password change or reset), in
+/// every shop. `conn`, a transaction, acts for the user.
 pub async fn revoke_user_sessions<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
 ) -> Result<u64, DbErr> {
+    act_for_user(conn, user_id).await?;
     revoke_where(
         conn,
         sea_orm::Condition::all().add(refresh_tokens::Column::UserId.eq(user_id)),
@@ -429,14 +490,12 @@ pub async fn revoke_user_sessions<C: ConnectionTrait>(
     .await
 }
 
-/// Revokes every refresh token for a shop (suspension, closure).
-pub async fn revoke_tenant_sessions<C: ConnectionTrait>(
-    conn: &C,
-    tenant_id: Uuid,
-) -> Result<u64, DbErr> {
+/// Revokes every refresh token for the scope's shop (suspension, closure).
+pub async fn revoke_tenant_sessions(scope: &impl TenantScoped) -> Result<u64, DbErr> {
     revoke_where(
-        conn,
-        sea_orm::Condition::all().add(refresh_tokens::Column::TenantId.eq(tenant_id)),
+        scope.conn(),
+        sea_orm::Condition::all()
+            .add(refresh_tokens::Column::TenantId.eq(scope.tenant().into_uuid())),
     )
     .await
 }
@@ -594,20 +653,24 @@ pub enum ClientRef<'a> {
     ClientId(&'a str),
 }
 
-/// Revokes one of the shop's clients; false when there is no such live client.
-pub async fn revoke_client(tx: &impl TenantScoped, client: ClientRef<'_>) -> Result<bool, DbErr> {
+/// Revokes one of the shop's clients: answers its `id`, or none when there is no such
+/// live client.
+pub async fn revoke_client(
+    tx: &impl TenantScoped,
+    client: ClientRef<'_>,
+) -> Result<Option<Uuid>, DbErr> {
     let which = match client {
         ClientRef::Id(id) => app_clients::Column::Id.eq(id),
         ClientRef::ClientId(client_id) => app_clients::Column::ClientId.eq(client_id),
     };
-    let result = app_clients::Entity::update_many()
+    let revoked = app_clients::Entity::update_many()
         .col_expr(app_clients::Column::RevokedAt, Expr::current_timestamp())
         .filter(which)
         .filter(app_clients::Column::TenantId.eq(tx.tenant().into_uuid()))
         .filter(app_clients::Column::RevokedAt.is_null())
-        .exec(tx.conn())
+        .exec_with_returning(tx.conn())
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(revoked.first().map(|client| client.id))
 }
 
 /// A client by its public id (for the token endpoint).

@@ -191,7 +191,7 @@ async fn services_get_service_tokens_with_the_shared_secret() {
         .post(
             "/v1/auth/token",
             &json!({"grant_type": "client_credentials", "client_id": "service:catalog",
-                    "client_secret": caravan_shared::testing::TEST_SERVICE_SECRET}),
+                    "client_secret": caravan_shared::testing::test_service_secret()}),
         )
         .await
         .json()
@@ -211,7 +211,7 @@ async fn services_get_service_tokens_with_the_shared_secret() {
         .post(
             "/v1/auth/token",
             &json!({"grant_type": "client_credentials", "client_id": "service:anything",
-                    "client_secret": caravan_shared::testing::TEST_SERVICE_SECRET}),
+                    "client_secret": caravan_shared::testing::test_service_secret()}),
         )
         .await;
     assert_eq!(
@@ -219,4 +219,99 @@ async fn services_get_service_tokens_with_the_shared_secret() {
         401,
         "only Caravan's own services get service tokens"
     );
+}
+
+#[tokio::test]
+async fn service_credentials_are_refused_from_outside_the_platform() {
+    let auth = spawn_app().await;
+    let grant = json!({"grant_type": "client_credentials", "client_id": "service:catalog",
+                       "client_secret": caravan_shared::testing::test_service_secret()});
+    // The right secret, through the gateway: refused like a wrong one.
+    let outside = auth
+        .app
+        .client
+        .post(auth.app.url("/v1/auth/token"))
+        .header(caravan_shared::http::GATEWAY_HEADER, "1")
+        .json(&grant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), 401);
+    assert_eq!(
+        outside.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    // As a form too.
+    let form = auth
+        .app
+        .client
+        .post(auth.app.url("/v1/auth/token"))
+        .header(caravan_shared::http::GATEWAY_HEADER, "1")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("grant_type", "client_credentials"),
+                ("client_id", "service:order"),
+                (
+                    "client_secret",
+                    caravan_shared::testing::test_service_secret(),
+                ),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 401);
+    // The same request from inside the platform works.
+    let inside = auth.post("/v1/auth/token", &grant).await;
+    assert_eq!(inside.status(), 200);
+}
+
+#[tokio::test]
+async fn revoking_an_app_client_ends_the_tokens_it_has() {
+    let auth = spawn_app().await;
+    let (_tenant, _owner, owner_tokens) = auth.shop_with_owner(&unique_slug("aksu")).await;
+    let owner = owner_tokens["access_token"].as_str().unwrap();
+    let client: Value = auth
+        .post_as(
+            owner,
+            "/v1/auth/clients",
+            &json!({"name": "Accounting export", "scopes": ["orders:read"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let issued: Value = auth
+        .post(
+            "/v1/auth/token",
+            &json!({"grant_type": "client_credentials", "client_id": client["client_id"],
+                    "client_secret": client["client_secret"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let app_token = issued["access_token"].as_str().unwrap();
+    // Authenticated (an app has no account, hence 403, not 401).
+    assert_eq!(auth.get_as(app_token, "/v1/auth/me").await.status(), 403);
+
+    let revoked = auth
+        .delete_as(
+            owner,
+            &format!("/v1/auth/clients/{}", client["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while auth.get_as(app_token, "/v1/auth/me").await.status() != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked client's token still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The owner's own session is not the client's.
+    assert_eq!(auth.get_as(owner, "/v1/auth/me").await.status(), 200);
 }

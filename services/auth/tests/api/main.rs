@@ -5,5 +5,7 @@ mod helpers;
 mod invitations;
 mod keys;
 mod operations;
+mod operators;
+mod rls;
 mod sessions;
 mod validation;

@@ -195,3 +195,269 @@ async fn a_burst_of_parallel_guesses_is_counted_as_it_arrives() {
     }
     assert!(checked <= 6, "{checked} guesses were checked");
 }
+
+/// Polls `GET /v1/auth/me` with `access` until it answers `status`, for at most a
+/// second; answers the last response's body.
+async fn me_within_a_second(
+    auth: &crate::helpers::AuthApp,
+    access: &str,
+    status: u16,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let response = auth.get_as(access, "/v1/auth/me").await;
+        if response.status().as_u16() == status {
+            return response.json().await.unwrap_or_default();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/v1/auth/me still answers {} after a second",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_its_sessions_access_tokens_at_once_and_no_other_session() {
+    let auth = spawn_app().await;
+    let email = unique_email("logout");
+    auth.verified_user(&email).await;
+    let phone = auth.tokens(&email, PASSWORD, None).await;
+    let laptop = auth.tokens(&email, PASSWORD, None).await;
+    let phone_access = phone["access_token"].as_str().unwrap();
+    let laptop_access = laptop["access_token"].as_str().unwrap();
+    assert_ne!(
+        claims(phone_access)["sid"],
+        claims(laptop_access)["sid"],
+        "each login is a session of its own"
+    );
+    // Nothing revoked: a token from before works.
+    assert_eq!(auth.get_as(phone_access, "/v1/auth/me").await.status(), 200);
+
+    let out = auth
+        .post(
+            "/v1/auth/logout",
+            &json!({"refresh_token": phone["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(out.status(), 204);
+    let refused = me_within_a_second(&auth, phone_access, 401).await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended"),
+        "{refused}"
+    );
+
+    // The other session goes on, access and refresh.
+    assert_eq!(
+        auth.get_as(laptop_access, "/v1/auth/me").await.status(),
+        200
+    );
+    let renewed = auth
+        .post(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": laptop["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(renewed.status(), 200);
+
+    // Renewing the ended session says it ended, not that the token was reused.
+    let after = problem(
+        auth.post(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": phone["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    let detail = after["detail"].as_str().unwrap();
+    assert!(detail.contains("session has ended"), "{detail}");
+    assert!(detail.contains("logged out"), "{detail}");
+    assert!(!detail.contains("already used"), "{detail}");
+}
+
+#[tokio::test]
+async fn refresh_token_reuse_ends_the_familys_access_tokens_too() {
+    let auth = spawn_app().await;
+    let email = unique_email("reuse");
+    auth.verified_user(&email).await;
+    let first = auth.tokens(&email, PASSWORD, None).await;
+    let second: serde_json::Value = auth
+        .post(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_access = second["access_token"].as_str().unwrap();
+    assert_eq!(
+        auth.get_as(second_access, "/v1/auth/me").await.status(),
+        200
+    );
+
+    // Someone replays the first refresh token: the whole family ends, access included.
+    let replay = problem(
+        auth.post(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    assert!(
+        replay["detail"].as_str().unwrap().contains("already used"),
+        "{replay}"
+    );
+    me_within_a_second(&auth, second_access, 401).await;
+    me_within_a_second(&auth, first["access_token"].as_str().unwrap(), 401).await;
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_of_the_account_at_once() {
+    let auth = spawn_app().await;
+    let email = unique_email("change-ends");
+    auth.verified_user(&email).await;
+    let phone = auth.tokens(&email, PASSWORD, None).await;
+    let laptop = auth.tokens(&email, PASSWORD, None).await;
+    let phone_access = phone["access_token"].as_str().unwrap();
+    let laptop_access = laptop["access_token"].as_str().unwrap();
+    let other = unique_email("bystander");
+    auth.verified_user(&other).await;
+    let bystander = auth.tokens(&other, PASSWORD, None).await;
+
+    let new_password = "hotan-jujubes-in-the-sun";
+    let changed = auth
+        .post_as(
+            phone_access,
+            "/v1/auth/password/change",
+            &json!({"current_password": PASSWORD, "new_password": new_password}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    me_within_a_second(&auth, phone_access, 401).await;
+    me_within_a_second(&auth, laptop_access, 401).await;
+    let renewed = problem(
+        auth.post(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": laptop["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    assert!(
+        renewed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended"),
+        "{renewed}"
+    );
+
+    // Another account is untouched; a new login with the new password works.
+    let bystander_access = bystander["access_token"].as_str().unwrap();
+    assert_eq!(
+        auth.get_as(bystander_access, "/v1/auth/me").await.status(),
+        200
+    );
+    let fresh = auth.tokens(&email, new_password, None).await;
+    let fresh_access = fresh["access_token"].as_str().unwrap();
+    assert_eq!(auth.get_as(fresh_access, "/v1/auth/me").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_of_the_account_at_once() {
+    let auth = spawn_app().await;
+    let email = unique_email("reset-ends");
+    auth.verified_user(&email).await;
+    let session = auth.tokens(&email, PASSWORD, None).await;
+    let access = session["access_token"].as_str().unwrap();
+    assert_eq!(auth.get_as(access, "/v1/auth/me").await.status(), 200);
+
+    let forgot = auth
+        .post("/v1/auth/password/forgot", &json!({"email": email}))
+        .await;
+    assert_eq!(forgot.status(), 202);
+    let mail = caravan_shared::testing::wait_for_mail(&email, 2)
+        .await
+        .unwrap();
+    let token = mail
+        .iter()
+        .find(|m| m.subject.contains("Reset"))
+        .unwrap()
+        .token()
+        .unwrap();
+    let new_password = "walnuts-of-aksu-crack-open";
+    let reset = auth
+        .post(
+            "/v1/auth/password/reset",
+            &json!({"token": token, "password": new_password}),
+        )
+        .await;
+    assert_eq!(reset.status(), 204);
+    me_within_a_second(&auth, access, 401).await;
+
+    let fresh = auth.tokens(&email, new_password, None).await;
+    let fresh_access = fresh["access_token"].as_str().unwrap();
+    assert_eq!(auth.get_as(fresh_access, "/v1/auth/me").await.status(), 200);
+}
+
+#[tokio::test]
+async fn many_people_behind_one_address_log_in_while_failures_still_wait() {
+    let auth = spawn_app().await;
+    let mut people = Vec::new();
+    for tag in ["office-a", "office-b", "office-c"] {
+        let email = unique_email(tag);
+        auth.verified_user(&email).await;
+        people.push(email);
+    }
+    // More than the address's 20 free attempts, all from 127.0.0.1, all right.
+    for round in 0..25 {
+        let email = &people[round % people.len()];
+        let response = auth.login(email, PASSWORD, None).await;
+        assert_eq!(response.status(), 200, "login {round} was refused");
+    }
+
+    // A burst of wrong guesses from the same address (each at a different account, so
+    // only the address counts) is counted as it arrives: about 20 are checked.
+    let mut guesses = Vec::new();
+    for attempt in 0..40 {
+        let client = auth.app.client.clone();
+        let url = auth.app.url("/v1/auth/login");
+        let body = json!({"email": unique_email(&format!("guess{attempt}")), "password": "not-the-password"});
+        guesses.push(tokio::spawn(async move {
+            let response = client.post(url).json(&body).send().await.unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok());
+            (response.status().as_u16(), retry_after)
+        }));
+    }
+    let mut checked = 0;
+    let mut waited = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            (401, _) => checked += 1,
+            (429, Some(retry_after)) => {
+                assert!((1..=900).contains(&retry_after));
+                waited += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(checked <= 21, "{checked} guesses were checked");
+    assert!(waited >= 19, "only {waited} guesses had to wait");
+
+    // After 20 failures the address waits, even for the right password.
+    let after = auth.login(&people[0], PASSWORD, None).await;
+    assert_eq!(after.status(), 429);
+    assert!(after.headers().contains_key("retry-after"));
+}

@@ -1,12 +1,21 @@
 //! The catalog's domain: products with produce data, variants with prices and stock,
 //! parsed once at the edge into values that cannot be invalid.
 
+pub mod limits;
+
 use crate::schemas;
 use caravan_shared::FieldError;
 use caravan_shared::domain::{LocalizedText, Money};
+use limits::{
+    MAX_ALT, MAX_CERTIFICATION, MAX_CERTIFICATIONS, MAX_DESCRIPTION, MAX_IMAGES, MAX_NAME,
+    MAX_OPTION_NAME, MAX_OPTION_VALUE, MAX_OPTIONS, MAX_PLACE, MAX_PRICES, MAX_PRODUCT_CATEGORIES,
+    MAX_SHELF_LIFE_DAYS, MAX_TAG, MAX_TAGS, MAX_TITLE, MAX_VARIANTS, MAX_WEIGHT_GRAMS, check_count,
+    check_localized, check_price, check_range, check_text, check_texts,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
+use uuid::Uuid;
 
 /// The most units any one stock figure, adjustment or order line may name.
 pub const MAX_UNITS: i32 = 10_000_000;
@@ -26,11 +35,11 @@ pub struct Origin {
     /// ISO 3166-1 alpha-2 country, in capitals.
     #[schema(value_type = Option<caravan_shared::domain::CountryCode>)]
     pub country: Option<String>,
-    /// Province or region.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// Province or region, at most 100 characters.
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     pub province: Option<String>,
-    /// County, town or place.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// County, town or place, at most 100 characters.
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     pub place: Option<String>,
 }
 
@@ -46,8 +55,12 @@ pub struct Image {
         pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
     )]
     pub url: String,
-    /// Alternative text.
-    #[schema(example = "Half a kilo of dried goji berries", pattern = r"^[^\x00]*$")]
+    /// Alternative text, at most 300 characters.
+    #[schema(
+        example = "Half a kilo of dried goji berries",
+        max_length = 300,
+        pattern = r"^[^\x00]*$"
+    )]
     pub alt: Option<String>,
 }
 
@@ -59,22 +72,24 @@ pub struct VariantInput {
     /// Unique in the shop: 1 to 64 of letters, digits, `-`, `_`, `.`.
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
-    /// Translatable variant name.
+    /// Translatable variant name, at most 200 characters per language.
+    #[schema(schema_with = variant_title_schema)]
     pub title: Option<LocalizedText>,
     /// Option values, e.g. `{"size": "5 kg box"}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = options_schema)]
     pub options: serde_json::Map<String, serde_json::Value>,
     /// `kg`, `g`, `piece` or `box`.
     #[schema(schema_with = unit_schema)]
     pub unit: String,
-    /// Shipping weight.
-    #[schema(minimum = 0)]
+    /// Shipping weight, 0 to 1000000 grams.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub weight_grams: i32,
     /// One price per currency; the first is the base price.
     #[schema(schema_with = prices_schema)]
     pub prices: Vec<Money>,
     /// Price before a discount, in the base currency.
+    #[schema(schema_with = compare_at_schema)]
     pub compare_at_price: Option<Money>,
     /// Whether stock is counted (default true).
     #[serde(default = "yes")]
@@ -85,7 +100,7 @@ pub struct VariantInput {
     pub stock: i32,
     /// `stock.low` is published when availability falls below this (default 0).
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 10000000)]
     pub low_stock_threshold: i32,
 }
 
@@ -95,8 +110,27 @@ fn unit_schema() -> ObjectBuilder {
 }
 
 fn prices_schema() -> ArrayBuilder {
-    schemas::prices(
-        "One price per currency; the first is the base price.",
+    limits::prices_schema(
+        "One price per currency (at most 10); the first is the base price.",
+        false,
+    )
+}
+
+fn compare_at_schema() -> OneOfBuilder {
+    limits::compare_at_schema("Price before a discount, in the base currency.")
+}
+
+fn variant_title_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable variant name, at most 200 characters per language.",
+        MAX_NAME,
+        true,
+    )
+}
+
+fn options_schema() -> ObjectBuilder {
+    limits::options_schema(
+        "Option values, e.g. `{\"size\": \"5 kg box\"}`: at most 10, names up to 50 characters, values texts up to 100.",
         false,
     )
 }
@@ -147,25 +181,29 @@ pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<Fiel
     if let Err(error) = code(&variant.sku, &at("sku"), 64, b"-_.", false) {
         errors.push(error);
     }
+    if let Some(title) = &variant.title {
+        check_localized(title, &at("title"), MAX_NAME, errors);
+    }
+    check_options(&variant.options, &at("options"), errors);
     if !UNITS.contains(&variant.unit.as_str()) {
         errors.push(FieldError::new(at("unit"), "must be kg, g, piece or box"));
     }
-    if variant.weight_grams < 0 {
-        errors.push(FieldError::new(at("weight_grams"), "must be 0 or more"));
-    }
+    check_range(
+        variant.weight_grams,
+        &at("weight_grams"),
+        0,
+        MAX_WEIGHT_GRAMS,
+        errors,
+    );
     if variant.prices.is_empty() {
         errors.push(FieldError::new(
             at("prices"),
             "needs at least the base price",
         ));
     }
+    check_count(variant.prices.len(), &at("prices"), MAX_PRICES, errors);
     for (index, price) in variant.prices.iter().enumerate() {
-        if price.amount < 0 {
-            errors.push(FieldError::new(
-                format!("{prefix}.prices[{index}].amount"),
-                "must be 0 or more",
-            ));
-        }
+        check_price(price, &format!("{prefix}.prices[{index}].amount"), errors);
         if variant.prices[..index]
             .iter()
             .any(|p| p.currency == price.currency)
@@ -176,15 +214,8 @@ pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<Fiel
             ));
         }
     }
-    if variant
-        .compare_at_price
-        .as_ref()
-        .is_some_and(|compare| compare.amount < 0)
-    {
-        errors.push(FieldError::new(
-            at("compare_at_price.amount"),
-            "must be 0 or more",
-        ));
+    if let Some(compare) = &variant.compare_at_price {
+        check_price(compare, &at("compare_at_price.amount"), errors);
     }
     if let (Some(compare), Some(base)) = (&variant.compare_at_price, variant.prices.first())
         && compare.currency != base.currency
@@ -194,58 +225,160 @@ pub fn check_variant(variant: &VariantInput, prefix: &str, errors: &mut Vec<Fiel
             "must be in the base currency",
         ));
     }
-    if !(0..=MAX_UNITS).contains(&variant.stock) {
-        errors.push(FieldError::new(
-            at("stock"),
-            format!("must be 0 to {MAX_UNITS}"),
-        ));
-    }
-    if variant.low_stock_threshold < 0 {
-        errors.push(FieldError::new(
-            at("low_stock_threshold"),
-            "must be 0 or more",
-        ));
+    check_range(variant.stock, &at("stock"), 0, MAX_UNITS, errors);
+    check_range(
+        variant.low_stock_threshold,
+        &at("low_stock_threshold"),
+        0,
+        MAX_UNITS,
+        errors,
+    );
+}
+
+/// Checks a variant's options: a few named texts.
+fn check_options(
+    options: &serde_json::Map<String, serde_json::Value>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    check_count(options.len(), field, MAX_OPTIONS, errors);
+    for (name, value) in options {
+        if name.is_empty() || name.chars().count() > MAX_OPTION_NAME {
+            errors.push(FieldError::new(
+                field,
+                format!("option names must be 1 to {MAX_OPTION_NAME} characters"),
+            ));
+        }
+        match value {
+            serde_json::Value::String(text) => {
+                check_text(text, format!("{field}.{name}"), MAX_OPTION_VALUE, errors);
+            }
+            _ => errors.push(FieldError::new(format!("{field}.{name}"), "must be a text")),
+        }
     }
 }
 
-/// Checks produce facts.
-pub fn check_produce(
-    harvest_months: &[i32],
-    shelf_life_days: Option<i32>,
-    storage: Option<&str>,
-    origin: Option<&Origin>,
-    images: &[Image],
-    errors: &mut Vec<FieldError>,
-) {
-    if let Some((index, _)) = harvest_months
-        .iter()
-        .enumerate()
-        .find(|(_, m)| !(1..=12).contains(*m))
+/// A product's own fields as written; in a change, only those it changes. Every
+/// way of writing a product (create, change, CSV import) checks them here.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProductFields<'a> {
+    /// Title.
+    pub title: Option<&'a LocalizedText>,
+    /// Description.
+    pub description: Option<&'a LocalizedText>,
+    /// Tags.
+    pub tags: Option<&'a [String]>,
+    /// Producer.
+    pub producer: Option<&'a str>,
+    /// Origin.
+    pub origin: Option<&'a Origin>,
+    /// Certifications.
+    pub certifications: Option<&'a [String]>,
+    /// Images.
+    pub images: Option<&'a [Image]>,
+    /// Categories.
+    pub category_ids: Option<&'a [Uuid]>,
+    /// Months of harvest.
+    pub harvest_months: Option<&'a [i32]>,
+    /// Shelf life in days.
+    pub shelf_life_days: Option<i32>,
+    /// Storage.
+    pub storage: Option<&'a str>,
+    /// Variants (only when creating).
+    pub variants: Option<&'a [VariantInput]>,
+}
+
+/// Checks a product's fields against the catalog's bounds ([`limits`]) and rules;
+/// answers every problem, named by its path.
+pub fn check_product(fields: &ProductFields<'_>, errors: &mut Vec<FieldError>) {
+    if let Some(title) = fields.title {
+        check_localized(title, "title", MAX_TITLE, errors);
+    }
+    if let Some(description) = fields.description {
+        check_localized(description, "description", MAX_DESCRIPTION, errors);
+    }
+    if let Some(tags) = fields.tags {
+        check_texts(tags, "tags", MAX_TAGS, MAX_TAG, errors);
+    }
+    if let Some(producer) = fields.producer {
+        check_text(producer, "producer", MAX_NAME, errors);
+    }
+    if let Some(certifications) = fields.certifications {
+        check_texts(
+            certifications,
+            "certifications",
+            MAX_CERTIFICATIONS,
+            MAX_CERTIFICATION,
+            errors,
+        );
+    }
+    if let Some(ids) = fields.category_ids {
+        check_count(ids.len(), "category_ids", MAX_PRODUCT_CATEGORIES, errors);
+    }
+    if let Some(months) = fields.harvest_months {
+        check_count(months.len(), "harvest_months", 12, errors);
+        if let Some((index, _)) = months
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !(1..=12).contains(*m))
+        {
+            errors.push(FieldError::new(
+                format!("harvest_months[{index}]"),
+                "must be a month, 1 to 12",
+            ));
+        }
+    }
+    if let Some(days) = fields.shelf_life_days {
+        check_range(days, "shelf_life_days", 1, MAX_SHELF_LIFE_DAYS, errors);
+    }
+    if fields
+        .storage
+        .is_some_and(|storage| !STORAGE.contains(&storage))
     {
-        errors.push(FieldError::new(
-            format!("harvest_months[{index}]"),
-            "must be a month, 1 to 12",
-        ));
-    }
-    if shelf_life_days.is_some_and(|days| days <= 0) {
-        errors.push(FieldError::new("shelf_life_days", "must be at least 1"));
-    }
-    if storage.is_some_and(|storage| !STORAGE.contains(&storage)) {
         errors.push(FieldError::new(
             "storage",
             "must be ambient, chilled or frozen",
         ));
     }
-    if let Some(country) = origin.and_then(|origin| origin.country.as_deref()) {
-        errors.extend(caravan_shared::domain::check_country_code(country, "origin.country").err());
+    if let Some(origin) = fields.origin {
+        if let Some(country) = origin.country.as_deref() {
+            errors.extend(
+                caravan_shared::domain::check_country_code(country, "origin.country").err(),
+            );
+        }
+        if let Some(province) = origin.province.as_deref() {
+            check_text(province, "origin.province", MAX_PLACE, errors);
+        }
+        if let Some(place) = origin.place.as_deref() {
+            check_text(place, "origin.place", MAX_PLACE, errors);
+        }
     }
-    for (index, image) in images.iter().enumerate() {
-        if !caravan_shared::domain::web_address::is_https_url(&image.url) || image.url.len() > 1000
-        {
+    if let Some(images) = fields.images {
+        check_count(images.len(), "images", MAX_IMAGES, errors);
+        for (index, image) in images.iter().enumerate() {
+            if !caravan_shared::domain::web_address::is_https_url(&image.url)
+                || image.url.len() > 1000
+            {
+                errors.push(FieldError::new(
+                    format!("images[{index}].url"),
+                    "must be an https:// URL with a host name, at most 1000 characters",
+                ));
+            }
+            if let Some(alt) = image.alt.as_deref() {
+                check_text(alt, format!("images[{index}].alt"), MAX_ALT, errors);
+            }
+        }
+    }
+    if let Some(variants) = fields.variants {
+        if variants.is_empty() {
             errors.push(FieldError::new(
-                format!("images[{index}].url"),
-                "must be an https:// URL with a host name, at most 1000 characters",
+                "variants",
+                "at least one variant is required",
             ));
+        }
+        check_count(variants.len(), "variants", MAX_VARIANTS, errors);
+        for (index, variant) in variants.iter().enumerate() {
+            check_variant(variant, &format!("variants[{index}]"), errors);
         }
     }
 }

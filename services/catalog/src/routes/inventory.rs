@@ -1,7 +1,8 @@
 //! Stock adjustments with their ledger, and categories.
 
 use super::CatalogState;
-use crate::domain::handle;
+use crate::domain::limits::{self, MAX_CATEGORY_NAME, MAX_NOTE, check_localized};
+use crate::domain::{MAX_UNITS, handle};
 use crate::events;
 use crate::schemas;
 use crate::store;
@@ -43,7 +44,7 @@ const REASONS: &[&str] = &["received", "damaged", "correction"];
 fn delta_schema() -> OneOfBuilder {
     schemas::nonzero_int32(
         "Units added (positive) or removed (negative): 1 to 10000000 either way, not 0.",
-        crate::domain::MAX_UNITS,
+        MAX_UNITS,
     )
 }
 
@@ -71,13 +72,10 @@ pub async fn adjust(
     body: Json<AdjustmentRequest>,
 ) -> Result<web::Json<VariantView>, ApiError> {
     let body = body.into_inner();
-    if body.delta == 0 || body.delta.unsigned_abs() > crate::domain::MAX_UNITS as u32 {
+    if body.delta == 0 || body.delta.unsigned_abs() > MAX_UNITS.unsigned_abs() {
         return Err(ApiError::invalid_field(
             "delta",
-            format!(
-                "must not be 0, and at most {} either way",
-                crate::domain::MAX_UNITS
-            ),
+            format!("must not be 0, and at most {MAX_UNITS} either way"),
         ));
     }
     if !REASONS.contains(&body.reason.as_str()) {
@@ -89,11 +87,11 @@ pub async fn adjust(
     if body
         .note
         .as_deref()
-        .is_some_and(|note| note.chars().count() > 500)
+        .is_some_and(|note| note.chars().count() > MAX_NOTE)
     {
         return Err(ApiError::invalid_field(
             "note",
-            "must be at most 500 characters",
+            format!("must be at most {MAX_NOTE} characters"),
         ));
     }
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
@@ -104,6 +102,17 @@ pub async fn adjust(
         return Err(ApiError::conflict(
             "stock_not_tracked",
             "this variant's stock is not tracked",
+        ));
+    }
+    // Stock on hand stays within the same bound as every stock figure, so repeated
+    // additions cannot climb towards the column's limit.
+    if i64::from(before.on_hand) + i64::from(body.delta) > i64::from(MAX_UNITS) {
+        return Err(ApiError::invalid_field(
+            "delta",
+            format!(
+                "would take stock on hand to more than {MAX_UNITS} (it is {})",
+                before.on_hand
+            ),
         ));
     }
     let after = store::adjust_stock(
@@ -181,13 +190,22 @@ pub struct CategoryRequest {
     /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
     #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: String,
-    /// Translatable name.
+    /// Translatable name, at most 100 characters per language.
+    #[schema(schema_with = category_name_schema)]
     pub name: LocalizedText,
     /// Parent category.
     pub parent_id: Option<Uuid>,
     /// Position among siblings.
     #[serde(default)]
     pub position: i32,
+}
+
+fn category_name_schema() -> utoipa::openapi::schema::Schema {
+    limits::localized_schema(
+        "Translatable name, at most 100 characters per language.",
+        MAX_CATEGORY_NAME,
+        false,
+    )
 }
 
 /// Creates a category.
@@ -208,7 +226,14 @@ pub async fn create_category(
     body: Json<CategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let handle = handle(&body.handle, "handle").map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let mut errors = Vec::new();
+    let handle = handle(&body.handle, "handle")
+        .map_err(|e| errors.push(e))
+        .ok();
+    check_localized(&body.name, "name", MAX_CATEGORY_NAME, &mut errors);
+    let Some(handle) = handle.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::invalid_fields(errors));
+    };
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     if let Some(parent) = body.parent_id
         && store::known_categories(&tx, &[parent]).await? == 0

@@ -1,7 +1,10 @@
 //! Staff catalog management: products with their variants.
 
 use super::CatalogState;
-use crate::domain::{self, Image, Origin, VariantInput, check_produce, check_variant, handle};
+use crate::domain::limits;
+use crate::domain::{
+    self, Image, Origin, ProductFields, VariantInput, check_product, check_variant, handle,
+};
 use crate::events;
 use crate::schemas;
 use crate::store::{self, ProductRow, ProductValues, VariantValues};
@@ -16,7 +19,7 @@ use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, FieldError, tenant_status};
 use sea_orm::SqlErr;
 use serde::Deserialize;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -36,46 +39,85 @@ pub struct ProductRequest {
     /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
     #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: String,
-    /// Translatable title.
+    /// Translatable title, at most 200 characters per language.
+    #[schema(schema_with = title_schema)]
     pub title: LocalizedText,
-    /// Translatable description.
+    /// Translatable description, at most 10000 characters per language.
+    #[schema(schema_with = description_schema)]
     pub description: Option<LocalizedText>,
     /// `draft` (default), `active` or `archived`.
     #[schema(schema_with = new_status_schema)]
     pub status: Option<String>,
-    /// Categories of the shop, each once.
+    /// Categories of the shop, each once (at most 20).
     #[serde(default)]
-    #[schema(value_type = std::collections::BTreeSet<Uuid>)]
+    #[schema(value_type = std::collections::BTreeSet<Uuid>, max_items = 20)]
     pub category_ids: Vec<Uuid>,
-    /// Tags.
+    /// Tags: at most 30, each at most 50 characters.
     #[serde(default)]
-    #[schema(pattern = r"^[^\x00]*$")]
+    #[schema(max_items = 30, max_length = 50, pattern = r"^[^\x00]*$")]
     pub tags: Vec<String>,
-    /// Images.
+    /// Images (at most 20).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub images: Vec<Image>,
     /// Where it comes from.
     pub origin: Option<Origin>,
-    /// Who grows or makes it.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// Who grows or makes it, at most 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub producer: Option<String>,
     /// Months of harvest (1 to 12).
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 12)]
+    #[schema(minimum = 1, maximum = 12, max_items = 12)]
     pub harvest_months: Vec<i32>,
-    /// Shelf life in days (at least 1).
-    #[schema(minimum = 1)]
+    /// Shelf life in days (1 to 3650).
+    #[schema(minimum = 1, maximum = 3650)]
     pub shelf_life_days: Option<i32>,
     /// `ambient`, `chilled` or `frozen`.
     #[schema(schema_with = storage_schema)]
     pub storage: Option<String>,
-    /// Certifications.
+    /// Certifications: at most 20, each at most 100 characters.
     #[serde(default)]
-    #[schema(pattern = r"^[^\x00]*$")]
+    #[schema(max_items = 20, max_length = 100, pattern = r"^[^\x00]*$")]
     pub certifications: Vec<String>,
-    /// At least one variant.
-    #[schema(min_items = 1)]
+    /// 1 to 100 variants.
+    #[schema(min_items = 1, max_items = 100)]
     pub variants: Vec<VariantInput>,
+}
+
+impl ProductRequest {
+    /// Its fields, for [`check_product`].
+    pub(crate) fn fields(&self) -> ProductFields<'_> {
+        ProductFields {
+            title: Some(&self.title),
+            description: self.description.as_ref(),
+            tags: Some(&self.tags),
+            producer: self.producer.as_deref(),
+            origin: self.origin.as_ref(),
+            certifications: Some(&self.certifications),
+            images: Some(&self.images),
+            category_ids: Some(&self.category_ids),
+            harvest_months: Some(&self.harvest_months),
+            shelf_life_days: self.shelf_life_days,
+            storage: self.storage.as_deref(),
+            variants: Some(&self.variants),
+        }
+    }
+}
+
+fn title_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable title, at most 200 characters per language.",
+        limits::MAX_TITLE,
+        false,
+    )
+}
+
+fn description_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable description, at most 10000 characters per language.",
+        limits::MAX_DESCRIPTION,
+        true,
+    )
 }
 
 fn new_status_schema() -> ObjectBuilder {
@@ -150,23 +192,7 @@ pub async fn create(
             "must be draft, active or archived",
         ));
     }
-    if body.variants.is_empty() {
-        errors.push(FieldError::new(
-            "variants",
-            "at least one variant is required",
-        ));
-    }
-    for (index, variant) in body.variants.iter().enumerate() {
-        check_variant(variant, &format!("variants[{index}]"), &mut errors);
-    }
-    check_produce(
-        &body.harvest_months,
-        body.shelf_life_days,
-        body.storage.as_deref(),
-        body.origin.as_ref(),
-        &body.images,
-        &mut errors,
-    );
+    check_product(&body.fields(), &mut errors);
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     check_categories(&tx, &body.category_ids, &mut errors).await?;
     let Some(handle) = handle.filter(|_| errors.is_empty()) else {
@@ -409,38 +435,57 @@ pub struct ProductPatch {
     /// New handle: 1 to 100 of a-z, 0-9 and -.
     #[schema(pattern = "^[a-z0-9-]{1,100}$")]
     pub handle: Option<String>,
-    /// New title.
+    /// New title, at most 200 characters per language.
+    #[schema(schema_with = patch_title_schema)]
     pub title: Option<LocalizedText>,
-    /// New description.
+    /// New description, at most 10000 characters per language.
+    #[schema(schema_with = patch_description_schema)]
     pub description: Option<LocalizedText>,
     /// `draft` or `active` (archive with the archive call).
     #[schema(schema_with = patch_status_schema)]
     pub status: Option<String>,
-    /// Categories, each once.
-    #[schema(value_type = Option<std::collections::BTreeSet<Uuid>>)]
+    /// Categories, each once (at most 20).
+    #[schema(value_type = Option<std::collections::BTreeSet<Uuid>>, max_items = 20)]
     pub category_ids: Option<Vec<Uuid>>,
-    /// Tags.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// Tags: at most 30, each at most 50 characters.
+    #[schema(max_items = 30, max_length = 50, pattern = r"^[^\x00]*$")]
     pub tags: Option<Vec<String>>,
-    /// Images.
+    /// Images (at most 20).
+    #[schema(max_items = 20)]
     pub images: Option<Vec<Image>>,
     /// Origin.
     pub origin: Option<Origin>,
-    /// Producer.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// Producer, at most 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub producer: Option<String>,
     /// Harvest months (1 to 12).
-    #[schema(minimum = 1, maximum = 12)]
+    #[schema(minimum = 1, maximum = 12, max_items = 12)]
     pub harvest_months: Option<Vec<i32>>,
-    /// Shelf life in days (at least 1).
-    #[schema(minimum = 1)]
+    /// Shelf life in days (1 to 3650).
+    #[schema(minimum = 1, maximum = 3650)]
     pub shelf_life_days: Option<i32>,
     /// `ambient`, `chilled` or `frozen`.
     #[schema(schema_with = storage_schema)]
     pub storage: Option<String>,
-    /// Certifications.
-    #[schema(pattern = r"^[^\x00]*$")]
+    /// Certifications: at most 20, each at most 100 characters.
+    #[schema(max_items = 20, max_length = 100, pattern = r"^[^\x00]*$")]
     pub certifications: Option<Vec<String>>,
+}
+
+fn patch_title_schema() -> Schema {
+    limits::localized_schema(
+        "New title, at most 200 characters per language.",
+        limits::MAX_TITLE,
+        true,
+    )
+}
+
+fn patch_description_schema() -> Schema {
+    limits::localized_schema(
+        "New description, at most 10000 characters per language.",
+        limits::MAX_DESCRIPTION,
+        true,
+    )
 }
 
 /// The moves any product may make. Sending an archived product `archived`, the
@@ -514,12 +559,22 @@ fn merge(current: ProductRow, patch: ProductPatch, errors: &mut Vec<FieldError>)
     let shelf_life_days = patch.shelf_life_days.or(current.shelf_life_days);
     let storage = patch.storage.or(current.storage);
     let parsed_images: Vec<Image> = serde_json::from_value(images.clone()).unwrap_or_default();
-    check_produce(
-        &harvest_months,
-        shelf_life_days,
-        storage.as_deref(),
-        patch.origin.as_ref(),
-        &parsed_images,
+    // What the change writes is checked; what it keeps was checked when written.
+    check_product(
+        &ProductFields {
+            title: patch.title.as_ref(),
+            description: patch.description.as_ref(),
+            tags: patch.tags.as_deref(),
+            producer: patch.producer.as_deref(),
+            origin: patch.origin.as_ref(),
+            certifications: patch.certifications.as_deref(),
+            images: Some(&parsed_images),
+            category_ids: patch.category_ids.as_deref(),
+            harvest_months: Some(&harvest_months),
+            shelf_life_days,
+            storage: storage.as_deref(),
+            variants: None,
+        },
         errors,
     );
     let title: Option<LocalizedText> = patch
@@ -625,27 +680,47 @@ pub async fn remove(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"prices": [{"amount": 7200, "currency": "CNY"}, {"amount": 1000, "currency": "USD"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}))]
 pub struct VariantPatch {
-    /// Translatable name.
+    /// Translatable name, at most 200 characters per language.
+    #[schema(schema_with = variant_title_schema)]
     pub title: Option<LocalizedText>,
     /// Option values.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = options_schema)]
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
     /// `kg`, `g`, `piece` or `box`.
     #[schema(schema_with = unit_schema)]
     pub unit: Option<String>,
-    /// Shipping weight.
-    #[schema(minimum = 0)]
+    /// Shipping weight, 0 to 1000000 grams.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub weight_grams: Option<i32>,
     /// Prices; the first is the base price.
     #[schema(schema_with = prices_schema)]
     pub prices: Option<Vec<caravan_shared::domain::Money>>,
     /// Price before a discount (null removes it).
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<caravan_shared::domain::Money>)]
+    #[schema(schema_with = compare_at_schema)]
     pub compare_at_price: Option<Option<caravan_shared::domain::Money>>,
-    /// `stock.low` threshold.
-    #[schema(minimum = 0)]
+    /// `stock.low` threshold, 0 to 10000000.
+    #[schema(minimum = 0, maximum = 10000000)]
     pub low_stock_threshold: Option<i32>,
+}
+
+fn variant_title_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable name, at most 200 characters per language.",
+        limits::MAX_NAME,
+        true,
+    )
+}
+
+fn options_schema() -> ObjectBuilder {
+    limits::options_schema(
+        "Option values: at most 10, names up to 50 characters, values texts up to 100.",
+        true,
+    )
+}
+
+fn compare_at_schema() -> OneOfBuilder {
+    limits::compare_at_schema("Price before a discount, in the base currency (null removes it).")
 }
 
 fn unit_schema() -> ObjectBuilder {
@@ -653,7 +728,7 @@ fn unit_schema() -> ObjectBuilder {
 }
 
 fn prices_schema() -> ArrayBuilder {
-    schemas::prices("Prices; the first is the base price.", true)
+    limits::prices_schema("Prices (at most 10); the first is the base price.", true)
 }
 
 fn some_or_null<'de, D>(

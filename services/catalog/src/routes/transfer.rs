@@ -6,7 +6,10 @@ use super::products::{
     variant_values,
 };
 use crate::csv_format::{COLUMNS, list};
-use crate::domain::{self, Origin, VariantInput, check_produce, check_variant, handle};
+use crate::domain::limits::MAX_VARIANTS;
+use crate::domain::{
+    self, Origin, ProductFields, VariantInput, check_product, check_variant, handle,
+};
 use crate::events;
 use crate::store;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -130,7 +133,10 @@ fn number(row: &Row, column: &str, errors: &mut Vec<FieldError>) -> Option<i32> 
     if raw.is_empty() {
         return None;
     }
-    raw.parse()
+    // A number too large for its column is kept at the column's limit, so the domain
+    // check refuses it with its range, like any other number out of range.
+    raw.parse::<i64>()
+        .map(|number| i32::try_from(number).unwrap_or(if number < 0 { i32::MIN } else { i32::MAX }))
         .map_err(|_| errors.push(FieldError::new(column, "must be a whole number")))
         .ok()
 }
@@ -213,12 +219,27 @@ fn parse_row(row: &Row, errors: &mut Vec<FieldError>) -> Option<(String, Product
             .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message)),
     );
     let shelf_life_days = number(row, "shelf_life_days", errors);
-    check_produce(
-        &harvest_months,
-        shelf_life_days,
-        row.optional("storage").as_deref(),
-        Some(&origin),
-        &[],
+    let description = localized(row, "description", errors);
+    let tags = list(row.get("tags"));
+    let certifications = list(row.get("certifications"));
+    let producer = row.optional("producer");
+    let storage = row.optional("storage");
+    // The same checks as the JSON calls (the variant's above, named by its column).
+    check_product(
+        &ProductFields {
+            title: title.as_ref(),
+            description: description.as_ref(),
+            tags: Some(&tags),
+            producer: producer.as_deref(),
+            origin: Some(&origin),
+            certifications: Some(&certifications),
+            images: None,
+            category_ids: None,
+            harvest_months: Some(&harvest_months),
+            shelf_life_days,
+            storage: storage.as_deref(),
+            variants: None,
+        },
         errors,
     );
     let (Some(handle), Some(title)) = (handle, title) else {
@@ -232,17 +253,17 @@ fn parse_row(row: &Row, errors: &mut Vec<FieldError>) -> Option<(String, Product
         ProductRequest {
             handle: row.get("handle").to_owned(),
             title,
-            description: localized(row, "description", errors),
+            description,
             status,
             category_ids: Vec::new(),
-            tags: list(row.get("tags")),
+            tags,
             images: Vec::new(),
             origin: Some(origin),
-            producer: row.optional("producer"),
+            producer,
             harvest_months,
             shelf_life_days,
-            storage: row.optional("storage"),
-            certifications: list(row.get("certifications")),
+            storage,
+            certifications,
             variants: vec![variant],
         },
     ))
@@ -358,6 +379,15 @@ pub async fn import(
         let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
         let mut valid = Vec::new();
         for (handle_key, indices, product) in batch {
+            if indices.len() > MAX_VARIANTS {
+                for &i in &indices {
+                    reports[i].outcome = "error";
+                    reports[i].errors.push(FieldError::new(
+                        "handle",
+                        format!("a product has at most {MAX_VARIANTS} variants"),
+                    ));
+                }
+            }
             let invalid = indices.iter().any(|&i| reports[i].outcome == "error");
             match product.filter(|_| !invalid) {
                 Some(product) => valid.push((handle_key, indices, product)),
@@ -508,10 +538,24 @@ async fn apply(
     if product.status.is_none() {
         values.status = existing.status.clone();
     }
+    let current = store::variants_of(scope, &[existing.id]).await?;
+    let added = product
+        .variants
+        .iter()
+        .filter(|variant| !current.iter().any(|row| row.sku == variant.sku.trim()))
+        .count();
+    if current.len() + added > MAX_VARIANTS {
+        return Err(ApiError::invalid_field(
+            "handle",
+            format!(
+                "a product has at most {MAX_VARIANTS} variants; it has {} and the file adds {added}",
+                current.len()
+            ),
+        ));
+    }
     store::update_product(scope, existing.id, &values)
         .await
         .map_err(conflict_on_duplicate)?;
-    let current = store::variants_of(scope, &[existing.id]).await?;
     let mut position = i32::try_from(current.len()).unwrap_or(0);
     for variant in &product.variants {
         let sku = variant.sku.trim();

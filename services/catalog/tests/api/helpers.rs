@@ -1,5 +1,7 @@
+use caravan_shared::TenantId;
 use caravan_shared::config::ServiceName;
 use caravan_shared::identity::Role;
+use caravan_shared::tenancy::TenantTx;
 use caravan_shared::tenant_status::{self, Quotas};
 use caravan_shared::testing::TestApp;
 use reqwest::Response;
@@ -35,8 +37,10 @@ pub async fn shop(app: &TestApp, status: &str, max_products: Option<i32>) -> Sho
     let pool = caravan_shared::db::connect(&app.database.runtime_url, 1)
         .await
         .unwrap();
+    // The shop's row, in the shop's own transaction (as the event handler writes it).
+    let tx = TenantTx::begin(&pool, TenantId::from(id)).await.unwrap();
     tenant_status::record(
-        &pool,
+        tx.conn(),
         id,
         &slug,
         Some(status),
@@ -49,6 +53,7 @@ pub async fn shop(app: &TestApp, status: &str, max_products: Option<i32>) -> Sho
     )
     .await
     .unwrap();
+    tx.commit().await.unwrap();
     Shop {
         id,
         slug,
@@ -70,9 +75,13 @@ pub async fn set_status(app: &TestApp, shop: &Shop, status: &str) {
     let pool = caravan_shared::db::connect(&app.database.runtime_url, 1)
         .await
         .unwrap();
-    tenant_status::record(&pool, shop.id, &shop.slug, Some(status), None, None)
+    let tx = TenantTx::begin(&pool, TenantId::from(shop.id))
         .await
         .unwrap();
+    tenant_status::record(tx.conn(), shop.id, &shop.slug, Some(status), None, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 pub fn goji(handle: &str, sku: &str, stock: i32) -> Value {

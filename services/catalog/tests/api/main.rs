@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+mod bounds;
 mod helpers;
 mod operations;
 mod products;
 mod reservations;
+mod rls;
 mod storefront;
 mod transfer;

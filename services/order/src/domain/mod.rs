@@ -1,6 +1,7 @@
 //! The order service's domain: values that cannot be invalid, the order's state
 //! machine, shipping zones and the totals of a checkout.
 
+pub mod authorisation;
 pub mod shipping;
 pub mod status;
 
@@ -10,6 +11,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use authorisation::{AuthorisationStatus, Settled};
 pub use status::{Action, IllegalTransition, OrderStatus};
 
 /// Most units of one variant in a cart.

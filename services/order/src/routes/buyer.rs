@@ -2,7 +2,7 @@
 //! customer's own, and pay.
 
 use super::{OrderState, buyer, header};
-use crate::domain::secret_matches;
+use crate::domain::{AuthorisationStatus, secret_matches};
 use crate::payments::{Authorisation, Charge, PaymentError};
 use crate::store::{self, OrderFilter, OrderRow};
 use crate::views::{OrderList, OrderSummary, OrderView, money};
@@ -187,10 +187,12 @@ impl PartialSchema for PaymentRequest {
 
 impl ToSchema for PaymentRequest {}
 
-/// Pays for an order. `test` answers at once: paid (200), declined (402, the order
-/// stays `pending_payment`) or timed out (504, nothing charged). `manual` answers
-/// 202 with the shop's payment instructions; staff mark the order paid when the
-/// money arrives.
+/// Pays for an order. `test` (when the deployment offers it) answers at once: paid
+/// (200), declined (402, the order stays `pending_payment`) or timed out (504: the
+/// attempt stays pending under its reference, shown in the order's `payments`; the
+/// order is paid if the gateway later confirms it in a signed notification, and
+/// paying again with another card voids it). `manual` answers 202 with the shop's
+/// payment instructions; staff mark the order paid when the money arrives.
 #[utoipa::path(
     tag = "buyer orders",
     params(
@@ -205,8 +207,8 @@ impl ToSchema for PaymentRequest {}
         (status = 402, description = "Declined; the order still waits for payment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shop or order, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order is not waiting for payment (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown provider or missing card", body = Problem, content_type = "application/problem+json"),
-        (status = 504, description = "The provider did not answer; nothing was charged", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A provider this deployment does not offer, or a missing card", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "The gateway did not answer; the attempt is pending under the reference named in `detail` and in the order's `payments`, and the order is paid only if the gateway confirms it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/shops/{shop}/orders/{id}/payments")]
@@ -222,7 +224,11 @@ pub async fn pay(
     let provider = state.providers.get(body.provider.trim()).ok_or_else(|| {
         ApiError::invalid_field(
             "provider",
-            format!("must be one of: {}", state.providers.names().join(", ")),
+            format!(
+                "{:?} is not offered here; must be one of: {}",
+                body.provider.trim(),
+                state.providers.names().join(", ")
+            ),
         )
     })?;
     if provider.name() == "test" && body.card_number.as_deref().is_none_or(str::is_empty) {
@@ -259,6 +265,18 @@ pub async fn pay(
         order_id: id,
         amount: money(order.row.total - order.row.paid, &order.row.currency),
         card_number: body.card_number,
+        reference: provider.new_reference(),
+    };
+    // Recorded before the gateway is asked, as a real integration does: whatever the
+    // gateway later reports about this attempt names this reference, and nothing
+    // else it reports can touch the order.
+    let authorisation = if provider.notifies() {
+        Some(
+            store::insert_authorisation(&tx, id, provider.name(), &charge.reference, charge.amount)
+                .await?,
+        )
+    } else {
+        None
     };
     let outcome = match provider.authorise(&charge, &instructions).await {
         Ok(Authorisation::Approved { reference }) => {
@@ -271,6 +289,7 @@ pub async fn pay(
                 provider.name(),
                 "pending",
                 &instructions,
+                authorisation.map(|_| charge.reference.as_str()),
                 "buyer",
             )
             .await?;
@@ -282,14 +301,40 @@ pub async fn pay(
         }
         Err(error) => Err(error),
     };
+    let settle = async |outcome: AuthorisationStatus| match authorisation {
+        Some(started) => {
+            workflow::settle(&tx, started, AuthorisationStatus::Pending, outcome).await
+        }
+        None => Ok(()),
+    };
     match outcome {
         Ok(reference) => {
+            settle(AuthorisationStatus::Captured).await?;
             workflow::pay(&tx, &order, provider.name(), Some(reference), "buyer").await?;
             let view = workflow::view(&tx, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("no such order"))?;
             tx.commit().await?;
             Ok(HttpResponse::Ok().json(view))
+        }
+        Err(PaymentError::Timeout) if authorisation.is_some() => {
+            // The gateway may still take the money: the attempt stays pending under
+            // its reference until the gateway's notification settles it.
+            workflow::payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "pending",
+                "the payment provider did not answer in time; waiting for its notification",
+                Some(&charge.reference),
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::upstream_timeout(format!(
+                "the payment provider did not answer in time; the payment is pending as {}, and the order is paid if the provider confirms it. Read the order before paying again",
+                charge.reference
+            )))
         }
         Err(PaymentError::Timeout) => {
             workflow::payment_attempt(
@@ -298,6 +343,7 @@ pub async fn pay(
                 provider.name(),
                 "failed",
                 "timeout",
+                None,
                 "buyer",
             )
             .await?;
@@ -307,6 +353,7 @@ pub async fn pay(
             ))
         }
         Err(error) => {
+            settle(AuthorisationStatus::Declined).await?;
             let detail = error.to_string();
             workflow::payment_attempt(
                 &tx,
@@ -314,6 +361,7 @@ pub async fn pay(
                 provider.name(),
                 "declined",
                 &detail,
+                authorisation.map(|_| charge.reference.as_str()),
                 "buyer",
             )
             .await?;

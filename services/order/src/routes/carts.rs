@@ -232,7 +232,8 @@ pub async fn create(
     let shop = state.storefront(&shop).await?;
     let customer = buyer(&request).await?;
     let input = body.0.unwrap_or_default();
-    let facts = store::shop(&state.context.db, shop.tenant).await?;
+    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
+    let facts = store::shop(tx.conn(), shop.tenant).await?;
     let (base, offered, default_locale) = match &facts {
         Some(facts) => (
             facts.base_currency.clone(),
@@ -261,7 +262,6 @@ pub async fn create(
     };
     let token = new_secret();
     let id = Uuid::now_v7();
-    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     store::insert_cart(
         &tx,
         id,

@@ -1,17 +1,22 @@
 //! Checkout: a cart becomes an order.
 //!
 //! The steps, and why in this order:
-//! 1. The `Idempotency-Key` is claimed in the order's transaction: a retry waits for
-//!    the first attempt and answers what it answered.
-//! 2. The cart (locked), the address, the shipping rate and fresh prices from the
-//!    catalog give the order's price snapshot.
-//! 3. A deadline for the order is recorded on its own, then the catalog reserves
+//! 1. The caller's right to the cart (its token, or its customer's account) is
+//!    checked and the cart locked before anything else: a stored answer holds the
+//!    order's access token, so it is only ever replayed to whoever may use the cart.
+//!    A retry waits on the cart's lock for the first attempt.
+//! 2. The `Idempotency-Key` is claimed in the order's transaction, in a key space of
+//!    this cart and this caller (the customer, or the cart token's guest): a retry
+//!    answers what the first attempt answered; anyone else's key is another key.
+//! 3. The cart, the address, the shipping rate and fresh prices from the catalog
+//!    give the order's price snapshot.
+//! 4. A deadline for the order is recorded on its own, then the catalog reserves
 //!    every line or none. A crash after this point still has the stock released
 //!    when the deadline passes.
-//! 4. Only now is the shop's order number taken: its counter row stays locked for
+//! 5. Only now is the shop's order number taken: its counter row stays locked for
 //!    the few milliseconds until commit, so concurrent checkouts get consecutive
 //!    numbers, and a rollback gives the number back.
-//! 5. The order, its lines, the timeline, `order.created`, the emails and the
+//! 6. The order, its lines, the timeline, `order.created`, the emails and the
 //!    idempotent answer commit together.
 
 use super::carts::{self, line_problem};
@@ -176,18 +181,21 @@ fn price(
 /// Turns a cart into an order: validates the address against the shop's shipping
 /// zones, reserves stock for every line (all or nothing), snapshots prices and
 /// takes the shop's next order number. The order waits for payment until
-/// `expires_at`. Send the same `Idempotency-Key` to retry safely: the same body
-/// answers the same order; another body with the key answers 422.
+/// `expires_at`. Send the same `Idempotency-Key` to retry safely: the same caller
+/// (the cart's token, or the same customer) with the same body gets the first
+/// answer again; another body with the key answers 422. Keys belong to the caller
+/// and the cart: anyone else sending the key gets what they would get without it.
 #[utoipa::path(
     tag = "checkout",
     params(
         ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
-        ("Idempotency-Key" = String, Header, description = "Unique per checkout attempt (1 to 255 visible ASCII characters); a retry with the same key answers the first result", pattern = r"^[\x21-\x7E]{1,255}$"),
+        ("Idempotency-Key" = String, Header, description = "Unique per checkout attempt (1 to 255 visible ASCII characters); a retry by the same caller for the same cart with the same key answers the first result", pattern = r"^[\x21-\x7E]{1,255}$"),
         ("X-Cart-Token" = Option<String>, Header, description = "The cart's token (guests)"),
     ),
     request_body = CheckoutRequest,
     responses(
         (status = 201, description = "The order, `pending_payment`, with its `access_token`", body = OrderView),
+        (status = 401, description = "A bearer token that does not verify", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The shop's monthly order quota is used up", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shop or cart, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Out of stock (`errors` names the short lines; nothing is reserved), lines no longer on sale, the cart was already checked out, or the key is in use", body = Problem, content_type = "application/problem+json"),
@@ -208,8 +216,14 @@ pub async fn checkout(
     let tenant = shop.tenant;
     let checked = check(&body)?;
     let customer = buyer(&request).await?;
-    let scope = format!("checkout:{tenant}");
     let tx = TenantTx::begin(&state.context.db, tenant).await?;
+    // Whoever may not use the cart gets 401/404 here, key or no key.
+    let cart = carts::open(&request, &tx, body.cart_id, true).await?;
+    let caller = match &customer {
+        Some(principal) => format!("customer:{}", principal.subject),
+        None => "guest".to_owned(),
+    };
+    let scope = format!("checkout:{tenant}:{}:{caller}", cart.id);
     match idempotency::claim(tx.conn(), &scope, &key, &idempotency::fingerprint(&body)).await? {
         Claim::Replay { status, body } => {
             tx.rollback().await?;
@@ -217,7 +231,6 @@ pub async fn checkout(
         }
         Claim::Fresh => {}
     }
-    let cart = carts::open(&request, &tx, body.cart_id, true).await?;
     if let Some(order) = cart.order_id {
         return Err(ApiError::conflict(
             "cart_checked_out",
@@ -268,7 +281,7 @@ pub async fn checkout(
     match state.catalog.reserve(tenant, order_id, &lines).await {
         Ok(Reserved::Held) => {}
         Ok(Reserved::Short(short)) => {
-            store::clear_deadline(&state.deadlines, order_id).await?;
+            store::forget_deadline(&state.deadlines, tenant, order_id).await?;
             let mut error = ApiError::conflict(
                 "insufficient_stock",
                 format!(
@@ -288,7 +301,7 @@ pub async fn checkout(
             // The reservation may or may not have been made: release it now if we
             // can; the deadline releases it otherwise.
             if state.catalog.release(tenant, order_id).await.is_ok() {
-                store::clear_deadline(&state.deadlines, order_id).await?;
+                store::forget_deadline(&state.deadlines, tenant, order_id).await?;
             }
             return Err(ApiError::unavailable(error.to_string()));
         }
@@ -312,7 +325,9 @@ pub async fn checkout(
         Err(error) => {
             // Nothing was written: give the stock back straight away.
             if state.catalog.release(tenant, order_id).await.is_ok() {
-                store::clear_deadline(&state.deadlines, order_id).await.ok();
+                store::forget_deadline(&state.deadlines, tenant, order_id)
+                    .await
+                    .ok();
             }
             Err(error)
         }

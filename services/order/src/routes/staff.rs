@@ -481,7 +481,9 @@ fn refund_amount_schema() -> OneOfBuilder {
 }
 
 /// Returns money to the buyer through the provider that took it; never more than
-/// was paid. Send an `Idempotency-Key` to retry safely.
+/// was paid. Send an `Idempotency-Key` to retry safely: the same caller retrying
+/// the same refund of the same order gets the first answer; keys are the caller's
+/// own, so another caller's key (in this shop or another) is a new request.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = ["orders:write"])),
@@ -519,7 +521,13 @@ pub async fn refund(
         ));
     }
     let key = IdempotencyKey::optional(&request)?;
-    let scope = format!("refund:{}:{id}", caller.tenant);
+    // The caller's own key space in its own shop: a stored answer is replayed to
+    // nobody else.
+    let scope = format!(
+        "refund:{}:{}:{id}",
+        caller.tenant,
+        caller.principal.describe()
+    );
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     if let Some(key) = &key
         && let Claim::Replay { status, body } =

@@ -108,7 +108,9 @@ async fn a_guest_fills_a_cart_checks_out_pays_and_is_emailed() {
         .iter()
         .map(|p| p["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["declined", "failed", "succeeded"]);
+    // The timed-out attempt is pending under its reference until the gateway says
+    // how it ended; paying with another card voided it.
+    assert_eq!(statuses, ["declined", "pending", "succeeded"]);
     // Paying commits the reservation: two units leave the shelf.
     stack.wait_for_stock(&shop, shop.variant, (8, 0)).await;
 

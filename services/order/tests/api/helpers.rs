@@ -21,22 +21,40 @@ pub struct Stack {
     pub tenant: TestApp,
     /// The real auth service, when the stack was started with one.
     pub auth: Option<TestApp>,
+    /// The test card gateway's webhook secret, generated for this stack, when the
+    /// gateway is turned on.
+    pub gateway_secret: Option<String>,
 }
 
+/// The stack with the test card gateway turned on, as the tests that pay by card
+/// need it: explicitly, with a secret of its own.
 pub async fn spawn_stack() -> Stack {
     spawn_stack_with(false, &[]).await
 }
 
 pub async fn spawn_stack_with(real_auth: bool, order_overrides: &[(&str, &str)]) -> Stack {
+    spawn(real_auth, true, order_overrides).await
+}
+
+/// The stack as a deployment runs it by default: the test card gateway is off.
+pub async fn spawn_stack_without_gateway() -> Stack {
+    spawn(false, false, &[]).await
+}
+
+async fn spawn(real_auth: bool, gateway: bool, order_overrides: &[(&str, &str)]) -> Stack {
     for _ in 0..4 {
-        if let Some(stack) = try_spawn(real_auth, order_overrides).await {
+        if let Some(stack) = try_spawn(real_auth, gateway, order_overrides).await {
             return stack;
         }
     }
     panic!("the stack did not start");
 }
 
-async fn try_spawn(real_auth: bool, order_overrides: &[(&str, &str)]) -> Option<Stack> {
+async fn try_spawn(
+    real_auth: bool,
+    gateway: bool,
+    order_overrides: &[(&str, &str)],
+) -> Option<Stack> {
     let prefix = format!("caravan-test-{}", Uuid::now_v7().simple());
     let (order_port, catalog_port, auth_port) = (free_port(), free_port(), free_port());
     let order_url = format!("http://127.0.0.1:{order_port}");
@@ -95,6 +113,11 @@ async fn try_spawn(real_auth: bool, order_overrides: &[(&str, &str)]) -> Option<
         ("DATABASE_MAX_CONNECTIONS", "10"),
         ("ORDER_EXPIRY_INTERVAL_MS", "100"),
     ];
+    let gateway_secret = gateway.then(caravan_shared::config::generate_secret);
+    if let Some(secret) = &gateway_secret {
+        settings.push(("PAYMENT_TEST_GATEWAY", "true"));
+        settings.push(("PAYMENT_TEST_WEBHOOK_SECRET", secret));
+    }
     settings.extend_from_slice(order_overrides);
     let order = TestApp::spawn::<caravan_order::migrations::Migrations, _, _>(
         ServiceName::Order,
@@ -108,6 +131,7 @@ async fn try_spawn(real_auth: bool, order_overrides: &[(&str, &str)]) -> Option<
         catalog,
         tenant,
         auth,
+        gateway_secret,
     })
 }
 
@@ -462,6 +486,44 @@ impl Stack {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Sends the test gateway's notification `body`, signed with this stack's secret.
+    pub async fn notify(&self, body: &Value) -> Response {
+        let secret = self
+            .gateway_secret
+            .as_deref()
+            .expect("the test gateway is off in this stack");
+        self.notify_signed(
+            &caravan_order::payments::TestGateway::sign(secret, body.to_string().as_bytes()),
+            body,
+        )
+        .await
+    }
+
+    /// Sends the test gateway's notification `body` with `signature`.
+    pub async fn notify_signed(&self, signature: &str, body: &Value) -> Response {
+        self.order
+            .client
+            .post(self.order.url("/v1/payments/test/webhooks"))
+            .header("Test-Gateway-Signature", signature)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The order as the shop's staff see it.
+    pub async fn staff_view(&self, shop: &Shop, order: &Value) -> Value {
+        let response = self
+            .get_order(
+                Some(&shop.owner),
+                &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
     }
 
     /// A paid order of `quantity` units.

@@ -2,6 +2,9 @@
 mod checkout;
 mod concurrency;
 mod helpers;
+mod idempotency;
 mod journey;
 mod operations;
+mod payments;
+mod rls;
 mod staff;

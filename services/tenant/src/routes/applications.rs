@@ -11,9 +11,10 @@ use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
 use caravan_shared::identity::Operator;
 use caravan_shared::mail::{self, Email};
+use caravan_shared::tenancy::{PlatformScope, PlatformTx};
 use caravan_shared::{ApiError, FieldError};
 use sea_orm::ActiveValue::Set;
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::openapi::schema::ObjectBuilder;
@@ -74,7 +75,8 @@ pub struct ApplicationRequest {
 
 /// Refuses more than [`APPLICATIONS_PER_HOUR`] applications from one address.
 async fn rate_limit(state: &TenantState, request: &HttpRequest) -> Result<(), ApiError> {
-    let address = caravan_shared::http::client_address(request, state.trust_forwarded_for);
+    let address =
+        caravan_shared::http::client_address(request, &state.context.settings.trusted_proxies);
     let counted = state
         .context
         .redis
@@ -134,16 +136,16 @@ pub async fn apply(
     }
     rate_limit(&state, &request).await?;
 
-    let db = &state.context.db;
     let taken = |slug: &Slug| {
         ApiError::conflict("slug_taken", format!("the slug {slug} is taken"))
             .with_field("slug", "is taken")
     };
-    if store::slug_taken(db, slug.as_str()).await? {
-        return Err(suggest(db, &slug, taken(&slug)).await?);
+    let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
+    if store::slug_taken(tx.conn(), slug.as_str()).await? {
+        return Err(suggest(tx.conn(), &slug, taken(&slug)).await?);
     }
     let created = store::insert_application(
-        db,
+        tx.conn(),
         applications::ActiveModel {
             id: Set(Uuid::now_v7()),
             shop_name: Set(shop_name),
@@ -159,15 +161,27 @@ pub async fn apply(
     )
     .await;
     match created {
-        Ok(application) => Ok(HttpResponse::Created().json(ApplicationView::from(application))),
-        Err(error) if is_duplicate(&error) => Err(suggest(db, &slug, taken(&slug)).await?),
+        Ok(application) => {
+            tx.commit().await?;
+            Ok(HttpResponse::Created().json(ApplicationView::from(application)))
+        }
+        Err(error) if is_duplicate(&error) => {
+            // The failed insert spoilt the transaction: suggest from a fresh one.
+            tx.rollback().await?;
+            let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
+            Err(suggest(tx.conn(), &slug, taken(&slug)).await?)
+        }
         Err(error) => Err(error.into()),
     }
 }
 
+/// Why a public application works in platform scope: its slug is checked against
+/// every shop and open application, and it belongs to no shop until approved.
+const SLUG_CHECK: &str = "an application's slug is checked against every open application";
+
 /// Adds free alternatives to a slug-taken error.
 async fn suggest(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl ConnectionTrait,
     slug: &Slug,
     error: ApiError,
 ) -> Result<ApiError, ApiError> {
@@ -242,8 +256,9 @@ pub async fn list(
         cursor: query.cursor,
     })?;
     let after: Option<Uuid> = page.after()?;
-    let rows =
-        store::applications(&state.context.db, query.status.as_deref(), &page, after).await?;
+    let tx = PlatformTx::begin(&state.context.db, "operators list every application").await?;
+    let rows = store::applications(tx.conn(), query.status.as_deref(), &page, after).await?;
+    tx.commit().await?;
     Ok(web::Json(
         Page::from_rows(rows, page.limit(), |row| row.id).map(ApplicationView::from),
     ))
@@ -266,9 +281,11 @@ pub async fn show(
     _operator: Operator,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApplicationView>, ApiError> {
-    let application = store::application(&state.context.db, id.into_inner())
+    let tx = PlatformTx::begin(&state.context.db, "operators read any application").await?;
+    let application = store::application(tx.conn(), id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;
+    tx.commit().await?;
     Ok(web::Json(application.into()))
 }
 
@@ -310,6 +327,11 @@ pub async fn approve(
         .unwrap_or_else(|| "free".to_owned());
     let actor = format!("operator:{}", operator.0.subject);
     let tx = state.context.db.begin().await?;
+    PlatformScope::enter(
+        &tx,
+        "an operator turns an application (no shop's) into a new shop",
+    )
+    .await?;
     let plan = store::plan(&tx, &plan_code)
         .await?
         .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
@@ -380,6 +402,7 @@ pub async fn reject(
         text(&body.reason, "reason", 1, 1000).map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let actor = format!("operator:{}", operator.0.subject);
     let tx = state.context.db.begin().await?;
+    PlatformScope::enter(&tx, "an operator rejects an application (no shop's)").await?;
     let application = store::application_for_update(&tx, id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;
@@ -413,9 +436,9 @@ pub async fn reject(
         },
     )
     .await?;
-    tx.commit().await?;
-    let decided = store::application(&state.context.db, application.id)
+    let decided = store::application(&tx, application.id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;
+    tx.commit().await?;
     Ok(web::Json(decided.into()))
 }

@@ -15,8 +15,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub struct TenantState {
     /// Database, Redis, settings.
     pub context: ServiceContext,
-    /// Whether `X-Forwarded-For` names the client (behind the gateway).
-    pub trust_forwarded_for: bool,
     /// Whether webhooks may target internal addresses and plain HTTP (development).
     pub webhooks_allow_internal: bool,
 }

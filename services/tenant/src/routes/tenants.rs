@@ -13,6 +13,7 @@ use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, Role};
+use caravan_shared::tenancy::{PlatformScope, TenantScope, TenantTx};
 use caravan_shared::{ApiError, TenantId, tenant_status};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
@@ -82,6 +83,11 @@ pub async fn create(
     };
     let actor = format!("operator:{}", operator.0.subject);
     let tx = state.context.db.begin().await?;
+    PlatformScope::enter(
+        &tx,
+        "an operator opens a shop: its slug is checked against every open application",
+    )
+    .await?;
     let plan = store::plan(&tx, body.plan.as_deref().unwrap_or("free"))
         .await?
         .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
@@ -253,6 +259,8 @@ pub async fn update(
     let id = id.into_inner();
     visible_shop(&state, &principal, id).await?;
     let tx = state.context.db.begin().await?;
+    // The shop's own transaction: its audit entry, event and status row.
+    TenantScope::enter(&tx, TenantId::from(id)).await?;
     let current = store::tenant_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such shop"))?;
@@ -323,6 +331,8 @@ async fn change_status(
         None => None,
     };
     let tx = state.context.db.begin().await?;
+    // The shop's own transaction: its audit entry, event and status row.
+    TenantScope::enter(&tx, TenantId::from(id)).await?;
     let shop = locked_shop(&tx, id).await?;
     let from = ShopStatus::from_stored(&shop.status)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored status {}", shop.status)))?;
@@ -484,6 +494,8 @@ pub async fn change_plan(
 ) -> Result<web::Json<TenantView>, ApiError> {
     let id = id.into_inner();
     let tx = state.context.db.begin().await?;
+    // The shop's own transaction: its audit entry, event and status row.
+    TenantScope::enter(&tx, TenantId::from(id)).await?;
     let plan = store::plan(&tx, &body.plan)
         .await?
         .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
@@ -545,7 +557,9 @@ pub async fn audit(
         cursor: query.cursor,
     })?;
     let after: Option<Uuid> = page.after()?;
-    let rows = store::audit_trail(&state.context.db, id, &page, after).await?;
+    let tx = TenantTx::begin(&state.context.db, TenantId::from(id)).await?;
+    let rows = store::audit_trail(tx.conn(), id, &page, after).await?;
+    tx.commit().await?;
     Ok(web::Json(
         Page::from_rows(rows, page.limit(), |row| row.id).map(AuditEntry::from),
     ))

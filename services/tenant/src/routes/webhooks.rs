@@ -2,8 +2,9 @@
 //! delivery log, and manual retries.
 
 use super::TenantState;
+use crate::webhooks::destination::GuardedResolver;
 use crate::webhooks::store::{self, Attempt, Delivery, Endpoint};
-use crate::webhooks::{EVENT_TYPES, check_url, new_secret};
+use crate::webhooks::{EVENT_TYPES, check_destination, new_secret};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
@@ -82,7 +83,9 @@ pub struct EndpointWithSecret {
 #[schema(example = json!({"url": "https://erp.kashgar-logistics.cn/caravan/webhooks", "events": ["order.paid", "order.cancelled"]}))]
 pub struct EndpointRequest {
     /// HTTPS URL (at most 2000 characters, without credentials); hosts that do not
-    /// resolve, or resolve to private, loopback or link-local addresses, are refused.
+    /// resolve, or resolve to any internal address (loopback, private, shared,
+    /// link-local, multicast, reserved, and their IPv6 and IPv4-in-IPv6 forms), are
+    /// refused, as are such addresses written in the URL in any spelling.
     #[schema(
         max_length = 2000,
         pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
@@ -157,11 +160,9 @@ fn check_events(events: &[String]) -> Result<Vec<String>, FieldError> {
 }
 
 async fn checked_url(state: &TenantState, raw: &str) -> Result<String, FieldError> {
-    let allow = state.webhooks_allow_internal;
-    let owned = raw.to_owned();
-    web::block(move || check_url(&owned, allow))
+    let resolver = GuardedResolver::system(state.webhooks_allow_internal);
+    check_destination(raw, &resolver)
         .await
-        .map_err(|_| FieldError::new("url", "could not be checked"))?
         .map(|url| url.to_string())
 }
 

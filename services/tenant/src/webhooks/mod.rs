@@ -2,12 +2,13 @@
 //! endpoint's secret, retried with backoff, disabled after a day of failures.
 
 pub mod delivery;
+pub mod destination;
 pub mod sender;
 pub mod store;
 
 use aws_lc_rs::hmac;
 use caravan_shared::FieldError;
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Event types a webhook may subscribe to (`*` for all).
 pub const EVENT_TYPES: &[&str] = &[
@@ -32,40 +33,71 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.expired",
 ];
 
-/// Whether an address is one a webhook must never reach: loopback, private,
-/// link-local, unspecified, multicast, or unique-local.
+/// Whether an address is one a webhook must never reach: anything not globally
+/// routable. IPv4: this network (0/8), private (10/8, 172.16/12, 192.168/16), shared
+/// (100.64/10), loopback (127/8), link-local (169.254/16, cloud metadata included),
+/// protocol assignments (192.0.0/24), documentation, 6to4 relays (192.88.99/24),
+/// benchmarking (198.18/15), multicast, reserved and broadcast (224/3). IPv6:
+/// everything outside global unicast (2000::/3), such as ::1, ::, fc00::/7, fe80::/10,
+/// fec0::/10 and ff00::/8, except that IPv4-mapped, -compatible, -translated and
+/// NAT64 (64:ff9b::/96) addresses are judged by the IPv4 address inside; within
+/// 2000::/3, 6to4 (2002::/16), Teredo (2001::/32), benchmarking, ORCHID and
+/// documentation.
 pub fn is_internal(address: IpAddr) -> bool {
     match address {
         IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-                || v4.octets()[0] == 0
-                || v4.octets()[0] >= 240
-                || v4.octets()[..3] == [192, 0, 0]
-                || v4.octets()[0] == 198 && (18..20).contains(&v4.octets()[1])
+            let [a, b, c, _] = v4.octets();
+            a == 0
+                || a == 10
+                || a == 127
+                || a >= 224
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 169 && b == 254)
+                || (a == 172 && (16..32).contains(&b))
+                || (a == 192 && b == 168)
+                || (a == 198 && (18..20).contains(&b))
+                || [a, b, c] == [192, 0, 0]
+                || [a, b, c] == [192, 0, 2]
+                || [a, b, c] == [192, 88, 99]
+                || [a, b, c] == [198, 51, 100]
+                || [a, b, c] == [203, 0, 113]
         }
         IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
-                // NAT64 and 6to4 carry an IPv4 address inside.
-                || v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
-                || v6.segments()[0] == 0x2002
+            if let Some(v4) = embedded_ipv4(v6) {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            (s[0] & 0xe000) != 0x2000
+                || s[0] == 0x2002
+                || s[..2] == [0x2001, 0]
+                || s[..3] == [0x2001, 2, 0]
+                || (s[0] == 0x2001 && matches!(s[1] & 0xfff0, 0x10 | 0x20))
+                || s[..2] == [0x2001, 0xdb8]
         }
     }
 }
 
-/// Checks a webhook URL: HTTPS, and a host that does not resolve to an internal
-/// address (SSRF). `allow_internal` (a development setting) admits plain HTTP and
-/// internal addresses, for local receivers.
+/// The IPv4 address an IPv6 address stands for: mapped (::ffff:a.b.c.d), compatible
+/// (::a.b.c.d, but not :: or ::1), translated (::ffff:0:a.b.c.d) or NAT64
+/// (64:ff9b::a.b.c.d).
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let tail = Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+    match s[..6] {
+        [0, 0, 0, 0, 0, 0] if u32::from(tail) > 1 => Some(tail),
+        [0, 0, 0, 0, 0xffff, 0] | [0, 0, 0, 0, 0, 0xffff] | [0x64, 0xff9b, 0, 0, 0, 0] => {
+            Some(tail)
+        }
+        _ => None,
+    }
+}
+
+/// Checks a webhook URL as written: HTTPS, no credentials, a host name or an
+/// address, and no internal address written out (in any spelling: `2130706433`,
+/// `0x7f.1` and `017700000001` are all 127.0.0.1 once parsed). Host names are
+/// judged by their addresses: see [`check_destination`] and [`destination`].
+/// `allow_internal` (a development setting) admits plain HTTP and internal addresses,
+/// for local receivers.
 pub fn check_url(raw: &str, allow_internal: bool) -> Result<reqwest::Url, FieldError> {
     let refuse = |message: &str| FieldError::new("url", message);
     let url = reqwest::Url::parse(raw.trim()).map_err(|_| refuse("is not a URL"))?;
@@ -80,25 +112,42 @@ pub fn check_url(raw: &str, allow_internal: bool) -> Result<reqwest::Url, FieldE
         ));
     }
     let host = url.host_str().ok_or_else(|| refuse("has no host"))?;
-    let is_address = host.starts_with('[') || host.parse::<IpAddr>().is_ok();
-    if !is_address && !caravan_shared::domain::web_address::is_host_name(host) {
+    // The parser has already turned every spelling of an IPv4 address into dotted
+    // decimal, and IPv6 addresses come in brackets: anything else is a name.
+    let Ok(address) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    else {
+        if caravan_shared::domain::web_address::is_host_name(host) {
+            return Ok(url);
+        }
         return Err(refuse(
             "must name a host of letters, digits, hyphens and dots",
         ));
-    }
-    if allow_internal {
-        return Ok(url);
-    }
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = (host.trim_matches(['[', ']']), port)
-        .to_socket_addrs()
-        .map_err(|_| refuse("does not resolve"))?
-        .map(|address| address.ip())
-        .collect();
-    if addresses.is_empty() || addresses.iter().any(|address| is_internal(*address)) {
-        return Err(refuse(
-            "resolves to a private, loopback or link-local address",
+    };
+    if !allow_internal && is_internal(address) {
+        return Err(FieldError::new(
+            "url",
+            format!("names the internal address {address}; webhooks reach public addresses only"),
         ));
+    }
+    Ok(url)
+}
+
+/// Checks a webhook URL for registration: [`check_url`], then its host name must
+/// resolve, and to no internal address. Each delivery checks again, as it connects.
+pub async fn check_destination(
+    raw: &str,
+    resolver: &destination::GuardedResolver,
+) -> Result<reqwest::Url, FieldError> {
+    let url = check_url(raw, resolver.allows_internal())?;
+    let host = url.host_str().unwrap_or_default();
+    if !host.starts_with('[') && host.parse::<IpAddr>().is_err() {
+        resolver
+            .check_registration(host)
+            .await
+            .map_err(|refusal| FieldError::new("url", refusal.to_string()))?;
     }
     Ok(url)
 }
@@ -144,24 +193,56 @@ mod tests {
     fn internal_addresses_are_recognised() {
         for internal in [
             "127.0.0.1",
+            "127.255.255.254",
             "10.1.2.3",
             "172.16.0.1",
+            "172.31.255.255",
             "192.168.1.1",
             "169.254.169.254",
             "0.0.0.0",
+            "0.1.2.3",
+            "100.64.0.1",
+            "100.127.255.254",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
             "::1",
             "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "fc00::1",
             "fd00::1",
+            "ff02::1",
+            "100::1",
             "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "::ffff:0:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b:1::a00:1",
             "2002:a9fe:a9fe::1",
-            "198.18.0.1",
-            "240.0.0.1",
-            "100.64.0.1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "2001:10::1",
         ] {
             assert!(is_internal(internal.parse().unwrap()), "{internal}");
         }
-        for public in ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2001:4860:4860::8888",
+            "2400:3200::1",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
             assert!(!is_internal(public.parse().unwrap()), "{public}");
         }
     }
@@ -171,11 +252,28 @@ mod tests {
         assert!(check_url("http://example.cn/hook", false).is_err());
         assert!(check_url("https://127.0.0.1/hook", false).is_err());
         assert!(check_url("https://[::1]/hook", false).is_err());
-        assert!(check_url("https://localhost/hook", false).is_err());
         assert!(check_url("https://user:pw@8.8.8.8/hook", false).is_err());
         assert!(check_url("https://8.8.8.8/hook", false).is_ok());
         assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
         assert!(check_url("https://erp.kashgar-logistics.cn/hook", true).is_ok());
+        // Every spelling of an address is the address.
+        for spelt in [
+            "https://2130706433/",
+            "https://0x7f.1/",
+            "https://017700000001/",
+            "https://0x7f000001/",
+            "https://0177.0.0.1/",
+            "https://127.1/",
+            "https://0/",
+            "https://[::ffff:7f00:1]/",
+            "https://[0:0:0:0:0:ffff:127.0.0.1]/",
+        ] {
+            let refused = check_url(spelt, false).unwrap_err();
+            assert!(
+                refused.message.contains("internal address"),
+                "{spelt}: {refused:?}"
+            );
+        }
         for odd_host in [
             "https://erp.kashgar*.cn/hook",
             "https://e(r)p.kashgar.cn/hook",
@@ -184,6 +282,27 @@ mod tests {
         ] {
             assert!(check_url(odd_host, true).is_err(), "{odd_host}");
         }
+    }
+
+    #[tokio::test]
+    async fn registration_resolves_host_names() {
+        let resolver = destination::GuardedResolver::system(false);
+        let refused = check_destination("https://localhost/hook", &resolver)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.field, "url");
+        assert!(refused.message.contains("127.0.0.1"), "{refused:?}");
+        assert!(
+            check_destination("https://8.8.8.8/hook", &resolver)
+                .await
+                .is_ok()
+        );
+        let development = destination::GuardedResolver::system(true);
+        assert!(
+            check_destination("http://localhost:9000/hook", &development)
+                .await
+                .is_ok()
+        );
     }
 
     #[test]

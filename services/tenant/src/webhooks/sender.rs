@@ -6,12 +6,17 @@
 //! 5 s is success; anything else is retried after 30 s, 1 min, 5 min, 15 min, 30 min,
 //! 1 h and 2 h, then the delivery has failed. An endpoint that has failed every try
 //! for a day is disabled and the shop's owner emailed.
+//!
+//! A destination that leads only to internal addresses is not tried at all: the
+//! delivery fails at once, without retries, and its try records why. The host is
+//! resolved by the client's own resolver, once per connection (see `destination`).
 
+use super::destination::{GuardedResolver, Refusal, delivery_client, refusal_of};
 use super::{RETRY_MULTIPLES, check_url, signature, store};
 use crate::store as shops;
 use caravan_shared::TenantId;
 use caravan_shared::mail::{self, Email};
-use caravan_shared::tenancy::TenantScope;
+use caravan_shared::tenancy::{PlatformScope, TenantScope};
 use chrono::Utc;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
@@ -40,11 +45,10 @@ impl Sender {
         Ok(Self {
             db,
             database_url: database_url.to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent("Caravan-Webhooks/1")
-                .build()?,
+            http: delivery_client(
+                GuardedResolver::system(allow_internal),
+                Duration::from_secs(5),
+            )?,
             retry_base,
             allow_internal,
         })
@@ -80,8 +84,10 @@ impl Sender {
     /// Sends the next due delivery, if any; answers whether there was one.
     pub async fn send_next(&self) -> anyhow::Result<bool> {
         let tx = self.db.begin().await?;
+        PlatformScope::enter(&tx, "the webhook sender picks the next due job of any shop").await?;
         // The job row stays locked while its delivery is sent, so no other sender
-        // takes it; a crash rolls back and leaves it due.
+        // takes it; a crash rolls back and leaves it due. From the shop's scope on,
+        // the transaction sees that shop's rows only (the job's among them).
         let job = tx
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -120,8 +126,11 @@ impl Sender {
         let (status_code, error) = match &outcome {
             Ok(status) if (200..300).contains(status) => (Some(i32::from(*status)), None),
             Ok(status) => (Some(i32::from(*status)), Some(format!("answered {status}"))),
-            Err(error) => (None, Some(error.clone())),
+            Err(Failure::Unreachable(error) | Failure::Refused(error)) => {
+                (None, Some(error.clone()))
+            }
         };
+        let refused = matches!(outcome, Err(Failure::Refused(_)));
         store::record_attempt(
             &scope,
             delivery.id,
@@ -137,9 +146,12 @@ impl Sender {
             store::endpoint_succeeded(&scope, endpoint.id).await?;
             dequeue(&tx, delivery_id).await?;
         } else {
+            // A refused destination is not retried: trying again would not make it
+            // public, only give a rebinding name more chances.
             let retry = usize::try_from(attempt - 1)
                 .ok()
-                .and_then(|index| RETRY_MULTIPLES.get(index));
+                .and_then(|index| RETRY_MULTIPLES.get(index))
+                .filter(|_| !refused);
             match retry {
                 Some(multiple) => {
                     let due = Utc::now() + self.retry_base * *multiple;
@@ -165,15 +177,13 @@ impl Sender {
         url: &str,
         secret: &str,
         delivery: &store::Delivery,
-    ) -> Result<u16, String> {
-        // Checked again at every try: a name may resolve elsewhere than at registration.
-        let allow_internal = self.allow_internal;
-        let owned = url.to_owned();
-        let checked = tokio::task::spawn_blocking(move || check_url(&owned, allow_internal))
-            .await
-            .map_err(|error| error.to_string())?;
-        let url = checked.map_err(|error| format!("url {}", error.message))?;
-        let body = serde_json::to_vec(&delivery.payload).map_err(|error| error.to_string())?;
+    ) -> Result<u16, Failure> {
+        // Checked again at every try: the setting may have changed since registration.
+        // A host name is checked as the client connects, by its resolver.
+        let url = check_url(url, self.allow_internal)
+            .map_err(|error| Failure::Refused(format!("refused: the url {}", error.message)))?;
+        let body = serde_json::to_vec(&delivery.payload)
+            .map_err(|error| Failure::Unreachable(error.to_string()))?;
         let timestamp = Utc::now().timestamp();
         let response = self
             .http
@@ -187,10 +197,12 @@ impl Sender {
             .send()
             .await
             .map_err(|error| {
-                if error.is_timeout() {
-                    "timed out after 5 s".to_owned()
+                if let Some(refusal @ Refusal::Internal { .. }) = refusal_of(&error) {
+                    Failure::Refused(format!("refused, not sent: {refusal}"))
+                } else if error.is_timeout() {
+                    Failure::Unreachable("timed out after 5 s".to_owned())
                 } else {
-                    format!("not reachable: {error}")
+                    Failure::Unreachable(format!("not reachable: {}", chain(&error)))
                 }
             })?;
         Ok(response.status().as_u16())
@@ -232,6 +244,26 @@ impl Sender {
         tracing::warn!(endpoint_id = %endpoint.id, "webhook endpoint disabled");
         Ok(())
     }
+}
+
+/// Why a try did not get an answer.
+enum Failure {
+    /// Not reached this time (DNS, connection, TLS, timeout): tried again later.
+    Unreachable(String),
+    /// The destination is internal: never tried.
+    Refused(String),
+}
+
+/// An error with its causes, `outer: inner: innermost`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        cause = current.source();
+    }
+    text
 }
 
 async fn dequeue<C: ConnectionTrait>(conn: &C, delivery: Uuid) -> Result<(), sea_orm::DbErr> {

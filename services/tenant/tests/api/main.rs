@@ -2,5 +2,6 @@
 mod applications;
 mod helpers;
 mod operations;
+mod rls;
 mod tenants;
 mod webhooks;

@@ -159,8 +159,9 @@ async fn a_plan_change_reaches_other_services() {
         .await;
     assert_eq!(changed.status(), 200);
 
-    // The auth service keeps the shops' plans and quotas from the events.
-    let auth_db = caravan_shared::db::connect(&platform.auth.database.runtime_url, 1)
+    // The auth service keeps the shops' plans and quotas from the events (read as the
+    // owner, past row-level security).
+    let auth_db = caravan_shared::db::connect(&platform.auth.database.owner_url, 1)
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -217,6 +217,187 @@ async fn internal_and_plain_http_urls_are_refused() {
 }
 
 #[tokio::test]
+async fn every_spelling_of_an_internal_address_is_refused_at_registration() {
+    let platform = spawn_platform().await;
+    let (_id, _slug, _owner, owner) = platform.live_shop("ssrf-corpus").await;
+    let corpus = [
+        // Loopback, in every spelling an URL parser takes.
+        "https://127.0.0.1/hook",
+        "https://127.1/hook",
+        "https://127.255.255.254/hook",
+        "https://2130706433/hook",
+        "https://0x7f.1/hook",
+        "https://0x7f000001/hook",
+        "https://017700000001/hook",
+        "https://0177.0.0.1/hook",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://017700000001/",
+        "https://localhost/hook",
+        "https://LOCALHOST:8443/hook",
+        // Private, shared, link-local (cloud metadata), unspecified.
+        "https://10.0.0.8/hook",
+        "https://172.16.0.1/hook",
+        "https://172.31.255.255/hook",
+        "https://192.168.1.1/hook",
+        "https://100.64.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://0.0.0.0/hook",
+        "https://0/hook",
+        // Multicast, reserved, broadcast, benchmarking, protocol assignments.
+        "https://224.0.0.1/hook",
+        "https://240.0.0.1/hook",
+        "https://255.255.255.255/hook",
+        "https://198.18.0.1/hook",
+        "https://192.0.0.170/hook",
+        // IPv6: loopback, unspecified, unique-local, link-local, site-local, multicast.
+        "https://[::1]/hook",
+        "https://[::]/hook",
+        "https://[fc00::1]/hook",
+        "https://[fd12:3456::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[fec0::1]/hook",
+        "https://[ff02::1]/hook",
+        // IPv4 inside IPv6: mapped, compatible, translated, NAT64 (well-known and
+        // local-use), 6to4, Teredo.
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[::ffff:a9fe:a9fe]/hook",
+        "https://[::127.0.0.1]/hook",
+        "https://[::ffff:0:127.0.0.1]/hook",
+        "https://[64:ff9b::127.0.0.1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[2002:7f00:1::1]/hook",
+        "https://[2001:0:7f00:1::1]/hook",
+    ];
+    for url in corpus {
+        let refused = platform
+            .post(
+                Some(&owner),
+                "/v1/webhooks",
+                &json!({"url": url, "events": ["order.paid"]}),
+            )
+            .await;
+        let body = problem(refused, 422).await;
+        assert_eq!(body["errors"][0]["field"], "url", "{url}: {body}");
+    }
+    // A change of URL is checked the same way, and changes nothing.
+    let endpoint: Value = platform
+        .post(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": "https://8.8.8.8/hook", "events": ["order.paid"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = endpoint["id"].as_str().unwrap();
+    for url in corpus {
+        let refused = platform
+            .patch(&owner, &format!("/v1/webhooks/{id}"), &json!({"url": url}))
+            .await;
+        assert_eq!(
+            problem(refused, 422).await["errors"][0]["field"],
+            "url",
+            "{url}"
+        );
+    }
+    let listed: Value = platform
+        .get(Some(&owner), "/v1/webhooks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "nothing else registered"
+    );
+    assert_eq!(listed[0]["url"], "https://8.8.8.8/hook");
+}
+
+#[tokio::test]
+async fn a_delivery_to_a_name_resolving_to_loopback_is_not_made_and_fails() {
+    // Internal addresses are not allowed (production), and retries are the default
+    // thirty seconds apart: a refusal that were retried would stay pending here.
+    let platform = spawn_platform().await;
+    let (id, _slug, _owner, owner) = platform.live_shop("rebind").await;
+    // What an attacker's receiver would be: a local port counting connections.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+
+    // The endpoint was registered while its name resolved to a public address; now
+    // the name resolves to 127.0.0.1 (DNS rebinding, played here by `localhost`).
+    let endpoint: Value = platform
+        .post(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": "https://8.8.8.8/hook", "events": ["tenant.updated"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    let owner_db = caravan_shared::db::connect(&platform.tenant.database.owner_url, 1)
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &owner_db,
+        &format!(
+            "UPDATE webhook_endpoints SET url = 'https://localhost:{port}/hook' WHERE id = '{endpoint_id}'"
+        ),
+    )
+    .await
+    .unwrap();
+
+    let changed = platform
+        .patch(
+            &owner,
+            &format!("/v1/tenants/{id}"),
+            &json!({"name": "Hotan Walnut Co-op"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let delivery = loop {
+        let log: Value = platform
+            .get(
+                Some(&owner),
+                &format!("/v1/webhooks/{endpoint_id}/deliveries"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let delivery = log["items"][0].clone();
+        if delivery["status"] == "failed" {
+            break delivery;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the delivery never failed: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let attempts = delivery["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "not retried: {delivery}");
+    assert_eq!(attempts[0]["status_code"], Value::Null);
+    let reason = attempts[0]["error"].as_str().unwrap();
+    assert!(
+        reason.contains("localhost") && reason.contains("127.0.0.1") && reason.contains("internal"),
+        "{reason}"
+    );
+    assert!(
+        matches!(listener.accept(), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock),
+        "no connection was made"
+    );
+}
+
+#[tokio::test]
 async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     let platform = spawn_platform_with(&[("WEBHOOKS_ALLOW_INTERNAL", "true")]).await;
     let (_a, _slug_a, _owner_a, owner_a) = platform.live_shop("hooks-a").await;
