@@ -82,10 +82,11 @@ pub struct EndpointWithSecret {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://erp.kashgar-logistics.cn/caravan/webhooks", "events": ["order.paid", "order.cancelled"]}))]
 pub struct EndpointRequest {
-    /// HTTPS URL (at most 2000 characters, without credentials); hosts that do not
-    /// resolve, or resolve to any internal address (loopback, private, shared,
-    /// link-local, multicast, reserved, and their IPv6 and IPv4-in-IPv6 forms), are
-    /// refused, as are such addresses written in the URL in any spelling.
+    /// HTTPS URL (at most 2000 characters, without credentials); hosts that resolve
+    /// to any internal address (loopback, private, shared, link-local, multicast,
+    /// reserved, and their IPv6 and IPv4-in-IPv6 forms) are refused, as are such
+    /// addresses written in the URL in any spelling. Every delivery resolves the
+    /// host again and connects only to a public address.
     #[schema(
         max_length = 2000,
         pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"

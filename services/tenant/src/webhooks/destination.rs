@@ -144,16 +144,21 @@ impl GuardedResolver {
         Ok(public)
     }
 
-    /// Whether `host` may be registered: it resolves, and to no internal address at
-    /// all (stricter than delivery, which skips the internal ones). Not looked up
-    /// when internal addresses are allowed.
+    /// Whether `host` may be registered: it resolves to no internal address at all
+    /// (stricter than delivery, which skips the internal ones). A name that does not
+    /// resolve yet is accepted — a shop may register its endpoint before its DNS is
+    /// live — since every delivery resolves and checks it again. Not looked up when
+    /// internal addresses are allowed.
     pub async fn check_registration(&self, host: &str) -> Result<(), Refusal> {
         if self.allow_internal {
             return Ok(());
         }
-        let internal: Vec<IpAddr> = self
-            .resolve_all(host)
-            .await?
+        let addresses = match self.resolve_all(host).await {
+            Ok(addresses) => addresses,
+            Err(Refusal::Unresolvable { .. }) => return Ok(()),
+            Err(refusal) => return Err(refusal),
+        };
+        let internal: Vec<IpAddr> = addresses
             .into_iter()
             .filter(|address| is_internal(*address))
             .collect();
@@ -287,6 +292,13 @@ mod tests {
         assert!(
             fixed(&["8.8.8.8"], false)
                 .check_registration("a.cn")
+                .await
+                .is_ok()
+        );
+        // A name without addresses yet may be registered; deliveries check it again.
+        assert!(
+            fixed(&[], false)
+                .check_registration("soon.example.cn")
                 .await
                 .is_ok()
         );

@@ -135,8 +135,9 @@ pub fn check_url(raw: &str, allow_internal: bool) -> Result<reqwest::Url, FieldE
     Ok(url)
 }
 
-/// Checks a webhook URL for registration: [`check_url`], then its host name must
-/// resolve, and to no internal address. Each delivery checks again, as it connects.
+/// Checks a webhook URL for registration: [`check_url`], then its host name must not
+/// resolve to an internal address (one that does not resolve yet passes). Each
+/// delivery checks again, as it connects.
 pub async fn check_destination(
     raw: &str,
     resolver: &destination::GuardedResolver,
