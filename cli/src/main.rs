@@ -47,9 +47,15 @@ async fn main() -> ExitCode {
         other => {
             let password = match Environment.get("CARAVAN_OPERATOR_PASSWORD") {
                 Some(password) => Ok(password),
-                None => InstallSecrets::load_or_create(&admin_url(), &database_prefix())
+                None => InstallSecrets::load(&admin_url(), &database_prefix())
                     .await
-                    .map(|secrets| secrets.demo_password),
+                    .and_then(|found| {
+                        found.map(|secrets| secrets.demo_password).ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "no installation of `caravan up` on this machine to read the operator's password from: set CARAVAN_OPERATOR_PASSWORD"
+                            )
+                        })
+                    }),
             };
             let operator = password.map(|password| Operator {
                 email: env("CARAVAN_OPERATOR_EMAIL", DEMO_OPERATOR),

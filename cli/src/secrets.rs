@@ -118,6 +118,43 @@ impl InstallSecrets {
         Self::from_values(|name| stored.get(name).cloned())
     }
 
+    /// The secrets of the installation on this PostgreSQL server, read only: `None`
+    /// when `caravan up` never ran here with this prefix.
+    pub async fn load(admin_url: &str, database_prefix: &str) -> anyhow::Result<Option<Self>> {
+        let database = format!("{database_prefix}_install");
+        let admin = db::connect(admin_url, 1)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL as its owner ({admin_url})"))?;
+        let exists = admin
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT 1 AS found FROM pg_database WHERE datname = $1",
+                [database.clone().into()],
+            ))
+            .await?
+            .is_some();
+        admin.close().await.ok();
+        if !exists {
+            return Ok(None);
+        }
+        let store = db::connect(&db::PgUrl::parse(admin_url)?.with_database(&database), 1).await?;
+        let mut stored = std::collections::HashMap::new();
+        for row in store
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT name, value FROM install_secrets",
+            ))
+            .await?
+        {
+            stored.insert(
+                row.try_get::<String>("", "name")?,
+                row.try_get::<String>("", "value")?,
+            );
+        }
+        store.close().await.ok();
+        Ok(Self::from_values(|name| stored.get(name).cloned()).ok())
+    }
+
     /// The secrets as environment lines (`NAME=value`), for an env file.
     pub fn env_lines(&self) -> String {
         format!(

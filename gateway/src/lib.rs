@@ -141,6 +141,8 @@ const CLAIMS: &[&str] = &[
     "x-http-method-override",
     "x-http-method",
     "x-method-override",
+    // Passed on once, below (the services check that it is a reasonable id).
+    "x-request-id",
     GATEWAY_HEADER,
 ];
 

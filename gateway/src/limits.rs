@@ -95,7 +95,8 @@ impl Limiter {
             None => (
                 format!(
                     "address:{}",
-                    address.map_or_else(|| "unknown".to_owned(), |address| address.to_string())
+                    address
+                        .map_or_else(|| "unknown".to_owned(), caravan_shared::http::throttle_key)
                 ),
                 self.limits.anonymous,
             ),

@@ -66,6 +66,7 @@ async fn claims_about_the_client_are_replaced_by_what_the_gateway_knows() {
             ("x-forwarded-proto", "https"),
             ("x-original-url", "/internal/v1/events"),
             ("caravan-gateway", "0"),
+            ("x-request-id", "req-7f3a9c"),
             ("connection", "close, x-secret-hop"),
             ("x-secret-hop", "dropped"),
         ],
@@ -85,9 +86,12 @@ async fn claims_about_the_client_are_replaced_by_what_the_gateway_knows() {
     let copies = seen
         .headers
         .iter()
-        .filter(|(name, _)| name == "x-forwarded-for" || name == "caravan-gateway")
+        .filter(|(name, _)| {
+            name == "x-forwarded-for" || name == "caravan-gateway" || name == "x-request-id"
+        })
         .count();
-    assert_eq!(copies, 2, "one of each: {:?}", seen.headers);
+    assert_eq!(copies, 3, "one of each: {:?}", seen.headers);
+    assert_eq!(seen.header("x-request-id"), Some("req-7f3a9c"));
 }
 
 #[tokio::test]

@@ -256,7 +256,17 @@ impl std::str::FromStr for TrustedProxies {
                     .ok_or_else(|| format!("{item:?} has a bad prefix length"))?,
                 None => max,
             };
-            networks.push((address, bits));
+            // An IPv4-mapped block (`::ffff:10.0.0.0/104`) is the IPv4 block it maps,
+            // as peers are compared in their IPv4 form.
+            let network = match address {
+                std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) if bits >= 96 => (std::net::IpAddr::V4(v4), bits - 96),
+                    Some(_) => return Err(format!("{item:?} has a bad prefix length")),
+                    None => (address, bits),
+                },
+                v4 => (v4, bits),
+            };
+            networks.push(network);
         }
         Ok(Self(networks))
     }
@@ -268,7 +278,7 @@ impl TrustedProxies {
         let address = canonical(address);
         self.0
             .iter()
-            .any(|(network, bits)| match (canonical(*network), address) {
+            .any(|(network, bits)| match (*network, address) {
                 (std::net::IpAddr::V4(network), std::net::IpAddr::V4(address)) => {
                     prefix_matches(&network.octets(), &address.octets(), *bits)
                 }
@@ -331,11 +341,27 @@ fn prefix_matches(network: &[u8], address: &[u8], bits: u8) -> bool {
     }
 }
 
-/// The client's address as a string, for throttles: see [`TrustedProxies::client_of`].
+/// The client's address as throttles count it (see [`TrustedProxies::client_of`]): an
+/// IPv4 address, or an IPv6 address's /64 network — one subscriber holds a whole
+/// /64, and counting its addresses apart would give it billions of allowances.
 pub fn client_address(request: &HttpRequest, trusted: &TrustedProxies) -> String {
     trusted
         .client_of(request)
-        .map_or_else(|| "unknown".to_owned(), |address| address.to_string())
+        .map_or_else(|| "unknown".to_owned(), throttle_key)
+}
+
+/// The key a throttle counts `address` under: itself for IPv4, its /64 for IPv6.
+pub fn throttle_key(address: std::net::IpAddr) -> String {
+    match canonical(address) {
+        std::net::IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            format!(
+                "{:x}:{:x}:{:x}:{:x}::/64",
+                segments[0], segments[1], segments[2], segments[3]
+            )
+        }
+        v4 => v4.to_string(),
+    }
 }
 
 /// Registers the extractor settings that answer problems, and the body limits.
@@ -657,6 +683,9 @@ mod tests {
         // IPv4-mapped IPv6 peers are the IPv4 address they map.
         let mapped = request_from("[::ffff:127.0.0.1]:4000", Some("203.0.113.7"));
         assert_eq!(client_address(&mapped, &trusted), "203.0.113.7");
+        // One IPv6 subscriber (a /64) is one client to the throttles.
+        let six = request_from("[2001:db8:1:2:aaaa::1]:4000", None);
+        assert_eq!(client_address(&six, &trusted), "2001:db8:1:2::/64");
         // Garbage in the header stops the walk at the last good address.
         let garbage = request_from("127.0.0.1:4000", Some("203.0.113.8, not-an-address"));
         assert_eq!(client_address(&garbage, &trusted), "127.0.0.1");
@@ -670,7 +699,11 @@ mod tests {
         assert!(trusted.contains("10.1.255.1".parse().unwrap()));
         assert!(!trusted.contains("10.2.0.1".parse().unwrap()));
         assert!(trusted.contains("fd12::1".parse().unwrap()));
-        for bad in ["10.0.0.0/33", "nowhere", "10.0.0.0/x"] {
+        let mapped: TrustedProxies = "::ffff:172.28.0.10, ::ffff:10.0.0.0/104".parse().unwrap();
+        assert!(mapped.contains("172.28.0.10".parse().unwrap()));
+        assert!(mapped.contains("::ffff:10.9.8.7".parse().unwrap()));
+        assert!(!mapped.contains("11.0.0.1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "nowhere", "10.0.0.0/x", "::ffff:10.0.0.0/95"] {
             assert!(bad.parse::<TrustedProxies>().is_err(), "{bad}");
         }
         assert_eq!(

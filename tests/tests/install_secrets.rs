@@ -20,10 +20,33 @@ async fn an_installation_keeps_the_secrets_it_generated_first_and_shares_them_wi
     let elsewhere = InstallSecrets::load_or_create(&admin_url(), &other)
         .await
         .unwrap();
+    let read = InstallSecrets::load(&admin_url(), &prefix)
+        .await
+        .unwrap()
+        .unwrap();
+    let nowhere = format!("{prefix}_none");
+    assert!(
+        InstallSecrets::load(&admin_url(), &nowhere)
+            .await
+            .unwrap()
+            .is_none()
+    );
     drop_databases(vec![
         format!("{prefix}_install"),
         format!("{other}_install"),
     ]);
+    assert_eq!(
+        read.env_lines(),
+        first.env_lines(),
+        "reading finds what was kept"
+    );
+    // Reading never creates an installation.
+    assert!(
+        InstallSecrets::load(&admin_url(), &nowhere)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     assert_eq!(
         first.env_lines(),

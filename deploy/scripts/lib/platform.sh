@@ -7,7 +7,9 @@
 start_platform() {
   local kind=$1
   shift
-  cargo build --quiet -p caravan-cli --bin caravan
+  # CARAVAN_BIN: a caravan binary built already (a release build, for benchmarks).
+  local bin=${CARAVAN_BIN:-target/debug/caravan}
+  [ -n "${CARAVAN_BIN:-}" ] || cargo build --quiet -p caravan-cli --bin caravan
   run="${kind}_$(date +%s)_$$"
   port=${CARAVAN_CHECK_PORT:-18080}
   log=target/$kind-check.log
@@ -15,7 +17,7 @@ start_platform() {
   password=$(head -c 24 /dev/urandom | base64 | tr -d '+/=\n')
   env "$@" CARAVAN_OPERATOR_PASSWORD="$password" CARAVAN_PORT="$port" \
     CARAVAN_DATABASE_PREFIX="$run" REDIS_PREFIX="caravan-$run" \
-    target/debug/caravan up >"$log" 2>&1 &
+    "$bin" up >"$log" 2>&1 &
   platform=$!
   trap stop_platform EXIT
   for _ in $(seq 1 300); do

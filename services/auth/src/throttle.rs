@@ -16,6 +16,14 @@ const WINDOW_SECS: u64 = 15 * 60;
 const ACCOUNT_FREE_ATTEMPTS: u64 = 5;
 const ADDRESS_FREE_ATTEMPTS: u64 = 20;
 
+/// An attempt let through to have its password checked, and the waits it claimed on
+/// the way (past the free attempts, one attempt per wait is checked).
+#[derive(Debug)]
+#[must_use]
+pub struct Attempt {
+    claimed: Vec<String>,
+}
+
 /// Counts login attempts.
 #[derive(Clone)]
 pub struct LoginThrottle {
@@ -77,8 +85,9 @@ impl LoginThrottle {
     /// Counts an attempt before its password is checked: `Err(seconds)` when it must
     /// wait. When Redis is unavailable logins go on unthrottled rather than locking
     /// everyone out.
-    pub async fn attempt(&self, email: &str, address: &str) -> Result<(), u64> {
+    pub async fn attempt(&self, email: &str, address: &str) -> Result<Attempt, u64> {
         let mut counted: Vec<String> = Vec::new();
+        let mut claimed: Vec<String> = Vec::new();
         for keys in self.keys(email, address) {
             let ttl: Option<i64> = self.run(redis::cmd("PTTL").arg(&keys.wait)).await;
             if let Some(millis) = ttl.filter(|millis| *millis > 0) {
@@ -103,14 +112,14 @@ impl LoginThrottle {
                     .await;
             let Ok(Ok((attempts,))) = incremented else {
                 tracing::warn!("login throttle unavailable");
-                return Ok(());
+                return Ok(Attempt { claimed });
             };
             counted.push(keys.attempts.clone());
             if attempts > keys.free {
                 // Past the free attempts: whoever sets the wait first goes ahead; the
                 // rest of a burst waits.
                 let wait = wait_after(attempts - 1, keys.free);
-                let claimed: Option<Option<String>> = self
+                let claim: Option<Option<String>> = self
                     .run(
                         redis::cmd("SET")
                             .arg(&keys.wait)
@@ -120,13 +129,17 @@ impl LoginThrottle {
                             .arg("NX"),
                     )
                     .await;
-                if matches!(claimed, Some(None)) {
-                    self.take_back(&counted).await;
-                    return Err(wait);
+                match claim {
+                    Some(None) => {
+                        self.take_back(&counted).await;
+                        return Err(wait);
+                    }
+                    Some(Some(_)) => claimed.push(keys.wait.clone()),
+                    None => {}
                 }
             }
         }
-        Ok(())
+        Ok(Attempt { claimed })
     }
 
     /// Takes back attempts counted while in flight that turned out not to be failures.
@@ -178,14 +191,18 @@ impl LoginThrottle {
         }
     }
 
-    /// After the right password: the account's failures are forgotten, and the
-    /// attempt no longer counts against the address (other failures from there
-    /// still do).
-    pub async fn succeeded(&self, email: &str, address: &str) {
+    /// After the right password: the account's failures are forgotten, the attempt
+    /// no longer counts against the address (other failures from there still do),
+    /// and a wait it claimed is lifted, so the next person behind the same address
+    /// does not wait because somebody else logged in.
+    pub async fn succeeded(&self, email: &str, address: &str, attempt: Attempt) {
         let [account, address] = self.keys(email, address);
         let _: Option<()> = self
             .run(redis::cmd("DEL").arg(account.attempts).arg(account.wait))
             .await;
         self.take_back(&[address.attempts]).await;
+        if !attempt.claimed.is_empty() {
+            let _: Option<()> = self.run(redis::cmd("DEL").arg(attempt.claimed)).await;
+        }
     }
 }

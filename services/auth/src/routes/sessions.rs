@@ -158,9 +158,11 @@ pub async fn login(
     let email =
         Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let address = state.client_address(&request);
-    if let Err(wait) = state.throttle.attempt(email.as_str(), &address).await {
-        return Err(ApiError::too_many_requests(wait));
-    }
+    let attempt = state
+        .throttle
+        .attempt(email.as_str(), &address)
+        .await
+        .map_err(ApiError::too_many_requests)?;
     let db = &state.context.db;
     let user = store::user_by_email(db, &email).await?;
     let stored = user.as_ref().and_then(|user| user.password_hash.clone());
@@ -174,7 +176,10 @@ pub async fn login(
     let Some(user) = user else {
         return Err(invalid_credentials());
     };
-    state.throttle.succeeded(email.as_str(), &address).await;
+    state
+        .throttle
+        .succeeded(email.as_str(), &address, attempt)
+        .await;
     if user.email_verified_at.is_none() {
         return Err(ApiError::forbidden_because(
             "email_not_verified",

@@ -454,17 +454,29 @@ pub async fn family_of<C: ConnectionTrait>(
     Ok(token.map(|token| token.family_id))
 }
 
+/// Revokes the matching tokens, repeating until a pass finds none left. A refresh
+/// running at the same moment holds its token's row lock and inserts the session's
+/// next token before it commits; the first pass waits for that lock, but (read
+/// committed) cannot see the new row, which only a later statement does. Without the
+/// second pass, a refresh racing a logout would leave the session a live token.
 async fn revoke_where<C: ConnectionTrait>(
     conn: &C,
     filter: sea_orm::Condition,
 ) -> Result<u64, DbErr> {
-    let result = refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::current_timestamp())
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .filter(filter)
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
+    let mut revoked = 0;
+    for _ in 0..8 {
+        let result = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::current_timestamp())
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(filter.clone())
+            .exec(conn)
+            .await?;
+        revoked += result.rows_affected;
+        if result.rows_affected == 0 {
+            break;
+        }
+    }
+    Ok(revoked)
 }
 
 /// Revokes every token of a family.

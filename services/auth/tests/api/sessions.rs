@@ -1,5 +1,5 @@
 use crate::helpers::{PASSWORD, claims, problem, spawn_app, unique_email, unique_slug};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -460,4 +460,68 @@ async fn many_people_behind_one_address_log_in_while_failures_still_wait() {
     let after = auth.login(&people[0], PASSWORD, None).await;
     assert_eq!(after.status(), 429);
     assert!(after.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_leaves_the_session_nothing_to_renew() {
+    let auth = spawn_app().await;
+    let email = unique_email("race");
+    auth.verified_user(&email).await;
+    for round in 0..25 {
+        let pair = auth.tokens(&email, PASSWORD, None).await;
+        let body = json!({"refresh_token": pair["refresh_token"]});
+        let (renewed, out) = tokio::join!(
+            auth.post("/v1/auth/refresh", &body),
+            auth.post("/v1/auth/logout", &body)
+        );
+        assert_eq!(out.status(), 204);
+        if renewed.status() == 200 {
+            // The refresh won the race: the token it handed out belongs to an ended
+            // session and must not renew it.
+            let renewed: Value = renewed.json().await.unwrap();
+            let again = auth
+                .post(
+                    "/v1/auth/refresh",
+                    &json!({"refresh_token": renewed["refresh_token"]}),
+                )
+                .await;
+            assert_eq!(
+                again.status(),
+                401,
+                "round {round}: the session outlived its logout"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_login_let_through_a_wait_does_not_make_the_next_person_wait() {
+    let auth = spawn_app().await;
+    let (first, second) = (unique_email("nat-first"), unique_email("nat-second"));
+    auth.verified_user(&first).await;
+    auth.verified_user(&second).await;
+    // Twenty failures from this address (each at another account): the address waits.
+    for attempt in 0..20 {
+        let wrong = auth
+            .login(
+                &unique_email(&format!("miss{attempt}")),
+                "not-the-password",
+                None,
+            )
+            .await;
+        assert_eq!(wrong.status(), 401, "failure {attempt}");
+    }
+    assert_eq!(auth.login(&first, PASSWORD, None).await.status(), 429);
+    // Once the wait is over, one attempt is let through — and it is a success.
+    let mut let_through = auth.login(&first, PASSWORD, None).await;
+    for _ in 0..30 {
+        if let_through.status() != 429 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let_through = auth.login(&first, PASSWORD, None).await;
+    }
+    assert_eq!(let_through.status(), 200);
+    // A success claims no wait: the next person behind the address goes ahead too.
+    assert_eq!(auth.login(&second, PASSWORD, None).await.status(), 200);
 }
