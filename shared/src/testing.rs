@@ -198,6 +198,21 @@ pub async fn tenant_tables(database: &TestDatabase) -> anyhow::Result<Vec<Tenant
         .collect()
 }
 
+/// The number a query answers as its column `n` (`SELECT count(*) AS n …`), on any
+/// connection or transaction: how tests see what row-level security lets through.
+pub async fn count(conn: &impl sea_orm::ConnectionTrait, sql: &str) -> i64 {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            sql,
+        ))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    row.try_get("", "n")
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
 /// Fails unless every table of the public schema with a `tenant_id` column has
 /// row-level security enabled and forced, with at least one policy; answers the
 /// tables, so a caller can check the ones it knows are among them.

@@ -7,7 +7,7 @@ mod common;
 use caravan_shared::TenantId;
 use caravan_shared::db;
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::testing::TestDatabase;
+use caravan_shared::testing::{TestDatabase, count};
 use common::NotesMigrations;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
@@ -35,15 +35,6 @@ async fn add_note(pool: &DatabaseConnection, tenant: TenantId, body: &str) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-}
-
-async fn count(conn: &impl ConnectionTrait, sql: &str) -> i64 {
-    let row = conn
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get("", "n").unwrap()
 }
 
 #[tokio::test]

@@ -5,17 +5,8 @@
 use crate::helpers::{goji, shop, spawn_app};
 use caravan_shared::TenantId;
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::testing::assert_every_tenant_table_forces_rls;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-
-async fn count(conn: &impl ConnectionTrait, sql: &str) -> i64 {
-    conn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap()
-}
+use caravan_shared::testing::{assert_every_tenant_table_forces_rls, count};
+use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn every_table_with_a_tenant_id_forces_row_level_security() {

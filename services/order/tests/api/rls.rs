@@ -6,17 +6,8 @@
 use crate::helpers::{spawn_stack, unique_email};
 use caravan_shared::TenantId;
 use caravan_shared::tenancy::{PlatformTx, TenantTx};
-use caravan_shared::testing::assert_every_tenant_table_forces_rls;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-
-async fn count(conn: &impl ConnectionTrait, sql: &str) -> i64 {
-    conn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap()
-}
+use caravan_shared::testing::{assert_every_tenant_table_forces_rls, count};
+use sea_orm::ConnectionTrait;
 
 const NEWLY_COVERED: [&str; 4] = ["order_deadlines", "shops", "outbox", "tenant_status"];
 
