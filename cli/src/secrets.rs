@@ -87,7 +87,6 @@ impl InstallSecrets {
             "PAYMENT_TEST_WEBHOOK_SECRET" => fresh.payment_test_webhook_secret.clone(),
             _ => fresh.demo_password.clone(),
         };
-        let mut stored = std::collections::HashMap::new();
         for name in NAMES {
             // Two starts at once keep whichever was stored first.
             store
@@ -97,25 +96,29 @@ impl InstallSecrets {
                     [name.into(), generated(name).into()],
                 ))
                 .await?;
-            let row = store
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT value FROM install_secrets WHERE name = $1",
-                    [name.into()],
-                ))
-                .await?
-                .with_context(|| format!("{name} was not stored"))?;
-            stored.insert(name, row.try_get::<String>("", "value")?);
         }
         store.close().await.ok();
+        let mut secrets = Self::load(admin_url, database_prefix)
+            .await?
+            .context("the installation's secrets were not stored")?;
         let environment = config::Environment;
-        for name in &NAMES[..3] {
+        for (name, field) in [
+            ("SERVICE_CLIENT_SECRET", &mut secrets.service_client_secret),
+            (
+                "SIGNING_KEY_ENCRYPTION_KEY",
+                &mut secrets.signing_key_encryption_key,
+            ),
+            (
+                "PAYMENT_TEST_WEBHOOK_SECRET",
+                &mut secrets.payment_test_webhook_secret,
+            ),
+        ] {
             if let Some(value) = environment.get(name) {
                 config::check_secret(name, &value)?;
-                stored.insert(name, value);
+                *field = value;
             }
         }
-        Self::from_values(|name| stored.get(name).cloned())
+        Ok(secrets)
     }
 
     /// The secrets of the installation on this PostgreSQL server, read only: `None`
