@@ -96,6 +96,17 @@ impl Api {
     }
 
     /// Logs in; answers the access token.
+    /// The slugs of the open shops (the public directory).
+    pub async fn shop_slugs(&self) -> anyhow::Result<Vec<String>> {
+        let page = self.get("/v1/shops?limit=100", None).await?;
+        Ok(page["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|shop| shop["slug"].as_str().map(str::to_owned))
+            .collect())
+    }
+
     pub async fn login(
         &self,
         email: &str,

@@ -1,8 +1,9 @@
 //! `caravan` — the platform operator's command line.
 //!
 //! ```text
-//! caravan up [--no-demo] [--no-test-payments] [--allow-internal-webhooks]
-//!                                        run the whole platform (gateway on CARAVAN_PORT, default 8080)
+//! caravan up [--no-demo] [--no-test-payments] [--allow-internal-webhooks] [--verbose]
+//!                                        run the whole platform (gateway on CARAVAN_PORT, default 8080);
+//!                                        logs go to a file, or to the console with --verbose
 //! caravan secrets                        print a fresh set of secrets as an env file
 //! caravan seed-demo                      create the demo cooperatives (when the platform is empty)
 //! caravan tenants list
@@ -89,6 +90,26 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Sends the platform's logs (JSON lines, one per request and event) to a file in
+/// the system's temporary folder, so the console shows only what a person needs.
+fn log_to_file(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let path = std::env::temp_dir().join(format!("caravan-{prefix}.log"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|error| anyhow::anyhow!("log file {}: {error}", path.display()))?;
+    let _ = tracing_subscriber::registry()
+        .with(caravan_shared::telemetry::filter())
+        .with(caravan_shared::telemetry::json_layer(
+            std::sync::Mutex::new(file),
+        ))
+        .try_init();
+    Ok(path)
+}
+
 /// The local PostgreSQL as its owner (where the install database lives).
 fn admin_url() -> String {
     let host = env("CARAVAN_POSTGRES_HOST", "127.0.0.1:5432");
@@ -104,6 +125,7 @@ async fn up(flags: &[&str]) -> anyhow::Result<()> {
         "--no-demo",
         "--no-test-payments",
         "--allow-internal-webhooks",
+        "--verbose",
     ];
     if let Some(unknown) = flags.iter().find(|flag| !known.contains(flag)) {
         anyhow::bail!(
@@ -133,7 +155,12 @@ async fn up(flags: &[&str]) -> anyhow::Result<()> {
         extra: vec![("LOG_FORMAT".into(), env("LOG_FORMAT", "pretty"))],
     };
     preflight(&options)?;
-    caravan_shared::telemetry::init(caravan_shared::config::LogFormat::Pretty);
+    let log_file = if flags.contains(&"--verbose") {
+        caravan_shared::telemetry::init(caravan_shared::config::LogFormat::Pretty);
+        None
+    } else {
+        Some(log_to_file(&options.database_prefix)?)
+    };
     println!(
         "Starting Caravan (databases {}_*, Redis prefix {}) …",
         options.database_prefix, options.redis_prefix
@@ -150,15 +177,22 @@ async fn up(flags: &[&str]) -> anyhow::Result<()> {
     }
     println!();
     println!("Caravan is running.");
-    println!("  API (gateway)        {}", platform.url);
+    println!("  Shops                {}/", platform.url);
+    for slug in api.shop_slugs().await.unwrap_or_default() {
+        println!("    {}/s/{slug}/zh-CN/", platform.url);
+    }
+    println!("  API (gateway)        {}/v1/shops", platform.url);
     for (service, url) in &platform.services {
         println!("  {:<20} {url}/docs", format!("{service} API docs"));
     }
     println!("  Mail sent (sink)     {maildev}");
-    println!(
-        "  Storefront example   {}/v1/shops/turpan-raisins/products?locale=en",
-        platform.url
-    );
+    match &log_file {
+        Some(path) => println!(
+            "  Logs                 {} (`caravan up --verbose` shows them here)",
+            path.display()
+        ),
+        None => println!("  Logs                 below"),
+    }
     println!();
     println!("Demo logins (password {}):", options.operator_password);
     for (what, email) in demo::logins(&options.operator_email) {

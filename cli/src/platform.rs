@@ -1,5 +1,6 @@
-//! The whole platform in one process: the four services and the gateway, each on
-//! its own port with its own database, sharing one Redis prefix. `caravan up` runs
+//! The whole platform in one process: the four services, the web faces and the
+//! gateway, each on its own port (the services with their own databases), sharing
+//! one Redis prefix. `caravan up` runs
 //! it for local use; the end-to-end tests start it the same way.
 
 use crate::secrets::InstallSecrets;
@@ -13,7 +14,8 @@ use std::time::{Duration, Instant};
 /// How to run the platform.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The gateway's port; the services take the next four (8080 → 8081…8084).
+    /// The gateway's port; the services take the next four (8080 → 8081…8084) and
+    /// the web faces the one after (8085).
     pub gateway_port: u16,
     /// Database names are `<prefix>_auth`, `<prefix>_tenant`, …
     pub database_prefix: String,
@@ -45,7 +47,8 @@ impl Relaxed {
     /// What this run changes from the defaults, one line each.
     pub fn describe(&self) -> Vec<&'static str> {
         let mut lines = vec![
-            "TRUSTED_PROXIES=127.0.0.1,::1 for the services: the gateway on this machine tells them the client's address (the gateway itself trusts no forwarding header)",
+            "TRUSTED_PROXIES=127.0.0.1,::1 for the services and the web tier: the gateway on this machine tells them the client's address",
+            "TRUSTED_PROXIES=127.0.0.2 for the gateway: the web tier calls the API from that loopback address and names the buyer it serves (browsers on 127.0.0.1 are trusted with nothing)",
         ];
         if self.test_payments {
             lines.push(
@@ -61,12 +64,18 @@ impl Relaxed {
     }
 }
 
+/// The loopback address the web tier calls the API from: the one proxy the
+/// gateway believes about a client's address (browsers connect from 127.0.0.1).
+pub const WEB_SOURCE_ADDRESS: &str = "127.0.0.2";
+
 /// A running platform.
 pub struct Platform {
     /// `http://localhost:<gateway port>`.
     pub url: String,
     /// Each service's own base URL.
     pub services: Vec<(ServiceName, String)>,
+    /// The web faces' own base URL.
+    pub web: String,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -145,7 +154,7 @@ pub fn preflight(options: &Options) -> anyhow::Result<()> {
             "no SMTP server at {smtp}: start the sink (deploy/scripts/ensure-services.sh) or set SMTP_URL"
         );
     }
-    for (offset, name) in ["gateway", "auth", "tenant", "catalog", "order"]
+    for (offset, name) in ["gateway", "auth", "tenant", "catalog", "order", "web"]
         .iter()
         .enumerate()
     {
@@ -246,11 +255,21 @@ impl Platform {
             tasks.push(tokio::spawn(application.run_until_stopped()));
             urls.push((service, url_of(port)));
         }
+        let web_port = port_of(5);
+        let mut top = common.clone();
+        top.insert("BIND".into(), format!("127.0.0.1:{web_port}"));
+        top.insert("API_URL".into(), url_of(options.gateway_port));
+        top.insert("API_SOURCE_ADDRESS".into(), WEB_SOURCE_ADDRESS.into());
+        let web_settings = caravan_web::startup::WebSettings::from_source(&Layered { top })
+            .map_err(|error| anyhow::anyhow!("web: {error}"))?;
+        let web = caravan_web::startup::build(web_settings).context("starting the web faces")?;
+        tasks.push(tokio::spawn(web.server));
         let mut top = common.clone();
         top.insert("BIND".into(), format!("127.0.0.1:{}", options.gateway_port));
-        // The gateway is the edge here: no proxy in front of it is trusted, unless
-        // the environment names one.
-        top.remove("TRUSTED_PROXIES");
+        top.insert("WEB_URL".into(), url_of(web_port));
+        // The gateway is the edge here: the only proxy it believes is the web tier,
+        // which calls from its own loopback address.
+        top.insert("TRUSTED_PROXIES".into(), WEB_SOURCE_ADDRESS.into());
         let gateway_settings = caravan_gateway::GatewaySettings::from_source(&Layered { top })
             .map_err(|error| anyhow::anyhow!("gateway: {error}"))?;
         let gateway = caravan_gateway::build(gateway_settings)?;
@@ -258,6 +277,7 @@ impl Platform {
         let platform = Self {
             url: public_url,
             services: urls,
+            web: url_of(web_port),
             tasks,
         };
         platform.wait_until_ready().await?;
@@ -283,7 +303,20 @@ impl Platform {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        Ok(())
+        loop {
+            let ready = http
+                .get(format!("{}/readyz", self.web))
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success());
+            if ready {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the web faces did not become ready within a minute");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Runs until every server has stopped (Ctrl-C stops them gracefully).

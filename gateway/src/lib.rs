@@ -7,6 +7,7 @@
 //! requests per minute ([`limits`]). It serves the merged public contract at
 //! `/openapi.json` and its interactive docs at `/docs`, with no assets from elsewhere.
 
+pub mod grants;
 pub mod limits;
 pub mod path;
 pub mod routes;
@@ -19,6 +20,7 @@ use caravan_shared::config::{self, Environment, Source};
 use caravan_shared::http::{GATEWAY_HEADER, TrustedProxies};
 use caravan_shared::identity::JwksVerifier;
 use caravan_shared::redis_conn::Redis;
+use grants::{GRANT_HEADER, Grants};
 use limits::{Limiter, Limits};
 use path::CanonicalPath;
 use routes::{Upstream, route};
@@ -35,6 +37,8 @@ pub struct Upstreams {
     pub tenant: String,
     pub catalog: String,
     pub order: String,
+    /// `WEB_URL`: the web faces, default `http://127.0.0.1:8085`.
+    pub web: String,
 }
 
 impl Upstreams {
@@ -44,6 +48,7 @@ impl Upstreams {
             Upstream::Tenant => &self.tenant,
             Upstream::Catalog => &self.catalog,
             Upstream::Order => &self.order,
+            Upstream::Web => &self.web,
         }
     }
 }
@@ -53,7 +58,7 @@ impl Upstreams {
 pub struct GatewaySettings {
     /// `BIND`, default `127.0.0.1:8080`.
     pub bind: String,
-    /// `AUTH_URL`, `TENANT_URL`, `CATALOG_URL`, `ORDER_URL`.
+    /// `AUTH_URL`, `TENANT_URL`, `CATALOG_URL`, `ORDER_URL`, `WEB_URL`.
     pub upstreams: Upstreams,
     /// `REDIS_URL`, where the rate limits are counted.
     pub redis_url: String,
@@ -84,6 +89,7 @@ impl GatewaySettings {
                 tenant: url("TENANT_URL", 8082)?,
                 catalog: url("CATALOG_URL", 8083)?,
                 order: url("ORDER_URL", 8084)?,
+                web: url("WEB_URL", 8085)?,
             },
             redis_url: config::url_setting(
                 source,
@@ -116,6 +122,7 @@ struct Gateway {
     http: reqwest::Client,
     limiter: Limiter,
     trusted_proxies: TrustedProxies,
+    grants: Grants,
 }
 
 /// Headers a client might use to claim an address, a host, a scheme or a route of
@@ -144,6 +151,8 @@ const CLAIMS: &[&str] = &[
     // Passed on once, below (the services check that it is a reasonable id).
     "x-request-id",
     GATEWAY_HEADER,
+    // Issued by the gateway to the web tier only.
+    GRANT_HEADER,
 ];
 
 /// Headers that describe one hop, not the request: never passed on.
@@ -168,7 +177,11 @@ async fn limited(
     body: web::Bytes,
 ) -> HttpResponse {
     let client = gateway.trusted_proxies.client_of(&request);
-    let standing = gateway.limiter.count(&request, client).await;
+    let standing = if granted(&gateway, &request, client) {
+        None
+    } else {
+        gateway.limiter.count(&request, client).await
+    };
     let mut response = match standing {
         Some(standing) if standing.exceeded => {
             ApiError::too_many_requests(standing.reset).error_response()
@@ -181,6 +194,22 @@ async fn limited(
         standing.write(response.headers_mut());
     }
     response
+}
+
+/// Whether the request is one of the API calls behind a page the gateway counted
+/// already: from a trusted proxy (the web tier), for the visitor the grant names.
+fn granted(gateway: &Gateway, request: &HttpRequest, client: Option<std::net::IpAddr>) -> bool {
+    let from_proxy = request
+        .peer_addr()
+        .is_some_and(|peer| gateway.trusted_proxies.contains(peer.ip()));
+    let grant = request
+        .headers()
+        .get(GRANT_HEADER)
+        .and_then(|value| value.to_str().ok());
+    match (from_proxy, grant, client) {
+        (true, Some(grant), Some(client)) => gateway.grants.valid(grant, client),
+        _ => false,
+    }
 }
 
 async fn forward(
@@ -236,6 +265,9 @@ async fn forward(
     }
     if let Some(host) = host {
         outgoing = outgoing.header("x-forwarded-host", host);
+    }
+    if let (Upstream::Web, Some(client)) = (upstream, client) {
+        outgoing = outgoing.header(GRANT_HEADER, gateway.grants.issue(client));
     }
     outgoing = outgoing
         .header("x-forwarded-proto", scheme)
@@ -351,6 +383,7 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
     let gateway = web::Data::new(Gateway {
         limiter: Limiter::new(redis, settings.limits, verifier),
         trusted_proxies: settings.trusted_proxies,
+        grants: Grants::new(),
         upstreams: settings.upstreams,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))

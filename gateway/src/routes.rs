@@ -7,6 +7,8 @@ pub enum Upstream {
     Tenant,
     Catalog,
     Order,
+    /// The web faces: every path that is not API.
+    Web,
 }
 
 impl Upstream {
@@ -17,6 +19,7 @@ impl Upstream {
             Self::Tenant => "tenant",
             Self::Catalog => "catalog",
             Self::Order => "order",
+            Self::Web => "web",
         }
     }
 }
@@ -29,11 +32,29 @@ fn under(path: &str, prefix: &str) -> bool {
 }
 
 /// The service for a public path (decoded, in the one reading
-/// [`crate::path::CanonicalPath`] allows); `None` for anything else, `/internal/…`
-/// above all.
+/// [`crate::path::CanonicalPath`] allows): an API path goes to the service that owns
+/// it, any other path to the web faces; `None` for what nobody outside may reach —
+/// `/internal/…` above all, the probes and metrics, and API paths no service owns.
 pub fn route(path: &str) -> Option<Upstream> {
     if path.contains("/../") || path.ends_with("/..") || path.contains("//") {
         return None;
+    }
+    match api_route(path) {
+        Some(upstream) => Some(upstream),
+        None if under(path, "/v1")
+            || under(path, "/internal")
+            || under(path, "/.well-known")
+            || matches!(path, "/metrics" | "/healthz" | "/readyz" | "/openapi.json") =>
+        {
+            None
+        }
+        None => Some(Upstream::Web),
+    }
+}
+
+fn api_route(path: &str) -> Option<Upstream> {
+    if path == "/v1/shops" {
+        return Some(Upstream::Tenant);
     }
     if under(path, "/v1/auth") || path == "/.well-known/jwks.json" {
         return Some(Upstream::Auth);
@@ -87,6 +108,11 @@ mod tests {
             ("/v1/plans", Upstream::Tenant),
             ("/v1/webhooks/0193/deliveries", Upstream::Tenant),
             ("/v1/shops/zhongning-goji", Upstream::Tenant),
+            ("/v1/shops", Upstream::Tenant),
+            ("/", Upstream::Web),
+            ("/s/zhongning-goji/zh-CN/p/goji", Upstream::Web),
+            ("/verify-email", Upstream::Web),
+            ("/assets/app.1234567890.css", Upstream::Web),
             ("/v1/products/import", Upstream::Catalog),
             ("/v1/inventory/adjustments", Upstream::Catalog),
             ("/v1/categories", Upstream::Catalog),
@@ -125,8 +151,10 @@ mod tests {
             "/v1/products/../../internal/v1/events",
             "//internal/v1/events",
             "/metrics",
+            "/readyz",
+            "/internal",
+            "/.well-known/other",
             "/v1/operations/billing/parked-events",
-            "/",
         ] {
             assert_eq!(route(path), None, "{path}");
         }

@@ -91,6 +91,7 @@ pub async fn start(limits: Limits, redis_url: String, trusted_proxies: &str) -> 
             auth: keys.auth_url.clone(),
             tenant: upstream.clone(),
             catalog: upstream.clone(),
+            web: upstream.clone(),
             order: upstream,
         },
         redis_url,

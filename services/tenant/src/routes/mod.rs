@@ -119,6 +119,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(tenants::change_plan)
         .service(tenants::audit)
         .service(shops::plans)
+        .service(shops::directory)
         .service(shops::profile)
         .service(webhooks::create)
         .service(webhooks::list)

@@ -1,11 +1,15 @@
 //! Public reads: plans, and a shop's profile for storefronts.
 
 use super::TenantState;
-use super::views::{PlanView, ShopProfile};
+use super::views::{PlanView, ShopListing, ShopProfile};
 use crate::store;
 use actix_web::{get, web};
 use caravan_shared::ApiError;
+use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
 
 /// The plans and their limits.
 #[utoipa::path(
@@ -21,6 +25,45 @@ pub async fn plans(state: web::Data<TenantState>) -> Result<web::Json<Vec<PlanVi
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| ApiError::internal(anyhow::anyhow!("stored plan: {error}")))?;
     Ok(web::Json(plans))
+}
+
+/// A page of the shop directory.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    /// Page size: 1 to 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(nullable = false, min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
+/// The public directory of open shops, oldest first: what a buyer may browse.
+/// Suspended and closed shops are not listed.
+#[utoipa::path(
+    tag = "shops",
+    params(DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of open shops", body = Page<ShopListing>),
+        (status = 422, description = "Bad page size or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/shops")]
+pub async fn directory(
+    state: web::Data<TenantState>,
+    query: web::Query<DirectoryQuery>,
+) -> Result<web::Json<Page<ShopListing>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let after: Option<Uuid> = page.after()?;
+    let rows = store::tenants(&state.context.db, Some("active"), None, &page, after).await?;
+    Ok(web::Json(
+        Page::from_rows(rows, page.limit(), |row| row.id).map(ShopListing::from),
+    ))
 }
 
 /// A shop's public profile: name, description, currencies, locales. Only active

@@ -193,6 +193,43 @@ pub struct ShopProfile {
     pub ship_to: Vec<String>,
 }
 
+/// An open shop in the public directory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopListing {
+    /// Slug (its storefront is `/s/{slug}/`).
+    #[schema(example = "zhongning-goji")]
+    pub slug: String,
+    /// Name.
+    #[schema(example = "Zhongning Goji Cooperative")]
+    pub name: String,
+    /// Translatable description.
+    #[schema(value_type = Object)]
+    pub description: serde_json::Value,
+    /// Where the cooperative is.
+    #[schema(example = "Ningxia")]
+    pub region: String,
+    /// Logo.
+    pub logo_url: Option<String>,
+    /// Default locale.
+    pub default_locale: String,
+    /// Offered locales.
+    pub locales: Vec<String>,
+}
+
+impl From<tenants::Model> for ShopListing {
+    fn from(model: tenants::Model) -> Self {
+        Self {
+            slug: model.slug,
+            name: model.name,
+            description: model.description,
+            region: model.region,
+            logo_url: model.logo_url,
+            default_locale: model.default_locale,
+            locales: model.locales,
+        }
+    }
+}
+
 impl From<tenants::Model> for ShopProfile {
     fn from(model: tenants::Model) -> Self {
         Self {

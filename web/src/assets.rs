@@ -1,0 +1,123 @@
+//! Static assets, compiled into the binary and served under a name that carries a
+//! digest of their content (`app.3f9c1a2b.css`), so they can be cached for a year
+//! and a new build is fetched at once.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use sha2::{Digest, Sha256};
+
+struct Asset {
+    stem: &'static str,
+    extension: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const SOURCES: [Asset; 3] = [
+    Asset {
+        stem: "app",
+        extension: "css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/app.css"),
+    },
+    Asset {
+        // htmx 2.0.11 from npm (htmx.org), vendored: pages load nothing from elsewhere.
+        stem: "htmx",
+        extension: "js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/htmx-2.0.11.min.js"),
+    },
+    Asset {
+        stem: "icon",
+        extension: "svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../assets/icon.svg"),
+    },
+];
+
+/// The fingerprinted assets.
+pub struct Assets {
+    served: Vec<(String, &'static Asset)>,
+}
+
+impl Assets {
+    /// Names every asset by its digest.
+    pub fn new() -> Self {
+        let served = SOURCES
+            .iter()
+            .map(|asset| {
+                let digest = Sha256::digest(asset.body);
+                let short: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+                (format!("{}.{short}.{}", asset.stem, asset.extension), asset)
+            })
+            .collect();
+        Self { served }
+    }
+
+    /// The URL of the asset `stem` (`app`, `htmx`, `icon`).
+    pub fn url(&self, stem: &str) -> String {
+        self.served
+            .iter()
+            .find(|(_, asset)| asset.stem == stem)
+            .map_or_else(String::new, |(name, _)| format!("/assets/{name}"))
+    }
+
+    fn find(&self, name: &str) -> Option<&'static Asset> {
+        self.served
+            .iter()
+            .find(|(served, _)| served == name)
+            .map(|(_, asset)| *asset)
+    }
+}
+
+impl Default for Assets {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `GET /assets/{name}`: an asset by its fingerprinted name, cached for a year.
+pub async fn serve(assets: web::Data<Assets>, name: web::Path<String>) -> HttpResponse {
+    match assets.find(&name) {
+        Some(asset) => HttpResponse::Ok()
+            .content_type(asset.content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(asset.body),
+        None => HttpResponse::NotFound()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_content_digest() {
+        let assets = Assets::new();
+        let css = assets.url("app");
+        assert!(
+            css.starts_with("/assets/app.") && css.ends_with(".css"),
+            "{css}"
+        );
+        assert_eq!(css.len(), "/assets/app.".len() + 10 + ".css".len());
+        assert!(assets.find(css.trim_start_matches("/assets/")).is_some());
+        assert!(assets.find("app.css").is_none());
+    }
+
+    #[test]
+    fn the_stylesheet_uses_logical_directions_only() {
+        let css = std::str::from_utf8(SOURCES[0].body).unwrap();
+        for (number, line) in css.lines().enumerate() {
+            let line = line.split("/*").next().unwrap_or_default();
+            for word in ["left", "right"] {
+                assert!(
+                    !line.contains(word),
+                    "app.css line {}: `{word}` (use inline-start/inline-end): {line}",
+                    number + 1
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Caravan's web faces. The storefront buyers shop in is rendered on the server
+//! (askama templates, Fluent strings in zh-CN, ug, en and ru) from the public API,
+//! which it reaches through the gateway like any third party ([`caravan_client`]).
+//! It holds no database: a buyer's session (tokens, carts, order links, CSRF
+//! secret) lives in Redis behind one opaque cookie.
+
+pub mod assets;
+pub mod guard;
+pub mod i18n;
+pub mod money;
+pub mod page;
+pub mod routes;
+pub mod session;
+pub mod startup;

@@ -1,0 +1,296 @@
+//! Sessions: one opaque cookie (`caravan_session`: HttpOnly, SameSite=Lax, Secure
+//! when the platform is served over HTTPS) naming a session body kept in Redis —
+//! the signed-in account's tokens, a cart per shop, the links to orders placed,
+//! the chosen currency per shop and the CSRF secret. Redis holds the body under the
+//! SHA-256 of the cookie's value, so what Redis holds opens nothing by itself.
+//! A session starts at the first add-to-cart or sign-in, never on a catalogue page.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use caravan_client::{Api, Caller, Failure, Tokens};
+use caravan_shared::config::generate_secret;
+use caravan_shared::redis_conn::Redis;
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "caravan_session";
+/// How long a session lasts without being used.
+const IDLE: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long one refresh may hold the session's refresh lock.
+const REFRESH_LOCK: Duration = Duration::from_secs(10);
+/// An access token this close to its end is refreshed first.
+const REFRESH_MARGIN_SECS: i64 = 30;
+
+/// A cart the session holds in one shop.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CartRef {
+    pub id: Uuid,
+    pub token: String,
+    pub currency: String,
+    /// Units in it, for the shop's bar.
+    #[serde(default)]
+    pub count: i64,
+}
+
+/// The signed-in account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub name: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Unix time at which the access token ends.
+    pub expires_at: i64,
+}
+
+impl Account {
+    fn fresh(&self) -> bool {
+        self.expires_at - REFRESH_MARGIN_SECS > chrono::Utc::now().timestamp()
+    }
+
+    /// Takes a new token pair.
+    pub fn renew(&mut self, tokens: Tokens) {
+        self.expires_at = chrono::Utc::now().timestamp() + tokens.expires_in;
+        self.access_token = tokens.access_token;
+        self.refresh_token = tokens.refresh_token;
+    }
+}
+
+/// What a session remembers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionData {
+    /// The secret every form of this session carries.
+    pub csrf: String,
+    #[serde(default)]
+    pub account: Option<Account>,
+    /// A cart per shop (by slug).
+    #[serde(default)]
+    pub carts: BTreeMap<String, CartRef>,
+    /// The orders placed in this session, with their access tokens.
+    #[serde(default)]
+    pub orders: BTreeMap<Uuid, String>,
+    /// The currency chosen per shop.
+    #[serde(default)]
+    pub currencies: BTreeMap<String, String>,
+}
+
+/// One visitor's session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    id: String,
+    pub data: SessionData,
+}
+
+impl Session {
+    /// Whether `presented` is this session's CSRF secret (compared in constant time).
+    pub fn csrf_matches(&self, presented: &str) -> bool {
+        let expected = self.data.csrf.as_bytes();
+        let presented = presented.as_bytes();
+        expected.len() == presented.len()
+            && !expected.is_empty()
+            && expected
+                .iter()
+                .zip(presented)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// The session store.
+#[derive(Clone)]
+pub struct Sessions {
+    redis: Redis,
+    secure: bool,
+}
+
+fn storage_name(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("web:session:{hex}")
+}
+
+impl Sessions {
+    /// Sessions in `redis`; cookies marked `Secure` when `secure`.
+    pub fn new(redis: Redis, secure: bool) -> Self {
+        Self { redis, secure }
+    }
+
+    async fn read(&self, id: &str) -> anyhow::Result<Option<SessionData>> {
+        let mut conn = self.redis.conn();
+        let raw: Option<String> = conn.get(self.redis.key(&storage_name(id))).await?;
+        Ok(raw.and_then(|raw| serde_json::from_str(&raw).ok()))
+    }
+
+    /// The request's session, when its cookie names one that exists.
+    pub async fn load(&self, request: &HttpRequest) -> anyhow::Result<Option<Session>> {
+        let Some(cookie) = request.cookie(COOKIE) else {
+            return Ok(None);
+        };
+        let id = cookie.value();
+        if id.len() != 43
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Ok(None);
+        }
+        Ok(self.read(id).await?.map(|data| Session {
+            id: id.to_owned(),
+            data,
+        }))
+    }
+
+    /// A new, empty session (saved by [`Sessions::save`]).
+    pub fn start() -> Session {
+        Session {
+            id: generate_secret(),
+            data: SessionData {
+                csrf: generate_secret(),
+                ..SessionData::default()
+            },
+        }
+    }
+
+    /// Stores the session's body and renews its lifetime.
+    pub async fn save(&self, session: &Session) -> anyhow::Result<()> {
+        let mut conn = self.redis.conn();
+        let body = serde_json::to_string(&session.data)?;
+        let _: () = conn
+            .set_ex(
+                self.redis.key(&storage_name(&session.id)),
+                body,
+                IDLE.as_secs(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the session.
+    pub async fn end(&self, session: &Session) -> anyhow::Result<()> {
+        let mut conn = self.redis.conn();
+        let _: () = conn.del(self.redis.key(&storage_name(&session.id))).await?;
+        Ok(())
+    }
+
+    /// The cookie that names `session`.
+    pub fn cookie(&self, session: &Session) -> Cookie<'static> {
+        Cookie::build(COOKIE, session.id.clone())
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(CookieDuration::seconds(IDLE.as_secs() as i64))
+            .finish()
+    }
+
+    /// The cookie that removes the session's cookie from the browser.
+    pub fn removal(&self) -> Cookie<'static> {
+        let mut cookie = Cookie::build(COOKIE, "")
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        cookie.make_removal();
+        cookie
+    }
+
+    /// The signed-in account's access token, refreshed first when it is about to
+    /// end. Refreshes are single-flight per session: the auth service revokes a
+    /// whole token family when a refresh token is used twice, so of two requests
+    /// that find the token stale, one refreshes (holding a Redis lock) and the
+    /// other waits for and adopts its result. A refused refresh signs the session
+    /// out; an unreachable auth service leaves it as it was.
+    pub async fn access_token(
+        &self,
+        session: &mut Session,
+        api: &Api,
+        caller: Caller<'_>,
+    ) -> Option<String> {
+        let account = session.data.account.as_ref()?;
+        if account.fresh() {
+            return Some(account.access_token.clone());
+        }
+        let lock = self
+            .redis
+            .key(&format!("{}:refresh", storage_name(&session.id)));
+        let holder = generate_secret();
+        let deadline = tokio::time::Instant::now() + REFRESH_LOCK;
+        while tokio::time::Instant::now() < deadline {
+            let mut conn = self.redis.conn();
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(&lock)
+                .arg(&holder)
+                .arg("NX")
+                .arg("PX")
+                .arg(REFRESH_LOCK.as_millis() as u64)
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            // Whoever held the lock may have refreshed already: adopt their pair.
+            let stored = self.read(&session.id).await.ok().flatten();
+            if let Some(stored) = stored {
+                session.data.account = stored.account;
+            }
+            let account = session.data.account.as_ref()?;
+            if account.fresh() {
+                if taken.is_some() {
+                    self.release(&lock, &holder).await;
+                }
+                return Some(account.access_token.clone());
+            }
+            if taken.is_some() {
+                let refresh_token = account.refresh_token.clone();
+                let outcome = api.refresh(caller, &refresh_token).await;
+                let token = match outcome {
+                    Ok(tokens) => {
+                        if let Some(account) = session.data.account.as_mut() {
+                            account.renew(tokens);
+                        }
+                        session
+                            .data
+                            .account
+                            .as_ref()
+                            .map(|a| a.access_token.clone())
+                    }
+                    Err(Failure::Refused { .. }) => {
+                        session.data.account = None;
+                        None
+                    }
+                    Err(Failure::Unavailable(error)) => {
+                        tracing::warn!(%error, "token refresh failed");
+                        self.release(&lock, &holder).await;
+                        return None;
+                    }
+                };
+                if let Err(error) = self.save(session).await {
+                    tracing::warn!(%error, "session not saved after refresh");
+                }
+                self.release(&lock, &holder).await;
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    async fn release(&self, lock: &str, holder: &str) {
+        // Delete the lock only if it is still ours.
+        let mut conn = self.redis.conn();
+        let released: Result<i64, _> = redis::cmd("EVAL")
+            .arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end")
+            .arg(1)
+            .arg(lock)
+            .arg(holder)
+            .query_async(&mut conn)
+            .await;
+        if let Err(error) = released {
+            tracing::warn!(%error, "refresh lock not released; it lapses by itself");
+        }
+    }
+}
