@@ -14,11 +14,7 @@ fn header(response: &reqwest::Response, name: &str) -> Option<u64> {
 }
 
 async fn plans(setup: &Setup, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = reqwest::Client::new().get(format!("{}/v1/plans", setup.base));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
+    get(setup, "/v1/plans", headers).await
 }
 
 #[tokio::test]
@@ -137,4 +133,95 @@ async fn requests_pass_uncounted_while_redis_is_unreachable() {
         assert!(response.headers().get("ratelimit-limit").is_none());
     }
     assert_eq!(setup.reached(), 3);
+}
+
+async fn get(setup: &Setup, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", setup.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn buyers_behind_the_web_tier_have_budgets_of_their_own_and_a_page_counts_once() {
+    let limits = Limits {
+        anonymous: 2,
+        authenticated: 100,
+    };
+    // The test client stands for the web tier: its address is the trusted proxy.
+    let setup = start(limits, redis_url(), "127.0.0.1").await;
+    let buyer_a = [("x-forwarded-for", "203.0.113.1")];
+
+    // A page view of buyer A is counted and passed on with a grant for A.
+    let page = get(&setup, "/s/goji/zh-CN/", &buyer_a).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "ratelimit-remaining"), Some(1));
+    let grant = setup
+        .last()
+        .header("caravan-page-grant")
+        .expect("the web tier gets a grant")
+        .to_owned();
+
+    // The API calls behind that page hand the grant back: none is counted again,
+    // and the grant goes no further than the gateway.
+    for _ in 0..5 {
+        let call = plans(
+            &setup,
+            &[
+                ("x-forwarded-for", "203.0.113.1"),
+                ("caravan-page-grant", grant.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(call.status(), 200);
+        assert!(call.headers().get("ratelimit-remaining").is_none());
+        assert!(setup.last().header("caravan-page-grant").is_none());
+    }
+
+    // Without a grant A's calls are counted against A: one left, then 429.
+    assert_eq!(
+        header(&plans(&setup, &buyer_a).await, "ratelimit-remaining"),
+        Some(0)
+    );
+    assert_eq!(plans(&setup, &buyer_a).await.status(), 429);
+
+    // Buyer B behind the same web tier has a budget of its own, and A's grant
+    // buys B nothing.
+    let buyer_b = [
+        ("x-forwarded-for", "203.0.113.2"),
+        ("caravan-page-grant", grant.as_str()),
+    ];
+    assert_eq!(
+        header(&plans(&setup, &buyer_b).await, "ratelimit-remaining"),
+        Some(1)
+    );
+    assert_eq!(
+        header(&plans(&setup, &buyer_b).await, "ratelimit-remaining"),
+        Some(0)
+    );
+    assert_eq!(plans(&setup, &buyer_b).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_grant_from_a_client_that_is_not_a_trusted_proxy_counts_for_nothing() {
+    let limits = Limits {
+        anonymous: 2,
+        authenticated: 100,
+    };
+    // Nobody is trusted: the client is the peer, whatever it claims.
+    let setup = start(limits, redis_url(), "").await;
+    let page = get(&setup, "/", &[]).await;
+    assert_eq!(page.status(), 200);
+    let grant = setup
+        .last()
+        .header("caravan-page-grant")
+        .unwrap()
+        .to_owned();
+    let with_grant = [("caravan-page-grant", grant.as_str())];
+    assert_eq!(
+        header(&plans(&setup, &with_grant).await, "ratelimit-remaining"),
+        Some(0)
+    );
+    assert_eq!(plans(&setup, &with_grant).await.status(), 429);
 }

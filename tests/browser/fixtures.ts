@@ -11,6 +11,7 @@
 //   (Playwright routes only a redirect chain's first request) but recorded all the same.
 // - checkPage(page, name): a full-page screenshot (target/browser/screenshots/<project>/
 //   <name>.png) and axe-core; fails on any violation of impact serious or critical.
+//   Works with JavaScript off too (axe then checks a copy of the page, see `axe`).
 // - expectWithinBudget(page, kind, action): runs `action`, which must load a new
 //   document, and fails when the bytes transferred for that document and its CSS and
 //   JS exceed budget.json's limit for `kind`.
@@ -104,12 +105,52 @@ function fileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'page';
 }
 
+/**
+ * axe-core's findings on `page`. axe runs as a script in the page; where JavaScript is
+ * off (a test of the pages without it) it runs instead in a page of its own that shows
+ * the same document: the HTML as `page` has it, the same cookies and viewport, its
+ * stylesheets and images from the platform, and no script but axe.
+ */
+async function axe(page: Page): Promise<AxeResults> {
+  try {
+    return await new AxeBuilder({ page }).analyze();
+  } catch (error) {
+    if (!String(error).includes('Frame cannot run scripts')) throw error;
+  }
+  const browser = page.context().browser();
+  if (!browser) throw new Error('checkPage: a page without JavaScript needs a browser to run axe-core in');
+  const url = page.url().replace(/#.*$/, '');
+  const origin = new URL(url).origin;
+  const html = await page.content();
+  const context = await browser.newContext({
+    viewport: page.viewportSize(),
+    storageState: await page.context().storageState(),
+    javaScriptEnabled: true,
+  });
+  try {
+    const copy = await context.newPage();
+    await copy.route('**/*', (route, request) => {
+      if (request.isNavigationRequest() && request.url() === url) {
+        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
+      }
+      if (request.resourceType() === 'script' || leavesOrigin(request.url(), origin)) {
+        return route.abort('blockedbyclient');
+      }
+      return route.fallback();
+    });
+    await copy.goto(url);
+    return await new AxeBuilder({ page: copy }).analyze();
+  } finally {
+    await context.close();
+  }
+}
+
 async function checkPage(page: Page, name: string, testInfo: TestInfo): Promise<void> {
   const screenshot = path.join(screenshotDir, testInfo.project.name, `${fileName(name)}.png`);
   await page.screenshot({ path: screenshot, fullPage: true });
   await testInfo.attach(`${name}.png`, { path: screenshot, contentType: 'image/png' });
 
-  const results = await new AxeBuilder({ page }).analyze();
+  const results = await axe(page);
   await testInfo.attach(`${name}.axe.json`, {
     body: JSON.stringify(results.violations, null, 2),
     contentType: 'application/json',

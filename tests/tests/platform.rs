@@ -28,7 +28,7 @@ impl Drop for Running {
     }
 }
 
-/// Five free consecutive ports, the first for the gateway.
+/// Six free consecutive ports: the gateway, the four services, the web faces.
 fn free_range() -> u16 {
     loop {
         let base = TcpListener::bind("127.0.0.1:0")
@@ -39,7 +39,7 @@ fn free_range() -> u16 {
         if base > 60_000 {
             continue;
         }
-        if (0..5).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
+        if (0..6).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
             return base;
         }
     }
@@ -128,6 +128,19 @@ impl Running {
         let value: Value = response.json().await.unwrap_or(Value::Null);
         assert!(status.is_success(), "GET {path}: {status} {value}");
         value
+    }
+
+    /// The new owner of `shop` sets a password through the emailed invitation and
+    /// signs in.
+    async fn accept_invitation(&self, owner_email: &str, shop: &str) -> String {
+        let invitation = wait_for_mail(owner_email, 1).await.unwrap();
+        self.post(
+            "/v1/auth/invitations/accept",
+            None,
+            &json!({"token": invitation[0].token().unwrap(), "password": PASSWORD}),
+        )
+        .await;
+        self.login(owner_email, Some(shop)).await
     }
 
     async fn login(&self, email: &str, shop: Option<&str>) -> String {
@@ -221,15 +234,7 @@ async fn operators_cooperatives_buyers_and_apps_use_one_platform_through_the_gat
         .await;
     assert_eq!(tenant["status"], "active");
     let tenant_id = tenant["id"].as_str().unwrap().to_owned();
-    let invitation = wait_for_mail(&owner_email, 1).await.unwrap();
-    caravan
-        .post(
-            "/v1/auth/invitations/accept",
-            None,
-            &json!({"token": invitation[0].token().unwrap(), "password": PASSWORD}),
-        )
-        .await;
-    let owner = caravan.login(&owner_email, Some(&slug)).await;
+    let owner = caravan.accept_invitation(&owner_email, &slug).await;
     caravan
         .send(reqwest::Method::PATCH, &format!("/v1/tenants/{tenant_id}"), Some(&owner), &[], Some(&json!({
             "currencies": ["CNY", "USD"], "locales": ["zh-CN", "en", "ug"], "contact_email": format!("shop-{suffix}@example.cn")
@@ -610,4 +615,229 @@ fn the_committed_openapi_documents_are_what_the_code_serves() {
     let paths = merged["paths"].as_object().unwrap();
     assert!(paths.keys().all(|path| !path.starts_with("/internal")));
     assert!(paths.contains_key("/v1/shops/{shop}/checkout"));
+}
+
+/// A shop with one product, opened by the operator, for the storefront's tests.
+async fn shop_with_a_product(caravan: &Running) -> (String, String) {
+    let operator = caravan.login(&caravan.operator_email.clone(), None).await;
+    let suffix = &Uuid::now_v7().simple().to_string()[20..];
+    let slug = format!("raisins-{suffix}");
+    let owner_email = format!("owner-{suffix}@turpan.example.cn");
+    caravan
+        .post(
+            "/v1/tenants",
+            Some(&operator),
+            &json!({"name": "吐鲁番葡萄干合作社", "slug": slug, "owner_email": owner_email, "plan": "standard"}),
+        )
+        .await;
+    let owner = caravan.accept_invitation(&owner_email, &slug).await;
+    let product = caravan
+        .post("/v1/products", Some(&owner), &json!({
+            "handle": "green-raisins", "status": "active",
+            "title": {"zh-CN": "吐鲁番绿葡萄干", "en": "Turpan green raisins", "ug": "تۇرپان يېشىل ئۈزۈم قۇرۇقى"},
+            "variants": [{"sku": format!("RAISIN-{suffix}"), "unit": "piece", "weight_grams": 520,
+                "prices": [{"amount": 3900, "currency": "CNY"}], "stock": 50}]
+        }))
+        .await;
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    (slug, variant)
+}
+
+/// A form as a browser posts it.
+fn form(request: reqwest::RequestBuilder, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    request
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields).unwrap())
+}
+
+fn set_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("set-cookie")
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// The value of the first `<input name=csrf>` on a page.
+fn csrf_of(html: &str) -> String {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("input[name=csrf]").unwrap();
+    document
+        .select(&selector)
+        .next()
+        .and_then(|input| input.value().attr("value"))
+        .expect("a form with the session's CSRF secret")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_forms() {
+    let caravan = start().await;
+    let (slug, variant) = shop_with_a_product(&caravan).await;
+    let browser = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |path: &str| caravan.url(path);
+
+    // Catalogue pages: HTML in the URL's language, strict headers, and no cookie.
+    for (path, lang, dir) in [
+        (format!("/s/{slug}/zh-CN/"), "zh-CN", "ltr"),
+        (format!("/s/{slug}/zh-CN/products?q=葡萄"), "zh-CN", "ltr"),
+        (format!("/s/{slug}/ug/p/green-raisins"), "ug", "rtl"),
+    ] {
+        let page = browser.get(url(&path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert!(set_cookie(&page).is_none(), "{path} set a cookie");
+        let headers = page.headers().clone();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(headers["referrer-policy"], "same-origin");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(
+            headers["cache-control"]
+                .to_str()
+                .unwrap()
+                .starts_with("public")
+        );
+        let html = page.text().await.unwrap();
+        let document = scraper::Html::parse_document(&html);
+        let root = document.root_element();
+        assert_eq!(root.value().attr("lang"), Some(lang), "{path}");
+        assert_eq!(root.value().attr("dir"), Some(dir), "{path}");
+    }
+    let product = browser
+        .get(url(&format!("/s/{slug}/zh-CN/p/green-raisins")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(product.contains("吐鲁番绿葡萄干") && product.contains("¥39.00"));
+    assert!(product.contains("\"@type\":\"Product\""), "JSON-LD Product");
+    assert!(product.contains("hreflang=\"ug\""));
+
+    // An add-to-cart from another site, or from nowhere said, is refused and starts
+    // nothing.
+    let fields = [("variant_id", variant.as_str()), ("quantity", "2")];
+    let add = url(&format!("/s/{slug}/zh-CN/cart/add"));
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
+        vec![],
+    ] {
+        let mut request = form(browser.post(&add), &fields);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), 403, "{headers:?}");
+        assert!(set_cookie(&refused).is_none());
+    }
+
+    // From a page of this site it starts the session: one opaque cookie.
+    let added = form(
+        browser.post(&add).header("sec-fetch-site", "same-origin"),
+        &fields,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(added.status(), 303);
+    assert_eq!(added.headers()["location"], format!("/s/{slug}/zh-CN/cart"));
+    let cookie = set_cookie(&added).expect("the session's cookie");
+    assert!(cookie.starts_with("caravan_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    // A local run serves plain HTTP: the cookie could not be sent back if Secure.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    let cart = browser
+        .get(url(&format!("/s/{slug}/zh-CN/cart")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cart.status(), 200);
+    assert!(
+        cart.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    let html = cart.text().await.unwrap();
+    assert!(
+        html.contains("吐鲁番绿葡萄干") && html.contains("¥78.00"),
+        "the cart holds two"
+    );
+    let csrf = csrf_of(&html);
+
+    // With the session, a form without its secret, or with another, is refused; so
+    // is the right secret sent from another site.
+    let line = url(&format!("/s/{slug}/zh-CN/cart/lines/{variant}"));
+    for (secret, site) in [
+        ("", "same-origin"),
+        ("forged-secret-forged-secret-forged-secret-1", "same-origin"),
+        (csrf.as_str(), "cross-site"),
+    ] {
+        let refused = form(
+            browser
+                .post(&line)
+                .header("cookie", &session)
+                .header("sec-fetch-site", site),
+            &[("quantity", "7"), ("csrf", secret)],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(refused.status(), 403, "secret {secret:?} from {site}");
+    }
+    let changed = form(
+        browser
+            .post(&line)
+            .header("cookie", &session)
+            .header("sec-fetch-site", "same-origin"),
+        &[("quantity", "3"), ("csrf", csrf.as_str())],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), 303);
+    let html = browser
+        .get(url(&format!("/s/{slug}/zh-CN/cart")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("¥117.00"),
+        "three after the change, none of the forged seven"
+    );
+
+    // Pages that do not exist answer in the buyer's language.
+    let closed = browser
+        .get(url("/s/no-such-shop/zh-CN/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 404);
+    assert!(closed.text().await.unwrap().contains("本店暂未营业"));
+    let missing = browser
+        .get(url(&format!("/s/{slug}/en/p/no-such-product")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
 }

@@ -2,6 +2,7 @@
 //! digest of their content (`app.3f9c1a2b.css`), so they can be cached for a year
 //! and a new build is fetched at once.
 
+use crate::page::ASSETS;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
@@ -77,8 +78,8 @@ impl Default for Assets {
 }
 
 /// `GET /assets/{name}`: an asset by its fingerprinted name, cached for a year.
-pub async fn serve(assets: web::Data<Assets>, name: web::Path<String>) -> HttpResponse {
-    match assets.find(&name) {
+pub async fn serve(name: web::Path<String>) -> HttpResponse {
+    match ASSETS.find(&name) {
         Some(asset) => HttpResponse::Ok()
             .content_type(asset.content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -176,7 +176,14 @@ mod tests {
             let missing: Vec<_> = all.difference(&present).collect();
             assert!(missing.is_empty(), "{} lacks {missing:?}", lang.tag());
             let args: Vec<(&'static str, String)> = [
-                "query", "currency", "available", "grams", "days", "name", "time", "total",
+                "query",
+                "currency",
+                "available",
+                "grams",
+                "days",
+                "name",
+                "time",
+                "total",
             ]
             .into_iter()
             .map(|name| (name, "1".to_owned()))

@@ -44,13 +44,34 @@ fn address_block(order: &OrderView) -> String {
     .join(", ")
 }
 
-/// To the buyer when the order is placed.
-pub fn confirmation(order: &OrderView, shop: &str, instructions: Option<&str>) -> Email {
+/// The storefront's page of an order, opened by its access token: where the buyer
+/// follows it and pays (`{public_url}/s/{shop}/{lang}/orders/{id}?token=…`).
+pub fn order_page(public_url: &str, shop: &str, order: &OrderView, token: &str) -> String {
+    let lang = match order.locale.split('-').next().unwrap_or_default() {
+        "zh" => "zh-CN",
+        "ug" => "ug",
+        "ru" => "ru",
+        _ => "en",
+    };
+    format!(
+        "{}/s/{shop}/{lang}/orders/{}?token={token}",
+        public_url.trim_end_matches('/'),
+        order.id
+    )
+}
+
+/// To the buyer when the order is placed, with the link to the order's page.
+pub fn confirmation(
+    order: &OrderView,
+    shop: &str,
+    instructions: Option<&str>,
+    page: &str,
+) -> Email {
     let lines = lines_block(order);
     let address = address_block(order);
     let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
         let mut body = format!(
-            "您好！\n\n感谢您在「{shop}」下单。订单号 {name}。\n\n{lines}\n商品小计：{subtotal}\n运费：{shipping}\n合计：{total}\n\n收货地址：{address}\n\n请在 {expires} (UTC) 前完成付款，逾期订单将自动取消。\n",
+            "您好！\n\n感谢您在「{shop}」下单。订单号 {name}。\n\n{lines}\n商品小计：{subtotal}\n运费：{shipping}\n合计：{total}\n\n收货地址：{address}\n\n请在 {expires} (UTC) 前完成付款，逾期订单将自动取消。\n\n查看订单状态、付款：{page}\n",
             name = order.name,
             subtotal = order.subtotal.format(),
             shipping = order.shipping.format(),
@@ -63,7 +84,7 @@ pub fn confirmation(order: &OrderView, shop: &str, instructions: Option<&str>) -
         (format!("{shop} 订单 {} 已收到", order.name), body)
     } else {
         let mut body = format!(
-            "Hello,\n\nThank you for your order from {shop}. Your order number is {name}.\n\n{lines}\nSubtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\nShipping to: {address}\n\nPlease pay by {expires} UTC; unpaid orders are cancelled automatically.\n",
+            "Hello,\n\nThank you for your order from {shop}. Your order number is {name}.\n\n{lines}\nSubtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\nShipping to: {address}\n\nPlease pay by {expires} UTC; unpaid orders are cancelled automatically.\n\nFollow and pay for your order: {page}\n",
             name = order.name,
             subtotal = order.subtotal.format(),
             shipping = order.shipping.format(),

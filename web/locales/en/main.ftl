@@ -32,6 +32,7 @@ filter-sort = Sort by
 filter-currency = Currency
 filter-in-stock = In stock only
 filter-apply = Show products
+filter-more = More filters
 sort-newest = Newest
 sort-price = Price
 sort-title = Name

@@ -32,6 +32,7 @@ filter-sort = Сортировка
 filter-currency = Валюта
 filter-in-stock = Только в наличии
 filter-apply = Показать товары
+filter-more = Другие фильтры
 sort-newest = По новизне
 sort-price = По цене
 sort-title = По названию

@@ -32,6 +32,7 @@ filter-sort = تەرتىپلەش
 filter-currency = پۇل تۈرى
 filter-in-stock = پەقەت مال بارلىرى
 filter-apply = مەھسۇلاتلارنى كۆرسىتىش
+filter-more = تېخىمۇ كۆپ سۈزگۈچ
 sort-newest = ئەڭ يېڭى
 sort-price = باھا
 sort-title = نامى

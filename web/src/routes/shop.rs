@@ -199,6 +199,9 @@ pub struct ListQuery {
 #[template(path = "products.html")]
 struct ListPage {
     page: Frame,
+    heading: String,
+    /// Whether a filter beyond the search text is set (its box starts open).
+    filtered: bool,
     action: String,
     q: String,
     categories: Vec<CategoryLink>,
@@ -317,6 +320,13 @@ pub async fn products(
     let body = render(
         shop.lang,
         &ListPage {
+            heading: title.clone(),
+            filtered: category.is_some()
+                || api_query.tag.is_some()
+                || api_query.min_price.is_some()
+                || api_query.max_price.is_some()
+                || api_query.in_stock.is_some()
+                || sort != "newest",
             action: format!("{}/products", shop.root()),
             q: api_query.q.clone().unwrap_or_default(),
             categories: category_links(&shop, &categories, category.map(|c| c.handle.as_str())),

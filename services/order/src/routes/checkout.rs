@@ -310,8 +310,18 @@ pub async fn checkout(
     let customer = customer.map(|c| c.subject);
     let outcome: Result<serde_json::Value, ApiError> = async {
         let view = place(
-            &tx, &shop, &cart, &checked, customer, order_id, expires_at, priced, rate, total,
+            &tx,
+            &shop,
+            &cart,
+            &checked,
+            customer,
+            order_id,
+            expires_at,
+            priced,
+            rate,
+            total,
             settings,
+            &state.context.settings.public_url,
         )
         .await?;
         let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
@@ -383,6 +393,7 @@ async fn place(
     rate: ShippingOption,
     total: Money,
     settings: store::SettingsRow,
+    public_url: &str,
 ) -> Result<OrderView, ApiError> {
     let number = store::next_number(tx).await?;
     // Exact under the counter's lock: concurrent checkouts count one at a time.
@@ -435,7 +446,12 @@ async fn place(
     let instructions = instructions.as_deref();
     mail::enqueue(
         tx.conn(),
-        &emails::confirmation(&view, &contact.name, instructions),
+        &emails::confirmation(
+            &view,
+            &contact.name,
+            instructions,
+            &emails::order_page(public_url, &shop.slug, &view, &token),
+        ),
     )
     .await?;
     if let Some(staff) = &contact.staff_email {

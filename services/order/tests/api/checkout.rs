@@ -148,6 +148,13 @@ async fn a_guest_fills_a_cart_checks_out_pays_and_is_emailed() {
     assert!(mail[0].subject.contains("#1001"), "{}", mail[0].subject);
     assert!(mail[0].text.contains("161.00 CNY"), "{}", mail[0].text);
     assert!(mail[0].text.contains("宁夏中宁枸杞"), "{}", mail[0].text);
+    // The link to the order's page in the storefront, opened by the order's token.
+    let page = format!(
+        "http://localhost:8080/s/{}/zh-CN/orders/{}?token={token}",
+        shop.slug,
+        order["id"].as_str().unwrap()
+    );
+    assert!(mail[0].text.contains(&page), "{}", mail[0].text);
     let notice = wait_for_mail(&shop.contact, 1).await.unwrap();
     assert!(
         notice[0].subject.contains("新订单 #1001"),
