@@ -9,6 +9,7 @@ pub mod guard;
 pub mod i18n;
 pub mod money;
 pub mod page;
+pub mod recent;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -4,12 +4,13 @@
 
 use crate::assets::Assets;
 use crate::i18n::Lang;
+use crate::recent::Recent;
 use crate::session::{Session, Sessions};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
-use caravan_client::{Api, Caller, Failure, PAGE_GRANT_HEADER};
+use caravan_client::{Api, Caller, Category, Failure, PAGE_GRANT_HEADER, ShopProfile};
 use caravan_shared::http::TrustedProxies;
 use std::future::Future;
 use std::net::IpAddr;
@@ -27,6 +28,10 @@ pub struct Web {
     pub public_url: String,
     /// `TRUSTED_PROXIES`: the gateway, whose `X-Forwarded-For` names the visitor.
     pub trusted_proxies: TrustedProxies,
+    /// Shops' profiles by slug, as the API answered a moment ago.
+    pub profiles: Recent<ShopProfile>,
+    /// Shops' categories by slug and language, likewise.
+    pub categories: Recent<Vec<Category>>,
 }
 
 /// One request of one visitor.
@@ -78,6 +83,31 @@ impl FromRequest for Visit {
 }
 
 impl Visit {
+    /// The open shop `slug`'s profile (reused for a second).
+    pub async fn shop_profile(&self, slug: &str) -> Result<ShopProfile, Failure> {
+        if let Some(profile) = self.web.profiles.get(slug) {
+            return Ok(profile);
+        }
+        let profile = self.api().shop(self.caller(), slug).await?;
+        self.web.profiles.put(slug.to_owned(), profile.clone());
+        Ok(profile)
+    }
+
+    /// The shop `slug`'s categories in `locale` (reused for a second).
+    pub async fn shop_categories(
+        &self,
+        slug: &str,
+        locale: &str,
+    ) -> Result<Vec<Category>, Failure> {
+        let key = format!("{slug}\u{0}{locale}");
+        if let Some(categories) = self.web.categories.get(&key) {
+            return Ok(categories);
+        }
+        let categories = self.api().categories(self.caller(), slug, locale).await?;
+        self.web.categories.put(key, categories.clone());
+        Ok(categories)
+    }
+
     /// The API, called for this visitor (anonymously).
     pub fn api(&self) -> &Api {
         &self.web.api

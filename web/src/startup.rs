@@ -125,6 +125,8 @@ pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
         sessions: Sessions::new(redis.clone(), secure),
         public_url: settings.public_url.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
+        profiles: crate::recent::Recent::new(),
+        categories: crate::recent::Recent::new(),
     });
     let redis = web::Data::new(redis);
     let metrics = web::Data::new(Metrics::new("web")?);

@@ -109,17 +109,13 @@ impl Shop {
     pub async fn open(visit: &Visit, slug: &str, lang: &str) -> Result<Self, PageError> {
         let lang = Lang::from_tag(lang)
             .ok_or_else(|| PageError::not_found(visit.language_or(Lang::ZhCn)))?;
-        let profile = visit
-            .api()
-            .shop(visit.caller(), slug)
-            .await
-            .map_err(|failure| {
-                if failure.is_not_found() {
-                    PageError::shop_closed(lang)
-                } else {
-                    PageError::from_failure(lang, &failure)
-                }
-            })?;
+        let profile = visit.shop_profile(slug).await.map_err(|failure| {
+            if failure.is_not_found() {
+                PageError::shop_closed(lang)
+            } else {
+                PageError::from_failure(lang, &failure)
+            }
+        })?;
         Ok(Self { profile, lang })
     }
 

@@ -70,18 +70,14 @@ fn origin_line(product: &Product) -> String {
 
 /// `GET /s/{shop}`: to the shop in the visitor's language.
 pub async fn enter(visit: Visit, slug: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let profile = visit
-        .api()
-        .shop(visit.caller(), &slug)
-        .await
-        .map_err(|failure| {
-            let lang = visit.language_or(Lang::ZhCn);
-            if failure.is_not_found() {
-                PageError::shop_closed(lang)
-            } else {
-                PageError::from_failure(lang, &failure)
-            }
-        })?;
+    let profile = visit.shop_profile(&slug).await.map_err(|failure| {
+        let lang = visit.language_or(Lang::ZhCn);
+        if failure.is_not_found() {
+            PageError::shop_closed(lang)
+        } else {
+            PageError::from_failure(lang, &failure)
+        }
+    })?;
     let lang = visit.language_or(Lang::closest(&profile.default_locale).unwrap_or(Lang::ZhCn));
     Ok(see_other(&format!("/s/{}/{}/", profile.slug, lang.tag())))
 }
@@ -146,7 +142,7 @@ pub async fn home(
         ..ProductQuery::default()
     };
     let (categories, newest) = tokio::join!(
-        visit.api().categories(visit.caller(), shop.slug(), &locale),
+        visit.shop_categories(shop.slug(), &locale),
         visit.api().products(visit.caller(), shop.slug(), &query),
     );
     let categories = categories.map_err(|f| PageError::from_failure(shop.lang, &f))?;
@@ -238,8 +234,7 @@ pub async fn products(
     let locale = shop.content_locale();
     let currency = shop.currency(&visit, query.currency.as_deref());
     let categories = visit
-        .api()
-        .categories(visit.caller(), shop.slug(), &locale)
+        .shop_categories(shop.slug(), &locale)
         .await
         .map_err(|f| PageError::from_failure(shop.lang, &f))?;
     let category = query
