@@ -481,6 +481,42 @@ test.describe('a buyer in Kazakhstan', () => {
   });
 });
 
+test.describe('choosing where the order goes', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('with JavaScript, the order follows the country chosen, not only the shipping options', async ({
+    page,
+    checkPage,
+  }, testInfo) => {
+    test.fixme(
+      true,
+      'the destination select (hx-get, hx-select="#shipping") swaps only the shipping options: the order form keeps country=CN and province="" in hidden inputs',
+    );
+    const lang: Lang = 'zh-CN';
+    const shop = 'turpan-raisins';
+
+    await page.goto(shopPath(shop, lang, '/p/green-raisins'));
+    await addToCart(page, lang, shop, 1);
+    await goToCheckout(page, lang, shop);
+
+    // A person picks the country, sees the shipping options change, and goes on.
+    const where = page.locator('form.destination');
+    await where.getByLabel(t(lang, 'field-country')).selectOption('KZ');
+    const shipping = page.getByRole('group', { name: t(lang, 'checkout-shipping') });
+    await expect(shipping).toContainText('中亚 Central Asia');
+    await expect(page).toHaveURL(at(shop, lang, '/checkout'));
+    // What the order form will send says Kazakhstan too.
+    const address = page.getByRole('group', { name: t(lang, 'checkout-address') });
+    await expect(address).toContainText(t(lang, 'country-KZ'));
+    await expect(where.getByLabel(t(lang, 'field-province'))).toHaveCount(0);
+    await checkPage(page, 'destination-01-kz-chosen');
+
+    await fillCheckout(page, lang, buyerEmail(testInfo, 'destination'), almaty);
+    await placeOrder(page, lang, shop);
+    await expect(page.getByRole('region', { name: t(lang, 'order-delivery') })).toContainText(t(lang, 'country-KZ'));
+  });
+});
+
 test.describe('paying by card', () => {
   test.use({ locale: 'en-GB' });
 

@@ -8,6 +8,7 @@ use caravan_cli::secrets::InstallSecrets;
 use caravan_shared::testing::wait_for_mail;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
+use sha2::Digest;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ struct Running {
     operator_email: String,
     http: Client,
     databases: Vec<String>,
+    redis_prefix: String,
 }
 
 impl Drop for Running {
@@ -74,6 +76,7 @@ async fn start() -> Running {
                 platform,
                 operator_email,
                 http: Client::new(),
+                redis_prefix: options.redis_prefix.clone(),
                 databases: ["auth", "tenant", "catalog", "order"]
                     .iter()
                     .map(|service| format!("{}_{service}", options.database_prefix))
@@ -840,4 +843,174 @@ async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_for
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_token_once() {
+    let caravan = start().await;
+    let (slug, variant) = shop_with_a_product(&caravan).await;
+    let browser = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |path: &str| caravan.url(path);
+    let same_site = ("sec-fetch-site", "same-origin");
+
+    // A buyer with a verified account.
+    let email = format!("buyer-{}@example.cn", Uuid::now_v7().simple());
+    caravan
+        .post(
+            "/v1/auth/register",
+            None,
+            &json!({"email": email, "password": PASSWORD, "display_name": "Gulnar"}),
+        )
+        .await;
+    let verification = wait_for_mail(&email, 1).await.unwrap();
+    let link = verification[0]
+        .text
+        .lines()
+        .find(|line| line.contains("/verify-email?token="))
+        .expect("a verification link")
+        .trim()
+        .to_owned();
+    assert!(link.starts_with("http://localhost:"), "{link}");
+    let path = &link[link.find("/verify-email").unwrap()..];
+    let page = browser.get(url(path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let session = set_cookie(&page)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let token = path.split("token=").nth(1).unwrap();
+    let verified = form(
+        browser
+            .post(url("/verify-email"))
+            .header("cookie", &session)
+            .header(same_site.0, same_site.1),
+        &[("token", token), ("csrf", csrf_of(&html).as_str())],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(verified.status(), 200);
+    assert!(verified.text().await.unwrap().contains("notice good"));
+
+    // As a guest, two in the cart; then signing in keeps them, in the account's cart.
+    let added = form(
+        browser
+            .post(url(&format!("/s/{slug}/zh-CN/cart/add")))
+            .header(same_site.0, same_site.1),
+        &[("variant_id", variant.as_str()), ("quantity", "2")],
+    )
+    .send()
+    .await
+    .unwrap();
+    let session = set_cookie(&added)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sign_in = browser
+        .get(url(&format!("/s/{slug}/zh-CN/account/sign-in")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = form(
+        browser
+            .post(url(&format!("/s/{slug}/zh-CN/account/sign-in")))
+            .header("cookie", &session)
+            .header(same_site.0, same_site.1),
+        &[
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("csrf", csrf_of(&sign_in).as_str()),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(
+        signed_in.headers()["location"],
+        format!("/s/{slug}/zh-CN/account")
+    );
+    let cart = browser
+        .get(url(&format!("/s/{slug}/zh-CN/cart")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cart.contains("¥78.00"), "the guest's two units came along");
+
+    // The access token runs out; four pages at once need it. One refreshes, the
+    // others adopt its pair: a second use of the refresh token would revoke the
+    // whole family and sign the buyer out.
+    let client = redis::Client::open(caravan_shared::testing::redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let id = session.trim_start_matches("caravan_session=");
+    let digest: String = sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let key = format!("{}:web:session:{digest}", caravan.redis_prefix);
+    let stored: String = redis::AsyncCommands::get(&mut redis, &key).await.unwrap();
+    let mut body: Value = serde_json::from_str(&stored).unwrap();
+    let before = body["account"]["refresh_token"].clone();
+    body["account"]["expires_at"] = json!(0);
+    let _: () = redis::AsyncCommands::set(&mut redis, &key, body.to_string())
+        .await
+        .unwrap();
+    let account = url(&format!("/s/{slug}/zh-CN/account"));
+    let pages = futures_util::future::join_all(
+        (0..4).map(|_| browser.get(&account).header("cookie", &session).send()),
+    )
+    .await;
+    for page in pages {
+        let page = page.unwrap();
+        assert_eq!(page.status(), 200, "a page signed the buyer out");
+        assert!(page.text().await.unwrap().contains(&email));
+    }
+    let stored: String = redis::AsyncCommands::get(&mut redis, &key).await.unwrap();
+    let body: Value = serde_json::from_str(&stored).unwrap();
+    assert_ne!(body["account"]["refresh_token"], before, "refreshed");
+    let again = browser
+        .get(&account)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "still signed in after the refresh");
+
+    // Signing out ends the session and its cookie.
+    let html = again.text().await.unwrap();
+    let out = form(
+        browser
+            .post(url(&format!("/s/{slug}/zh-CN/account/sign-out")))
+            .header("cookie", &session)
+            .header(same_site.0, same_site.1),
+        &[("csrf", csrf_of(&html).as_str())],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(out.status(), 303);
+    assert!(set_cookie(&out).unwrap().contains("Max-Age=0"));
+    let after = browser
+        .get(&account)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 303, "signed out: to the sign-in page");
 }

@@ -386,11 +386,21 @@ pub async fn orders(
         return Ok(visit.reply(response).await);
     };
     let l = shop.lang;
-    let list = visit
+    let list = match visit
         .api()
         .my_orders(visit.caller().with_bearer(Some(&bearer)), shop.slug(), None)
         .await
-        .map_err(|f| PageError::from_failure(l, &f))?;
+    {
+        Ok(list) => list,
+        // The account's session ended elsewhere (signed out, password changed):
+        // sign in again.
+        Err(failure) if failure.status() == Some(401) => {
+            visit.session_mut().data.account = None;
+            let response = see_other(&format!("{}/account/sign-in", shop.root()));
+            return Ok(visit.reply(response).await);
+        }
+        Err(failure) => return Err(PageError::from_failure(l, &failure)),
+    };
     let account = visit.session.as_ref().and_then(|s| s.data.account.clone());
     let mut page = shop.frame(&visit, l.t("account-title"), "/account");
     page.noindex = true;
