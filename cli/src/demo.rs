@@ -366,15 +366,29 @@ async fn seed_cooperative(
     )
     .await?;
     if coop.cross_border {
-        api.post(
-            "/v1/shipping-zones",
-            Some(&owner),
-            &json!({
-                "name": "中亚 Central Asia", "countries": ["KZ", "UZ"],
-                "rates": [{"name": "China Post to Central Asia", "price": {"amount": 6800, "currency": "CNY"}}]
-            }),
-        )
-        .await?;
+        // A zone prices in one currency: the same route once per currency the
+        // cooperative sells in, so a cart in tenge or dollars ships too.
+        for price in [
+            json!({"amount": 6800, "currency": "CNY"}),
+            json!({"amount": 470_000, "currency": "KZT"}),
+            json!({"amount": 950, "currency": "USD"}),
+        ] {
+            if !coop
+                .currencies
+                .contains(&price["currency"].as_str().unwrap_or_default())
+            {
+                continue;
+            }
+            api.post(
+                "/v1/shipping-zones",
+                Some(&owner),
+                &json!({
+                    "name": "中亚 Central Asia", "countries": ["KZ", "UZ"],
+                    "rates": [{"name": "China Post to Central Asia", "price": price}]
+                }),
+            )
+            .await?;
+        }
     }
 
     // Orders: one waiting for payment, one paid, one shipped, one cancelled.

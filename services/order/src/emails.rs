@@ -8,6 +8,17 @@ use caravan_shared::domain::Money;
 use caravan_shared::mail::Email;
 use std::fmt::Write;
 
+/// A moment as buyers in China read it (UTC+8), as the order's page shows it too.
+fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(china) => at
+            .with_timezone(&china)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        None => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
 fn lines_block(order: &OrderView) -> String {
     let mut block = String::new();
     for line in &order.lines {
@@ -71,12 +82,12 @@ pub fn confirmation(
     let address = address_block(order);
     let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
         let mut body = format!(
-            "您好！\n\n感谢您在「{shop}」下单。订单号 {name}。\n\n{lines}\n商品小计：{subtotal}\n运费：{shipping}\n合计：{total}\n\n收货地址：{address}\n\n请在 {expires} (UTC) 前完成付款，逾期订单将自动取消。\n\n查看订单状态、付款：{page}\n",
+            "您好！\n\n感谢您在「{shop}」下单。订单号 {name}。\n\n{lines}\n商品小计：{subtotal}\n运费：{shipping}\n合计：{total}\n\n收货地址：{address}\n\n请在 {expires}（北京时间）前完成付款，逾期订单将自动取消。\n\n查看订单状态、付款：{page}\n",
             name = order.name,
             subtotal = order.subtotal.format(),
             shipping = order.shipping.format(),
             total = order.total.format(),
-            expires = order.expires_at.format("%Y-%m-%d %H:%M"),
+            expires = china_time(order.expires_at),
         );
         if let Some(instructions) = instructions {
             let _ = write!(body, "\n付款方式：{instructions}\n");
@@ -84,12 +95,12 @@ pub fn confirmation(
         (format!("{shop} 订单 {} 已收到", order.name), body)
     } else {
         let mut body = format!(
-            "Hello,\n\nThank you for your order from {shop}. Your order number is {name}.\n\n{lines}\nSubtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\nShipping to: {address}\n\nPlease pay by {expires} UTC; unpaid orders are cancelled automatically.\n\nFollow and pay for your order: {page}\n",
+            "Hello,\n\nThank you for your order from {shop}. Your order number is {name}.\n\n{lines}\nSubtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\nShipping to: {address}\n\nPlease pay by {expires} (China time, UTC+8); unpaid orders are cancelled automatically.\n\nFollow and pay for your order: {page}\n",
             name = order.name,
             subtotal = order.subtotal.format(),
             shipping = order.shipping.format(),
             total = order.total.format(),
-            expires = order.expires_at.format("%Y-%m-%d %H:%M"),
+            expires = china_time(order.expires_at),
         );
         if let Some(instructions) = instructions {
             let _ = write!(body, "\nHow to pay: {instructions}\n");

@@ -104,6 +104,7 @@ field-password = Password
 field-new-password = New password
 field-country = Country
 field-province = Province or region
+field-province-china = Province (deliveries in China)
 field-recipient = Recipient
 field-city = City
 field-district = District or county

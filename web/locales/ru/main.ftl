@@ -104,6 +104,7 @@ field-password = Пароль
 field-new-password = Новый пароль
 field-country = Страна
 field-province = Провинция или регион
+field-province-china = Провинция (доставка по Китаю)
 field-recipient = Получатель
 field-city = Город
 field-district = Район или уезд

@@ -104,6 +104,7 @@ field-password = پارول
 field-new-password = يېڭى پارول
 field-country = دۆلەت
 field-province = ئۆلكە ياكى رايون
+field-province-china = ئۆلكە (جۇڭگو ئىچىدە يەتكۈزۈش)
 field-recipient = تاپشۇرۇۋالغۇچى
 field-city = شەھەر
 field-district = رايون ياكى ناھىيە

@@ -104,6 +104,7 @@ field-password = 密码
 field-new-password = 新密码
 field-country = 国家或地区
 field-province = 省份
+field-province-china = 省份（中国境内配送）
 field-recipient = 收货人
 field-city = 城市
 field-district = 区县

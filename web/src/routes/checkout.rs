@@ -207,8 +207,13 @@ pub async fn form(
     let shop = Shop::open(&visit, &slug, &lang).await?;
     let mut form = CheckoutForm::default();
     if let Some((country, province)) = query.parts() {
+        // Provinces are chosen from China's list only.
+        form.province = if country == "CN" {
+            province
+        } else {
+            String::new()
+        };
         form.country = country;
-        form.province = province;
     }
     if let Some(account) = visit.session.as_ref().and_then(|s| s.data.account.as_ref()) {
         form.email = account.email.clone();
