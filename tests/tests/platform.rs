@@ -620,8 +620,9 @@ fn the_committed_openapi_documents_are_what_the_code_serves() {
     assert!(paths.contains_key("/v1/shops/{shop}/checkout"));
 }
 
-/// A shop with one product, opened by the operator, for the storefront's tests.
-async fn shop_with_a_product(caravan: &Running) -> (String, String) {
+/// A shop with one product and a shipping zone for China, opened by the operator,
+/// for the storefront's tests: its slug, the variant and the owner's token.
+async fn shop_with_a_product(caravan: &Running) -> (String, String, String) {
     let operator = caravan.login(&caravan.operator_email.clone(), None).await;
     let suffix = &Uuid::now_v7().simple().to_string()[20..];
     let slug = format!("raisins-{suffix}");
@@ -643,7 +644,17 @@ async fn shop_with_a_product(caravan: &Running) -> (String, String) {
         }))
         .await;
     let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
-    (slug, variant)
+    caravan
+        .post(
+            "/v1/shipping-zones",
+            Some(&owner),
+            &json!({
+                "name": "中国大陆", "countries": ["CN"],
+                "rates": [{"name": "顺丰", "price": {"amount": 1200, "currency": "CNY"}}]
+            }),
+        )
+        .await;
+    (slug, variant, owner)
 }
 
 /// A form as a browser posts it.
@@ -675,7 +686,7 @@ fn csrf_of(html: &str) -> String {
 #[tokio::test]
 async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_forms() {
     let caravan = start().await;
-    let (slug, variant) = shop_with_a_product(&caravan).await;
+    let (slug, variant, owner) = shop_with_a_product(&caravan).await;
     let browser = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -828,6 +839,89 @@ async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_for
         "three after the change, none of the forged seven"
     );
 
+    // Checkout: the same rendered form sent twice at once, and again later, places
+    // one order and shows it each time.
+    let page = browser
+        .get(url(&format!(
+            "/s/{slug}/zh-CN/checkout?country=CN&province=新疆维吾尔自治区"
+        )))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (key, rate, csrf) = {
+        let document = scraper::Html::parse_document(&page);
+        let value_of = |selector: &str| {
+            let parsed = scraper::Selector::parse(selector).unwrap();
+            document
+                .select(&parsed)
+                .next()
+                .and_then(|input| input.value().attr("value"))
+                .unwrap_or_else(|| panic!("no {selector} on the checkout page"))
+                .to_owned()
+        };
+        (
+            value_of("input[name=idempotency_key]"),
+            value_of("input[name=shipping_rate_id]"),
+            value_of("form.checkout input[name=csrf]"),
+        )
+    };
+    let fields = [
+        ("idempotency_key", key.as_str()),
+        ("csrf", csrf.as_str()),
+        ("email", "buyer@example.cn"),
+        ("phone", "+86 991 555 0100"),
+        ("recipient", "阿依古丽"),
+        ("city", "乌鲁木齐市"),
+        ("district", "天山区"),
+        ("street", "解放南路 1 号"),
+        ("postal_code", "830000"),
+        ("country", "CN"),
+        ("province", "新疆维吾尔自治区"),
+        ("shipping_rate_id", rate.as_str()),
+        ("note", ""),
+    ];
+    let submit = || {
+        form(
+            browser
+                .post(url(&format!("/s/{slug}/zh-CN/checkout")))
+                .header("cookie", &session)
+                .header("sec-fetch-site", "same-origin"),
+            &fields,
+        )
+        .send()
+    };
+    let (first, second) = tokio::join!(submit(), submit());
+    let third = submit().await.unwrap();
+    let mut places = Vec::new();
+    for answer in [first.unwrap(), second.unwrap(), third] {
+        assert_eq!(answer.status(), 303);
+        places.push(answer.headers()["location"].to_str().unwrap().to_owned());
+    }
+    assert!(
+        places[0].starts_with(&format!("/s/{slug}/zh-CN/orders/")),
+        "{places:?}"
+    );
+    assert!(places.iter().all(|place| place == &places[0]), "{places:?}");
+    let orders = caravan.get("/v1/orders", Some(&owner)).await;
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1, "one order");
+    let status = browser
+        .get(url(&places[0]))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        status.contains("待付款") && status.contains("¥129.00"),
+        "3 × ¥39 + ¥12 shipping"
+    );
+
     // Pages that do not exist answer in the buyer's language.
     let closed = browser
         .get(url("/s/no-such-shop/zh-CN/"))
@@ -848,7 +942,7 @@ async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_for
 #[tokio::test]
 async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_token_once() {
     let caravan = start().await;
-    let (slug, variant) = shop_with_a_product(&caravan).await;
+    let (slug, variant, _) = shop_with_a_product(&caravan).await;
     let browser = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

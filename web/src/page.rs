@@ -362,6 +362,8 @@ pub enum Failed {
     Unavailable,
     /// A form not sent from this site, or with a stale secret (403).
     Forbidden,
+    /// A form or address that cannot be read (400).
+    BadRequest,
 }
 
 /// A page that could not be shown, in the visitor's language.
@@ -426,6 +428,7 @@ impl ResponseError for PageError {
             Failed::NotFound | Failed::ShopClosed => StatusCode::NOT_FOUND,
             Failed::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failed::Forbidden => StatusCode::FORBIDDEN,
+            Failed::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -435,6 +438,7 @@ impl ResponseError for PageError {
             Failed::ShopClosed => ("error-shop-closed-title", "error-shop-closed-body"),
             Failed::Unavailable => ("error-unavailable-title", "error-unavailable-body"),
             Failed::Forbidden => ("error-forbidden-title", "error-forbidden-body"),
+            Failed::BadRequest => ("error-bad-request-title", "error-bad-request-body"),
         };
         let mut page = Frame::new(self.lang, self.lang.t(heading));
         page.noindex = true;
@@ -455,6 +459,24 @@ impl ResponseError for PageError {
         }
         response.body(body)
     }
+}
+
+/// A form or query string that cannot be read answers a 400 page in the
+/// visitor's language, not the framework's plain text.
+pub fn unreadable(error: impl std::fmt::Display, request: &HttpRequest) -> actix_web::Error {
+    tracing::info!(%error, "unreadable form or query");
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .or_else(|| request.path().split('/').nth(3).and_then(Lang::from_tag))
+        .unwrap_or(Lang::ZhCn);
+    PageError {
+        lang,
+        kind: Failed::BadRequest,
+    }
+    .into()
 }
 
 /// Renders a template, or answers the outage page when it cannot (it cannot fail

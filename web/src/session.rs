@@ -74,9 +74,31 @@ pub struct SessionData {
     /// The orders placed in this session, with their access tokens.
     #[serde(default)]
     pub orders: BTreeMap<Uuid, String>,
-    /// The currency chosen per shop.
+    /// The last checkouts placed, by the `Idempotency-Key` of their form: a form
+    /// sent again shows its order instead of an empty cart.
     #[serde(default)]
-    pub currencies: BTreeMap<String, String>,
+    pub placed: Vec<(String, Uuid)>,
+}
+
+impl SessionData {
+    /// How many placed checkouts are remembered.
+    const PLACED_KEPT: usize = 5;
+
+    /// Remembers that the form `key` placed `order`.
+    pub fn record_placed(&mut self, key: &str, order: Uuid) {
+        self.placed.retain(|(kept, _)| kept != key);
+        self.placed.push((key.to_owned(), order));
+        let excess = self.placed.len().saturating_sub(Self::PLACED_KEPT);
+        self.placed.drain(..excess);
+    }
+
+    /// The order the form `key` placed, if it did.
+    pub fn placed_by(&self, key: &str) -> Option<Uuid> {
+        self.placed
+            .iter()
+            .find(|(kept, _)| kept == key)
+            .map(|(_, order)| *order)
+    }
 }
 
 /// One visitor's session.

@@ -135,7 +135,13 @@ pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
             .app_data(state.clone())
             .app_data(redis.clone())
             .app_data(metrics.clone())
-            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(crate::page::unreadable),
+            )
+            .app_data(web::QueryConfig::default().error_handler(crate::page::unreadable))
+            .app_data(web::PathConfig::default().error_handler(crate::page::unreadable))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics_text))

@@ -240,6 +240,14 @@ pub async fn place(
     let form = form.into_inner();
     visit.check_csrf(shop.lang, &form.csrf)?;
     let l = shop.lang;
+    // The same form sent again (a double click, a reload): its order, once.
+    if let Some(order) = visit
+        .session
+        .as_ref()
+        .and_then(|session| session.data.placed_by(form.idempotency_key.trim()))
+    {
+        return Ok(see_other(&format!("{}/orders/{order}", shop.root())));
+    }
     let Some(held) = visit
         .session
         .as_ref()
@@ -302,6 +310,7 @@ pub async fn place(
         Ok(order) => {
             let session = visit.session_mut();
             session.data.carts.remove(shop.slug());
+            session.data.record_placed(key, order.id);
             if let Some(token) = order.access_token.clone() {
                 session.data.orders.insert(order.id, token);
             }

@@ -83,11 +83,21 @@ pub async fn enter(visit: Visit, slug: web::Path<String>) -> Result<HttpResponse
 }
 
 /// `GET /s/{shop}/{lang}`: to the same page with its slash.
-pub async fn home_without_slash(path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn home_without_slash(visit: Visit, path: web::Path<(String, String)>) -> HttpResponse {
     let (shop, lang) = path.into_inner();
-    HttpResponse::PermanentRedirect()
-        .insert_header(("location", format!("/s/{shop}/{lang}/")))
-        .finish()
+    let slug_shaped = !shop.is_empty()
+        && shop.len() <= 40
+        && shop
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    match Lang::from_tag(&lang) {
+        Some(lang) if slug_shaped => HttpResponse::PermanentRedirect()
+            .insert_header(("location", format!("/s/{shop}/{}/", lang.tag())))
+            .finish(),
+        _ => actix_web::ResponseError::error_response(&PageError::not_found(
+            visit.language_or(Lang::ZhCn),
+        )),
+    }
 }
 
 #[derive(Template)]
