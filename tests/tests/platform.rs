@@ -755,6 +755,18 @@ async fn the_storefront_sets_no_cookie_on_catalogue_pages_and_refuses_forged_for
         assert!(set_cookie(&refused).is_none());
     }
 
+    // A form that cannot be read is a 400 page in the buyer's language, and no session.
+    let unreadable = form(
+        browser.post(&add).header("sec-fetch-site", "same-origin"),
+        &[("variant_id", "not-a-variant"), ("quantity", "x")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(unreadable.status(), 400);
+    assert!(set_cookie(&unreadable).is_none());
+    assert!(unreadable.text().await.unwrap().contains("无法识别"));
+
     // From a page of this site it starts the session: one opaque cookie.
     let added = form(
         browser.post(&add).header("sec-fetch-site", "same-origin"),
