@@ -4,7 +4,7 @@
 
 use crate::page::ASSETS;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 struct Asset {
@@ -36,9 +36,9 @@ const SOURCES: [Asset; 3] = [
     },
 ];
 
-/// The fingerprinted assets.
+/// The fingerprinted assets, each also gzip-compressed once, at start.
 pub struct Assets {
-    served: Vec<(String, &'static Asset)>,
+    served: Vec<(String, &'static Asset, Option<Vec<u8>>)>,
 }
 
 impl Assets {
@@ -49,7 +49,11 @@ impl Assets {
             .map(|asset| {
                 let digest = Sha256::digest(asset.body);
                 let short: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
-                (format!("{}.{short}.{}", asset.stem, asset.extension), asset)
+                (
+                    format!("{}.{short}.{}", asset.stem, asset.extension),
+                    asset,
+                    crate::compress::gzip(asset.body),
+                )
             })
             .collect();
         Self { served }
@@ -59,15 +63,15 @@ impl Assets {
     pub fn url(&self, stem: &str) -> String {
         self.served
             .iter()
-            .find(|(_, asset)| asset.stem == stem)
-            .map_or_else(String::new, |(name, _)| format!("/assets/{name}"))
+            .find(|(_, asset, _)| asset.stem == stem)
+            .map_or_else(String::new, |(name, _, _)| format!("/assets/{name}"))
     }
 
-    fn find(&self, name: &str) -> Option<&'static Asset> {
+    fn find(&self, name: &str) -> Option<(&'static Asset, Option<&[u8]>)> {
         self.served
             .iter()
-            .find(|(served, _)| served == name)
-            .map(|(_, asset)| *asset)
+            .find(|(served, _, _)| served == name)
+            .map(|(_, asset, packed)| (*asset, packed.as_deref()))
     }
 }
 
@@ -77,13 +81,23 @@ impl Default for Assets {
     }
 }
 
-/// `GET /assets/{name}`: an asset by its fingerprinted name, cached for a year.
-pub async fn serve(name: web::Path<String>) -> HttpResponse {
+/// `GET /assets/{name}`: an asset by its fingerprinted name, cached for a year,
+/// compressed when the browser takes gzip.
+pub async fn serve(request: HttpRequest, name: web::Path<String>) -> HttpResponse {
     match ASSETS.find(&name) {
-        Some(asset) => HttpResponse::Ok()
-            .content_type(asset.content_type)
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-            .body(asset.body),
+        Some((asset, packed)) => {
+            let mut response = HttpResponse::Ok();
+            response
+                .content_type(asset.content_type)
+                .insert_header((header::VARY, "Accept-Encoding"))
+                .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"));
+            match packed.filter(|_| crate::compress::accepts_gzip(&request)) {
+                Some(packed) => response
+                    .insert_header((header::CONTENT_ENCODING, "gzip"))
+                    .body(packed.to_vec()),
+                None => response.body(asset.body),
+            }
+        }
         None => HttpResponse::NotFound()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish(),

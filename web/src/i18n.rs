@@ -5,6 +5,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, static_loader};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 static_loader! {
     static LOCALES = {
@@ -15,6 +16,12 @@ static_loader! {
         customise: |bundle| bundle.set_use_isolating(false),
     };
 }
+
+/// The languages' identifiers, parsed once (in the order of [`Lang`]'s variants).
+static IDENTIFIERS: LazyLock<[LanguageIdentifier; 4]> = LazyLock::new(|| {
+    // The four tags are valid identifiers; `en` is the loader's own fallback.
+    Lang::ALL.map(|lang| lang.tag().parse().unwrap_or_default())
+});
 
 /// A language of the web faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,17 +109,14 @@ impl Lang {
         ranges.into_iter().find_map(|(_, tag)| Self::closest(tag))
     }
 
-    fn identifier(self) -> LanguageIdentifier {
-        // The four tags are valid identifiers; `en` is the loader's own fallback.
-        self.tag()
-            .parse()
-            .unwrap_or_else(|_| LanguageIdentifier::default())
+    fn identifier(self) -> &'static LanguageIdentifier {
+        &IDENTIFIERS[self as usize]
     }
 
     /// The string `key` in this language.
     pub fn t(self, key: &str) -> String {
         LOCALES
-            .try_lookup(&self.identifier(), key)
+            .try_lookup(self.identifier(), key)
             .unwrap_or_else(|| {
                 tracing::error!(key, lang = self.tag(), "missing UI string");
                 key.to_owned()
@@ -126,7 +130,7 @@ impl Lang {
             .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
             .collect();
         LOCALES
-            .try_lookup_with_args(&self.identifier(), key, &args)
+            .try_lookup_with_args(self.identifier(), key, &args)
             .unwrap_or_else(|| {
                 tracing::error!(key, lang = self.tag(), "missing UI string");
                 key.to_owned()
@@ -140,7 +144,7 @@ impl Lang {
                 .into_iter()
                 .collect();
         LOCALES
-            .try_lookup_with_args(&self.identifier(), key, &args)
+            .try_lookup_with_args(self.identifier(), key, &args)
             .unwrap_or_else(|| key.to_owned())
     }
 }

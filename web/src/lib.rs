@@ -5,6 +5,7 @@
 //! secret) lives in Redis behind one opaque cookie.
 
 pub mod assets;
+pub mod compress;
 pub mod guard;
 pub mod i18n;
 pub mod money;

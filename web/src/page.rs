@@ -43,6 +43,7 @@ pub struct Visit {
     pub session: Option<Session>,
     changed: bool,
     accept: Option<Lang>,
+    gzip: bool,
 }
 
 impl FromRequest for Visit {
@@ -71,6 +72,7 @@ impl FromRequest for Visit {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
             Ok(Self {
+                gzip: crate::compress::accepts_gzip(&request),
                 address: web.trusted_proxies.client_of(&request),
                 web,
                 grant,
@@ -217,11 +219,26 @@ impl Visit {
         } else {
             "private, no-store"
         };
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status);
+        response
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, cache))
-            .insert_header((header::VARY, "Cookie, Accept-Language"))
-            .body(body)
+            .insert_header((header::VARY, "Cookie, Accept-Language, Accept-Encoding"));
+        self.body(response, body.into_bytes())
+    }
+
+    /// Finishes `response` with `body`, gzip-compressed when the browser takes it.
+    pub fn body(
+        &self,
+        mut response: actix_web::HttpResponseBuilder,
+        body: Vec<u8>,
+    ) -> HttpResponse {
+        match self.gzip.then(|| crate::compress::gzip(&body)).flatten() {
+            Some(packed) => response
+                .insert_header((header::CONTENT_ENCODING, "gzip"))
+                .body(packed),
+            None => response.body(body),
+        }
     }
 
     /// The absolute URL of `path` on the public origin.

@@ -4,7 +4,7 @@
 use crate::page::Web;
 use crate::session::Sessions;
 use crate::{assets, guard, routes};
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use caravan_client::Api;
@@ -153,7 +153,6 @@ pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
             .wrap(from_fn(metrics::record))
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(from_fn(telemetry::request_id))
-            .wrap(Compress::default())
             .wrap(from_fn(http::security_headers))
     })
     .listen(listener)?

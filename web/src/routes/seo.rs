@@ -112,8 +112,10 @@ pub async fn sitemap(visit: Visit, slug: web::Path<String>) -> Result<HttpRespon
         }
     }
     body.push_str("</urlset>\n");
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("application/xml; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(body))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
+    Ok(visit.body(response, body.into_bytes()))
 }
