@@ -124,6 +124,10 @@ impl Api {
         builder
     }
 
+    fn post(&self, path: &str, caller: Caller<'_>, body: serde_json::Value) -> RequestBuilder {
+        self.request(Method::POST, path, caller).json(&body)
+    }
+
     async fn send<T: DeserializeOwned>(builder: RequestBuilder) -> Result<T, Failure> {
         let response = Self::answer(builder).await?;
         let bytes = response
@@ -402,18 +406,21 @@ impl Api {
         password: &str,
         display_name: &str,
     ) -> Result<(), Failure> {
-        Self::no_content(self.request(Method::POST, "/v1/auth/register", caller).json(
-            &serde_json::json!({"email": email, "password": password, "display_name": display_name}),
+        Self::no_content(self.post(
+            "/v1/auth/register",
+            caller,
+            serde_json::json!({"email": email, "password": password, "display_name": display_name}),
         ))
         .await
     }
 
     /// `POST /v1/auth/verify-email`.
     pub async fn verify_email(&self, caller: Caller<'_>, token: &str) -> Result<(), Failure> {
-        Self::no_content(
-            self.request(Method::POST, "/v1/auth/verify-email", caller)
-                .json(&serde_json::json!({"token": token})),
-        )
+        Self::no_content(self.post(
+            "/v1/auth/verify-email",
+            caller,
+            serde_json::json!({"token": token}),
+        ))
         .await
     }
 
@@ -424,10 +431,11 @@ impl Api {
         email: &str,
         password: &str,
     ) -> Result<Tokens, Failure> {
-        Self::send(
-            self.request(Method::POST, "/v1/auth/login", caller)
-                .json(&serde_json::json!({"email": email, "password": password})),
-        )
+        Self::send(self.post(
+            "/v1/auth/login",
+            caller,
+            serde_json::json!({"email": email, "password": password}),
+        ))
         .await
     }
 
@@ -437,28 +445,31 @@ impl Api {
         caller: Caller<'_>,
         refresh_token: &str,
     ) -> Result<Tokens, Failure> {
-        Self::send(
-            self.request(Method::POST, "/v1/auth/refresh", caller)
-                .json(&serde_json::json!({"refresh_token": refresh_token})),
-        )
+        Self::send(self.post(
+            "/v1/auth/refresh",
+            caller,
+            serde_json::json!({"refresh_token": refresh_token}),
+        ))
         .await
     }
 
     /// `POST /v1/auth/logout`: ends the refresh token's session.
     pub async fn logout(&self, caller: Caller<'_>, refresh_token: &str) -> Result<(), Failure> {
-        Self::no_content(
-            self.request(Method::POST, "/v1/auth/logout", caller)
-                .json(&serde_json::json!({"refresh_token": refresh_token})),
-        )
+        Self::no_content(self.post(
+            "/v1/auth/logout",
+            caller,
+            serde_json::json!({"refresh_token": refresh_token}),
+        ))
         .await
     }
 
     /// `POST /v1/auth/password/forgot`: a reset link is emailed when the account exists.
     pub async fn forgot_password(&self, caller: Caller<'_>, email: &str) -> Result<(), Failure> {
-        Self::no_content(
-            self.request(Method::POST, "/v1/auth/password/forgot", caller)
-                .json(&serde_json::json!({"email": email})),
-        )
+        Self::no_content(self.post(
+            "/v1/auth/password/forgot",
+            caller,
+            serde_json::json!({"email": email}),
+        ))
         .await
     }
 
@@ -469,10 +480,11 @@ impl Api {
         token: &str,
         password: &str,
     ) -> Result<(), Failure> {
-        Self::no_content(
-            self.request(Method::POST, "/v1/auth/password/reset", caller)
-                .json(&serde_json::json!({"token": token, "password": password})),
-        )
+        Self::no_content(self.post(
+            "/v1/auth/password/reset",
+            caller,
+            serde_json::json!({"token": token, "password": password}),
+        ))
         .await
     }
 
@@ -484,10 +496,11 @@ impl Api {
         password: &str,
         display_name: &str,
     ) -> Result<Tokens, Failure> {
-        Self::send(
-            self.request(Method::POST, "/v1/auth/invitations/accept", caller)
-                .json(&serde_json::json!({"token": token, "password": password, "display_name": display_name})),
-        )
+        Self::send(self.post(
+            "/v1/auth/invitations/accept",
+            caller,
+            serde_json::json!({"token": token, "password": password, "display_name": display_name}),
+        ))
         .await
     }
 

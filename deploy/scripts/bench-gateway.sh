@@ -20,16 +20,8 @@ token=$(curl -fsS -X POST "$url/v1/auth/login" -H 'content-type: application/jso
   -d "{\"email\": \"owner@zhongning-goji.example.cn\", \"password\": \"$password\", \"tenant\": \"zhongning-goji\"}" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 
-measure() { # NAME URL [HEADER]
-  local args=(-t2 "-c$connections" "-d${seconds}s" --latency)
-  [ -z "${3:-}" ] || args+=(-H "$3")
-  wrk "${args[@]}" "$2" | awk -v name="$1" '
-    /Requests\/sec/ { rps = $2 }
-    $1 == "50%" { p50 = $2 }
-    $1 == "99%" { p99 = $2 }
-    /Non-2xx/ { bad = $NF }
-    END { printf "%s %s %s %s %s\n", name, rps, p50, p99, (bad == "" ? 0 : bad) }'
-}
+# shellcheck source=lib/wrk.sh
+. deploy/scripts/lib/wrk.sh
 
 storefront="/v1/shops/zhongning-goji/products?limit=20&locale=zh-CN"
 staff="/v1/products?limit=20"

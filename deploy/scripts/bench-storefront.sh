@@ -17,14 +17,8 @@ cargo build --quiet --release -p caravan-cli --bin caravan
 CARAVAN_BIN=target/release/caravan start_platform bench \
   RATE_LIMIT_ANONYMOUS=1000000000 RATE_LIMIT_AUTHENTICATED=1000000000 LOG_FORMAT=json RUST_LOG=warn
 
-measure() { # NAME URL
-  wrk -t2 "-c$connections" "-d${seconds}s" --latency -H 'accept-encoding: gzip' "$2" | awk -v name="$1" '
-    /Requests\/sec/ { rps = $2 }
-    $1 == "50%" { p50 = $2 }
-    $1 == "99%" { p99 = $2 }
-    /Non-2xx/ { bad = $NF }
-    END { printf "%s %s %s %s %s\n", name, rps, p50, p99, (bad == "" ? 0 : bad) }'
-}
+# shellcheck source=lib/wrk.sh
+. deploy/scripts/lib/wrk.sh
 
 shop=zhongning-goji
 handle=first-harvest-goji
@@ -37,10 +31,10 @@ for page in "$list_html" "$product_html"; do
 done
 {
   for round in 1 2; do
-    measure "list-json-$round" "$list_json"
-    measure "list-html-$round" "$list_html"
-    measure "product-json-$round" "$product_json"
-    measure "product-html-$round" "$product_html"
+    measure "list-json-$round" "$list_json" 'accept-encoding: gzip'
+    measure "list-html-$round" "$list_html" 'accept-encoding: gzip'
+    measure "product-json-$round" "$product_json" 'accept-encoding: gzip'
+    measure "product-html-$round" "$product_html" 'accept-encoding: gzip'
   done
 } >target/bench-storefront.txt
 echo "c$connections, ${seconds}s each, release build, JSON and HTML alternating twice"

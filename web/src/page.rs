@@ -153,6 +153,14 @@ impl Visit {
         self.session.get_or_insert_with(Sessions::start)
     }
 
+    /// The cart the session holds in the shop `slug`.
+    pub fn held_cart(&self, slug: &str) -> Option<crate::session::CartRef> {
+        self.session
+            .as_ref()
+            .and_then(|session| session.data.carts.get(slug))
+            .cloned()
+    }
+
     /// The session's CSRF secret, for the forms of a page.
     pub fn csrf(&self) -> String {
         self.session

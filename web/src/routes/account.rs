@@ -2,8 +2,8 @@
 //! in (the guest cart carries over to the account), forgot password, sign out, and
 //! the orders placed in this shop.
 
-use super::Shop;
 use super::cart::carry_lines;
+use super::{CsrfOnly, Shop};
 use crate::money;
 use crate::page::{Frame, PageError, Visit, render, see_other};
 use crate::session::{Account, CartRef};
@@ -59,58 +59,40 @@ async fn form_page(
     Ok(visit.reply(response).await)
 }
 
+/// An account form, empty.
+async fn blank(
+    visit: Visit,
+    path: web::Path<(String, String)>,
+    kind: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let (slug, lang) = path.into_inner();
+    let shop = Shop::open(&visit, &slug, &lang).await?;
+    let (email, name) = (String::new(), String::new());
+    form_page(visit, &shop, kind, email, name, None, StatusCode::OK).await
+}
+
+/// `GET …/account/sign-in`.
 pub async fn sign_in_form(
     visit: Visit,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let (slug, lang) = path.into_inner();
-    let shop = Shop::open(&visit, &slug, &lang).await?;
-    form_page(
-        visit,
-        &shop,
-        "sign-in",
-        String::new(),
-        String::new(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    blank(visit, path, "sign-in").await
 }
 
+/// `GET …/account/register`.
 pub async fn register_form(
     visit: Visit,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let (slug, lang) = path.into_inner();
-    let shop = Shop::open(&visit, &slug, &lang).await?;
-    form_page(
-        visit,
-        &shop,
-        "register",
-        String::new(),
-        String::new(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    blank(visit, path, "register").await
 }
 
+/// `GET …/account/forgot`.
 pub async fn forgot_form(
     visit: Visit,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let (slug, lang) = path.into_inner();
-    let shop = Shop::open(&visit, &slug, &lang).await?;
-    form_page(
-        visit,
-        &shop,
-        "forgot",
-        String::new(),
-        String::new(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    blank(visit, path, "forgot").await
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,56 +135,39 @@ pub async fn sign_in(
     visit.check_csrf(shop.lang, &form.csrf)?;
     let l = shop.lang;
     let email = form.email.trim().to_owned();
-    let tokens = match visit
+    let refused = match visit
         .api()
         .login(visit.caller(), &email, &form.password)
         .await
     {
-        Ok(tokens) => tokens,
+        Ok(tokens) => Ok(tokens),
         Err(Failure::Refused { status: 429, .. }) => {
-            return form_page(
-                visit,
-                &shop,
-                "sign-in",
-                email,
-                String::new(),
-                bad(l.t("account-throttled")),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
+            Err(("account-throttled", StatusCode::TOO_MANY_REQUESTS))
         }
-        Err(Failure::Refused { .. }) => {
-            return form_page(
-                visit,
-                &shop,
-                "sign-in",
-                email,
-                String::new(),
-                bad(l.t("account-sign-in-refused")),
-                StatusCode::UNAUTHORIZED,
-            )
-            .await;
-        }
+        Err(Failure::Refused { .. }) => Err(("account-sign-in-refused", StatusCode::UNAUTHORIZED)),
         Err(Failure::Unavailable(_)) => {
+            Err(("error-unavailable-body", StatusCode::SERVICE_UNAVAILABLE))
+        }
+    };
+    let tokens = match refused {
+        Ok(tokens) => tokens,
+        Err((key, status)) => {
+            let message = bad(l.t(key));
             return form_page(
                 visit,
                 &shop,
                 "sign-in",
                 email,
                 String::new(),
-                bad(l.t("error-unavailable-body")),
-                StatusCode::SERVICE_UNAVAILABLE,
+                message,
+                status,
             )
             .await;
         }
     };
     let caller = visit.caller().with_bearer(Some(&tokens.access_token));
     let me = visit.api().me(caller).await.ok();
-    let guest_cart = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned();
+    let guest_cart = visit.held_cart(shop.slug());
     // The guest's cart becomes the customer's: a cart tied to the account, with
     // the same lines.
     let mut customer_cart = None;
@@ -327,18 +292,12 @@ pub async fn forgot(
     .await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SignOutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST …/account/sign-out`: ends the account's session at the auth service and
 /// here.
 pub async fn sign_out(
     mut visit: Visit,
     path: web::Path<(String, String)>,
-    form: web::Form<SignOutForm>,
+    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let (slug, lang) = path.into_inner();
     let shop = Shop::open(&visit, &slug, &lang).await?;

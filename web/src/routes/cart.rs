@@ -19,11 +19,7 @@ use uuid::Uuid;
 /// with the same lines when the buyer chose another.
 pub async fn cart_in(visit: &mut Visit, shop: &Shop, currency: &str) -> Result<CartRef, Failure> {
     let bearer = visit.bearer().await;
-    let held = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned();
+    let held = visit.held_cart(shop.slug());
     if let Some(held) = held.as_ref().filter(|held| held.currency == currency) {
         return Ok(held.clone());
     }
@@ -179,12 +175,7 @@ pub async fn update(
     let (slug, lang, variant) = path.into_inner();
     let shop = Shop::open(&visit, &slug, &lang).await?;
     visit.check_csrf(shop.lang, &form.csrf)?;
-    let Some(cart) = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned()
-    else {
+    let Some(cart) = visit.held_cart(shop.slug()) else {
         return Ok(see_other(&format!("{}/cart", shop.root())));
     };
     let bearer = visit.bearer().await;
@@ -448,11 +439,7 @@ pub async fn show(
     let (slug, lang) = path.into_inner();
     let shop = Shop::open(&visit, &slug, &lang).await?;
     let destination = query.parts();
-    let held = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned();
+    let held = visit.held_cart(shop.slug());
     let mut cart = None;
     if let Some(held) = held {
         let bearer = visit.bearer().await;

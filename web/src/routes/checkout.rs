@@ -127,12 +127,7 @@ async fn render_form(
     banner: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let Some(held) = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned()
-    else {
+    let Some(held) = visit.held_cart(shop.slug()) else {
         return Ok(see_other(&format!("{}/cart", shop.root())));
     };
     if form.country.is_empty() {
@@ -248,12 +243,7 @@ pub async fn place(
     {
         return Ok(see_other(&format!("{}/orders/{order}", shop.root())));
     }
-    let Some(held) = visit
-        .session
-        .as_ref()
-        .and_then(|session| session.data.carts.get(shop.slug()))
-        .cloned()
-    else {
+    let Some(held) = visit.held_cart(shop.slug()) else {
         return Ok(see_other(&format!("{}/cart", shop.root())));
     };
     let Ok(rate) = Uuid::parse_str(form.shipping_rate_id.trim()) else {

@@ -11,6 +11,34 @@ use askama::Template;
 use caravan_client::Failure;
 use serde::Deserialize;
 
+/// An emailed link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Verify,
+    Reset,
+    Invitation,
+}
+
+impl Link {
+    /// Its name in the page's strings (`link-{kind}-title`, …) and template.
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Reset => "reset",
+            Self::Invitation => "invitation",
+        }
+    }
+
+    /// Where it lands (and its form posts).
+    fn path(self) -> &'static str {
+        match self {
+            Self::Verify => "/verify-email",
+            Self::Reset => "/reset-password",
+            Self::Invitation => "/invitations/accept",
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct LinkQuery {
     #[serde(default)]
@@ -35,7 +63,6 @@ pub struct LinkForm {
 #[template(path = "link.html")]
 struct LinkPage {
     page: Frame,
-    /// `verify`, `reset` or `invitation`.
     kind: &'static str,
     action: &'static str,
     token: String,
@@ -43,6 +70,48 @@ struct LinkPage {
     message: Option<(String, String)>,
     done: bool,
     button: String,
+}
+
+/// What a link's form answered: a notice, whether it is done, the status.
+struct Outcome {
+    message: Option<(String, String)>,
+    done: bool,
+    status: StatusCode,
+}
+
+impl Outcome {
+    fn of(lang: Lang, link: Link, result: Result<(), Failure>) -> Self {
+        let bad = |key: &str, status| Self {
+            message: Some(("bad".into(), lang.t(key))),
+            done: false,
+            status,
+        };
+        match result {
+            Ok(()) => Self {
+                message: Some(("good".into(), lang.t(&format!("link-{}-done", link.kind())))),
+                done: true,
+                status: StatusCode::OK,
+            },
+            Err(Failure::Refused {
+                status: 422,
+                problem,
+            }) if problem.errors.iter().any(|e| e.field == "password") => {
+                bad("account-password-rules", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            Err(Failure::Refused { .. }) => bad("link-expired", StatusCode::UNPROCESSABLE_ENTITY),
+            Err(Failure::Unavailable(_)) => {
+                bad("error-unavailable-body", StatusCode::SERVICE_UNAVAILABLE)
+            }
+        }
+    }
+
+    fn blank() -> Self {
+        Self {
+            message: None,
+            done: false,
+            status: StatusCode::OK,
+        }
+    }
 }
 
 fn language(visit: &Visit, wanted: Option<&str>) -> Lang {
@@ -58,20 +127,17 @@ fn well_formed(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn page(
     mut visit: Visit,
     lang: Lang,
-    kind: &'static str,
-    action: &'static str,
+    link: Link,
     token: String,
-    message: Option<(String, String)>,
-    done: bool,
-    status: StatusCode,
+    outcome: Outcome,
 ) -> Result<HttpResponse, PageError> {
     // The form posts a secret-bearing token: it is bound to a session.
     visit.session_mut();
-    let mut frame = Frame::new(lang, lang.t(&format!("link-{kind}-title")))
+    let action = link.path();
+    let mut frame = Frame::new(lang, lang.t(&format!("link-{}-title", link.kind())))
         .with_languages(&visit.web.public_url, |l| {
             format!("{action}?lang={}", l.tag())
         });
@@ -83,7 +149,7 @@ async fn page(
         lang,
         &LinkPage {
             page: frame,
-            kind,
+            kind: link.kind(),
             action,
             token: if well_formed(&token) {
                 token
@@ -91,44 +157,51 @@ async fn page(
                 String::new()
             },
             csrf: visit.csrf(),
-            message,
-            done,
-            button: lang.t(&format!("link-{kind}-button")),
+            message: outcome.message,
+            done: outcome.done,
+            button: lang.t(&format!("link-{}-button", link.kind())),
         },
     )?;
-    let response = visit.html(status, body, false);
+    let response = visit.html(outcome.status, body, false);
     Ok(visit.reply(response).await)
 }
 
-/// What a link's form answers: a notice, whether it is done, the status.
-type Outcome = (Option<(String, String)>, bool, StatusCode);
+/// The page a link opens.
+async fn open(visit: Visit, query: LinkQuery, link: Link) -> Result<HttpResponse, PageError> {
+    let lang = language(&visit, query.lang.as_deref());
+    page(visit, lang, link, query.token, Outcome::blank()).await
+}
 
-fn outcome(lang: Lang, result: Result<(), Failure>, done_key: &str) -> Outcome {
-    match result {
-        Ok(()) => (
-            Some(("good".into(), lang.t(done_key))),
-            true,
-            StatusCode::OK,
-        ),
+/// The link's form, sent.
+async fn submit(
+    visit: Visit,
+    query: LinkQuery,
+    form: LinkForm,
+    link: Link,
+) -> Result<HttpResponse, PageError> {
+    let lang = language(&visit, query.lang.as_deref());
+    visit.check_csrf(lang, &form.csrf)?;
+    let (api, caller) = (visit.api(), visit.caller());
+    let result = if !well_formed(&form.token) {
         Err(Failure::Refused {
             status: 422,
-            problem,
-        }) if problem.errors.iter().any(|e| e.field == "password") => (
-            Some(("bad".into(), lang.t("account-password-rules"))),
-            false,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(Failure::Refused { .. }) => (
-            Some(("bad".into(), lang.t("link-expired"))),
-            false,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(Failure::Unavailable(_)) => (
-            Some(("bad".into(), lang.t("error-unavailable-body"))),
-            false,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ),
-    }
+            problem: Default::default(),
+        })
+    } else {
+        match link {
+            Link::Verify => api.verify_email(caller, &form.token).await,
+            Link::Reset => {
+                api.reset_password(caller, &form.token, &form.password)
+                    .await
+            }
+            Link::Invitation => api
+                .accept_invitation(caller, &form.token, &form.password, form.name.trim())
+                .await
+                .map(|_| ()),
+        }
+    };
+    let outcome = Outcome::of(lang, link, result);
+    page(visit, lang, link, form.token, outcome).await
 }
 
 /// `GET /verify-email?token=`.
@@ -136,19 +209,7 @@ pub async fn verify_form(
     visit: Visit,
     query: web::Query<LinkQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    let token = query.into_inner().token;
-    page(
-        visit,
-        lang,
-        "verify",
-        "/verify-email",
-        token,
-        None,
-        false,
-        StatusCode::OK,
-    )
-    .await
+    open(visit, query.into_inner(), Link::Verify).await
 }
 
 /// `POST /verify-email`.
@@ -157,28 +218,7 @@ pub async fn verify(
     query: web::Query<LinkQuery>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    visit.check_csrf(lang, &form.csrf)?;
-    let result = if well_formed(&form.token) {
-        visit.api().verify_email(visit.caller(), &form.token).await
-    } else {
-        Err(Failure::Refused {
-            status: 422,
-            problem: Default::default(),
-        })
-    };
-    let (message, done, status) = outcome(lang, result, "link-verify-done");
-    page(
-        visit,
-        lang,
-        "verify",
-        "/verify-email",
-        form.token.clone(),
-        message,
-        done,
-        status,
-    )
-    .await
+    submit(visit, query.into_inner(), form.into_inner(), Link::Verify).await
 }
 
 /// `GET /reset-password?token=`.
@@ -186,19 +226,7 @@ pub async fn reset_form(
     visit: Visit,
     query: web::Query<LinkQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    let token = query.into_inner().token;
-    page(
-        visit,
-        lang,
-        "reset",
-        "/reset-password",
-        token,
-        None,
-        false,
-        StatusCode::OK,
-    )
-    .await
+    open(visit, query.into_inner(), Link::Reset).await
 }
 
 /// `POST /reset-password`.
@@ -207,31 +235,7 @@ pub async fn reset(
     query: web::Query<LinkQuery>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    visit.check_csrf(lang, &form.csrf)?;
-    let result = if well_formed(&form.token) {
-        visit
-            .api()
-            .reset_password(visit.caller(), &form.token, &form.password)
-            .await
-    } else {
-        Err(Failure::Refused {
-            status: 422,
-            problem: Default::default(),
-        })
-    };
-    let (message, done, status) = outcome(lang, result, "link-reset-done");
-    page(
-        visit,
-        lang,
-        "reset",
-        "/reset-password",
-        form.token.clone(),
-        message,
-        done,
-        status,
-    )
-    .await
+    submit(visit, query.into_inner(), form.into_inner(), Link::Reset).await
 }
 
 /// `GET /invitations/accept?token=`.
@@ -239,19 +243,7 @@ pub async fn invitation_form(
     visit: Visit,
     query: web::Query<LinkQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    let token = query.into_inner().token;
-    page(
-        visit,
-        lang,
-        "invitation",
-        "/invitations/accept",
-        token,
-        None,
-        false,
-        StatusCode::OK,
-    )
-    .await
+    open(visit, query.into_inner(), Link::Invitation).await
 }
 
 /// `POST /invitations/accept`: sets the invited person's password.
@@ -260,35 +252,11 @@ pub async fn accept_invitation(
     query: web::Query<LinkQuery>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    visit.check_csrf(lang, &form.csrf)?;
-    let result = if well_formed(&form.token) {
-        visit
-            .api()
-            .accept_invitation(
-                visit.caller(),
-                &form.token,
-                &form.password,
-                form.name.trim(),
-            )
-            .await
-            .map(|_| ())
-    } else {
-        Err(Failure::Refused {
-            status: 422,
-            problem: Default::default(),
-        })
-    };
-    let (message, done, status) = outcome(lang, result, "link-invitation-done");
-    page(
+    submit(
         visit,
-        lang,
-        "invitation",
-        "/invitations/accept",
-        form.token.clone(),
-        message,
-        done,
-        status,
+        query.into_inner(),
+        form.into_inner(),
+        Link::Invitation,
     )
     .await
 }

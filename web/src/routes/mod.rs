@@ -162,10 +162,8 @@ impl Shop {
             return code.to_owned();
         }
         visit
-            .session
-            .as_ref()
-            .and_then(|session| session.data.carts.get(self.slug()))
-            .map(|cart| cart.currency.clone())
+            .held_cart(self.slug())
+            .map(|cart| cart.currency)
             .filter(|code| offered(code))
             .unwrap_or_else(|| self.profile.base_currency.as_str().to_owned())
     }
@@ -187,11 +185,7 @@ impl Shop {
             products: format!("{root}/products"),
             cart: format!("{root}/cart"),
             account: format!("{root}/account"),
-            cart_count: visit
-                .session
-                .as_ref()
-                .and_then(|session| session.data.carts.get(self.slug()))
-                .map_or(0, |cart| cart.count),
+            cart_count: visit.held_cart(self.slug()).map_or(0, |cart| cart.count),
         });
         frame
     }
