@@ -18,6 +18,29 @@ impl Operator {
     }
 }
 
+/// `caravan openapi write|check`: writes the contract into `openapi/`, or checks that
+/// it is current. It reads only the code: no platform, no operator.
+pub fn openapi(action: &str) -> anyhow::Result<()> {
+    let folder = std::path::Path::new("openapi");
+    match action {
+        "write" => {
+            crate::openapi::write(folder)?;
+            println!("openapi/: documents written");
+        }
+        "check" => {
+            let stale = crate::openapi::stale(folder)?;
+            anyhow::ensure!(
+                stale.is_empty(),
+                "openapi/ differs from the code for {}: run `caravan openapi write` and commit",
+                stale.join(", ")
+            );
+            println!("openapi/ is current");
+        }
+        other => anyhow::bail!("unknown openapi command {other:?}: write or check"),
+    }
+    Ok(())
+}
+
 /// Runs one operator command against the platform behind `api`.
 pub async fn run(
     api: &Api,
@@ -27,19 +50,6 @@ pub async fn run(
     words: &[&str],
 ) -> anyhow::Result<()> {
     match words {
-        ["openapi", "write"] => {
-            crate::openapi::write(std::path::Path::new("openapi"))?;
-            println!("openapi/: documents written");
-        }
-        ["openapi", "check"] => {
-            let stale = crate::openapi::stale(std::path::Path::new("openapi"))?;
-            anyhow::ensure!(
-                stale.is_empty(),
-                "openapi/ differs from the code for {}: run `caravan openapi write` and commit",
-                stale.join(", ")
-            );
-            println!("openapi/ is current");
-        }
         ["seed-demo"] => {
             let token = operator.login(api).await?;
             if demo::is_empty(api, &token).await? {

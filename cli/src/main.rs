@@ -5,6 +5,7 @@
 //!                                        run the whole platform (gateway on CARAVAN_PORT, default 8080);
 //!                                        logs go to a file, or to the console with --verbose
 //! caravan secrets                        print a fresh set of secrets as an env file
+//! caravan openapi write|check            write the contract into openapi/, or check it is current
 //! caravan seed-demo                      create the demo cooperatives (when the platform is empty)
 //! caravan tenants list
 //! caravan tenants create NAME SLUG OWNER_EMAIL [PLAN]
@@ -45,6 +46,7 @@ async fn main() -> ExitCode {
             print!("{}", InstallSecrets::generate().env_lines());
             Ok(())
         }
+        ["openapi", action] => commands::openapi(action),
         other => {
             let password = match Environment.get("CARAVAN_OPERATOR_PASSWORD") {
                 Some(password) => Ok(password),
