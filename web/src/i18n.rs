@@ -64,6 +64,16 @@ impl Lang {
         }
     }
 
+    /// What separates the parts of a list, such as an address's: `，` in Chinese,
+    /// `، ` in Uyghur, `, ` otherwise.
+    pub fn list_separator(self) -> &'static str {
+        match self {
+            Self::ZhCn => "，",
+            Self::Ug => "، ",
+            Self::En | Self::Ru => ", ",
+        }
+    }
+
     /// `og:locale` form (`zh_CN`).
     pub fn og_locale(self) -> &'static str {
         match self {
@@ -241,6 +251,7 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("fr, de"), None);
         assert_eq!(Lang::Ug.dir(), "rtl");
+        assert_eq!(Lang::Ug.list_separator(), "، ");
         assert_eq!(Lang::ZhCn.dir(), "ltr");
     }
 }

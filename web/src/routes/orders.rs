@@ -198,7 +198,7 @@ async fn show(
     .filter(|part| !part.is_empty())
     .copied()
     .collect::<Vec<_>>()
-    .join(", ");
+    .join(l.list_separator());
     let instructions = order
         .payments
         .iter()
