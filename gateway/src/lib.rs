@@ -423,20 +423,6 @@ pub async fn run() -> std::process::ExitCode {
         }
     };
     caravan_shared::telemetry::init(config::LogFormat::Json);
-    match build(settings) {
-        Ok(running) => {
-            tracing::info!(port = running.port, "caravan-gateway listening");
-            match running.server.await {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("caravan-gateway: stopped: {error}");
-                    std::process::ExitCode::FAILURE
-                }
-            }
-        }
-        Err(error) => {
-            eprintln!("caravan-gateway: cannot start: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let started = build(settings).map(|running| (running.port, running.server));
+    caravan_shared::service::serve("caravan-gateway", started).await
 }

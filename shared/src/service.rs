@@ -487,19 +487,31 @@ where
         }
     };
     telemetry::init(settings.log_format);
-    let bind = settings.bind;
-    let application = match build(settings).await {
-        Ok(application) => application,
+    let started = build(settings)
+        .await
+        .map(|application| (application.port(), application.run_until_stopped()));
+    serve(&format!("caravan-{service}"), started).await
+}
+
+/// The end of every server's `main`: a server that started is served until it
+/// stops; a failed start or a server that broke off ends the process with one line
+/// saying why.
+pub async fn serve<F>(name: &str, started: anyhow::Result<(u16, F)>) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = std::io::Result<()>>,
+{
+    let (port, server) = match started {
+        Ok(started) => started,
         Err(error) => {
-            eprintln!("caravan-{service}: cannot start: {error:#}");
+            eprintln!("{name}: cannot start: {error:#}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing::info!(%bind, port = application.port(), "caravan-{service} listening");
-    match application.run_until_stopped().await {
+    tracing::info!(port, "{name} listening");
+    match server.await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("caravan-{service}: stopped: {error}");
+            eprintln!("{name}: stopped: {error}");
             std::process::ExitCode::FAILURE
         }
     }

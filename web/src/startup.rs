@@ -171,20 +171,6 @@ pub async fn run() -> std::process::ExitCode {
         }
     };
     telemetry::init(settings.log_format);
-    match build(settings) {
-        Ok(running) => {
-            tracing::info!(port = running.port, "caravan-web listening");
-            match running.server.await {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("caravan-web: stopped: {error}");
-                    std::process::ExitCode::FAILURE
-                }
-            }
-        }
-        Err(error) => {
-            eprintln!("caravan-web: cannot start: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let started = build(settings).map(|running| (running.port, running.server));
+    caravan_shared::service::serve("caravan-web", started).await
 }

@@ -45,6 +45,30 @@ pub async fn cart_in(visit: &mut Visit, shop: &Shop, currency: &str) -> Result<C
     Ok(made)
 }
 
+/// The session's cart `held` as the API prices it now, with the shipping options
+/// for `destination` (country, province) when one is given.
+pub async fn read(
+    visit: &mut Visit,
+    shop: &Shop,
+    held: &CartRef,
+    destination: Option<&(String, String)>,
+) -> Result<Cart, Failure> {
+    let bearer = visit.bearer().await;
+    let key = CartKey {
+        id: held.id,
+        token: &held.token,
+    };
+    visit
+        .api()
+        .cart(
+            visit.caller().with_bearer(bearer.as_deref()),
+            shop.slug(),
+            key,
+            destination.map(|(c, p)| (c.as_str(), p.as_str())),
+        )
+        .await
+}
+
 /// Copies the lines of cart `from` into cart `to` (another currency, or a guest's
 /// cart becoming the signed-in customer's); answers the units carried.
 pub async fn carry_lines(
@@ -442,20 +466,7 @@ pub async fn show(
     let held = visit.held_cart(shop.slug());
     let mut cart = None;
     if let Some(held) = held {
-        let bearer = visit.bearer().await;
-        let key = CartKey {
-            id: held.id,
-            token: &held.token,
-        };
-        let answer = visit
-            .api()
-            .cart(
-                visit.caller().with_bearer(bearer.as_deref()),
-                shop.slug(),
-                key,
-                destination.as_ref().map(|(c, p)| (c.as_str(), p.as_str())),
-            )
-            .await;
+        let answer = read(&mut visit, &shop, &held, destination.as_ref()).await;
         match answer {
             Ok(answer) if answer.order_id.is_none() => {
                 remember(&mut visit, &shop, &answer);

@@ -138,19 +138,7 @@ async fn render_form(
         province: Some(form.province.clone()),
     }
     .parts();
-    let bearer = visit.bearer().await;
-    let cart = visit
-        .api()
-        .cart(
-            visit.caller().with_bearer(bearer.as_deref()),
-            shop.slug(),
-            CartKey {
-                id: held.id,
-                token: &held.token,
-            },
-            destination.as_ref().map(|(c, p)| (c.as_str(), p.as_str())),
-        )
-        .await;
+    let cart = super::cart::read(visit, shop, &held, destination.as_ref()).await;
     let view = match cart {
         Ok(cart) if cart.order_id.is_none() => CartView::of(shop, &cart),
         Ok(_) | Err(Failure::Refused { .. }) => {
