@@ -65,7 +65,15 @@ pub struct Problem {
     /// The fields at fault, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The values the caller may choose from, when the problem is a choice the caller
+    /// must make (for example the shops an account may log in to).
+    #[schema(example = json!(["zhongning-goji", "turpan-raisins"]))]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
+
+/// What a caller may choose from (see [`ApiError::with_choices`]).
+struct Choices(Vec<String>);
 
 /// The error every handler returns.
 pub struct ApiError {
@@ -74,6 +82,9 @@ pub struct ApiError {
     title: &'static str,
     detail: Option<String>,
     errors: Vec<FieldError>,
+    // Behind one thin pointer: most errors have none, and every handler's `Result`
+    // carries this type (clippy's result_large_err stops at 128 bytes).
+    choices: Option<Box<Choices>>,
     retry_after: Option<u64>,
     source: Option<anyhow::Error>,
 }
@@ -86,6 +97,7 @@ impl ApiError {
             title,
             detail: None,
             errors: Vec::new(),
+            choices: None,
             retry_after: None,
             source: None,
         }
@@ -100,6 +112,21 @@ impl ApiError {
     /// Adds a field at fault.
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
         self.errors.push(FieldError::new(field, message));
+        self
+    }
+
+    /// Adds the values the caller may choose from, when the problem is a choice the
+    /// caller must make (answered as `choices`).
+    pub fn with_choices<I, S>(mut self, choices: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut all = self.choices.take().map(|all| all.0).unwrap_or_default();
+        all.extend(choices.into_iter().map(Into::into));
+        if !all.is_empty() {
+            self.choices = Some(Box::new(Choices(all)));
+        }
         self
     }
 
@@ -274,6 +301,11 @@ impl ApiError {
         &self.errors
     }
 
+    /// The values the caller may choose from.
+    pub fn choices(&self) -> &[String] {
+        self.choices.as_ref().map_or(&[], |all| all.0.as_slice())
+    }
+
     /// The body this error answers with.
     pub fn problem(&self) -> Problem {
         Problem {
@@ -283,6 +315,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_owned(),
             errors: self.errors.clone(),
+            choices: self.choices().to_vec(),
         }
     }
 }
@@ -402,6 +435,25 @@ mod tests {
         assert_eq!(body["code"], "validation_failed");
         assert_eq!(body["detail"], "2 fields are invalid");
         assert_eq!(body["errors"][1]["field"], "slug");
+    }
+
+    #[test]
+    fn a_choice_lists_what_may_be_chosen_and_other_problems_do_not() {
+        let error = ApiError::invalid_field("tenant", "choose one")
+            .with_choices(["zhongning-goji", "turpan-raisins"]);
+        let body = body_of(&error);
+        assert_eq!(body["choices"][1], "turpan-raisins");
+        assert_eq!(body["errors"][0]["field"], "tenant");
+        let plain = body_of(&ApiError::not_found("no such thing"));
+        assert!(plain.get("choices").is_none(), "{plain}");
+        let read: Problem = serde_json::from_value(plain).unwrap();
+        assert!(read.choices.is_empty());
+    }
+
+    #[test]
+    fn an_error_stays_small_enough_to_return_by_value() {
+        // clippy's result_large_err refuses an `Err` of 128 bytes or more.
+        assert!(std::mem::size_of::<ApiError>() < 128);
     }
 
     #[test]

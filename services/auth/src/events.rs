@@ -1,6 +1,7 @@
 //! What the auth service publishes and consumes.
 //!
-//! Publishes `user.registered`, `user.invited` and `membership.added`. Consumes the
+//! Publishes `user.registered`, `user.invited`, `invitation.revoked`,
+//! `membership.added` and `membership.removed`. Consumes the
 //! tenant service's shop lifecycle: `tenant.activated` (make the owner's account, make
 //! them owner, invite them by email), `tenant.updated`, `tenant.suspended` and
 //! `tenant.closed` (no new tokens, sessions revoked), `tenant.reinstated`.
@@ -26,6 +27,11 @@ pub const USER_INVITED: &str = "user.invited";
 /// `membership.added`
 pub const MEMBERSHIP_ADDED: &str = "membership.added";
 
+/// `membership.removed`
+pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
+/// `invitation.revoked`
+pub const INVITATION_REVOKED: &str = "invitation.revoked";
+
 /// How long an invitation stays valid.
 pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
@@ -41,6 +47,38 @@ pub async fn membership_added<C: ConnectionTrait>(
         MEMBERSHIP_ADDED,
         Some(tenant),
         &json!({ "user_id": user_id, "role": role.as_str() }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a removed membership's event.
+pub async fn membership_removed(
+    scope: &impl TenantScoped,
+    user_id: Uuid,
+    role: MemberRole,
+) -> Result<(), sea_orm::DbErr> {
+    outbox::append(
+        scope.conn(),
+        MEMBERSHIP_REMOVED,
+        Some(scope.tenant()),
+        &json!({ "user_id": user_id, "role": role.as_str() }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a revoked invitation's event.
+pub async fn invitation_revoked(
+    scope: &impl TenantScoped,
+    invitation_id: Uuid,
+    email: &str,
+) -> Result<(), sea_orm::DbErr> {
+    outbox::append(
+        scope.conn(),
+        INVITATION_REVOKED,
+        Some(scope.tenant()),
+        &json!({ "invitation_id": invitation_id, "email": email }),
     )
     .await?;
     Ok(())

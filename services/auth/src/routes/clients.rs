@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use caravan_shared::ApiError;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
-use caravan_shared::identity::{Role, Staff};
+use caravan_shared::identity::Staff;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,13 +104,7 @@ impl From<app_clients::Model> for ClientOut {
 }
 
 fn owner_only(staff: &Staff) -> Result<(), ApiError> {
-    if staff.principal.role == Role::Owner {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only the shop's owner manages app clients",
-        ))
-    }
+    super::owner_only(staff, "only the shop's owner manages app clients")
 }
 
 /// Creates an app client for the caller's shop (owners only).

@@ -1,16 +1,17 @@
 //! Invitations: an owner invites people to their shop; the invitee accepts with the
 //! emailed token, setting a password or proving an existing account's.
 
-use super::AuthState;
 use super::sessions::{SessionFor, TokenPair, issue};
+use super::{AuthState, owner_only};
 use crate::domain::password::NewPassword;
 use crate::domain::{DisplayName, Email, MemberRole, secret};
 use crate::events;
 use crate::store::{self, NewUser};
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
+use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
-use caravan_shared::identity::{Role, Staff};
+use caravan_shared::identity::Staff;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
 use chrono::{DateTime, Utc};
@@ -86,11 +87,7 @@ pub async fn invite(
     staff: Staff,
     body: Json<InvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if staff.principal.role != Role::Owner {
-        return Err(ApiError::forbidden(
-            "only the shop's owner may invite people",
-        ));
-    }
+    owner_only(&staff, "only the shop's owner may invite people")?;
     let email =
         Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let role = match body.role.as_deref().unwrap_or("staff") {
@@ -135,6 +132,96 @@ pub async fn invite(
         role: role.as_str().to_owned(),
         expires_at,
     }))
+}
+
+const OWNERS_ONLY: &str = "only the shop's owner manages invitations";
+
+/// An invitation waiting for its invitee.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b1e0-5a20-7b3c-8d4e-5f6a7b8c9d0e", "email": "aziz@zhongning-goji.cn",
+    "role": "staff", "invited_at": "2026-11-28T08:00:00Z", "expires_at": "2026-12-05T08:00:00Z"
+}))]
+pub struct PendingInvitation {
+    /// Invitation id (for revoking).
+    pub id: Uuid,
+    /// Invitee.
+    pub email: String,
+    /// Role on acceptance: `owner` or `staff`.
+    #[schema(example = "staff")]
+    pub role: String,
+    /// When it was sent.
+    pub invited_at: DateTime<Utc>,
+    /// Until when the emailed link works.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The caller's shop's pending invitations (neither accepted, revoked nor expired),
+/// oldest first, on one page (owners only).
+#[utoipa::path(
+    tag = "invitations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The pending invitations; `next_cursor` is always null", body = Page<PendingInvitation>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/auth/invitations")]
+pub async fn list(
+    state: web::Data<AuthState>,
+    staff: Staff,
+) -> Result<web::Json<Page<PendingInvitation>>, ApiError> {
+    owner_only(&staff, OWNERS_ONLY)?;
+    let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
+    let pending = store::pending_invitations(&tx).await?;
+    tx.commit().await?;
+    Ok(web::Json(Page {
+        items: pending
+            .into_iter()
+            .map(|invitation| PendingInvitation {
+                id: invitation.id,
+                email: invitation.email,
+                role: invitation.role,
+                invited_at: invitation.created_at.with_timezone(&Utc),
+                expires_at: invitation.expires_at.with_timezone(&Utc),
+            })
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Revokes a pending invitation of the caller's shop (owners only): its emailed link
+/// stops working (accepting answers as for an unknown token), and it no longer holds
+/// a staff seat.
+#[utoipa::path(
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The invitation's `id`")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pending invitation in this shop (also when it was accepted, revoked or has expired)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/auth/invitations/{id}")]
+pub async fn revoke(
+    state: web::Data<AuthState>,
+    staff: Staff,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owner_only(&staff, OWNERS_ONLY)?;
+    // Not an id, not this shop's, or no longer pending: one answer for all.
+    let not_found = || ApiError::not_found("no such pending invitation in this shop");
+    let id = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
+    let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
+    let Some(revoked) = store::revoke_invitation(&tx, id).await? else {
+        return Err(not_found());
+    };
+    events::invitation_revoked(&tx, revoked.id, &revoked.email).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Accepting an invitation.

@@ -6,12 +6,14 @@ mod invitations;
 mod keys;
 mod operators;
 mod sessions;
+mod staff;
 mod token;
 
 use crate::domain::password::{NewPassword, PasswordHashing};
 use crate::keys::KeyRing;
 use crate::throttle::LoginThrottle;
 use actix_web::HttpRequest;
+use caravan_shared::identity::{Role, Staff};
 use caravan_shared::service::ServiceContext;
 use caravan_shared::{ApiError, FieldError};
 use std::sync::Arc;
@@ -81,6 +83,25 @@ pub(crate) fn new_password_schema() -> Object {
         .build()
 }
 
+/// Lets only the shop's owner through; anyone else acting in the shop gets 403 with
+/// `detail`.
+pub(crate) fn owner_only(staff: &Staff, detail: &'static str) -> Result<(), ApiError> {
+    if staff.principal.role == Role::Owner {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(detail))
+    }
+}
+
+/// The account of a person acting in a shop.
+pub(crate) fn account_of(staff: &Staff) -> Result<uuid::Uuid, ApiError> {
+    staff
+        .principal
+        .subject
+        .parse()
+        .map_err(|_| ApiError::unauthorized("the token's subject is not an account"))
+}
+
 /// Collects field errors: the value when all parsed, else one 422 naming every field.
 pub(crate) fn all_valid(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() {
@@ -102,9 +123,14 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(accounts::reset_password)
         .service(sessions::login)
         .service(sessions::refresh)
+        .service(sessions::switch)
         .service(sessions::logout)
+        .service(staff::list)
+        .service(staff::remove)
         .service(invitations::invite)
+        .service(invitations::list)
         .service(invitations::accept)
+        .service(invitations::revoke)
         .service(clients::create)
         .service(clients::list)
         .service(clients::revoke)

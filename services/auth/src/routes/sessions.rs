@@ -1,17 +1,17 @@
-//! Login, refresh and logout.
+//! Login, refresh, switching shop and logout.
 
 use super::AuthState;
 use crate::domain::{Email, MemberRole, secret};
-use crate::store::entities::users;
+use crate::store::entities::{refresh_tokens, users};
 use crate::store::{self, NewRefresh, Presented};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Role;
-use caravan_shared::tenancy::TenantTx;
+use caravan_shared::tenancy::TenantScope;
 use caravan_shared::{ApiError, TenantId};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -207,25 +207,11 @@ async fn choose_session(
     wanted: Option<&str>,
 ) -> Result<SessionFor, ApiError> {
     let db = &state.context.db;
-    let no_membership =
-        || ApiError::forbidden_because("not_a_member", "you are not a member of that shop");
     if let Some(slug) = wanted.map(str::trim).filter(|slug| !slug.is_empty()) {
-        let shop = store::tenant_by_slug(db, slug)
-            .await?
-            .ok_or_else(no_membership)?;
-        let tenant = TenantId::from(shop.id);
-        let tx = TenantTx::begin(db, tenant).await?;
-        let role = store::membership(&tx, user.id)
-            .await?
-            .ok_or_else(no_membership)?;
+        let tx = db.begin().await?;
+        let session = shop_session(&tx, user.id, slug).await?;
         tx.commit().await?;
-        if shop.status != "active" {
-            return Err(ApiError::forbidden_because(
-                "tenant_suspended",
-                "this shop is not active",
-            ));
-        }
-        return Ok(SessionFor::member(user.id, tenant, role));
+        return Ok(session);
     }
     if user.platform_admin {
         return Ok(SessionFor::without_shop(user));
@@ -242,18 +228,46 @@ async fn choose_session(
             TenantId::from(only.tenant_id),
             only.role,
         )),
-        several => Err(ApiError::invalid_field(
-            "tenant",
-            format!(
-                "you belong to several shops; choose one of: {}",
-                several
-                    .iter()
-                    .map(|m| m.tenant_slug.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+        several => {
+            let slugs: Vec<&str> = several.iter().map(|m| m.tenant_slug.as_str()).collect();
+            Err(ApiError::invalid_field(
+                "tenant",
+                format!(
+                    "you belong to several shops; choose one of: {}",
+                    slugs.join(", ")
+                ),
+            )
+            .with_choices(slugs))
+        }
     }
+}
+
+/// A session in the shop `slug` for one of its members: 403 `not_a_member` when the
+/// user is not one (or there is no such shop), `tenant_suspended` when the shop is not
+/// active. `tx` is in that shop's scope from here on, and holds the membership until it
+/// ends, so a removal racing it also ends the session it issues.
+async fn shop_session(
+    tx: &DatabaseTransaction,
+    user_id: Uuid,
+    slug: &str,
+) -> Result<SessionFor, ApiError> {
+    let no_membership =
+        || ApiError::forbidden_because("not_a_member", "you are not a member of that shop");
+    let shop = store::tenant_by_slug(tx, slug)
+        .await?
+        .ok_or_else(no_membership)?;
+    let tenant = TenantId::from(shop.id);
+    let scope = TenantScope::enter(tx, tenant).await?;
+    let role = store::membership_held(&scope, user_id)
+        .await?
+        .ok_or_else(no_membership)?;
+    if shop.status != "active" {
+        return Err(ApiError::forbidden_because(
+            "tenant_suspended",
+            "this shop is not active",
+        ));
+    }
+    Ok(SessionFor::member(user_id, tenant, role))
 }
 
 /// A refresh token.
@@ -281,7 +295,49 @@ pub async fn refresh(
     state: web::Data<AuthState>,
     body: Json<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    let hash = secret::hash(body.refresh_token.trim());
+    let Rotated { tx, token, user } = rotate(&state, body.refresh_token.trim()).await?;
+    let session = match token.tenant_id.map(TenantId::from) {
+        Some(tenant) => {
+            let shop = store::tenant(&tx, tenant.into_uuid()).await?;
+            let scope = TenantScope::enter(&tx, tenant).await?;
+            let role = store::membership(&scope, user.id).await?;
+            match (shop.map(|shop| shop.status), role) {
+                (Some(status), Some(role)) if status == "active" => {
+                    SessionFor::member(user.id, tenant, role)
+                }
+                _ => {
+                    store::revoke_family(&tx, token.family_id).await?;
+                    tx.commit().await?;
+                    if let Err(error) = state.end_sessions(&[token.family_id]).await {
+                        tracing::warn!(family = %token.family_id, "access tokens not ended: {error}");
+                    }
+                    return Err(ApiError::unauthorized(
+                        "the shop or your membership is no longer active",
+                    ));
+                }
+            }
+        }
+        None => SessionFor::without_shop(&user),
+    };
+    let pair = issue(&state, &tx, &session, Some(token.family_id)).await?;
+    tx.commit().await?;
+    Ok(web::Json(pair))
+}
+
+/// A presented refresh token, rotated in a transaction not yet committed: the next
+/// token of its session is issued in it. Dropping it uncommitted rolls the rotation
+/// back, leaving the presented token as it was.
+struct Rotated {
+    tx: DatabaseTransaction,
+    token: refresh_tokens::Model,
+    user: users::Model,
+}
+
+/// Presents a refresh token, as `/v1/auth/refresh` and `/v1/auth/switch` both do:
+/// answers it rotated, or 401 when it is unknown, expired or ended; a reused token's
+/// whole family is revoked (committed here) and its access tokens ended.
+async fn rotate(state: &AuthState, presented: &str) -> Result<Rotated, ApiError> {
+    let hash = secret::hash(presented);
     let tx = state.context.db.begin().await?;
     let token = match store::present_refresh(&tx, &hash).await? {
         Presented::Fresh(token) => token,
@@ -311,28 +367,57 @@ pub async fn refresh(
     let user = store::user(&tx, token.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
-    let session = match token.tenant_id.map(TenantId::from) {
-        Some(tenant) => {
-            let shop = store::tenant(&tx, tenant.into_uuid()).await?;
-            let scope = caravan_shared::tenancy::TenantScope::enter(&tx, tenant).await?;
-            let role = store::membership(&scope, user.id).await?;
-            match (shop.map(|shop| shop.status), role) {
-                (Some(status), Some(role)) if status == "active" => {
-                    SessionFor::member(user.id, tenant, role)
-                }
-                _ => {
-                    store::revoke_family(&tx, token.family_id).await?;
-                    tx.commit().await?;
-                    if let Err(error) = state.end_sessions(&[token.family_id]).await {
-                        tracing::warn!(family = %token.family_id, "access tokens not ended: {error}");
-                    }
-                    return Err(ApiError::unauthorized(
-                        "the shop or your membership is no longer active",
-                    ));
-                }
-            }
+    Ok(Rotated { tx, token, user })
+}
+
+/// Switching the shop a session acts in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "mF3t0Qy1o2JrXQ0b7mZxq3dPuVwB8v5b0q9T8QdJk1E", "tenant": "turpan-raisins"}))]
+pub struct SwitchRequest {
+    /// The refresh token from the last pair.
+    pub refresh_token: String,
+    /// Slug of the shop to act in from now on.
+    #[schema(min_length = 1, pattern = r"^[^\u0000]*$")]
+    pub tenant: String,
+}
+
+/// Exchanges a refresh token for a pair acting in another of the account's shops,
+/// without signing in again. The token is presented as at `/v1/auth/refresh` (single
+/// use; a reused one revokes its session). The new pair continues the same session,
+/// so logging out ends it whichever shop it is in. A refused switch (403) leaves the
+/// presented token unused: the session goes on in the shop it was in.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = SwitchRequest,
+    responses(
+        (status = 200, description = "A new pair for the chosen shop, in the same session", body = TokenPair),
+        (status = 401, description = "Unknown, expired, reused or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`not_a_member`: no membership in that shop (or no such shop); `tenant_suspended`: the shop is not active. The refresh token stays usable.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or no shop named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/switch")]
+pub async fn switch(
+    state: web::Data<AuthState>,
+    body: Json<SwitchRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let slug = body.tenant.trim();
+    if slug.is_empty() {
+        return Err(ApiError::invalid_field(
+            "tenant",
+            "is required: the slug of the shop to act in",
+        ));
+    }
+    let Rotated { tx, token, user } = rotate(&state, body.refresh_token.trim()).await?;
+    let session = match shop_session(&tx, user.id, slug).await {
+        Ok(session) => session,
+        Err(refused) => {
+            // Undo the rotation: the presented token stays usable, the session goes on
+            // in the shop it was in.
+            tx.rollback().await?;
+            return Err(refused);
         }
-        None => SessionFor::without_shop(&user),
     };
     let pair = issue(&state, &tx, &session, Some(token.family_id)).await?;
     tx.commit().await?;

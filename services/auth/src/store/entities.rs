@@ -82,6 +82,7 @@ pub mod invitations {
         pub expires_at: DateTimeWithTimeZone,
         pub accepted_at: Option<DateTimeWithTimeZone>,
         pub created_at: DateTimeWithTimeZone,
+        pub revoked_at: Option<DateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,7 +14,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr, Statement, TransactionTrait,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, Statement,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -288,6 +289,124 @@ pub async fn membership(
     Ok(row.and_then(|row| MemberRole::from_stored(&row.role)))
 }
 
+/// A user's role in the transaction's shop, holding their membership (`FOR SHARE`)
+/// until the transaction ends: a removal waits for the session issued on it, and
+/// then ends that session too ([`remove_staff_member`], [`revoke_member_sessions`]).
+pub async fn membership_held(
+    tx: &impl TenantScoped,
+    user_id: Uuid,
+) -> Result<Option<MemberRole>, DbErr> {
+    let row = memberships::Entity::find()
+        .filter(memberships::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .lock_shared()
+        .one(tx.conn())
+        .await?;
+    Ok(row.and_then(|row| MemberRole::from_stored(&row.role)))
+}
+
+/// Someone who works in a shop: an owner or a staff member.
+pub struct StaffMember {
+    /// Their account.
+    pub user_id: Uuid,
+    /// Its email.
+    pub email: String,
+    /// Its shown name.
+    pub display_name: String,
+    /// Owner or staff.
+    pub role: MemberRole,
+    /// When they joined the shop.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// The owners and staff of the transaction's shop, in the order they joined.
+pub async fn staff_members(tx: &impl TenantScoped) -> Result<Vec<StaffMember>, DbErr> {
+    let rows = tx
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT m.user_id, u.email, u.display_name, m.role, m.created_at \
+             FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.tenant_id = $1 AND m.role IN ('owner', 'staff') \
+             ORDER BY m.created_at, m.user_id",
+            [tx.tenant().into_uuid().into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let role: String = row.try_get("", "role")?;
+            Ok(StaffMember {
+                user_id: row.try_get("", "user_id")?,
+                email: row.try_get("", "email")?,
+                display_name: row.try_get("", "display_name")?,
+                role: MemberRole::from_stored(&role)
+                    .ok_or_else(|| DbErr::Custom(format!("stored membership role {role}")))?,
+                joined_at: row.try_get("", "created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What removing someone from a shop's staff came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed; they had this role.
+    Removed(MemberRole),
+    /// Not an owner or staff member of this shop: nothing changed.
+    NotStaff,
+    /// They are the shop's only owner: nothing changed.
+    LastOwner,
+    /// The one removing is no longer an owner of the shop: nothing changed.
+    NotByAnOwner,
+}
+
+/// Removes `member` from the transaction's shop's owners and staff, on behalf of
+/// `by`. A shop always keeps an owner: the owners' memberships are locked first, in
+/// one order, so of two owners removing each other at once the second waits, then
+/// finds the other the last owner and is refused.
+pub async fn remove_staff_member(
+    tx: &impl TenantScoped,
+    member: Uuid,
+    by: Uuid,
+) -> Result<Removal, DbErr> {
+    let tenant = tx.tenant().into_uuid();
+    let owners: Vec<Uuid> = tx
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' \
+             ORDER BY user_id FOR UPDATE",
+            [tenant.into()],
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "user_id"))
+        .collect::<Result<_, _>>()?;
+    let role = memberships::Entity::find()
+        .filter(memberships::Column::TenantId.eq(tenant))
+        .filter(memberships::Column::UserId.eq(member))
+        .filter(memberships::Column::Role.is_in(["owner", "staff"]))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await?
+        .and_then(|row| MemberRole::from_stored(&row.role));
+    let Some(role) = role else {
+        return Ok(Removal::NotStaff);
+    };
+    if role == MemberRole::Owner && owners.iter().all(|owner| *owner == member) {
+        return Ok(Removal::LastOwner);
+    }
+    if !owners.contains(&by) {
+        return Ok(Removal::NotByAnOwner);
+    }
+    memberships::Entity::delete_many()
+        .filter(memberships::Column::TenantId.eq(tenant))
+        .filter(memberships::Column::UserId.eq(member))
+        .exec(tx.conn())
+        .await?;
+    Ok(Removal::Removed(role))
+}
+
 /// Adds a user to the transaction's shop; answers false when they already were.
 pub async fn add_membership(
     tx: &impl TenantScoped,
@@ -317,7 +436,7 @@ pub async fn staff_seats(tx: &impl TenantScoped) -> Result<i64, DbErr> {
         .conn()
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT (SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role IN ('owner', 'staff'))                   + (SELECT count(*) FROM invitations WHERE tenant_id = $1 AND accepted_at IS NULL AND expires_at > now())                   AS seats",
+            "SELECT (SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role IN ('owner', 'staff'))                   + (SELECT count(*) FROM invitations WHERE tenant_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())                   AS seats",
             [tx.tenant().into_uuid().into()],
         ))
         .await?;
@@ -512,6 +631,48 @@ pub async fn revoke_tenant_sessions(scope: &impl TenantScoped) -> Result<u64, Db
     .await
 }
 
+/// Ends a user's sessions in the scope's shop, after their membership is removed, and
+/// answers them (their access tokens are to be ended too). A session is in the shop
+/// when its live refresh token is, or when it issued a token for the shop since `since`
+/// (an access token of it may still act there, though the session has since switched
+/// shop): such a session is revoked whole, in every shop, since ending it ends all its
+/// access tokens anyway. Sessions that left the shop before `since` go on elsewhere.
+/// `scope` acts for the user from here on (to reach the sessions in other shops).
+pub async fn revoke_member_sessions(
+    scope: &impl TenantScoped,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    let tenant = scope.tenant().into_uuid();
+    let conn = scope.conn();
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT family_id FROM refresh_tokens \
+             WHERE tenant_id = $1 AND user_id = $2 AND (revoked_at IS NULL OR created_at > $3)",
+            [tenant.into(), user_id.into(), since.into()],
+        ))
+        .await?;
+    let families = rows
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "family_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    act_for_user(conn, user_id).await?;
+    for family in &families {
+        // Waits for a refresh of the family running now, then revokes what it issued.
+        revoke_family(conn, *family).await?;
+    }
+    // The rest of their tokens here are spent (rotated or expired): revoke them too.
+    revoke_where(
+        conn,
+        sea_orm::Condition::all()
+            .add(refresh_tokens::Column::TenantId.eq(tenant))
+            .add(refresh_tokens::Column::UserId.eq(user_id)),
+    )
+    .await?;
+    Ok(families)
+}
+
 // ---- email tokens --------------------------------------------------------------------
 
 /// What an email token is for.
@@ -605,6 +766,7 @@ pub async fn invitation_by_token(
     let invitation = invitations::Entity::find()
         .filter(invitations::Column::TokenHash.eq(token_hash))
         .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
         .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
         .one(&tx)
         .await?;
@@ -612,16 +774,50 @@ pub async fn invitation_by_token(
     Ok(invitation)
 }
 
-/// Marks an invitation accepted; false when it already was (a concurrent accept).
+/// Marks an invitation accepted; false when it already was (a concurrent accept) or
+/// was revoked meanwhile.
 pub async fn accept_invitation(tx: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
     let result = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::current_timestamp())
         .filter(invitations::Column::Id.eq(id))
         .filter(invitations::Column::TenantId.eq(tx.tenant().into_uuid()))
         .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
         .exec(tx.conn())
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// The shop's pending invitations (neither accepted, revoked nor expired), oldest
+/// first.
+pub async fn pending_invitations(tx: &impl TenantScoped) -> Result<Vec<invitations::Model>, DbErr> {
+    invitations::Entity::find()
+        .filter(invitations::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_asc(invitations::Column::CreatedAt)
+        .order_by_asc(invitations::Column::Id)
+        .all(tx.conn())
+        .await
+}
+
+/// Revokes one of the shop's pending invitations: answers it, or none when the shop
+/// has no such pending invitation.
+pub async fn revoke_invitation(
+    tx: &impl TenantScoped,
+    id: Uuid,
+) -> Result<Option<invitations::Model>, DbErr> {
+    let revoked = invitations::Entity::update_many()
+        .col_expr(invitations::Column::RevokedAt, Expr::current_timestamp())
+        .filter(invitations::Column::Id.eq(id))
+        .filter(invitations::Column::TenantId.eq(tx.tenant().into_uuid()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .exec_with_returning(tx.conn())
+        .await?;
+    Ok(revoked.into_iter().next())
 }
 
 // ---- app clients ---------------------------------------------------------------------

@@ -1,9 +1,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caravan_shared::config::ServiceName;
-use caravan_shared::testing::{TestApp, free_port, wait_for_mail};
+use caravan_shared::testing::{TestApp, free_port, mail_to, wait_for_mail};
 use reqwest::Response;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "goji-harvest-in-zhongning";
 pub const OPERATOR_PASSWORD: &str = "operators-watch-the-caravans";
@@ -183,6 +184,84 @@ impl AuthApp {
         assert_eq!(accepted.status(), 200, "{:?}", accepted.text().await);
         (tenant, owner, accepted.json().await.unwrap())
     }
+}
+
+impl AuthApp {
+    /// Invites `email` to the shop of `owner_access` as `role`; answers the
+    /// invitation's id and the token emailed for it.
+    pub async fn invite(&self, owner_access: &str, email: &str, role: &str) -> (String, String) {
+        let before = mail_to(email).await.unwrap().len();
+        let invited = self
+            .post_as(
+                owner_access,
+                "/v1/auth/invitations",
+                &json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(invited.status(), 201, "{:?}", invited.text().await);
+        let invitation: Value = invited.json().await.unwrap();
+        let mail = wait_for_mail(email, before + 1).await.unwrap();
+        (
+            invitation["id"].as_str().unwrap().to_owned(),
+            mail.last().unwrap().token().unwrap(),
+        )
+    }
+
+    /// Invites `email` (a new account, or an existing one whose password is
+    /// [`PASSWORD`]) to the shop of `owner_access` as `role`, and accepts; answers the
+    /// tokens for that shop.
+    pub async fn join(&self, owner_access: &str, email: &str, role: &str) -> Value {
+        let (_, token) = self.invite(owner_access, email, role).await;
+        let accepted = self
+            .post(
+                "/v1/auth/invitations/accept",
+                &json!({"token": token, "password": PASSWORD, "display_name": "Aziz Rahman"}),
+            )
+            .await;
+        assert_eq!(accepted.status(), 200, "{:?}", accepted.text().await);
+        accepted.json().await.unwrap()
+    }
+
+    /// `POST /v1/auth/refresh` with this refresh token.
+    pub async fn refresh(&self, refresh_token: &Value) -> Response {
+        self.post("/v1/auth/refresh", &json!({"refresh_token": refresh_token}))
+            .await
+    }
+
+    /// `POST /v1/auth/switch` with this refresh token, to the shop `slug`.
+    pub async fn switch(&self, refresh_token: &Value, slug: &str) -> Response {
+        self.post(
+            "/v1/auth/switch",
+            &json!({"refresh_token": refresh_token, "tenant": slug}),
+        )
+        .await
+    }
+}
+
+/// Polls `GET /v1/auth/me` with `access` until it answers `status`, for at most a
+/// second; answers the last response's body.
+pub async fn me_within_a_second(auth: &AuthApp, access: &str, status: u16) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let response = auth.get_as(access, "/v1/auth/me").await;
+        if response.status().as_u16() == status {
+            return response.json().await.unwrap_or_default();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/v1/auth/me still answers {} after a second",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The account id (`sub`) of an access token.
+pub fn account_id(tokens: &Value) -> String {
+    claims(tokens["access_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 pub fn unique_slug(tag: &str) -> String {

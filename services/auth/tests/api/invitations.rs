@@ -203,3 +203,99 @@ async fn an_account_squatting_on_the_owners_email_does_not_get_the_shop() {
         tenant.to_string()
     );
 }
+
+async fn pending(auth: &crate::helpers::AuthApp, owner_access: &str) -> Vec<serde_json::Value> {
+    let response = auth.get_as(owner_access, "/v1/auth/invitations").await;
+    assert_eq!(response.status(), 200);
+    let page: serde_json::Value = response.json().await.unwrap();
+    assert!(page["next_cursor"].is_null(), "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_owner_lists_and_revokes_pending_invitations() {
+    let auth = spawn_app().await;
+    let slug = unique_slug("kumul");
+    let (_, _, owner) = auth.shop_with_owner(&slug).await;
+    let owner_access = owner["access_token"].as_str().unwrap();
+    let (first, second) = (unique_email("melon"), unique_email("raisin"));
+    let (first_id, first_token) = auth.invite(owner_access, &first, "staff").await;
+    let (second_id, second_token) = auth.invite(owner_access, &second, "owner").await;
+
+    // The owner's own invitation was accepted: only the two open ones, oldest first.
+    let items = pending(&auth, owner_access).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0]["id"], first_id);
+    assert_eq!(items[0]["email"], first);
+    assert_eq!(items[0]["role"], "staff");
+    assert_eq!(items[1]["id"], second_id);
+    assert_eq!(items[1]["role"], "owner");
+    let invited_at =
+        chrono::DateTime::parse_from_rfc3339(items[0]["invited_at"].as_str().unwrap()).unwrap();
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(items[0]["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!((expires_at - invited_at).num_days(), 7);
+
+    let revoked = auth
+        .delete_as(owner_access, &format!("/v1/auth/invitations/{first_id}"))
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let items = pending(&auth, owner_access).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], second_id);
+
+    // The revoked link answers as a link that never was.
+    let never = problem(
+        auth.post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": "q8V3bXk0c2F1e9mZ7wR4tY6uI1oP5aS3dF8gH2jK4lQ", "password": PASSWORD}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let after_revoke = problem(
+        auth.post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": first_token, "password": PASSWORD}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(after_revoke, never);
+    assert_eq!(auth.login(&first, PASSWORD, None).await.status(), 401);
+
+    // Revoked already, accepted, or never there: 404, the same answer.
+    let again = problem(
+        auth.delete_as(owner_access, &format!("/v1/auth/invitations/{first_id}"))
+            .await,
+        404,
+    )
+    .await;
+    let accepted = auth
+        .post(
+            "/v1/auth/invitations/accept",
+            &json!({"token": second_token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    assert!(pending(&auth, owner_access).await.is_empty());
+    let after_accept = problem(
+        auth.delete_as(owner_access, &format!("/v1/auth/invitations/{second_id}"))
+            .await,
+        404,
+    )
+    .await;
+    let unknown = problem(
+        auth.delete_as(
+            owner_access,
+            &format!("/v1/auth/invitations/{}", uuid::Uuid::now_v7()),
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_eq!(again, unknown);
+    assert_eq!(after_accept, unknown);
+}

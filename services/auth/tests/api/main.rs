@@ -8,4 +8,6 @@ mod operations;
 mod operators;
 mod rls;
 mod sessions;
+mod staff;
+mod switch;
 mod validation;

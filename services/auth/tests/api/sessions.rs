@@ -1,4 +1,6 @@
-use crate::helpers::{PASSWORD, claims, problem, spawn_app, unique_email, unique_slug};
+use crate::helpers::{
+    PASSWORD, claims, me_within_a_second, problem, spawn_app, unique_email, unique_slug,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -194,28 +196,6 @@ async fn a_burst_of_parallel_guesses_is_counted_as_it_arrives() {
         }
     }
     assert!(checked <= 6, "{checked} guesses were checked");
-}
-
-/// Polls `GET /v1/auth/me` with `access` until it answers `status`, for at most a
-/// second; answers the last response's body.
-async fn me_within_a_second(
-    auth: &crate::helpers::AuthApp,
-    access: &str,
-    status: u16,
-) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    loop {
-        let response = auth.get_as(access, "/v1/auth/me").await;
-        if response.status().as_u16() == status {
-            return response.json().await.unwrap_or_default();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/v1/auth/me still answers {} after a second",
-            response.status()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

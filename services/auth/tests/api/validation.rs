@@ -45,6 +45,17 @@ async fn bad_input_is_refused_with_the_field_at_fault() {
         ("/v1/auth/verify-email", json!({}), "token"),
         ("/v1/auth/refresh", json!({}), "refresh_token"),
         (
+            "/v1/auth/switch",
+            json!({"tenant": "aksu"}),
+            "refresh_token",
+        ),
+        ("/v1/auth/switch", json!({"refresh_token": "x"}), "tenant"),
+        (
+            "/v1/auth/switch",
+            json!({"refresh_token": "x", "tenant": 7}),
+            "tenant",
+        ),
+        (
             "/v1/auth/logout",
             json!({"refresh_token": 12}),
             "refresh_token",
