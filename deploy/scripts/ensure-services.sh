@@ -45,3 +45,20 @@ if ! smtp_up; then
     --web-ip 127.0.0.1 >target/maildev.log 2>&1 &
   wait_for "the SMTP sink" smtp_up
 fi
+
+# The S3-compatible test server the catalog's tests start (one per test, on a port of
+# its own): moto's server, in a virtualenv at tools/s3/venv. Installed once; the
+# tests fail, naming this script, when it is missing.
+MOTO_VERSION=5.2.5
+moto_installed() {
+  [ -x tools/s3/venv/bin/moto_server ] \
+    && [ "$(tools/s3/venv/bin/python -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]
+}
+if ! moto_installed; then
+  command -v python3 >/dev/null || fail "the S3 test server needs Python 3 with venv (apt-get install python3-venv)"
+  say "installing the S3 test server (moto[server]==$MOTO_VERSION) into tools/s3/venv"
+  [ -x tools/s3/venv/bin/pip ] || python3 -m venv tools/s3/venv \
+    || fail "python3 -m venv failed (apt-get install python3-venv)"
+  tools/s3/venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
+    || fail "installing moto[server]==$MOTO_VERSION into tools/s3/venv failed"
+fi

@@ -62,7 +62,11 @@ fn api_route(path: &str) -> Option<Upstream> {
     if under(path, "/v1/tenants") || under(path, "/v1/plans") || under(path, "/v1/webhooks") {
         return Some(Upstream::Tenant);
     }
-    if under(path, "/v1/products") || under(path, "/v1/categories") || under(path, "/v1/inventory")
+    if under(path, "/v1/products")
+        || under(path, "/v1/categories")
+        || under(path, "/v1/inventory")
+        || under(path, "/v1/media")
+        || path.starts_with("/media/")
     {
         return Some(Upstream::Catalog);
     }
@@ -116,6 +120,12 @@ mod tests {
             ("/v1/products/import", Upstream::Catalog),
             ("/v1/inventory/adjustments", Upstream::Catalog),
             ("/v1/categories", Upstream::Catalog),
+            ("/v1/inventory", Upstream::Catalog),
+            ("/v1/media", Upstream::Catalog),
+            (
+                "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/640.jpg",
+                Upstream::Catalog,
+            ),
             (
                 "/v1/shops/zhongning-goji/products/goji-500g",
                 Upstream::Catalog,

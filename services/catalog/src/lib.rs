@@ -4,6 +4,7 @@
 pub mod csv_format;
 pub mod domain;
 pub mod events;
+pub mod media_store;
 pub mod migrations;
 pub mod reservations;
 pub mod routes;

@@ -22,5 +22,9 @@ impl ServiceMigrations for Migrations {
             sql: include_str!("../migrations/0002_returns.sql"),
         },
         RLS_EVERYWHERE_MIGRATION,
+        SqlMigration {
+            name: "m0003_media",
+            sql: include_str!("../migrations/0003_media.sql"),
+        },
     ];
 }

@@ -784,3 +784,157 @@ pub async fn insert_many(
         .await?;
     Ok(())
 }
+
+/// An upload's row.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct MediaRow {
+    pub id: Uuid,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    /// `[{width, height, bytes}]`, smallest first.
+    pub renditions: serde_json::Value,
+    pub bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An upload to record.
+pub struct MediaValues {
+    pub id: Uuid,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub renditions: serde_json::Value,
+    pub bytes: i64,
+}
+
+/// Records an upload whose renditions are stored.
+pub async fn insert_media(scope: &impl TenantScoped, m: &MediaValues) -> Result<MediaRow, DbErr> {
+    let row = MediaRow::find_by_statement(statement(
+        "INSERT INTO media (id, tenant_id, content_type, width, height, renditions, bytes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         RETURNING id, content_type, width, height, renditions, bytes, created_at",
+        vec![
+            m.id.into(),
+            scope.tenant().into_uuid().into(),
+            m.content_type.clone().into(),
+            m.width.into(),
+            m.height.into(),
+            m.renditions.clone().into(),
+            m.bytes.into(),
+        ],
+    ))
+    .one(scope.conn())
+    .await?;
+    row.ok_or(DbErr::RecordNotInserted)
+}
+
+/// The shop's uploads among `ids`; unknown ids (and other shops') are left out.
+pub async fn media(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<Vec<MediaRow>, DbErr> {
+    MediaRow::find_by_statement(statement(
+        "SELECT id, content_type, width, height, renditions, bytes, created_at FROM media \
+         WHERE tenant_id = $1 AND id = ANY($2)",
+        vec![scope.tenant().into_uuid().into(), ids.to_vec().into()],
+    ))
+    .all(scope.conn())
+    .await
+}
+
+/// A variant with its stock and product, as the stock list shows it.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct StockRow {
+    pub variant_id: Uuid,
+    pub sku: String,
+    pub variant_title: serde_json::Value,
+    pub product_id: Uuid,
+    pub product_title: serde_json::Value,
+    pub product_handle: String,
+    pub product_status: String,
+    pub track_stock: bool,
+    pub on_hand: i32,
+    pub reserved: i32,
+    pub low_stock_threshold: i32,
+}
+
+impl StockRow {
+    /// What can still be sold.
+    pub fn available(&self) -> i32 {
+        (self.on_hand - self.reserved).max(0)
+    }
+
+    /// Counted, and no more left than the threshold.
+    pub fn is_low(&self) -> bool {
+        self.track_stock && self.available() <= self.low_stock_threshold
+    }
+}
+
+/// Filters of the stock list.
+#[derive(Debug, Default)]
+pub struct StockListing {
+    /// Text in the SKU or in a product's or variant's title (any language).
+    pub text: Option<String>,
+    /// Only counted variants with no more available than their threshold.
+    pub low_only: bool,
+}
+
+/// Where a stock page starts: the SKU and id of the previous page's last variant.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AfterSku {
+    /// The last SKU.
+    pub sku: String,
+    /// The last variant id.
+    pub id: Uuid,
+}
+
+/// A page of the shop's variants with stock, by SKU.
+pub async fn stock_list(
+    scope: &impl TenantScoped,
+    listing: &StockListing,
+    after: Option<&AfterSku>,
+    limit: u64,
+) -> Result<Vec<StockRow>, DbErr> {
+    let mut conditions = vec!["v.tenant_id = $1".to_owned(), "p.tenant_id = $1".to_owned()];
+    let mut values: Vec<Value> = vec![scope.tenant().into_uuid().into()];
+    let bind = |value: Value, values: &mut Vec<Value>| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    if let Some(text) = &listing.text {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = bind(format!("%{escaped}%").into(), &mut values);
+        conditions.push(format!(
+            "(lower(v.sku) LIKE {p} \
+             OR EXISTS (SELECT 1 FROM jsonb_each_text(p.title) t WHERE lower(t.value) LIKE {p}) \
+             OR EXISTS (SELECT 1 FROM jsonb_each_text(v.title) t WHERE lower(t.value) LIKE {p}))"
+        ));
+    }
+    if listing.low_only {
+        conditions.push(
+            "v.track_stock AND greatest(v.on_hand - v.reserved, 0) <= v.low_stock_threshold"
+                .to_owned(),
+        );
+    }
+    if let Some(after) = after {
+        let k = bind(after.sku.clone().into(), &mut values);
+        let p = bind(after.id.into(), &mut values);
+        conditions.push(format!("(v.sku, v.id) > ({k}, {p})"));
+    }
+    let l = bind(i64::try_from(limit).unwrap_or(101).into(), &mut values);
+    StockRow::find_by_statement(statement(
+        &format!(
+            "SELECT v.id AS variant_id, v.sku, v.title AS variant_title, p.id AS product_id, \
+             p.title AS product_title, p.handle AS product_handle, p.status AS product_status, \
+             v.track_stock, v.on_hand, v.reserved, v.low_stock_threshold \
+             FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE {} ORDER BY v.sku, v.id LIMIT {l}",
+            conditions.join(" AND ")
+        ),
+        values,
+    ))
+    .all(scope.conn())
+    .await
+}

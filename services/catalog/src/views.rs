@@ -110,7 +110,7 @@ pub struct ProductView {
     /// Tags.
     pub tags: Vec<String>,
     /// Images with alt text.
-    #[schema(value_type = Vec<crate::domain::Image>)]
+    #[schema(value_type = Vec<ImageView>)]
     pub images: serde_json::Value,
     /// Where it comes from.
     #[schema(value_type = crate::domain::Origin)]
@@ -234,7 +234,7 @@ pub struct StorefrontProduct {
     /// Categories.
     pub category_ids: Vec<Uuid>,
     /// Images.
-    #[schema(value_type = Vec<crate::domain::Image>)]
+    #[schema(value_type = Vec<ImageView>)]
     pub images: serde_json::Value,
     /// Origin.
     #[schema(value_type = crate::domain::Origin)]
@@ -383,6 +383,191 @@ impl From<MovementRow> for MovementView {
             note: row.note,
             actor: row.actor,
             created_at: row.created_at,
+        }
+    }
+}
+
+/// One size of an uploaded photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"width": 640, "height": 480, "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/640.jpg"}))]
+pub struct RenditionView {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Same-origin path: `/media/{tenant_id}/{media_id}/{width}.{jpg|webp}`.
+    pub url: String,
+}
+
+/// An uploaded photo: its upright size and the renditions made of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a", "width": 4032, "height": 3024, "content_type": "image/jpeg",
+    "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/1280.jpg",
+    "renditions": [
+        {"width": 320, "height": 240, "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/320.jpg"},
+        {"width": 640, "height": 480, "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/640.jpg"},
+        {"width": 1280, "height": 960, "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/1280.jpg"}
+    ]
+}))]
+pub struct MediaView {
+    /// Id, to name as `media_id` in a product's images.
+    pub id: Uuid,
+    /// Width of the upright photo.
+    pub width: u32,
+    /// Height of the upright photo.
+    pub height: u32,
+    /// Encoding of the renditions: `image/jpeg` (opaque) or `image/webp` (transparent).
+    pub content_type: String,
+    /// The largest rendition.
+    pub url: String,
+    /// Every rendition, smallest first.
+    pub renditions: Vec<RenditionView>,
+}
+
+/// A product image as answered: a URL image (`url`, `alt`) or an uploaded photo,
+/// which adds `media_id`, its size and its renditions (`url` is the largest).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({
+    "media_id": "5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a", "alt": "Half a kilo of dried goji berries",
+    "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/1280.jpg",
+    "width": 4032, "height": 3024,
+    "renditions": [{"width": 320, "height": 240, "url": "/media/0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d/5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a/320.jpg"}]
+}))]
+pub struct ImageView {
+    /// An https:// URL, or for an uploaded photo the path of its largest rendition.
+    pub url: String,
+    /// Alternative text.
+    pub alt: Option<String>,
+    /// The upload, for uploaded photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<Uuid>,
+    /// Width of the photo (uploaded photos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Height of the photo (uploaded photos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Sizes to choose from, smallest first (uploaded photos; absent for URL images).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<RenditionView>,
+}
+
+/// A variant's stock, with the product it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "sku": "GOJI-500G", "variant_id": "0193a7c4-5b1e-7d2a-9f3c-1a2b3c4d5e6f",
+    "variant_title": {"zh-CN": "500克", "en": "500 g"},
+    "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d",
+    "product_title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries, dried"},
+    "product_handle": "ningxia-goji-dried", "product_status": "active",
+    "track_stock": true, "on_hand": 12, "reserved": 4, "available": 8, "low_stock_threshold": 10, "low": true
+}))]
+pub struct StockItem {
+    /// SKU.
+    pub sku: String,
+    /// The variant.
+    pub variant_id: Uuid,
+    /// The variant's translatable name, as stored.
+    #[schema(value_type = Object)]
+    pub variant_title: serde_json::Value,
+    /// The product.
+    pub product_id: Uuid,
+    /// The product's translatable title, as stored.
+    #[schema(value_type = Object)]
+    pub product_title: serde_json::Value,
+    /// The product's handle.
+    pub product_handle: String,
+    /// `draft`, `active` or `archived`.
+    pub product_status: String,
+    /// Whether stock is counted.
+    pub track_stock: bool,
+    /// On hand.
+    pub on_hand: i32,
+    /// Held for unpaid orders.
+    pub reserved: i32,
+    /// On hand minus reserved.
+    pub available: i32,
+    /// Low at or below this.
+    pub low_stock_threshold: i32,
+    /// Counted, and no more available than the threshold.
+    pub low: bool,
+}
+
+impl From<crate::store::StockRow> for StockItem {
+    fn from(row: crate::store::StockRow) -> Self {
+        Self {
+            available: row.available(),
+            low: row.is_low(),
+            sku: row.sku,
+            variant_id: row.variant_id,
+            variant_title: row.variant_title,
+            product_id: row.product_id,
+            product_title: row.product_title,
+            product_handle: row.product_handle,
+            product_status: row.product_status,
+            track_stock: row.track_stock,
+            on_hand: row.on_hand,
+            reserved: row.reserved,
+            low_stock_threshold: row.low_stock_threshold,
+        }
+    }
+}
+
+/// One rendition as the `media` row records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StoredRendition {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Size of the file.
+    pub bytes: u64,
+}
+
+impl MediaView {
+    /// An upload of `tenant`, with the paths of its renditions.
+    pub fn new(tenant: Uuid, row: &crate::store::MediaRow) -> Self {
+        use crate::domain::media::{MediaKey, RenditionFormat};
+        let format =
+            RenditionFormat::from_content_type(&row.content_type).unwrap_or(RenditionFormat::Jpeg);
+        let stored: Vec<StoredRendition> =
+            serde_json::from_value(row.renditions.clone()).unwrap_or_default();
+        let renditions: Vec<RenditionView> = stored
+            .iter()
+            .map(|r| RenditionView {
+                width: r.width,
+                height: r.height,
+                url: MediaKey {
+                    tenant,
+                    media: row.id,
+                    width: r.width,
+                    format,
+                }
+                .url(),
+            })
+            .collect();
+        Self {
+            id: row.id,
+            width: u32::try_from(row.width).unwrap_or_default(),
+            height: u32::try_from(row.height).unwrap_or_default(),
+            content_type: row.content_type.clone(),
+            url: renditions.last().map(|r| r.url.clone()).unwrap_or_default(),
+            renditions,
+        }
+    }
+}
+
+impl ImageView {
+    /// A product image showing an upload.
+    pub fn of_media(media: MediaView, alt: Option<String>) -> Self {
+        Self {
+            url: media.url,
+            alt,
+            media_id: Some(media.id),
+            width: Some(media.width),
+            height: Some(media.height),
+            renditions: media.renditions,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! parsed once at the edge into values that cannot be invalid.
 
 pub mod limits;
+pub mod media;
 
 use crate::schemas;
 use caravan_shared::FieldError;
@@ -43,18 +44,23 @@ pub struct Origin {
     pub place: Option<String>,
 }
 
-/// A product image.
+/// A product image as written: a URL of the shop's own host, or a photo uploaded
+/// with `POST /v1/media` (exactly one of `url` and `media_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"url": "https://cdn.zhongning-goji.cn/goji-500g.jpg", "alt": "Half a kilo of dried goji berries"}))]
+#[schema(example = json!({"media_id": "5f0c6f7e-3f7a-4b6e-9a53-2d1c0b9e8f7a", "alt": "Half a kilo of dried goji berries"}))]
 pub struct Image {
-    /// HTTPS URL, at most 1000 characters.
+    /// HTTPS URL, at most 1000 characters (or give `media_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
         example = "https://cdn.zhongning-goji.cn/goji-500g.jpg",
         max_length = 1000,
         pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$"
     )]
-    pub url: String,
+    pub url: Option<String>,
+    /// A photo this shop uploaded (`id` of `POST /v1/media`), or give `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<Uuid>,
     /// Alternative text, at most 300 characters.
     #[schema(
         example = "Half a kilo of dried goji berries",
@@ -356,13 +362,20 @@ pub fn check_product(fields: &ProductFields<'_>, errors: &mut Vec<FieldError>) {
     if let Some(images) = fields.images {
         check_count(images.len(), "images", MAX_IMAGES, errors);
         for (index, image) in images.iter().enumerate() {
-            if !caravan_shared::domain::web_address::is_https_url(&image.url)
-                || image.url.len() > 1000
-            {
-                errors.push(FieldError::new(
-                    format!("images[{index}].url"),
-                    "must be an https:// URL with a host name, at most 1000 characters",
-                ));
+            match (&image.url, image.media_id) {
+                (Some(url), None) => {
+                    if !caravan_shared::domain::web_address::is_https_url(url) || url.len() > 1000 {
+                        errors.push(FieldError::new(
+                            format!("images[{index}].url"),
+                            "must be an https:// URL with a host name, at most 1000 characters",
+                        ));
+                    }
+                }
+                (None, Some(_)) => {}
+                _ => errors.push(FieldError::new(
+                    format!("images[{index}]"),
+                    "give exactly one of url and media_id",
+                )),
             }
             if let Some(alt) = image.alt.as_deref() {
                 check_text(alt, format!("images[{index}].alt"), MAX_ALT, errors);

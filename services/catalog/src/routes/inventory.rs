@@ -6,10 +6,10 @@ use crate::domain::{MAX_UNITS, handle};
 use crate::events;
 use crate::schemas;
 use crate::store;
-use crate::views::{CategoryView, MovementView, VariantView};
+use crate::views::{CategoryView, MovementView, StockItem, VariantView};
 use actix_web::{HttpResponse, get, post, web};
 use caravan_shared::ApiError;
-use caravan_shared::domain::LocalizedText;
+use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::RequireScope;
@@ -278,4 +278,73 @@ pub async fn categories(
     Ok(web::Json(
         rows.into_iter().map(CategoryView::from).collect(),
     ))
+}
+
+/// Filters of the stock list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StockQuery {
+    /// Text in the SKU or in a product's or variant's title (any language), at most
+    /// 200 characters.
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    pub q: Option<String>,
+    /// `true`: only counted variants with no more available than their threshold.
+    pub low_stock: Option<bool>,
+    /// Page size: 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
+/// The longest search text of the stock list.
+const MAX_STOCK_QUERY: usize = 200;
+
+/// The shop's variants with their stock, by SKU: what to restock.
+#[utoipa::path(
+    tag = "inventory",
+    security(("bearer" = ["catalog:read"])),
+    params(StockQuery),
+    responses(
+        (status = 200, description = "A page of variants with stock", body = Page<StockItem>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No catalog:read scope, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/inventory")]
+pub async fn stock(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogRead>,
+    query: web::Query<StockQuery>,
+) -> Result<web::Json<Page<StockItem>>, ApiError> {
+    let query = query.into_inner();
+    let text = query.q.filter(|q| !q.trim().is_empty());
+    if let Some(text) = &text
+        && (text.chars().count() > MAX_STOCK_QUERY || text.contains('\0'))
+    {
+        return Err(ApiError::invalid_field(
+            "q",
+            format!("must be at most {MAX_STOCK_QUERY} characters, without NUL"),
+        ));
+    }
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let after: Option<store::AfterSku> = page.after()?;
+    let listing = store::StockListing {
+        text: text.map(|text| text.trim().to_owned()),
+        low_only: query.low_stock.unwrap_or(false),
+    };
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let rows = store::stock_list(&tx, &listing, after.as_ref(), page.fetch_limit()).await?;
+    tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| store::AfterSku {
+        sku: row.sku.clone(),
+        id: row.variant_id,
+    });
+    Ok(web::Json(page.map(StockItem::from)))
 }

@@ -2,17 +2,21 @@
 
 mod internal;
 mod inventory;
+mod media;
 mod products;
 mod storefront;
 mod transfer;
 
 use caravan_shared::service::ServiceContext;
+pub use media::MediaStore;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// What the catalog routes share.
 pub struct CatalogState {
     /// Database, Redis, settings.
     pub context: ServiceContext,
+    /// Uploaded photos.
+    pub media: MediaStore,
 }
 
 /// Registers the service's routes; each is collected into its OpenAPI document.
@@ -29,6 +33,9 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(products::remove)
         .service(inventory::adjust)
         .service(inventory::ledger)
+        .service(inventory::stock)
+        .service(media::upload)
+        .service(media::serve)
         .service(inventory::create_category)
         .service(inventory::categories)
         .service(storefront::list)

@@ -8,7 +8,7 @@ use crate::domain::{
 use crate::events;
 use crate::schemas;
 use crate::store::{self, ProductRow, ProductValues, VariantValues};
-use crate::views::ProductView;
+use crate::views::{ImageView, MediaView, ProductView};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
@@ -195,11 +195,12 @@ pub async fn create(
     check_product(&body.fields(), &mut errors);
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     check_categories(&tx, &body.category_ids, &mut errors).await?;
+    let images = resolve_images(&tx, &body.images, &mut errors).await?;
     let Some(handle) = handle.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
     };
     ensure_quota(&tx, 1).await?;
-    let id = insert_full(&tx, handle, body, &caller.principal.describe()).await?;
+    let id = insert_full(&tx, handle, body, images, &caller.principal.describe()).await?;
     let view = load(&tx, id).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(view))
@@ -252,15 +253,60 @@ pub(crate) fn product_values(handle: String, body: &ProductRequest) -> ProductVa
     }
 }
 
-/// Stores a checked product with its variants and records `product.created`.
+/// The stored form of checked images: URL images as written, uploads with their
+/// size and renditions (so every reader of a product sees a `url`). An upload the
+/// shop does not have — unknown, or another shop's — is refused with the same
+/// answer either way, so no shop can probe another's ids.
+pub(crate) async fn resolve_images(
+    tx: &impl caravan_shared::tenancy::TenantScoped,
+    images: &[Image],
+    errors: &mut Vec<FieldError>,
+) -> Result<serde_json::Value, ApiError> {
+    let ids: Vec<Uuid> = images
+        .iter()
+        .filter(|image| image.url.is_none())
+        .filter_map(|image| image.media_id)
+        .collect();
+    let uploads = if ids.is_empty() {
+        Vec::new()
+    } else {
+        store::media(tx, &ids).await?
+    };
+    let tenant = tx.tenant().into_uuid();
+    let mut stored = Vec::with_capacity(images.len());
+    for (index, image) in images.iter().enumerate() {
+        match (image.url.is_none(), image.media_id) {
+            (true, Some(media_id)) => match uploads.iter().find(|upload| upload.id == media_id) {
+                Some(upload) => stored.push(
+                    serde_json::to_value(ImageView::of_media(
+                        MediaView::new(tenant, upload),
+                        image.alt.clone(),
+                    ))
+                    .unwrap_or_default(),
+                ),
+                None => errors.push(FieldError::new(
+                    format!("images[{index}].media_id"),
+                    "no such upload",
+                )),
+            },
+            _ => stored.push(serde_json::to_value(image).unwrap_or_default()),
+        }
+    }
+    Ok(serde_json::Value::Array(stored))
+}
+
+/// Stores a checked product with its variants and records `product.created`;
+/// `images` in their stored form ([`resolve_images`]).
 pub(crate) async fn insert_full(
     tx: &impl caravan_shared::tenancy::TenantScoped,
     handle: String,
     body: ProductRequest,
+    images: serde_json::Value,
     actor: &str,
 ) -> Result<Uuid, ApiError> {
     let id = Uuid::now_v7();
-    let values = product_values(handle, &body);
+    let mut values = product_values(handle, &body);
+    values.images = images;
     store::insert_product(tx, id, &values)
         .await
         .map_err(conflict_on_duplicate)?;
@@ -523,7 +569,11 @@ pub async fn update(
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let current = store::product(&tx, id).await?.ok_or_else(not_found)?;
     let mut errors = Vec::new();
-    let values = merge(current, patch, &mut errors);
+    let images = match &patch.images {
+        Some(images) => Some(resolve_images(&tx, images, &mut errors).await?),
+        None => None,
+    };
+    let values = merge(current, patch, images, &mut errors);
     check_categories(&tx, &values.category_ids, &mut errors).await?;
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -537,7 +587,12 @@ pub async fn update(
     Ok(web::Json(view))
 }
 
-fn merge(current: ProductRow, patch: ProductPatch, errors: &mut Vec<FieldError>) -> ProductValues {
+fn merge(
+    current: ProductRow,
+    patch: ProductPatch,
+    images: Option<serde_json::Value>,
+    errors: &mut Vec<FieldError>,
+) -> ProductValues {
     let handle = match patch.handle {
         Some(raw) => handle(&raw, "handle")
             .map_err(|e| errors.push(e))
@@ -551,14 +606,10 @@ fn merge(current: ProductRow, patch: ProductPatch, errors: &mut Vec<FieldError>)
             "must be draft or active; archive with POST /v1/products/{id}/archive",
         ));
     }
-    let images = patch
-        .images
-        .map(|images| serde_json::to_value(images).unwrap_or_default())
-        .unwrap_or(current.images);
+    let images = images.unwrap_or(current.images);
     let harvest_months = patch.harvest_months.unwrap_or(current.harvest_months);
     let shelf_life_days = patch.shelf_life_days.or(current.shelf_life_days);
     let storage = patch.storage.or(current.storage);
-    let parsed_images: Vec<Image> = serde_json::from_value(images.clone()).unwrap_or_default();
     // What the change writes is checked; what it keeps was checked when written.
     check_product(
         &ProductFields {
@@ -568,7 +619,7 @@ fn merge(current: ProductRow, patch: ProductPatch, errors: &mut Vec<FieldError>)
             producer: patch.producer.as_deref(),
             origin: patch.origin.as_ref(),
             certifications: patch.certifications.as_deref(),
-            images: Some(&parsed_images),
+            images: patch.images.as_deref(),
             category_ids: patch.category_ids.as_deref(),
             harvest_months: Some(&harvest_months),
             shelf_life_days,

@@ -528,7 +528,7 @@ async fn apply(
 ) -> Result<&'static str, ApiError> {
     let Some(existing) = store::product_by_handle(scope, &handle_key).await? else {
         ensure_quota(tx, 1).await?;
-        insert_full(scope, handle_key, product, actor).await?;
+        insert_full(scope, handle_key, product, serde_json::json!([]), actor).await?;
         return Ok("created");
     };
     let mut values = product_values(handle_key, &product);

@@ -8,19 +8,67 @@ use reqwest::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// The catalog service on a random port with a database of its own.
+/// The catalog service on a random port with a database of its own. Its photos
+/// go to a directory shared by the tests that do not look at them.
 pub async fn spawn_app() -> TestApp {
+    let shared = std::env::temp_dir().join("caravan-catalog-test-media");
+    spawn_app_with(&[("MEDIA_STORE", &format!("file://{}", shared.display()))]).await
+}
+
+/// The catalog service with settings of the test's own on top.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    // No tenant service runs here: the shops' states are set directly below.
+    let tenant_url = format!("http://127.0.0.1:{}", caravan_shared::testing::free_port());
+    let mut settings = vec![("TENANT_URL", tenant_url.as_str())];
+    settings.extend_from_slice(overrides);
     TestApp::spawn::<caravan_catalog::migrations::Migrations, _, _>(
         ServiceName::Catalog,
         caravan_catalog::startup::build,
-        // No tenant service runs here: the shops' states are set directly below.
-        &[(
-            "TENANT_URL",
-            &format!("http://127.0.0.1:{}", caravan_shared::testing::free_port()),
-        )],
+        &settings,
     )
     .await
     .expect("the catalog service starts")
+}
+
+/// A photo directory of one test's own, removed when the test ends.
+pub struct MediaDir(pub std::path::PathBuf);
+
+impl MediaDir {
+    pub fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("caravan-media-{}", Uuid::new_v4())))
+    }
+
+    /// `MEDIA_STORE` naming it.
+    pub fn setting(&self) -> String {
+        format!("file://{}", self.0.display())
+    }
+
+    /// The files in it, as keys relative to it.
+    pub fn files(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, found: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, root, found);
+                } else {
+                    found.push(path.strip_prefix(root).unwrap().display().to_string());
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.0, &self.0, &mut found);
+        found.sort();
+        found
+    }
+}
+
+impl Drop for MediaDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A shop known to the catalog (as the tenant service's events would make it), and

@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 mod bounds;
 mod helpers;
+mod inventory;
+mod media;
 mod operations;
 mod products;
 mod reservations;

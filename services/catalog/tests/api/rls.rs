@@ -14,6 +14,7 @@ async fn every_table_with_a_tenant_id_forces_row_level_security() {
     let tables = assert_every_tenant_table_forces_rls(&app.database).await;
     for table in [
         "categories",
+        "media",
         "outbox",
         "products",
         "reservations",
