@@ -2,6 +2,7 @@
 //! shipping zones.
 
 pub mod catalog;
+pub mod csv_format;
 pub mod domain;
 pub mod emails;
 pub mod events;

@@ -540,3 +540,62 @@ pub struct Timeline {
     /// Oldest first.
     pub items: Vec<TimelineEntry>,
 }
+
+/// What a shop sold in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "currency": "CNY", "orders": 42, "gross": {"amount": 512300, "currency": "CNY"},
+    "refunded": {"amount": 13600, "currency": "CNY"}, "net": {"amount": 498700, "currency": "CNY"}
+}))]
+pub struct CurrencySales {
+    /// ISO 4217 code of the amounts.
+    pub currency: String,
+    /// Paid orders placed in the window.
+    pub orders: i64,
+    /// Their totals.
+    pub gross: Money,
+    /// What was refunded of them (so far).
+    pub refunded: Money,
+    /// `gross − refunded`.
+    pub net: Money,
+}
+
+impl From<crate::store::SalesRow> for CurrencySales {
+    fn from(row: crate::store::SalesRow) -> Self {
+        Self {
+            gross: money(row.gross, &row.currency),
+            refunded: money(row.refunded, &row.currency),
+            net: money(row.gross - row.refunded, &row.currency),
+            orders: row.orders,
+            currency: row.currency,
+        }
+    }
+}
+
+/// A shop's sales in a window and its orders needing attention now.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "from": "2026-10-31T16:00:00Z", "to": "2026-11-28T09:00:00Z",
+    "sales": [
+        {"currency": "CNY", "orders": 42, "gross": {"amount": 512300, "currency": "CNY"},
+         "refunded": {"amount": 13600, "currency": "CNY"}, "net": {"amount": 498700, "currency": "CNY"}},
+        {"currency": "USD", "orders": 3, "gross": {"amount": 3750, "currency": "USD"},
+         "refunded": {"amount": 0, "currency": "USD"}, "net": {"amount": 3750, "currency": "USD"}}
+    ],
+    "awaiting_payment": 2, "to_ship": 5, "placed": 47
+}))]
+pub struct SalesSummary {
+    /// The window's first instant (included).
+    pub from: DateTime<Utc>,
+    /// The window's end (excluded).
+    pub to: DateTime<Utc>,
+    /// Orders placed in the window that were paid (whatever happened to them
+    /// afterwards), per currency, by currency code; amounts are never converted.
+    pub sales: Vec<CurrencySales>,
+    /// Orders waiting for payment now (not limited to the window).
+    pub awaiting_payment: i64,
+    /// Paid orders with units still to ship now (not limited to the window).
+    pub to_ship: i64,
+    /// Orders placed in the window, paid or not.
+    pub placed: i64,
+}

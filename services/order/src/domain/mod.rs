@@ -2,6 +2,7 @@
 //! machine, shipping zones and the totals of a checkout.
 
 pub mod authorisation;
+pub mod reporting;
 pub mod shipping;
 pub mod status;
 

@@ -4,6 +4,7 @@ mod buyer;
 mod carts;
 mod checkout;
 mod payment_webhooks;
+mod reports;
 mod settings;
 mod shipping;
 mod staff;
@@ -81,6 +82,9 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(settings::show)
         .service(settings::update)
         .service(staff::list)
+        // Before `/v1/orders/{id}`, which would take `summary` for an id.
+        .service(reports::summary)
+        .service(reports::export)
         .service(staff::show)
         .service(staff::timeline)
         .service(staff::mark_paid)

@@ -64,7 +64,38 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<OrderList>, ApiError> {
     let query = query.into_inner();
-    if let Some(status) = &query.status
+    let filter = order_filter(query.status, query.from, query.to, query.q.as_deref())?;
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let rows = store::list_orders(
+        &tx,
+        &OrderFilter {
+            before: page.after::<(DateTime<Utc>, Uuid)>()?,
+            limit: page.fetch_limit(),
+            ..filter
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| (row.created_at, row.id));
+    Ok(web::Json(OrderList {
+        next_cursor: page.next_cursor,
+        items: page.items.iter().map(OrderSummary::from).collect(),
+    }))
+}
+
+/// The order list's filters, checked: a known status, a search text of at most 200
+/// characters (blank: none). Shared with the export, which filters the same way.
+pub(super) fn order_filter(
+    status: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    q: Option<&str>,
+) -> Result<OrderFilter, ApiError> {
+    if let Some(status) = &status
         && OrderStatus::parse(status).is_none()
     {
         return Err(ApiError::invalid_field(
@@ -75,37 +106,20 @@ pub async fn list(
             ),
         ));
     }
-    let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let text = q.map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::invalid_field(
             "q",
             "must be at most 200 characters",
         ));
     }
-    let page = PageRequest::from_query(PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    })?;
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let rows = store::list_orders(
-        &tx,
-        &OrderFilter {
-            status: query.status,
-            from: query.from,
-            to: query.to,
-            text: text.map(str::to_owned),
-            customer: None,
-            before: page.after::<(DateTime<Utc>, Uuid)>()?,
-            limit: page.fetch_limit(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let page = Page::from_rows(rows, page.limit(), |row| (row.created_at, row.id));
-    Ok(web::Json(OrderList {
-        next_cursor: page.next_cursor,
-        items: page.items.iter().map(OrderSummary::from).collect(),
-    }))
+    Ok(OrderFilter {
+        status,
+        from,
+        to,
+        text: text.map(str::to_owned),
+        ..OrderFilter::default()
+    })
 }
 
 /// One order with its lines, payments and shipments.

@@ -6,5 +6,6 @@ mod idempotency;
 mod journey;
 mod operations;
 mod payments;
+mod reports;
 mod rls;
 mod staff;
