@@ -2,6 +2,7 @@
 //! settings, each parsed once at the edge.
 
 pub mod settings;
+pub mod theme;
 
 use caravan_shared::{ApiError, FieldError};
 use std::fmt;

@@ -1,9 +1,11 @@
 //! A shop's settings, as its staff change them.
 
+use super::theme::{self, Theme, ThemePatch};
 use caravan_shared::domain::{Currency, Locale, LocalizedText};
 use caravan_shared::{ApiError, FieldError};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// A partial change of settings: only the fields present change.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -13,7 +15,8 @@ use utoipa::ToSchema;
     "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
     "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
     "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"],
-    "timezone": "Asia/Shanghai", "ship_to": ["CN", "KZ"]
+    "timezone": "Asia/Shanghai", "ship_to": ["CN", "KZ"],
+    "theme": {"brand_color": "#0F6E56", "accent_color": "#B5432A", "sections": ["banner", "new", "categories", "story"]}
 }))]
 pub struct SettingsPatch {
     /// Shop name shown to buyers (1 to 100 characters).
@@ -26,9 +29,11 @@ pub struct SettingsPatch {
     /// Translatable description.
     #[schema(value_type = Option<LocalizedText>)]
     pub description: Option<LocalizedText>,
-    /// HTTPS URL of the logo (at most 500 characters, no spaces), or null to remove it.
+    /// The logo: an HTTPS URL (at most 500 characters, no spaces), or the path of
+    /// one of this shop's uploads, `/media/{shop id}/{upload id}/{width}.jpg` or
+    /// `.webp` (another shop's upload is refused); null removes it.
     #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?$")]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^(https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(:[0-9]{1,4})?([/?#][!-~]*)?|/media/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9]{1,5}\.(jpg|webp))$")]
     pub logo_url: Option<Option<String>>,
     /// Contact email for buyers.
     #[schema(value_type = Option<caravan_shared::domain::Email>)]
@@ -56,6 +61,11 @@ pub struct SettingsPatch {
     /// Countries shipped to (ISO 3166-1 alpha-2, such as `CN`); at least one.
     #[schema(value_type = Option<Vec<caravan_shared::domain::CountryCode>>, min_items = 1)]
     pub ship_to: Option<Vec<String>>,
+    /// The storefront's theme: only the fields present change; null resets the
+    /// whole theme to the defaults.
+    #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
+    #[schema(value_type = Option<ThemePatch>)]
+    pub theme: Option<Option<ThemePatch>>,
 }
 
 /// Settings as stored, after a patch is applied.
@@ -83,6 +93,8 @@ pub struct Settings {
     pub timezone: String,
     /// Countries shipped to.
     pub ship_to: Vec<String>,
+    /// The storefront's theme.
+    pub theme: Theme,
 }
 
 fn valid_timezone(zone: &str) -> bool {
@@ -98,9 +110,9 @@ fn valid_timezone(zone: &str) -> bool {
 }
 
 impl SettingsPatch {
-    /// Applies the patch to `current`, answering the new settings or every field at
-    /// fault.
-    pub fn apply(self, current: &Settings) -> Result<Settings, ApiError> {
+    /// Applies the patch to shop `shop`'s `current` settings, answering the new
+    /// settings or every field at fault.
+    pub fn apply(self, shop: Uuid, current: &Settings) -> Result<Settings, ApiError> {
         let mut errors: Vec<FieldError> = Vec::new();
         let mut next = current.clone();
         if let Some(name) = self.name {
@@ -113,17 +125,12 @@ impl SettingsPatch {
             next.description = serde_json::to_value(&description).unwrap_or_default();
         }
         if let Some(logo) = self.logo_url {
-            match logo {
-                Some(url)
-                    if !caravan_shared::domain::web_address::is_https_url(&url)
-                        || url.len() > 500 =>
-                {
-                    errors.push(FieldError::new(
-                        "logo_url",
-                        "must be an https:// URL with a host name, at most 500 characters",
-                    ));
-                }
-                other => next.logo_url = other,
+            match logo
+                .map(|url| theme::image_url(&url, shop, "logo_url"))
+                .transpose()
+            {
+                Ok(url) => next.logo_url = url,
+                Err(error) => errors.push(error),
             }
         }
         if let Some(email) = self.contact_email {
@@ -186,6 +193,11 @@ impl SettingsPatch {
                 }
                 None => next.ship_to = countries,
             }
+        }
+        match self.theme {
+            None => {}
+            Some(None) => next.theme = Theme::default(),
+            Some(Some(patch)) => next.theme = patch.apply(shop, &current.theme, &mut errors),
         }
         if errors.is_empty() {
             Ok(next)

@@ -264,7 +264,7 @@ pub async fn update(
     let current = store::tenant_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such shop"))?;
-    let next = body.into_inner().apply(&store::settings_of(&current))?;
+    let next = body.into_inner().apply(id, &store::settings_of(&current))?;
     let saved = store::save_settings(&tx, id, &next).await?;
     let plan = store::plan(&tx, &saved.plan)
         .await?

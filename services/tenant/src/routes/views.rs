@@ -1,5 +1,6 @@
 //! What the tenant service answers with.
 
+use crate::domain::theme::{Theme, ThemeView};
 use crate::store::entities::{applications, audit_log, plans, tenants};
 use caravan_shared::domain::Money;
 use chrono::{DateTime, Utc};
@@ -79,7 +80,9 @@ impl From<applications::Model> for ApplicationView {
     "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
     "contact_phone": "+86 955 555 0100", "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
     "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"], "timezone": "Asia/Shanghai",
-    "ship_to": ["CN", "KZ"], "created_at": "2026-08-19T07:45:00Z", "updated_at": "2026-11-02T01:12:00Z"
+    "ship_to": ["CN", "KZ"],
+    "theme": {"brand_color": "#0F6E56", "accent_color": "#B5432A", "banner_url": null, "sections": ["banner", "categories", "new", "story"]},
+    "created_at": "2026-08-19T07:45:00Z", "updated_at": "2026-11-02T01:12:00Z"
 }))]
 pub struct TenantView {
     /// Id.
@@ -124,6 +127,8 @@ pub struct TenantView {
     pub timezone: String,
     /// Countries shipped to.
     pub ship_to: Vec<String>,
+    /// The storefront's theme, defaults filled in.
+    pub theme: ThemeView,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -150,6 +155,7 @@ impl From<tenants::Model> for TenantView {
             locales: model.locales,
             timezone: model.timezone,
             ship_to: model.ship_to,
+            theme: Theme::from_stored(&model.theme).into(),
             created_at: model.created_at.with_timezone(&Utc),
             updated_at: model.updated_at.with_timezone(&Utc),
         }
@@ -163,7 +169,8 @@ impl From<tenants::Model> for TenantView {
     "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
     "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
     "contact_phone": "+86 955 555 0100", "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
-    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"], "ship_to": ["CN", "KZ"]
+    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"], "ship_to": ["CN", "KZ"],
+    "theme": {"brand_color": "#0F6E56", "accent_color": "#B5432A", "banner_url": null, "sections": ["banner", "categories", "new", "story"]}
 }))]
 pub struct ShopProfile {
     /// Slug.
@@ -191,6 +198,8 @@ pub struct ShopProfile {
     pub locales: Vec<String>,
     /// Countries shipped to.
     pub ship_to: Vec<String>,
+    /// The storefront's theme, defaults filled in.
+    pub theme: ThemeView,
 }
 
 /// An open shop in the public directory.
@@ -244,6 +253,7 @@ impl From<tenants::Model> for ShopProfile {
             default_locale: model.default_locale,
             locales: model.locales,
             ship_to: model.ship_to,
+            theme: Theme::from_stored(&model.theme).into(),
         }
     }
 }

@@ -79,6 +79,8 @@ pub mod tenants {
         pub locales: Vec<String>,
         pub timezone: String,
         pub ship_to: Vec<String>,
+        /// The storefront's theme as the shop chose it (`{}`: every default).
+        pub theme: Json,
         pub created_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,
     }

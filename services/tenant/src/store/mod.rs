@@ -3,6 +3,7 @@
 pub mod entities;
 
 use crate::domain::settings::Settings;
+use crate::domain::theme::Theme;
 use caravan_shared::domain::PageRequest;
 use entities::{applications, audit_log, plans, tenants};
 use sea_orm::ActiveValue::Set;
@@ -219,6 +220,7 @@ pub fn settings_of(model: &tenants::Model) -> Settings {
         locales: model.locales.clone(),
         timezone: model.timezone.clone(),
         ship_to: model.ship_to.clone(),
+        theme: Theme::from_stored(&model.theme),
     }
 }
 
@@ -241,6 +243,7 @@ pub async fn save_settings<C: ConnectionTrait>(
         locales: Set(settings.locales.clone()),
         timezone: Set(settings.timezone.clone()),
         ship_to: Set(settings.ship_to.clone()),
+        theme: Set(settings.theme.to_stored()),
         updated_at: Set(chrono::Utc::now().into()),
         ..Default::default()
     }

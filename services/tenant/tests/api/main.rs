@@ -4,4 +4,5 @@ mod helpers;
 mod operations;
 mod rls;
 mod tenants;
+mod theme;
 mod webhooks;
