@@ -2,8 +2,12 @@
 //! through the gateway, with the caller's own credentials. Each call is defined
 //! here once; the web faces use nothing else to reach Caravan.
 
+pub mod owner;
+pub mod staff;
 pub mod types;
 
+pub use owner::*;
+pub use staff::*;
 pub use types::*;
 
 use reqwest::{Method, RequestBuilder, StatusCode};

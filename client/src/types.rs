@@ -73,6 +73,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(default)]
     pub errors: Vec<FieldError>,
+    /// The values to choose from, when the problem is a choice the caller must make.
+    #[serde(default)]
+    pub choices: Vec<String>,
 }
 
 /// One field at fault.
@@ -112,6 +115,9 @@ pub struct ShopProfile {
     pub contact_phone: Option<String>,
     #[serde(default)]
     pub ship_to: Vec<String>,
+    /// Colours, banner and the home page's sections (defaults filled in).
+    #[serde(default)]
+    pub theme: crate::Theme,
 }
 
 /// A storefront category, named in the buyer's language.
@@ -123,11 +129,16 @@ pub struct Category {
     pub parent_id: Option<Uuid>,
 }
 
-/// An image.
+/// An image: an upload (with its sizes) or an outside URL.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Image {
     pub url: String,
     pub alt: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The sizes of an upload, smallest first.
+    #[serde(default)]
+    pub renditions: Vec<crate::Rendition>,
 }
 
 /// Where produce comes from.

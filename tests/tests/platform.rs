@@ -623,6 +623,12 @@ fn the_committed_openapi_documents_are_what_the_code_serves() {
 /// A shop with one product and a shipping zone for China, opened by the operator,
 /// for the storefront's tests: its slug, the variant and the owner's token.
 async fn shop_with_a_product(caravan: &Running) -> (String, String, String) {
+    let (slug, variant, owner, _) = shop_with_its_owner(caravan).await;
+    (slug, variant, owner)
+}
+
+/// [`shop_with_a_product`], with the owner's email too.
+async fn shop_with_its_owner(caravan: &Running) -> (String, String, String, String) {
     let operator = caravan.login(&caravan.operator_email.clone(), None).await;
     let suffix = &Uuid::now_v7().simple().to_string()[20..];
     let slug = format!("raisins-{suffix}");
@@ -654,7 +660,86 @@ async fn shop_with_a_product(caravan: &Running) -> (String, String, String) {
             }),
         )
         .await;
-    (slug, variant, owner)
+    (slug, variant, owner, owner_email)
+}
+
+/// A guest's order of `quantity` units of `variant` in `slug`, placed through the
+/// API: its id.
+async fn place_order(caravan: &Running, slug: &str, variant: &str, quantity: i64) -> String {
+    let cart = caravan
+        .post(&format!("/v1/shops/{slug}/carts"), None, &json!({}))
+        .await;
+    let (cart_id, token) = (
+        cart["id"].as_str().unwrap().to_owned(),
+        cart["token"].as_str().unwrap().to_owned(),
+    );
+    let headers = [("X-Cart-Token", token.as_str())];
+    let added = caravan
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{slug}/carts/{cart_id}/lines"),
+            None,
+            &headers,
+            Some(&json!({"variant_id": variant, "quantity": quantity})),
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    let view: Value = caravan
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/shops/{slug}/carts/{cart_id}?country=CN"),
+            None,
+            &headers,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = format!("order-{}", Uuid::now_v7().simple());
+    let placed = caravan
+        .send(reqwest::Method::POST, &format!("/v1/shops/{slug}/checkout"), None, &[("X-Cart-Token", &token), ("Idempotency-Key", &key)], Some(&json!({
+            "cart_id": cart_id, "email": "buyer@example.cn", "phone": "+86 138 0013 8000",
+            "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "street": "世纪大道 100 号", "postal_code": "200120", "recipient": "王芳"},
+            "shipping_rate_id": view["shipping_options"][0]["rate_id"]
+        })))
+        .await;
+    assert_eq!(placed.status(), 201);
+    let order: Value = placed.json().await.unwrap();
+    order["id"].as_str().unwrap().to_owned()
+}
+
+/// The body of the web session a cookie names, as the web tier keeps it in Redis.
+struct StoredSession {
+    redis: redis::aio::MultiplexedConnection,
+    key: String,
+}
+
+impl StoredSession {
+    async fn of(caravan: &Running, cookie: &str) -> Self {
+        let client = redis::Client::open(caravan_shared::testing::redis_url()).unwrap();
+        let redis = client.get_multiplexed_async_connection().await.unwrap();
+        let id = cookie.trim_start_matches("caravan_session=");
+        let digest: String = sha2::Sha256::digest(id.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let key = format!("{}:web:session:{digest}", caravan.redis_prefix);
+        Self { redis, key }
+    }
+
+    async fn read(&mut self) -> Value {
+        let stored: String = redis::AsyncCommands::get(&mut self.redis, &self.key)
+            .await
+            .unwrap();
+        serde_json::from_str(&stored).unwrap()
+    }
+
+    async fn write(&mut self, body: &Value) {
+        let _: () = redis::AsyncCommands::set(&mut self.redis, &self.key, body.to_string())
+            .await
+            .unwrap();
+    }
 }
 
 /// A form as a browser posts it.
@@ -1062,21 +1147,11 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
     // The access token runs out; four pages at once need it. One refreshes, the
     // others adopt its pair: a second use of the refresh token would revoke the
     // whole family and sign the buyer out.
-    let client = redis::Client::open(caravan_shared::testing::redis_url()).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let id = session.trim_start_matches("caravan_session=");
-    let digest: String = sha2::Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    let key = format!("{}:web:session:{digest}", caravan.redis_prefix);
-    let stored: String = redis::AsyncCommands::get(&mut redis, &key).await.unwrap();
-    let mut body: Value = serde_json::from_str(&stored).unwrap();
+    let mut stored = StoredSession::of(&caravan, &session).await;
+    let mut body = stored.read().await;
     let before = body["account"]["refresh_token"].clone();
     body["account"]["expires_at"] = json!(0);
-    let _: () = redis::AsyncCommands::set(&mut redis, &key, body.to_string())
-        .await
-        .unwrap();
+    stored.write(&body).await;
     let account = url(&format!("/s/{slug}/zh-CN/account"));
     let pages = futures_util::future::join_all(
         (0..4).map(|_| browser.get(&account).header("cookie", &session).send()),
@@ -1087,8 +1162,7 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
         assert_eq!(page.status(), 200, "a page signed the buyer out");
         assert!(page.text().await.unwrap().contains(&email));
     }
-    let stored: String = redis::AsyncCommands::get(&mut redis, &key).await.unwrap();
-    let body: Value = serde_json::from_str(&stored).unwrap();
+    let body = stored.read().await;
     assert_ne!(body["account"]["refresh_token"], before, "refreshed");
     let again = browser
         .get(&account)
@@ -1119,4 +1193,196 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
         .await
         .unwrap();
     assert_eq!(after.status(), 303, "signed out: to the sign-in page");
+}
+
+/// Signs `email` in to the admin through its form, as a browser does: the session
+/// cookie.
+async fn admin_session(caravan: &Running, browser: &Client, email: &str) -> String {
+    let page = browser
+        .get(caravan.url("/admin/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = set_cookie(&page)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let signed_in = form(
+        browser
+            .post(caravan.url("/admin/sign-in"))
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", "same-origin"),
+        &[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf", csrf_of(&html).as_str()),
+            ("next", "/admin/orders"),
+            ("lang", "zh-CN"),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(signed_in.status(), 303, "{email} could not sign in");
+    assert_eq!(signed_in.headers()["location"], "/admin/orders");
+    cookie
+}
+
+#[tokio::test]
+async fn the_admin_shows_each_shop_only_to_its_own_people() {
+    let caravan = start().await;
+    let (slug_a, variant_a, owner_a, owner_a_email) = shop_with_its_owner(&caravan).await;
+    let (slug_b, variant_b, owner_b, _) = shop_with_its_owner(&caravan).await;
+    let order_a = place_order(&caravan, &slug_a, &variant_a, 1).await;
+    let order_b = place_order(&caravan, &slug_b, &variant_b, 1).await;
+    let product_b = caravan.get("/v1/products", Some(&owner_b)).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |path: &str| caravan.url(path);
+
+    // Nobody signed in: every admin page leads to the sign-in form, and back.
+    let anonymous = browser.get(url("/admin/orders")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(
+        anonymous.headers()["location"],
+        "/admin/sign-in?next=%2Fadmin%2Forders"
+    );
+    // A sign-in that would lead elsewhere leads to the admin.
+    let page = browser
+        .get(url("/admin/sign-in?next=https://evil.example/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"name="next" value="/admin""#), "{page}");
+
+    let owner = admin_session(&caravan, &browser, &owner_a_email).await;
+    let open = |path: String, cookie: String| {
+        let request = browser.get(url(&path)).header("cookie", cookie);
+        async move { request.send().await.unwrap() }
+    };
+    let own = open(format!("/admin/orders/{order_a}"), owner.clone()).await;
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("#1001"));
+    // Shop B's order and product, by their real ids: the same 404 page as an
+    // unknown id, in the admin's language.
+    for path in [
+        format!("/admin/orders/{order_b}"),
+        format!("/admin/orders/{}", Uuid::now_v7()),
+        format!("/admin/products/{product_b}"),
+        format!("/admin/orders/{order_b}/slip"),
+    ] {
+        let page = open(path.clone(), owner.clone()).await;
+        assert_eq!(page.status(), 404, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(r#"<html lang="zh-CN""#), "{path}: {html}");
+        assert!(!html.contains(&slug_b), "{path} shows shop B");
+    }
+    // Nor can a form act on it.
+    let session_csrf = {
+        let html = open(format!("/admin/orders/{order_a}"), owner.clone())
+            .await
+            .text()
+            .await
+            .unwrap();
+        csrf_of(&html)
+    };
+    let cancel_b = form(
+        browser
+            .post(url(&format!("/admin/orders/{order_b}/cancel")))
+            .header("cookie", &owner)
+            .header("sec-fetch-site", "same-origin"),
+        &[("csrf", session_csrf.as_str()), ("reason", "不是我们的")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(cancel_b.status(), 404);
+    let still = caravan
+        .get(&format!("/v1/orders/{order_b}"), Some(&owner_b))
+        .await;
+    assert_eq!(still["status"], "pending_payment");
+    // A form without the session's secret, or from another site, changes nothing.
+    for (csrf, site) in [
+        ("forged", "same-origin"),
+        (session_csrf.as_str(), "cross-site"),
+    ] {
+        let refused = form(
+            browser
+                .post(url(&format!("/admin/orders/{order_a}/cancel")))
+                .header("cookie", &owner)
+                .header("sec-fetch-site", site),
+            &[("csrf", csrf), ("reason", "伪造")],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(refused.status(), 403, "{csrf} {site}");
+    }
+    let untouched = caravan
+        .get(&format!("/v1/orders/{order_a}"), Some(&owner_a))
+        .await;
+    assert_eq!(untouched["status"], "pending_payment");
+
+    // A staff member of shop A: orders yes, the owner's pages no (a 403 page).
+    let staff_email = format!("staff-{}@turpan.example.cn", Uuid::now_v7().simple());
+    caravan
+        .post(
+            "/v1/auth/invitations",
+            Some(&owner_a),
+            &json!({"email": staff_email, "role": "staff"}),
+        )
+        .await;
+    caravan.accept_invitation(&staff_email, &slug_a).await;
+    let staff = admin_session(&caravan, &browser, &staff_email).await;
+    assert_eq!(
+        open(format!("/admin/orders/{order_a}"), staff.clone())
+            .await
+            .status(),
+        200
+    );
+    for path in ["/admin/settings", "/admin/staff", "/admin/apps"] {
+        let page = open(path.to_owned(), staff.clone()).await;
+        assert_eq!(page.status(), 403, "{path}");
+        assert!(page.text().await.unwrap().contains("<h1>"), "{path}");
+    }
+
+    // The owner's access token runs out; two admin pages at once both need it. One
+    // refreshes, the other adopts its pair, and the owner stays signed in.
+    let mut stored = StoredSession::of(&caravan, &owner).await;
+    let mut body = stored.read().await;
+    let before = body["staff"]["account"]["refresh_token"].clone();
+    body["staff"]["account"]["expires_at"] = json!(0);
+    stored.write(&body).await;
+    let (orders, products) = futures_util::join!(
+        open("/admin/orders".to_owned(), owner.clone()),
+        open("/admin/products".to_owned(), owner.clone()),
+    );
+    assert_eq!(orders.status(), 200, "the orders page signed the owner out");
+    assert_eq!(
+        products.status(),
+        200,
+        "the products page signed the owner out"
+    );
+    let body = stored.read().await;
+    assert_ne!(
+        body["staff"]["account"]["refresh_token"], before,
+        "refreshed"
+    );
+    assert_eq!(
+        open("/admin".to_owned(), owner.clone()).await.status(),
+        200,
+        "still signed in"
+    );
 }

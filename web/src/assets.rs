@@ -14,12 +14,19 @@ struct Asset {
     body: &'static [u8],
 }
 
-const SOURCES: [Asset; 3] = [
+const SOURCES: [Asset; 4] = [
     Asset {
         stem: "app",
         extension: "css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../assets/app.css"),
+    },
+    Asset {
+        // The admin's own sheet: buyers' pages do not carry it.
+        stem: "admin",
+        extension: "css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/admin.css"),
     },
     Asset {
         // htmx 2.0.11 from npm (htmx.org), vendored: pages load nothing from elsewhere.

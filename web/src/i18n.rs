@@ -133,6 +133,11 @@ impl Lang {
             })
     }
 
+    /// The string `key`, when this language has it.
+    pub fn t_known(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.identifier(), key)
+    }
+
     /// The string `key` with arguments (`{ $name }` in the Fluent file).
     pub fn t_with(self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
@@ -159,13 +164,38 @@ impl Lang {
     }
 }
 
-/// The Fluent sources, for the test that every language has every key.
+/// The Fluent sources (the storefront's, the admin's), for the test that every
+/// language has every key.
 #[cfg(test)]
-const SOURCES: [(Lang, &str); 4] = [
-    (Lang::ZhCn, include_str!("../locales/zh-CN/main.ftl")),
-    (Lang::Ug, include_str!("../locales/ug/main.ftl")),
-    (Lang::En, include_str!("../locales/en/main.ftl")),
-    (Lang::Ru, include_str!("../locales/ru/main.ftl")),
+const SOURCES: [(Lang, [&str; 2]); 4] = [
+    (
+        Lang::ZhCn,
+        [
+            include_str!("../locales/zh-CN/main.ftl"),
+            include_str!("../locales/zh-CN/admin.ftl"),
+        ],
+    ),
+    (
+        Lang::Ug,
+        [
+            include_str!("../locales/ug/main.ftl"),
+            include_str!("../locales/ug/admin.ftl"),
+        ],
+    ),
+    (
+        Lang::En,
+        [
+            include_str!("../locales/en/main.ftl"),
+            include_str!("../locales/en/admin.ftl"),
+        ],
+    ),
+    (
+        Lang::Ru,
+        [
+            include_str!("../locales/ru/main.ftl"),
+            include_str!("../locales/ru/admin.ftl"),
+        ],
+    ),
 ];
 
 #[cfg(test)]
@@ -173,9 +203,10 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn keys(source: &str) -> BTreeSet<String> {
-        source
-            .lines()
+    fn keys(sources: &[&str; 2]) -> BTreeSet<String> {
+        sources
+            .iter()
+            .flat_map(|source| source.lines())
             .filter(|line| line.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
             .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim().to_owned()))
             .collect()
@@ -186,7 +217,7 @@ mod tests {
         let all: BTreeSet<String> = SOURCES.iter().flat_map(|(_, s)| keys(s)).collect();
         assert!(all.len() > 50, "the Fluent files were not read");
         for (lang, source) in SOURCES {
-            let present = keys(source);
+            let present = keys(&source);
             let missing: Vec<_> = all.difference(&present).collect();
             assert!(missing.is_empty(), "{} lacks {missing:?}", lang.tag());
             let args: Vec<(&'static str, String)> = [
@@ -198,6 +229,8 @@ mod tests {
                 "name",
                 "time",
                 "total",
+                "status",
+                "field",
             ]
             .into_iter()
             .map(|name| (name, "1".to_owned()))
@@ -211,12 +244,16 @@ mod tests {
 
     #[test]
     fn templates_use_only_keys_that_exist() {
-        let known = keys(SOURCES[2].1);
+        let known = keys(&SOURCES[2].1);
         let mut unknown = Vec::new();
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
-            .into_iter()
+        let folders = ["/templates", "/templates/admin"]
+            .map(|folder| format!("{}{folder}", env!("CARGO_MANIFEST_DIR")));
+        for entry in folders
+            .iter()
+            .flat_map(std::fs::read_dir)
             .flatten()
             .flatten()
+            .filter(|entry| entry.path().is_file())
         {
             let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
             for part in text

@@ -4,6 +4,7 @@
 //! It holds no database: a buyer's session (tokens, carts, order links, CSRF
 //! secret) lives in Redis behind one opaque cookie.
 
+pub mod admin;
 pub mod assets;
 pub mod compress;
 pub mod guard;

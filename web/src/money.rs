@@ -83,6 +83,36 @@ pub fn minor_units(major: u32, currency: &str) -> Option<i64> {
     i64::from(major).checked_mul(10_i64.checked_pow(u32::from(digits))?)
 }
 
+/// Minor units of `currency` for an amount a person typed (`12`, `12.5`, `12.50`,
+/// `12,50`, `1 200.00`); `None` when it is not a plain non-negative amount with at
+/// most the currency's decimals, or does not fit.
+pub fn parse_decimal(text: &str, currency: &str) -> Option<i64> {
+    let digits = u32::from(Currency::parse(currency).map_or(2, Currency::minor_units));
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let plain = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !plain(whole) || !plain(fraction) || fraction.len() > digits as usize {
+        return None;
+    }
+    if cleaned.contains('.') && fraction.is_empty() {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(digits)?;
+    let whole: i64 = whole.parse().ok()?;
+    let padded = format!("{fraction:0<width$}", width = digits as usize);
+    let fraction: i64 = if padded.is_empty() {
+        0
+    } else {
+        padded.parse().ok()?
+    };
+    whole.checked_mul(scale)?.checked_add(fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +149,21 @@ mod tests {
             "5\u{a0}400,00\u{a0}₸"
         );
         assert_eq!(format(money(6800, "CNY"), Lang::Ru), "68,00\u{a0}CN¥");
+    }
+
+    #[test]
+    fn typed_amounts() {
+        assert_eq!(parse_decimal("12", "CNY"), Some(1200));
+        assert_eq!(parse_decimal("12.5", "CNY"), Some(1250));
+        assert_eq!(parse_decimal("12,50", "KZT"), Some(1250));
+        assert_eq!(parse_decimal(" 1 200.05 ", "USD"), Some(120_005));
+        assert_eq!(parse_decimal("0.01", "CNY"), Some(1));
+        assert_eq!(parse_decimal("12.345", "CNY"), None);
+        assert_eq!(parse_decimal("-3", "CNY"), None);
+        assert_eq!(parse_decimal("12.", "CNY"), None);
+        assert_eq!(parse_decimal("", "CNY"), None);
+        assert_eq!(parse_decimal("1e3", "CNY"), None);
+        assert_eq!(parse_decimal("99999999999999999999", "CNY"), None);
     }
 
     #[test]

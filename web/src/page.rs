@@ -5,7 +5,7 @@
 use crate::assets::Assets;
 use crate::i18n::Lang;
 use crate::recent::Recent;
-use crate::session::{Session, Sessions};
+use crate::session::{Seat, Session, Sessions};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
@@ -129,8 +129,14 @@ impl Visit {
         self.accept.unwrap_or(fallback)
     }
 
-    /// The signed-in visitor's access token (refreshed when due, single-flight).
+    /// The signed-in buyer's access token (refreshed when due, single-flight).
     pub async fn bearer(&mut self) -> Option<String> {
+        self.bearer_of(Seat::Buyer).await
+    }
+
+    /// The access token of the account in `seat` (refreshed when due,
+    /// single-flight); `None` when nobody is signed in there or the session ended.
+    pub async fn bearer_of(&mut self, seat: Seat) -> Option<String> {
         let web = self.web.clone();
         let caller = Caller {
             address: self.address,
@@ -138,9 +144,14 @@ impl Visit {
             bearer: None,
         };
         let session = self.session.as_mut()?;
-        let before = session.data.account.is_some();
-        let token = web.sessions.access_token(session, &web.api, caller).await;
-        if before && session.data.account.is_none() {
+        let signed_in =
+            |data: &crate::session::SessionData| (data.account.is_some(), data.staff.is_some());
+        let before = signed_in(&session.data);
+        let token = web
+            .sessions
+            .access_token(session, seat, &web.api, caller)
+            .await;
+        if before != signed_in(&session.data) {
             self.changed = true;
         }
         token
@@ -298,6 +309,10 @@ pub struct Frame {
     pub languages: Vec<LangLink>,
     pub shop: Option<ShopBar>,
     pub signed_in: bool,
+    /// The admin's bars, on the admin's pages.
+    pub admin: Option<crate::admin::AdminBar>,
+    /// The shop's own stylesheet (its colours), on its pages.
+    pub theme_css: Option<String>,
 }
 
 impl Frame {
@@ -317,6 +332,8 @@ impl Frame {
             languages: Vec::new(),
             shop: None,
             signed_in: false,
+            admin: None,
+            theme_css: None,
         }
     }
 
@@ -337,6 +354,10 @@ impl Frame {
 
     pub fn css(&self) -> String {
         ASSETS.url("app")
+    }
+
+    pub fn admin_css(&self) -> String {
+        ASSETS.url("admin")
     }
 
     pub fn icon(&self) -> String {
@@ -389,6 +410,8 @@ pub enum Failed {
     Forbidden,
     /// A form or address that cannot be read (400).
     BadRequest,
+    /// A page only the shop's owner may open (403).
+    NotAllowed,
 }
 
 /// A page that could not be shown, in the visitor's language.
@@ -452,7 +475,7 @@ impl ResponseError for PageError {
         match self.kind {
             Failed::NotFound | Failed::ShopClosed => StatusCode::NOT_FOUND,
             Failed::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Failed::Forbidden => StatusCode::FORBIDDEN,
+            Failed::Forbidden | Failed::NotAllowed => StatusCode::FORBIDDEN,
             Failed::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
@@ -464,6 +487,7 @@ impl ResponseError for PageError {
             Failed::Unavailable => ("error-unavailable-title", "error-unavailable-body"),
             Failed::Forbidden => ("error-forbidden-title", "error-forbidden-body"),
             Failed::BadRequest => ("error-bad-request-title", "error-bad-request-body"),
+            Failed::NotAllowed => ("error-not-allowed-title", "error-not-allowed-body"),
         };
         let mut page = Frame::new(self.lang, self.lang.t(heading));
         page.noindex = true;

@@ -33,6 +33,13 @@ impl<V: Clone> Recent<V> {
             .map(|(_, value)| value.clone())
     }
 
+    /// Drops the answer for `key` (it was just changed here).
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+
     /// Keeps `value` as the answer for `key`.
     pub fn put(&self, key: String, value: V) {
         if let Ok(mut entries) = self.entries.lock() {

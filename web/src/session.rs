@@ -61,6 +61,71 @@ impl Account {
     }
 }
 
+/// A shop's staff member signed in to the admin: their account, the shop their
+/// tokens act in, and their role there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Staff {
+    pub account: Account,
+    /// The shop's id.
+    pub shop_id: Uuid,
+    /// The shop's slug.
+    pub shop: String,
+    /// The shop's name.
+    pub shop_name: String,
+    /// `owner` or `staff`.
+    pub role: String,
+    /// The language the admin is shown in.
+    pub lang: String,
+}
+
+/// Who in a session a token is for: the buyer signed in to a storefront, or the
+/// staff member signed in to the admin. Each has its own tokens and refreshes them
+/// on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    Buyer,
+    Staff,
+}
+
+impl Seat {
+    fn account(self, data: &SessionData) -> Option<&Account> {
+        match self {
+            Self::Buyer => data.account.as_ref(),
+            Self::Staff => data.staff.as_ref().map(|staff| &staff.account),
+        }
+    }
+
+    fn account_mut(self, data: &mut SessionData) -> Option<&mut Account> {
+        match self {
+            Self::Buyer => data.account.as_mut(),
+            Self::Staff => data.staff.as_mut().map(|staff| &mut staff.account),
+        }
+    }
+
+    /// Signs this seat out.
+    pub fn clear(self, data: &mut SessionData) {
+        match self {
+            Self::Buyer => data.account = None,
+            Self::Staff => data.staff = None,
+        }
+    }
+
+    /// Takes this seat from `stored` (another request's newer copy).
+    fn adopt(self, data: &mut SessionData, stored: SessionData) {
+        match self {
+            Self::Buyer => data.account = stored.account,
+            Self::Staff => data.staff = stored.staff,
+        }
+    }
+
+    fn lock_name(self) -> &'static str {
+        match self {
+            Self::Buyer => "refresh",
+            Self::Staff => "refresh-staff",
+        }
+    }
+}
+
 /// What a session remembers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SessionData {
@@ -68,6 +133,9 @@ pub struct SessionData {
     pub csrf: String,
     #[serde(default)]
     pub account: Option<Account>,
+    /// The admin's signed-in staff member.
+    #[serde(default)]
+    pub staff: Option<Staff>,
     /// A cart per shop (by slug).
     #[serde(default)]
     pub carts: BTreeMap<String, CartRef>,
@@ -222,7 +290,7 @@ impl Sessions {
         cookie
     }
 
-    /// The signed-in account's access token, refreshed first when it is about to
+    /// The access token of the account in `seat`, refreshed first when it is about to
     /// end. Refreshes are single-flight per session: the auth service revokes a
     /// whole token family when a refresh token is used twice, so of two requests
     /// that find the token stale, one refreshes (holding a Redis lock) and the
@@ -231,16 +299,19 @@ impl Sessions {
     pub async fn access_token(
         &self,
         session: &mut Session,
+        seat: Seat,
         api: &Api,
         caller: Caller<'_>,
     ) -> Option<String> {
-        let account = session.data.account.as_ref()?;
+        let account = seat.account(&session.data)?;
         if account.fresh() {
             return Some(account.access_token.clone());
         }
-        let lock = self
-            .redis
-            .key(&format!("{}:refresh", storage_name(&session.id)));
+        let lock = self.redis.key(&format!(
+            "{}:{}",
+            storage_name(&session.id),
+            seat.lock_name()
+        ));
         let holder = generate_secret();
         let deadline = tokio::time::Instant::now() + REFRESH_LOCK;
         while tokio::time::Instant::now() < deadline {
@@ -257,9 +328,9 @@ impl Sessions {
             // Whoever held the lock may have refreshed already: adopt their pair.
             let stored = self.read(&session.id).await.ok().flatten();
             if let Some(stored) = stored {
-                session.data.account = stored.account;
+                seat.adopt(&mut session.data, stored);
             }
-            let account = session.data.account.as_ref()?;
+            let account = seat.account(&session.data)?;
             if account.fresh() {
                 if taken.is_some() {
                     self.release(&lock, &holder).await;
@@ -271,17 +342,14 @@ impl Sessions {
                 let outcome = api.refresh(caller, &refresh_token).await;
                 let token = match outcome {
                     Ok(tokens) => {
-                        if let Some(account) = session.data.account.as_mut() {
+                        let account = seat.account_mut(&mut session.data);
+                        account.map(|account| {
                             account.renew(tokens);
-                        }
-                        session
-                            .data
-                            .account
-                            .as_ref()
-                            .map(|a| a.access_token.clone())
+                            account.access_token.clone()
+                        })
                     }
                     Err(Failure::Refused { .. }) => {
-                        session.data.account = None;
+                        seat.clear(&mut session.data);
                         None
                     }
                     Err(Failure::Unavailable(error)) => {

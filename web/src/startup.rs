@@ -147,6 +147,7 @@ pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
             .route("/metrics", web::get().to(metrics_text))
             .route("/assets/{name}", web::get().to(assets::serve))
             .configure(routes::configure)
+            .configure(crate::admin::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(guard::protect))
             .wrap(from_fn(http::internal_stays_internal))

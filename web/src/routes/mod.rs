@@ -34,6 +34,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/s/{shop}/", web::get().to(shop::enter))
         .route("/s/{shop}/sitemap.xml", web::get().to(seo::sitemap))
         .route("/s/{shop}/robots.txt", web::get().to(seo::shop_robots))
+        .route("/s/{shop}/theme.css", web::get().to(shop::theme))
         .route("/s/{shop}/{lang}", web::get().to(shop::home_without_slash))
         .route("/s/{shop}/{lang}/", web::get().to(shop::home))
         .route("/s/{shop}/{lang}/products", web::get().to(shop::products))
@@ -178,6 +179,7 @@ impl Shop {
             });
         let root = self.root();
         frame.description = self.description();
+        frame.theme_css = Some(theme_url(&self.profile));
         frame.signed_in = visit.signed_in();
         frame.shop = Some(ShopBar {
             name: self.profile.name.clone(),
@@ -189,6 +191,26 @@ impl Shop {
         });
         frame
     }
+}
+
+/// A colour as the theme stores it (`#0F6E56`), else `None`.
+pub fn colour(value: Option<&str>) -> Option<&str> {
+    value.filter(|c| {
+        c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// The address of the shop's stylesheet, named by its colours so that a change is
+/// fetched at once while an unchanged one stays cached.
+fn theme_url(profile: &ShopProfile) -> String {
+    let brand = colour(profile.theme.brand_color.as_deref()).unwrap_or("#9A3412");
+    let accent = colour(profile.theme.accent_color.as_deref()).unwrap_or(brand);
+    format!(
+        "/s/{}/theme.css?v={}{}",
+        profile.slug,
+        &brand[1..],
+        &accent[1..]
+    )
 }
 
 /// The form field every form of a session carries.

@@ -12,8 +12,48 @@ use caravan_client::{Category, Product, ProductQuery};
 use serde::Deserialize;
 
 /// A product as a card in a list.
+/// An image as a page draws it: every size the catalog made, for the browser to
+/// choose from (`srcset`), with its proportions so the page does not shift.
+pub struct Picture {
+    pub src: String,
+    pub srcset: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+impl Picture {
+    /// `image` drawn at most `width` pixels wide (its height in proportion).
+    pub fn of(image: &caravan_client::Image, alt: &str, width: u32) -> Self {
+        let (natural_w, natural_h) = match (image.width, image.height) {
+            (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
+            _ => (width, width),
+        };
+        let height = (u64::from(width) * u64::from(natural_h) / u64::from(natural_w)).max(1);
+        let src = image
+            .renditions
+            .iter()
+            .find(|r| r.width >= width)
+            .or_else(|| image.renditions.last())
+            .map_or_else(|| image.url.clone(), |r| r.url.clone());
+        Self {
+            src,
+            srcset: image
+                .renditions
+                .iter()
+                .map(|r| format!("{} {}w", r.url, r.width))
+                .collect::<Vec<_>>()
+                .join(", "),
+            width,
+            height: u32::try_from(height).unwrap_or(width),
+            alt: image.alt.clone().unwrap_or_else(|| alt.to_owned()),
+        }
+    }
+}
+
 pub struct Card {
     pub href: String,
+    pub picture: Option<Picture>,
     pub title: String,
     /// The language of the title when it is not the page's (a fallback).
     pub title_lang: Option<String>,
@@ -30,8 +70,13 @@ impl Card {
             .iter()
             .filter(|v| v.price.is_some())
             .min_by_key(|v| v.price.map(|p| p.amount));
+        let title = product.title.as_deref().unwrap_or(&product.handle);
         Self {
             href: format!("{}/p/{}", shop.root(), product.handle),
+            picture: product
+                .images
+                .first()
+                .map(|image| Picture::of(image, title, 320)),
             title: product
                 .title
                 .clone()
@@ -47,6 +92,15 @@ impl Card {
             in_stock: product.variants.iter().any(|v| v.in_stock),
             origin: origin_line(product),
         }
+    }
+}
+
+/// An image's URL as other sites need it: uploads are paths on this origin.
+fn absolute_url(visit: &Visit, url: &str) -> String {
+    if url.starts_with('/') {
+        visit.absolute(url)
+    } else {
+        url.to_owned()
     }
 }
 
@@ -108,6 +162,17 @@ struct HomePage {
     categories: Vec<CategoryLink>,
     newest: Vec<Card>,
     logo: Option<String>,
+    banner: Option<String>,
+    /// The home page's sections in the shop's order: `banner`, `categories`,
+    /// `new`, `story`.
+    sections: Vec<String>,
+}
+
+impl HomePage {
+    /// Whether the banner (with the shop's name as the page's heading) is shown.
+    fn shows_banner(&self) -> bool {
+        self.sections.iter().any(|section| section == "banner")
+    }
 }
 
 pub struct CategoryLink {
@@ -172,10 +237,46 @@ pub async fn home(
             categories: category_links(&shop, &categories, None),
             newest: newest.items.iter().map(|p| Card::of(&shop, p)).collect(),
             logo: shop.profile.logo_url.clone(),
+            banner: shop.profile.theme.banner_url.clone(),
+            sections: if shop.profile.theme.sections.is_empty() {
+                ["banner", "categories", "new", "story"]
+                    .map(str::to_owned)
+                    .to_vec()
+            } else {
+                shop.profile.theme.sections.clone()
+            },
             page,
         },
     )?;
     Ok(visit.html(StatusCode::OK, body, true))
+}
+
+/// `GET /s/{shop}/theme.css`: the shop's colours over the storefront's own.
+/// Versioned by its address (the colours are in it), so it is cached for a day.
+pub async fn theme(visit: Visit, slug: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let lang = visit.language_or(crate::i18n::Lang::ZhCn);
+    let profile = visit.shop_profile(&slug).await.map_err(|failure| {
+        if failure.is_not_found() {
+            PageError::shop_closed(lang)
+        } else {
+            PageError::from_failure(lang, &failure)
+        }
+    })?;
+    let brand = super::colour(profile.theme.brand_color.as_deref()).unwrap_or("#9A3412");
+    let accent = super::colour(profile.theme.accent_color.as_deref()).unwrap_or(brand);
+    let css = format!(
+        ":root {{ --accent: {brand}; --highlight: {accent}; }}\n\
+         .top {{ border-block-start: 4px solid {brand}; }}\n\
+         .count {{ background: {accent}; }}\n"
+    );
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type("text/css; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=86400",
+        ));
+    Ok(response.body(css))
 }
 
 /// The product list's filters, as the page's form sends them.
@@ -393,7 +494,7 @@ struct ProductPage {
     storage: Option<String>,
     shelf_life: Option<String>,
     certifications: Vec<String>,
-    images: Vec<(String, String)>,
+    images: Vec<Picture>,
     currency: String,
     currencies: Vec<String>,
     action: String,
@@ -455,7 +556,10 @@ pub async fn product(
     if let Some(description) = &product.description {
         page.description = description.chars().take(160).collect();
     }
-    page.og_image = product.images.first().map(|image| image.url.clone());
+    page.og_image = product
+        .images
+        .first()
+        .map(|image| absolute_url(&visit, &image.url));
     let url = visit.absolute(&format!("{}{path}", shop.root()));
     let offers: Vec<serde_json::Value> = product
         .variants
@@ -490,7 +594,11 @@ pub async fn product(
         ld["countryOfOrigin"] = serde_json::Value::from(country.clone());
     }
     if !product.images.is_empty() {
-        ld["image"] = product.images.iter().map(|i| i.url.clone()).collect();
+        ld["image"] = product
+            .images
+            .iter()
+            .map(|i| absolute_url(&visit, &i.url))
+            .collect();
     }
     page.json_ld = Some(script_json(&ld));
     let months = (1..=12)
@@ -523,11 +631,9 @@ pub async fn product(
             images: product
                 .images
                 .iter()
-                .map(|i| {
-                    (
-                        i.url.clone(),
-                        i.alt.clone().unwrap_or_else(|| product.handle.clone()),
-                    )
+                .map(|image| {
+                    let alt = product.title.as_deref().unwrap_or(&product.handle);
+                    Picture::of(image, alt, 640)
                 })
                 .collect(),
             currencies: shop
