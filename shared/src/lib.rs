@@ -18,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod redis_conn;
 pub mod service;
+pub mod spreadsheet;
 pub mod telemetry;
 pub mod tenancy;
 pub mod tenant_status;

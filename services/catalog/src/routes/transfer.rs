@@ -333,7 +333,11 @@ pub async fn import(
             fields: headers
                 .iter()
                 .cloned()
-                .zip(record.iter().map(str::to_owned))
+                .zip(
+                    record
+                        .iter()
+                        .map(|cell| caravan_shared::spreadsheet::restored(cell).to_owned()),
+                )
                 .collect(),
         });
     }
@@ -664,37 +668,43 @@ pub async fn export(
                 .map(i32::to_string)
                 .collect::<Vec<_>>()
                 .join("|");
+            let cells = [
+                product.handle.clone(),
+                product.status.clone(),
+                text_of(&product.title, "zh-CN"),
+                text_of(&product.title, "en"),
+                text_of(&product.title, "ug"),
+                text_of(&product.description, "zh-CN"),
+                text_of(&product.description, "en"),
+                text_of(&product.description, "ug"),
+                product.tags.join("|"),
+                origin("country"),
+                origin("province"),
+                origin("place"),
+                product.producer.clone().unwrap_or_default(),
+                months,
+                product
+                    .shelf_life_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                product.storage.clone().unwrap_or_default(),
+                product.certifications.join("|"),
+                variant.sku.clone(),
+                text_of(&variant.title, "zh-CN"),
+                text_of(&variant.title, "en"),
+                variant.unit.clone(),
+                variant.weight_grams.to_string(),
+                prices,
+                variant.on_hand.to_string(),
+                variant.low_stock_threshold.to_string(),
+            ];
+            // Text from people is written so a spreadsheet shows it, never runs it.
             writer
-                .write_record([
-                    product.handle.clone(),
-                    product.status.clone(),
-                    text_of(&product.title, "zh-CN"),
-                    text_of(&product.title, "en"),
-                    text_of(&product.title, "ug"),
-                    text_of(&product.description, "zh-CN"),
-                    text_of(&product.description, "en"),
-                    text_of(&product.description, "ug"),
-                    product.tags.join("|"),
-                    origin("country"),
-                    origin("province"),
-                    origin("place"),
-                    product.producer.clone().unwrap_or_default(),
-                    months,
-                    product
-                        .shelf_life_days
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                    product.storage.clone().unwrap_or_default(),
-                    product.certifications.join("|"),
-                    variant.sku.clone(),
-                    text_of(&variant.title, "zh-CN"),
-                    text_of(&variant.title, "en"),
-                    variant.unit.clone(),
-                    variant.weight_grams.to_string(),
-                    prices,
-                    variant.on_hand.to_string(),
-                    variant.low_stock_threshold.to_string(),
-                ])
+                .write_record(
+                    cells
+                        .iter()
+                        .map(|cell| caravan_shared::spreadsheet::neutralised(cell).into_owned()),
+                )
                 .map_err(failed)?;
         }
     }

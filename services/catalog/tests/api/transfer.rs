@@ -151,3 +151,41 @@ async fn a_duplicate_sku_across_new_products_fails_only_the_second() {
         .unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchanged() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let csv = format!(
+        "{HEADER}\n\
+         formula-melon,active,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"哈密瓜\"\")\",@SUM(A1),,,,,,,,,,,,,,MELON-9,,,piece,2500,3300 CNY,5,0\n"
+    );
+    let report: Value = import(&app, &a.owner, csv).await.json().await.unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    let exported = get(&app, &a.owner, "/v1/products/export")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        exported.contains("\"'=HYPERLINK(") && exported.contains(",'@SUM(A1),"),
+        "{exported}"
+    );
+    let again: Value = import(&app, &a.owner, exported)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["updated"], 1, "{again}");
+    let listed: Value = get(&app, &a.owner, "/v1/products")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let title = &listed["items"][0]["title"];
+    assert_eq!(
+        title["zh-CN"], "=HYPERLINK(\"http://evil.example\",\"哈密瓜\")",
+        "the title came back as it was: {title}"
+    );
+    assert_eq!(title["en"], "@SUM(A1)");
+}
