@@ -560,6 +560,25 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
+/// For PATCH fields holding an object that may be cleared: as [`nullable`], but only
+/// a JSON object (or `null`) is taken. Serde reads a struct from an array as well
+/// (`[null, null]` would be a theme with every field absent); a body that says a list
+/// where the contract says an object is refused instead.
+pub fn nullable_object<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match <Option<serde_json::Value> as serde::Deserialize>::deserialize(deserializer)? {
+        None => Ok(Some(None)),
+        Some(object @ serde_json::Value::Object(_)) => serde_json::from_value(object)
+            .map(|value| Some(Some(value)))
+            .map_err(D::Error::custom),
+        Some(_) => Err(D::Error::custom("must be an object or null")),
+    }
+}
+
 /// Middleware: what only the platform itself may reach — `/internal/…` and the
 /// probes and metrics — answers 404 to a request that came in through the gateway,
 /// whatever path trick carried it there. (The gateway never routes these paths; this

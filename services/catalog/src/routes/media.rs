@@ -37,6 +37,11 @@ impl MediaStore {
     }
 }
 
+/// An image file's bytes, as the contract describes a file.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary, example = "(the bytes of a JPEG, PNG or WebP file)")]
+pub struct ImageFile(pub Vec<u8>);
+
 /// An oversized body is read to its end (up to this much) before the 413 is
 /// answered, so the client reads the answer instead of a reset connection; a
 /// body larger still is cut off.
@@ -96,10 +101,10 @@ fn refused(refusal: &Refusal) -> ApiError {
     request_body(
         description = "The image file: JPEG, PNG or WebP, at most 15 MiB",
         content(
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/png"),
-            (Vec<u8> = "image/webp"),
-            (Vec<u8> = "application/octet-stream"),
+            (ImageFile = "image/jpeg"),
+            (ImageFile = "image/png"),
+            (ImageFile = "image/webp"),
+            (ImageFile = "application/octet-stream"),
         ),
     ),
     responses(
@@ -232,8 +237,8 @@ fn unknown() -> ApiError {
     ),
     responses(
         (status = 200, description = "The image", content(
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/webp"),
+            (ImageFile = "image/jpeg"),
+            (ImageFile = "image/webp"),
         )),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "No such photo", body = Problem, content_type = "application/problem+json"),

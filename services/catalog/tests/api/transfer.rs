@@ -171,11 +171,7 @@ async fn an_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchange
         exported.contains("\"'=HYPERLINK(") && exported.contains(",'@SUM(A1),"),
         "{exported}"
     );
-    let again: Value = import(&app, &a.owner, exported)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = import(&app, &a.owner, exported).await.json().await.unwrap();
     assert_eq!(again["updated"], 1, "{again}");
     let listed: Value = get(&app, &a.owner, "/v1/products")
         .await

@@ -63,7 +63,7 @@ pub struct SettingsPatch {
     pub ship_to: Option<Vec<String>>,
     /// The storefront's theme: only the fields present change; null resets the
     /// whole theme to the defaults.
-    #[serde(default, deserialize_with = "caravan_shared::http::nullable")]
+    #[serde(default, deserialize_with = "caravan_shared::http::nullable_object")]
     #[schema(value_type = Option<ThemePatch>)]
     pub theme: Option<Option<ThemePatch>>,
 }

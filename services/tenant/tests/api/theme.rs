@@ -218,6 +218,17 @@ async fn sections_are_known_distinct_and_at_least_one() {
         )
         .await;
     assert!(unknown.status().is_client_error());
+    // A theme is an object: a list where one belongs changes nothing.
+    for not_an_object in [json!([null, null]), json!(["#0F6E56"]), json!("banner")] {
+        let refused = platform
+            .patch(
+                &token,
+                &format!("/v1/tenants/{id}"),
+                &json!({"theme": not_an_object}),
+            )
+            .await;
+        assert!(refused.status().is_client_error(), "{not_an_object}");
+    }
     let subset = platform
         .patch(
             &token,
