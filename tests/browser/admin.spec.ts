@@ -359,6 +359,11 @@ test.describe('the shop admin on a phone', () => {
     await checkPage(page, 'admin-04-product-new');
 
     for (const lang of ['zh-CN', 'ug', 'en'] as const) {
+      // A language's fields fold away until its tab is opened (zh-CN starts open).
+      const tab = page.locator('details.lang-tab').filter({ has: page.locator('summary', { hasText: nativeName[lang] }) });
+      if (!(await tab.evaluate((details) => (details as HTMLDetailsElement).open))) {
+        await tab.locator('summary').click();
+      }
       await page.getByLabel(`${zh('admin-product-title')} · ${nativeName[lang]}`, { exact: true }).fill(titles[lang]);
     }
     const first = variantGroup(page, 1);

@@ -346,3 +346,4 @@ admin-password-again = New password again
 admin-passwords-differ = The two new passwords differ.
 admin-password-wrong = The current password is wrong.
 admin-password-changed = Password changed. Other sessions of this account have ended.
+admin-product-words-help = Write the title in at least one language; open a language to write in it. Buyers reading another language see the shop's main one.
