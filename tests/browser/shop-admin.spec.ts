@@ -5,6 +5,9 @@
 // from the Fluent files (web/locales/<lang>/admin.ftl and main.ftl), so a page in the
 // wrong language fails here. Data a journey needs but is not about (a paid order, a
 // product to upload photos to) is set up through the public API.
+//
+// The products these tests create are new, so they take the demo shops' "new" shelf:
+// this file is named to run after the storefront journeys, which shop from it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
