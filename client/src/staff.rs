@@ -565,6 +565,17 @@ impl Api {
         self.send_json(Method::PATCH, &path, caller, body).await
     }
 
+    /// `POST /v1/products/{id}/variants`: a new variant with its first stock.
+    pub async fn add_variant(
+        &self,
+        caller: Caller<'_>,
+        product: Uuid,
+        body: &serde_json::Value,
+    ) -> Result<ShopProduct, Failure> {
+        let path = format!("/v1/products/{product}/variants");
+        self.send_json(Method::POST, &path, caller, body).await
+    }
+
     /// `POST /v1/products/{id}/archive`.
     pub async fn archive_product(
         &self,

@@ -1385,4 +1385,95 @@ async fn the_admin_shows_each_shop_only_to_its_own_people() {
         200,
         "still signed in"
     );
+
+    // The product form saves what it shows, and its blank variant adds one.
+    let product_a = caravan.get("/v1/products", Some(&owner_a)).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = open(format!("/admin/products/{product_a}"), owner.clone())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut fields = form_fields(&page, &format!("/admin/products/{product_a}"));
+    let new_sku = format!("RAISIN-1KG-{}", &Uuid::now_v7().simple().to_string()[24..]);
+    for (name, value) in [
+        ("v1-sku", new_sku.as_str()),
+        ("v1-price-CNY", "72.50"),
+        ("v1-stock", "8"),
+    ] {
+        fields.retain(|(field, _)| field != name);
+        fields.push((name.to_owned(), value.to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let saved = form(
+        browser
+            .post(url(&format!("/admin/products/{product_a}")))
+            .header("cookie", &owner)
+            .header("sec-fetch-site", "same-origin"),
+        &pairs,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        saved.status(),
+        303,
+        "{}",
+        saved.text().await.unwrap_or_default()
+    );
+    let product = caravan
+        .get(&format!("/v1/products/{product_a}"), Some(&owner_a))
+        .await;
+    let variants = product["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2, "{product}");
+    let added = variants
+        .iter()
+        .find(|v| v["sku"] == new_sku.as_str())
+        .unwrap();
+    assert_eq!(
+        added["prices"][0],
+        json!({"amount": 7250, "currency": "CNY"})
+    );
+    assert_eq!(added["on_hand"], 8);
+    assert_eq!(
+        product["title"]["zh-CN"], "吐鲁番绿葡萄干",
+        "the rest is unchanged"
+    );
+}
+
+/// The fields of the form posting to `action` on a page, as a browser would send
+/// them: inputs with their values (checked boxes only), selected options, textareas.
+fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let document = scraper::Html::parse_document(html);
+    let form_selector = scraper::Selector::parse(&format!("form[action=\"{action}\"]")).unwrap();
+    let form = document.select(&form_selector).next().expect("the form");
+    let mut fields = Vec::new();
+    let inputs = scraper::Selector::parse("input[name], textarea[name], select[name]").unwrap();
+    for element in form.select(&inputs) {
+        let name = element.value().attr("name").unwrap().to_owned();
+        match element.value().name() {
+            "textarea" => fields.push((name, element.text().collect())),
+            "select" => {
+                let option = scraper::Selector::parse("option[selected]").unwrap();
+                if let Some(chosen) = element.select(&option).next() {
+                    fields.push((name, chosen.value().attr("value").unwrap_or("").to_owned()));
+                }
+            }
+            _ => {
+                let kind = element.value().attr("type").unwrap_or("text");
+                if (kind == "checkbox" || kind == "radio")
+                    && element.value().attr("checked").is_none()
+                {
+                    continue;
+                }
+                fields.push((name, element.value().attr("value").unwrap_or("").to_owned()));
+            }
+        }
+    }
+    fields
 }

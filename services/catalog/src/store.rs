@@ -225,6 +225,20 @@ pub async fn product(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Produ
     .await
 }
 
+/// One product, its row locked until the transaction ends (changes that depend on
+/// its variants' count take turns).
+pub async fn lock_product(
+    scope: &impl TenantScoped,
+    id: Uuid,
+) -> Result<Option<ProductRow>, DbErr> {
+    ProductRow::find_by_statement(statement(
+        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
+        vec![scope.tenant().into_uuid().into(), id.into()],
+    ))
+    .one(scope.conn())
+    .await
+}
+
 /// One product by handle.
 pub async fn product_by_handle(
     scope: &impl TenantScoped,

@@ -347,3 +347,4 @@ admin-passwords-differ = 两次输入的新密码不一致。
 admin-password-wrong = 当前密码不正确。
 admin-password-changed = 密码已修改，此账户的其他登录已全部退出。
 admin-product-words-help = 至少用一种语言填写标题；点开某种语言即可用该语言填写。使用其他语言的买家会看到店铺主语言的内容。
+admin-variant-add = 添加规格（填写后保存即可添加）

@@ -363,6 +363,10 @@ impl Draft {
                     reserved: variant.reserved,
                     available: variant.available,
                 })
+                .chain(std::iter::once(blank_variant(
+                    product.variants.len(),
+                    currencies,
+                )))
                 .collect(),
         }
     }
@@ -838,7 +842,8 @@ pub async fn save(
     let lang = desk.lang;
     let product = product_of(&desk, &id).await?;
     let (currencies, default_locale) = shop_money(&desk).await?;
-    let draft = Draft::posted(&form, &currencies, product.variants.len());
+    // The existing variants, then the blank one that adds a variant when filled in.
+    let draft = Draft::posted(&form, &currencies, product.variants.len() + 1);
     let mut problems = Vec::new();
     let mut fields = draft.product_fields(lang).unwrap_or_else(|found| {
         problems.extend(found);
@@ -848,6 +853,20 @@ pub async fn save(
     for (variant, fields) in product.variants.iter().zip(&draft.variants) {
         match fields.to_api(lang, &default_locale, false) {
             Ok(value) => variants.push((variant.id, value)),
+            Err(found) => problems.extend(found),
+        }
+    }
+    let mut added = None;
+    if let Some(extra) = draft
+        .variants
+        .get(product.variants.len())
+        .filter(|v| !v.blank())
+    {
+        if extra.sku.is_empty() {
+            problems.push(lang.t("admin-sku-needed"));
+        }
+        match extra.to_api(lang, &default_locale, true) {
+            Ok(value) => added = Some(value),
             Err(found) => problems.extend(found),
         }
     }
@@ -879,6 +898,13 @@ pub async fn save(
         outcome = desk
             .api()
             .update_variant(caller, product.id, *variant, body)
+            .await
+            .map(drop);
+    }
+    if let (Ok(()), Some(body)) = (&outcome, &added) {
+        outcome = desk
+            .api()
+            .add_variant(caller, product.id, body)
             .await
             .map(drop);
     }

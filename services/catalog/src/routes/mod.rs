@@ -29,6 +29,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(products::show)
         .service(products::update)
         .service(products::update_variant)
+        .service(products::add_variant)
         .service(products::archive)
         .service(products::remove)
         .service(inventory::adjust)

@@ -864,3 +864,70 @@ pub async fn update_variant(
     tx.commit().await?;
     Ok(web::Json(view))
 }
+
+/// Adds a variant to a product (a new size, a new box). Its SKU must be free in the
+/// shop; its first stock is recorded in the ledger as `initial`.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = VariantInput,
+    responses(
+        (status = 201, description = "The product with its new variant", body = ProductView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No catalog:write scope, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SKU taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values, or the product already has 100 variants", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/products/{id}/variants")]
+pub async fn add_variant(
+    state: web::Data<CatalogState>,
+    caller: RequireScope<CatalogWrite>,
+    id: web::Path<Uuid>,
+    body: Json<VariantInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let variant = body.into_inner();
+    let mut errors = Vec::new();
+    check_variant(&variant, "variant", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
+                .collect(),
+        ));
+    }
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    // The product's row is locked so two additions take two positions.
+    store::lock_product(&tx, id).await?.ok_or_else(not_found)?;
+    let count = store::variants_of(&tx, &[id]).await?.len();
+    if count >= limits::MAX_VARIANTS {
+        return Err(ApiError::invalid_field(
+            "sku",
+            format!("a product has at most {} variants", limits::MAX_VARIANTS),
+        ));
+    }
+    let variant_id = store::insert_variant(&tx, id, &variant_values(&variant, count))
+        .await
+        .map_err(conflict_on_duplicate)?;
+    if variant.track_stock && variant.stock > 0 {
+        store::record_movement(
+            &tx,
+            variant_id,
+            variant.stock,
+            variant.stock,
+            "initial",
+            None,
+            &caller.principal.describe(),
+        )
+        .await?;
+    }
+    store::refresh_min_price(&tx, id).await?;
+    let view = load(&tx, id).await?;
+    events::product(&tx, "product.updated", id, &view.handle, &view.status).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(view))
+}

@@ -375,3 +375,86 @@ async fn a_variants_prices_change_and_reach_the_storefront() {
         .unwrap();
     assert_eq!(other.status(), 404);
 }
+
+#[tokio::test]
+async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_own_shop() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let b = shop(&app, "active", None).await;
+    let product: Value = post(
+        &app,
+        &a.owner,
+        "/v1/products",
+        &goji("goji-500g", "GOJI-500", 10),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = product["id"].as_str().unwrap();
+    let path = format!("/v1/products/{id}/variants");
+    let box_of_1kg = json!({
+        "sku": "GOJI-1KG", "unit": "box", "weight_grams": 1050,
+        "prices": [{"amount": 12800, "currency": "CNY"}], "stock": 25,
+        "title": {"zh-CN": "1 公斤礼盒"}
+    });
+    let added = post(&app, &a.owner, &path, &box_of_1kg).await;
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.unwrap();
+    let variants = added["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    let new = variants.iter().find(|v| v["sku"] == "GOJI-1KG").unwrap();
+    assert_eq!(new["on_hand"], 25);
+    assert_eq!(new["prices"][0]["amount"], 12800);
+    let ledger: Value = get(
+        &app,
+        &a.owner,
+        &format!(
+            "/v1/inventory/adjustments?variant_id={}",
+            new["id"].as_str().unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ledger[0]["reason"], "initial", "{ledger}");
+
+    // The same SKU again is taken; a bad price names its field; nothing is added.
+    assert_eq!(post(&app, &a.owner, &path, &box_of_1kg).await.status(), 409);
+    let mut free = box_of_1kg.clone();
+    free["sku"] = json!("GOJI-2KG");
+    free["prices"] = json!([{"amount": -1, "currency": "CNY"}]);
+    let refused = post(&app, &a.owner, &path, &free).await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("prices"),
+        "{problem}"
+    );
+    // Another shop cannot add to it, and learns nothing: the same 404 as no product.
+    free["prices"] = json!([{"amount": 100, "currency": "CNY"}]);
+    let theirs = post(&app, &b.owner, &path, &free).await;
+    assert_eq!(theirs.status(), 404);
+    let unknown = post(
+        &app,
+        &b.owner,
+        &format!("/v1/products/{}/variants", uuid::Uuid::now_v7()),
+        &free,
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        theirs.json::<Value>().await.unwrap(),
+        unknown.json::<Value>().await.unwrap()
+    );
+    let after: Value = get(&app, &a.owner, &format!("/v1/products/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["variants"].as_array().unwrap().len(), 2);
+}
