@@ -274,6 +274,8 @@ pub struct StockFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub low_stock: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,

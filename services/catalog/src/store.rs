@@ -889,6 +889,8 @@ pub struct StockListing {
     pub text: Option<String>,
     /// Only counted variants with no more available than their threshold.
     pub low_only: bool,
+    /// Only this variant.
+    pub variant: Option<Uuid>,
 }
 
 /// Where a stock page starts: the SKU and id of the previous page's last variant.
@@ -931,6 +933,10 @@ pub async fn stock_list(
             "v.track_stock AND greatest(v.on_hand - v.reserved, 0) <= v.low_stock_threshold"
                 .to_owned(),
         );
+    }
+    if let Some(variant) = listing.variant {
+        let v = bind(variant.into(), &mut values);
+        conditions.push(format!("v.id = {v}"));
     }
     if let Some(after) = after {
         let k = bind(after.sku.clone().into(), &mut values);

@@ -46,6 +46,7 @@ pub async fn list(mut desk: Desk, query: web::Query<ListQuery>) -> Result<HttpRe
         low_stock: low.then_some(true),
         limit: Some(50),
         cursor: query.cursor.clone().filter(|c| !c.is_empty()),
+        ..StockFilter::default()
     };
     let answer = match desk.api().stock(desk.caller(), &filter).await {
         Ok(answer) => answer,
@@ -107,30 +108,20 @@ struct LedgerPage {
     note: String,
 }
 
-/// The variant's line of the stock list (the API's list filtered by its SKU).
+/// The variant's line of the stock list; another shop's variant is not found.
 async fn item_of(desk: &Desk, variant: Uuid) -> Result<StockItem, PageError> {
-    let mut cursor = None;
-    // A shop's variants are few hundred at most; walk the list until it is found.
-    for _ in 0..50 {
-        let filter = StockFilter {
-            limit: Some(100),
-            cursor: cursor.take(),
-            ..StockFilter::default()
-        };
-        let page = desk
-            .api()
-            .stock(desk.caller(), &filter)
-            .await
-            .map_err(|failure| desk.failed(&failure))?;
-        if let Some(item) = page.items.into_iter().find(|i| i.variant_id == variant) {
-            return Ok(item);
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Err(PageError::not_found(desk.lang))
+    let filter = StockFilter {
+        variant_id: Some(variant),
+        ..StockFilter::default()
+    };
+    desk.api()
+        .stock(desk.caller(), &filter)
+        .await
+        .map_err(|failure| desk.failed(&failure))?
+        .items
+        .into_iter()
+        .next()
+        .ok_or_else(|| PageError::not_found(desk.lang))
 }
 
 async fn ledger_page(

@@ -291,6 +291,8 @@ pub struct StockQuery {
     pub q: Option<String>,
     /// `true`: only counted variants with no more available than their threshold.
     pub low_stock: Option<bool>,
+    /// Only this variant (a variant of another shop matches nothing).
+    pub variant_id: Option<Uuid>,
     /// Page size: 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
@@ -338,6 +340,7 @@ pub async fn stock(
     let listing = store::StockListing {
         text: text.map(|text| text.trim().to_owned()),
         low_only: query.low_stock.unwrap_or(false),
+        variant: query.variant_id,
     };
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let rows = store::stock_list(&tx, &listing, after.as_ref(), page.fetch_limit()).await?;

@@ -77,6 +77,26 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
         .await
         .unwrap();
     assert_eq!(skus(&by_sku), ["B-1"]);
+    let b1 = by_sku["items"][0]["variant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one: Value = get(&app, &a.owner, &format!("/v1/inventory?variant_id={b1}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(skus(&one), ["B-1"]);
+    // Another shop asking for it by id finds nothing.
+    let not_theirs: Value = get(&app, &b.owner, &format!("/v1/inventory?variant_id={b1}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        not_theirs["items"].as_array().unwrap().is_empty(),
+        "{not_theirs}"
+    );
     let by_title: Value = get(&app, &a.owner, "/v1/inventory?q=%E6%9E%B8%E6%9D%9E") // 枸杞
         .await
         .json()
