@@ -628,6 +628,23 @@ impl Api {
             .await
     }
 
+    /// `PUT /v1/categories/{id}`.
+    pub async fn update_category(
+        &self,
+        caller: Caller<'_>,
+        id: Uuid,
+        body: &serde_json::Value,
+    ) -> Result<ShopCategory, Failure> {
+        self.send_json(Method::PUT, &format!("/v1/categories/{id}"), caller, body)
+            .await
+    }
+
+    /// `DELETE /v1/categories/{id}`: one without subcategories; its products stay.
+    pub async fn delete_category(&self, caller: Caller<'_>, id: Uuid) -> Result<(), Failure> {
+        Self::no_content(self.request(Method::DELETE, &format!("/v1/categories/{id}"), caller))
+            .await
+    }
+
     /// `POST /v1/products/import`: a CSV file.
     pub async fn import_products(
         &self,

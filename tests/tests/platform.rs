@@ -1444,6 +1444,63 @@ async fn the_admin_shows_each_shop_only_to_its_own_people() {
         product["title"]["zh-CN"], "吐鲁番绿葡萄干",
         "the rest is unchanged"
     );
+
+    // A category created, renamed and deleted through the admin's forms.
+    let post_form = |path: String, fields: Vec<(&'static str, String)>| {
+        let request = browser
+            .post(url(&path))
+            .header("cookie", owner.clone())
+            .header("sec-fetch-site", "same-origin");
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            form(request, &pairs).send().await.unwrap()
+        }
+    };
+    let csrf = session_csrf.clone();
+    let created = post_form(
+        "/admin/categories".to_owned(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("handle", "dried".into()),
+            ("name-zh-CN", "干果".into()),
+            ("position", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let categories = caravan.get("/v1/categories", Some(&owner_a)).await;
+    let dried = categories
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["handle"] == "dried")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let renamed = post_form(
+        format!("/admin/categories/{dried}"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("handle", "dried-fruit".into()),
+            ("name-zh-CN", "干果".into()),
+            ("name-ug", "قۇرۇق مېۋە".into()),
+            ("position", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(renamed.status(), 303);
+    let categories = caravan.get("/v1/categories", Some(&owner_a)).await;
+    assert_eq!(categories[0]["handle"], "dried-fruit", "{categories}");
+    assert_eq!(categories[0]["name"]["ug"], "قۇرۇق مېۋە");
+    let deleted = post_form(
+        format!("/admin/categories/{dried}/delete"),
+        vec![("csrf", csrf)],
+    )
+    .await;
+    assert_eq!(deleted.status(), 303);
+    let categories = caravan.get("/v1/categories", Some(&owner_a)).await;
+    assert_eq!(categories, json!([]));
 }
 
 /// The fields of the form posting to `action` on a page, as a browser would send

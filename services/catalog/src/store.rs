@@ -609,6 +609,53 @@ pub async fn insert_category(
     row.ok_or(DbErr::RecordNotInserted)
 }
 
+/// Changes a category; `None` when the shop has no such category.
+pub async fn update_category(
+    scope: &impl TenantScoped,
+    id: Uuid,
+    handle: &str,
+    name: &serde_json::Value,
+    parent: Option<Uuid>,
+    position: i32,
+) -> Result<Option<CategoryRow>, DbErr> {
+    CategoryRow::find_by_statement(statement(
+        "UPDATE categories SET handle = $3, name = $4, parent_id = $5, position = $6 \
+         WHERE tenant_id = $1 AND id = $2 RETURNING id, handle, name, parent_id, position",
+        vec![
+            scope.tenant().into_uuid().into(),
+            id.into(),
+            handle.into(),
+            name.clone().into(),
+            parent.into(),
+            position.into(),
+        ],
+    ))
+    .one(scope.conn())
+    .await
+}
+
+/// Deletes a category without subcategories and takes it off every product of the
+/// shop, in one statement; whether it existed.
+pub async fn delete_category(scope: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
+    let tenant = scope.tenant().into_uuid();
+    scope
+        .conn()
+        .execute_raw(statement(
+            "UPDATE products SET category_ids = array_remove(category_ids, $2), updated_at = now() \
+             WHERE tenant_id = $1 AND $2 = ANY(category_ids)",
+            vec![tenant.into(), id.into()],
+        ))
+        .await?;
+    let deleted = scope
+        .conn()
+        .execute_raw(statement(
+            "DELETE FROM categories WHERE tenant_id = $1 AND id = $2",
+            vec![tenant.into(), id.into()],
+        ))
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
 /// The shop's categories, by position.
 pub async fn categories(scope: &impl TenantScoped) -> Result<Vec<CategoryRow>, DbErr> {
     CategoryRow::find_by_statement(statement(

@@ -348,3 +348,6 @@ admin-password-wrong = The current password is wrong.
 admin-password-changed = Password changed. Other sessions of this account have ended.
 admin-product-words-help = Write the title in at least one language; open a language to write in it. Buyers reading another language see the shop's main one.
 admin-variant-add = Add a variant (fill in to add it when saving)
+admin-category-edit = Change this category
+admin-category-deleted = Category deleted; its products stay, without it.
+admin-category-has-children = This category has subcategories: move or delete them first.

@@ -348,3 +348,6 @@ admin-password-wrong = 当前密码不正确。
 admin-password-changed = 密码已修改，此账户的其他登录已全部退出。
 admin-product-words-help = 至少用一种语言填写标题；点开某种语言即可用该语言填写。使用其他语言的买家会看到店铺主语言的内容。
 admin-variant-add = 添加规格（填写后保存即可添加）
+admin-category-edit = 修改此分类
+admin-category-deleted = 分类已删除；其中的商品仍保留，只是不再属于该分类。
+admin-category-has-children = 此分类下还有子分类：请先移走或删除它们。

@@ -69,6 +69,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/admin/stock/{variant}", web::post().to(stock::adjust))
         .route("/admin/categories", web::get().to(setup::categories))
         .route("/admin/categories", web::post().to(setup::create_category))
+        .route("/admin/categories/{id}", web::get().to(setup::category))
+        .route(
+            "/admin/categories/{id}",
+            web::post().to(setup::update_category),
+        )
+        .route(
+            "/admin/categories/{id}/delete",
+            web::post().to(setup::delete_category),
+        )
         .route("/admin/shipping", web::get().to(setup::shipping))
         .route("/admin/shipping", web::post().to(setup::create_zone))
         .route("/admin/shipping/{id}", web::get().to(setup::zone))

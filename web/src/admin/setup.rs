@@ -54,13 +54,92 @@ fn tree(categories: &[ShopCategory], lang: Lang) -> Vec<CategoryRow> {
     out
 }
 
+/// The category form: a new category, or the one being changed.
+struct CategoryForm {
+    /// Where the form goes: `/admin/categories` or `/admin/categories/{id}`.
+    action: String,
+    editing: Option<String>,
+    handle: String,
+    /// `(tag, language's name, direction, name in it)`.
+    names: Vec<(&'static str, &'static str, &'static str, String)>,
+    parent: String,
+    position: i32,
+}
+
+impl CategoryForm {
+    fn new(category: Option<&ShopCategory>) -> Self {
+        Self {
+            action: category.map_or_else(
+                || "/admin/categories".to_owned(),
+                |c| format!("/admin/categories/{}", c.id),
+            ),
+            editing: category.map(|c| c.id.to_string()),
+            handle: category.map(|c| c.handle.clone()).unwrap_or_default(),
+            names: Lang::ALL
+                .iter()
+                .map(|l| {
+                    let name = category
+                        .and_then(|c| c.name.get(l.tag()).cloned())
+                        .unwrap_or_default();
+                    (l.tag(), l.native_name(), l.dir(), name)
+                })
+                .collect(),
+            parent: category
+                .and_then(|c| c.parent_id)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            position: category.map_or(0, |c| c.position),
+        }
+    }
+
+    /// What the person typed, to show again with what is wrong.
+    fn posted(form: &Posted, editing: Option<Uuid>) -> Self {
+        Self {
+            action: editing.map_or_else(
+                || "/admin/categories".to_owned(),
+                |id| format!("/admin/categories/{id}"),
+            ),
+            editing: editing.map(|id| id.to_string()),
+            handle: form.get("handle"),
+            names: Lang::ALL
+                .iter()
+                .map(|l| {
+                    (
+                        l.tag(),
+                        l.native_name(),
+                        l.dir(),
+                        form.get(&format!("name-{}", l.tag())),
+                    )
+                })
+                .collect(),
+            parent: form.get("parent"),
+            position: form.get("position").parse().unwrap_or(0),
+        }
+    }
+
+    fn to_api(&self) -> Value {
+        let name: serde_json::Map<String, Value> = self
+            .names
+            .iter()
+            .filter(|(_, _, _, name)| !name.is_empty())
+            .map(|(tag, _, _, name)| ((*tag).to_owned(), json!(name)))
+            .collect();
+        json!({
+            "handle": self.handle,
+            "name": name,
+            "parent_id": Uuid::parse_str(&self.parent).ok(),
+            "position": self.position,
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/categories.html")]
 struct CategoriesPage {
     page: Frame,
     csrf: String,
     rows: Vec<CategoryRow>,
-    langs: Vec<(&'static str, &'static str, &'static str)>,
+    form: CategoryForm,
     problems: Vec<String>,
     notice: Option<String>,
 }
@@ -73,6 +152,8 @@ impl CategoriesPage {
 
 async fn categories_page(
     desk: &mut Desk,
+    form: Option<CategoryForm>,
+    editing: Option<Uuid>,
     problems: Vec<String>,
     notice: Option<String>,
     status: StatusCode,
@@ -82,64 +163,140 @@ async fn categories_page(
         .shop_categories(desk.caller())
         .await
         .map_err(|failure| desk.failed(&failure))?;
+    let form = match (form, editing) {
+        (Some(form), _) => form,
+        (None, Some(id)) => CategoryForm::new(Some(
+            categories
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or_else(|| PageError::not_found(desk.lang))?,
+        )),
+        (None, None) => CategoryForm::new(None),
+    };
     let page = CategoriesPage {
         page: desk.frame(desk.t("admin-categories-title"), Section::More),
         csrf: desk.visit.csrf(),
         rows: tree(&categories, desk.lang),
-        langs: Lang::ALL
-            .iter()
-            .map(|l| (l.tag(), l.native_name(), l.dir()))
-            .collect(),
+        form,
         problems,
         notice,
     };
     Ok(desk.send(status, &page).await)
 }
 
-/// `GET /admin/categories`.
+/// `GET /admin/categories`: the tree and a form for a new category.
 pub async fn categories(
     mut desk: Desk,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let notice = query.notice(desk.lang, &[("created", "admin-category-created")]);
-    categories_page(&mut desk, Vec::new(), notice, StatusCode::OK).await
+    let notice = query.notice(
+        desk.lang,
+        &[
+            ("created", "admin-category-created"),
+            ("saved", "admin-product-saved"),
+            ("deleted", "admin-category-deleted"),
+        ],
+    );
+    categories_page(&mut desk, None, None, Vec::new(), notice, StatusCode::OK).await
 }
 
-/// `POST /admin/categories`.
-pub async fn create_category(
+/// `GET /admin/categories/{id}`: the tree and the form for this category.
+pub async fn category(mut desk: Desk, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    categories_page(&mut desk, None, Some(id), Vec::new(), None, StatusCode::OK).await
+}
+
+/// The storefront's categories were changed here: its pages see it at once.
+fn forget_categories(desk: &Desk) {
+    let key = format!("{}\u{0}", desk.staff.shop);
+    for lang in Lang::ALL {
+        desk.visit
+            .web
+            .categories
+            .forget(&format!("{key}{}", lang.tag()));
+    }
+}
+
+async fn save_category(
     mut desk: Desk,
+    id: Option<Uuid>,
+    form: Vec<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let form = Posted(form);
+    desk.check_csrf(&form.get("csrf"))?;
+    let typed = CategoryForm::posted(&form, id);
+    let body = typed.to_api();
+    let outcome = match id {
+        Some(id) => desk.api().update_category(desk.caller(), id, &body).await,
+        None => desk.api().create_category(desk.caller(), &body).await,
+    };
+    match outcome {
+        Ok(_) => {
+            forget_categories(&desk);
+            let done = if id.is_some() { "saved" } else { "created" };
+            Ok(desk
+                .redirect(&format!("/admin/categories?done={done}"))
+                .await)
+        }
+        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
+            let problems = desk.refusal(&failure);
+            categories_page(
+                &mut desk,
+                Some(typed),
+                id,
+                problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(failure) => Err(desk.failed(&failure)),
+    }
+}
+
+/// `POST /admin/categories`: a new category.
+pub async fn create_category(
+    desk: Desk,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let form = Posted(form.into_inner());
-    desk.check_csrf(&form.get("csrf"))?;
-    let mut name = serde_json::Map::new();
-    for lang in Lang::ALL {
-        let value = form.get(&format!("name-{}", lang.tag()));
-        if !value.is_empty() {
-            name.insert(lang.tag().to_owned(), json!(value));
+    save_category(desk, None, form.into_inner()).await
+}
+
+/// `POST /admin/categories/{id}`: the category as the form says.
+pub async fn update_category(
+    desk: Desk,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    save_category(desk, Some(id), form.into_inner()).await
+}
+
+/// `POST /admin/categories/{id}/delete`: a category without subcategories goes;
+/// its products stay.
+pub async fn delete_category(
+    mut desk: Desk,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    match desk.api().delete_category(desk.caller(), id).await {
+        Ok(()) => {
+            forget_categories(&desk);
+            Ok(desk.redirect("/admin/categories?done=deleted").await)
         }
-    }
-    let parent = Uuid::parse_str(&form.get("parent")).ok();
-    let body = json!({
-        "handle": form.get("handle"),
-        "name": name,
-        "parent_id": parent,
-        "position": form.get("position").parse::<i32>().unwrap_or(0),
-    });
-    match desk.api().create_category(desk.caller(), &body).await {
-        Ok(_) => {
-            let key = format!("{}\u{0}", desk.staff.shop);
-            for lang in Lang::ALL {
-                desk.visit
-                    .web
-                    .categories
-                    .forget(&format!("{key}{}", lang.tag()));
-            }
-            Ok(desk.redirect("/admin/categories?done=created").await)
-        }
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
-            categories_page(&mut desk, problems, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(Failure::Refused { status: 409, .. }) => {
+            let problem = desk.t("admin-category-has-children");
+            categories_page(
+                &mut desk,
+                None,
+                Some(id),
+                vec![problem],
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(failure) => Err(desk.failed(&failure)),
     }

@@ -38,6 +38,8 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(media::upload)
         .service(media::serve)
         .service(inventory::create_category)
+        .service(inventory::update_category)
+        .service(inventory::delete_category)
         .service(inventory::categories)
         .service(storefront::list)
         .service(storefront::detail)

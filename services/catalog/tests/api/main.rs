@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 mod bounds;
+mod categories;
 mod helpers;
 mod inventory;
 mod media;

@@ -1,0 +1,141 @@
+use crate::helpers::{get, goji, post, shop, spawn_app};
+use serde_json::{Value, json};
+
+async fn send(
+    app: &caravan_shared::testing::TestApp,
+    method: reqwest::Method,
+    token: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let b = shop(&app, "active", None).await;
+    let category = |handle: &str, parent: Option<&str>| json!({"handle": handle, "name": {"zh-CN": handle}, "parent_id": parent, "position": 0});
+    let create = |body: Value| {
+        let app = &app;
+        let token = a.owner.clone();
+        async move {
+            let created: Value = post(app, &token, "/v1/categories", &body)
+                .await
+                .json()
+                .await
+                .unwrap();
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let fruit = create(category("dried-fruit", None)).await;
+    let goji_shelf = create(category("goji", Some(&fruit))).await;
+    let mut product = goji("goji-500", "GOJI-500", 10);
+    product["category_ids"] = json!([goji_shelf]);
+    let created: Value = post(&app, &a.owner, "/v1/products", &product)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let product_id = created["id"].as_str().unwrap().to_owned();
+
+    // Renamed and reordered.
+    let renamed = send(
+        &app,
+        reqwest::Method::PUT,
+        &a.owner,
+        &format!("/v1/categories/{goji_shelf}"),
+        Some(&json!({"handle": "goji-berries", "name": {"zh-CN": "枸杞", "ug": "لەڭزە"}, "parent_id": fruit, "position": 2})),
+    )
+    .await;
+    assert_eq!(renamed.status(), 200);
+    let renamed: Value = renamed.json().await.unwrap();
+    assert_eq!(renamed["handle"], "goji-berries");
+    assert_eq!(renamed["position"], 2);
+
+    // A parent inside itself, or itself, is a loop; an unknown parent is refused.
+    for parent in [goji_shelf.clone(), uuid::Uuid::now_v7().to_string()] {
+        let looped = send(
+            &app,
+            reqwest::Method::PUT,
+            &a.owner,
+            &format!("/v1/categories/{fruit}"),
+            Some(&category("dried-fruit", Some(&parent))),
+        )
+        .await;
+        assert_eq!(looped.status(), 422, "{parent}");
+        let problem: Value = looped.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "parent_id");
+    }
+
+    // Another shop can neither change nor delete it, nor tell it exists.
+    let unknown = uuid::Uuid::now_v7();
+    for path in [
+        format!("/v1/categories/{fruit}"),
+        format!("/v1/categories/{unknown}"),
+    ] {
+        let changed = send(
+            &app,
+            reqwest::Method::PUT,
+            &b.owner,
+            &path,
+            Some(&category("mine", None)),
+        )
+        .await;
+        assert_eq!(changed.status(), 404, "{path}");
+        let deleted = send(&app, reqwest::Method::DELETE, &b.owner, &path, None).await;
+        assert_eq!(deleted.status(), 404, "{path}");
+    }
+
+    // A category with subcategories stays; a leaf goes, and its product stays without it.
+    let refused = send(
+        &app,
+        reqwest::Method::DELETE,
+        &a.owner,
+        &format!("/v1/categories/{fruit}"),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status(), 409);
+    let deleted = send(
+        &app,
+        reqwest::Method::DELETE,
+        &a.owner,
+        &format!("/v1/categories/{goji_shelf}"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let after: Value = get(&app, &a.owner, &format!("/v1/products/{product_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["category_ids"], json!([]), "{after}");
+    let left: Value = get(&app, &a.owner, "/v1/categories")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let handles: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, ["dried-fruit"]);
+    let now_empty = send(
+        &app,
+        reqwest::Method::DELETE,
+        &a.owner,
+        &format!("/v1/categories/{fruit}"),
+        None,
+    )
+    .await;
+    assert_eq!(now_empty.status(), 204);
+}
