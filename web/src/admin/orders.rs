@@ -300,6 +300,14 @@ fn left_to_refund(order: &ShopOrder) -> Money {
     }
 }
 
+/// Who did something, as the timeline records it (`buyer`, `system`,
+/// `owner:<account>`, `app:<client>` …), in words: the role, not the id.
+fn actor_label(lang: crate::i18n::Lang, actor: &str) -> String {
+    let role = actor.split(':').next().unwrap_or(actor);
+    lang.t_known(&format!("admin-actor-{}", role.replace('_', "-")))
+        .unwrap_or_else(|| role.to_owned())
+}
+
 async fn order_page(
     desk: &mut Desk,
     id: Uuid,
@@ -356,7 +364,7 @@ async fn order_page(
                 text: lang
                     .t_known(&format!("admin-event-{}", entry.action.replace('_', "-")))
                     .unwrap_or_else(|| entry.action.replace('_', " ")),
-                actor: entry.actor.clone(),
+                actor: actor_label(lang, &entry.actor),
             })
             .collect(),
         address: address_of(desk, &order),
