@@ -51,6 +51,10 @@ async fn start() -> Running {
     caravan_shared::telemetry::init(caravan_shared::config::LogFormat::Pretty);
     let id = Uuid::now_v7().simple().to_string();
     let operator_email = format!("operator-{id}@example.cn");
+    // One installation's secrets for every attempt: an attempt that failed after the
+    // auth service stored its signing key (a port taken meanwhile, say) leaves that
+    // key encrypted under them in the same databases.
+    let secrets = InstallSecrets::generate();
     for _ in 0..4 {
         let options = Options {
             gateway_port: free_range(),
@@ -58,7 +62,7 @@ async fn start() -> Running {
             redis_prefix: format!("caravan-e2e-{id}"),
             operator_email: operator_email.clone(),
             operator_password: PASSWORD.to_owned(),
-            secrets: InstallSecrets::generate(),
+            secrets: secrets.clone(),
             // Test payments drive orders to paid; the webhook test's receiver runs on
             // this machine.
             relaxed: Relaxed {
