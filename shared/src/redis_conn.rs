@@ -82,6 +82,20 @@ impl Redis {
         }
     }
 
+    /// Takes back one event counted under `name` by [`Redis::count`] (an attempt that
+    /// turned out not to count). Best effort: a failure is logged.
+    pub async fn uncount(&self, name: &str) {
+        let key = self.key(name);
+        let mut conn = self.conn();
+        let command = redis::cmd("DECR").arg(&key).clone();
+        let taken = command.query_async::<i64>(&mut conn);
+        match tokio::time::timeout(REDIS_TIMEOUT, taken).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, key, "Redis failed to take a count back"),
+            Err(_) => tracing::warn!(key, "Redis did not answer in time to take a count back"),
+        }
+    }
+
     /// Whether Redis answers a PING in time.
     pub async fn ping(&self) -> bool {
         let mut conn = self.conn();

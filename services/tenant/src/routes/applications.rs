@@ -73,21 +73,35 @@ pub struct ApplicationRequest {
     pub description: String,
 }
 
-/// Refuses more than [`APPLICATIONS_PER_HOUR`] applications from one address.
-async fn rate_limit(state: &TenantState, request: &HttpRequest) -> Result<(), ApiError> {
-    let address =
-        caravan_shared::http::client_address(request, &state.context.settings.trusted_proxies);
-    let counted = state
-        .context
-        .redis
-        .count(&format!("applications:address:{address}"), 3600)
-        .await;
-    match counted {
-        Some((count, ttl)) if count > APPLICATIONS_PER_HOUR => {
-            Err(ApiError::too_many_requests(ttl))
+/// One address's applications this hour: at most [`APPLICATIONS_PER_HOUR`]. Only
+/// applications made count: an attempt refused (a taken slug, a bad field) gives its
+/// place back, so a cooperative trying a few names is not locked out.
+struct Allowance {
+    key: Option<String>,
+}
+
+impl Allowance {
+    /// Takes a place, or refuses with 429 when the hour's are used up.
+    async fn take(state: &TenantState, request: &HttpRequest) -> Result<Self, ApiError> {
+        let address =
+            caravan_shared::http::client_address(request, &state.context.settings.trusted_proxies);
+        let key = format!("applications:address:{address}");
+        match state.context.redis.count(&key, 3600).await {
+            Some((count, ttl)) if count > APPLICATIONS_PER_HOUR => {
+                state.context.redis.uncount(&key).await;
+                Err(ApiError::too_many_requests(ttl))
+            }
+            Some(_) => Ok(Self { key: Some(key) }),
+            // Spam protection must not take the form down with Redis.
+            None => Ok(Self { key: None }),
         }
-        // Spam protection must not take the form down with Redis.
-        _ => Ok(()),
+    }
+
+    /// The attempt did not make an application: its place goes back.
+    async fn give_back(self, state: &TenantState) {
+        if let Some(key) = self.key {
+            state.context.redis.uncount(&key).await;
+        }
     }
 }
 
@@ -98,7 +112,7 @@ async fn rate_limit(state: &TenantState, request: &HttpRequest) -> Result<(), Ap
     request_body = ApplicationRequest,
     responses(
         (status = 201, description = "Received, pending a decision", body = ApplicationView),
-        (status = 409, description = "The slug is taken; `detail` suggests free ones", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken; `choices` lists free ones", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many applications from this address", body = Problem, content_type = "application/problem+json"),
     )
@@ -134,7 +148,46 @@ pub async fn apply(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    rate_limit(&state, &request).await?;
+    let allowance = Allowance::take(&state, &request).await?;
+    let applicant = Applicant {
+        shop_name,
+        region,
+        contact_name,
+        contact_email,
+        contact_phone,
+        description,
+    };
+    let outcome = make_application(&state, slug, applicant).await;
+    if outcome.is_err() {
+        allowance.give_back(&state).await;
+    }
+    outcome
+}
+
+/// Who applies, as checked.
+struct Applicant {
+    shop_name: String,
+    region: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    description: String,
+}
+
+/// Stores the application unless its slug is taken (then the refusal lists free ones).
+async fn make_application(
+    state: &TenantState,
+    slug: Slug,
+    applicant: Applicant,
+) -> Result<HttpResponse, ApiError> {
+    let Applicant {
+        shop_name,
+        region,
+        contact_name,
+        contact_email,
+        contact_phone,
+        description,
+    } = applicant;
 
     let taken = |slug: &Slug| {
         ApiError::conflict("slug_taken", format!("the slug {slug} is taken"))
@@ -179,12 +232,11 @@ pub async fn apply(
 /// every shop and open application, and it belongs to no shop until approved.
 const SLUG_CHECK: &str = "an application's slug is checked against every open application";
 
-/// Adds free alternatives to a slug-taken error.
-async fn suggest(
+/// Up to three free slugs like `slug`.
+async fn free_alternatives(
     db: &impl ConnectionTrait,
     slug: &Slug,
-    error: ApiError,
-) -> Result<ApiError, ApiError> {
+) -> Result<Vec<String>, ApiError> {
     let mut free = Vec::new();
     for option in slug.alternatives() {
         if !store::slug_taken(db, &option).await? {
@@ -194,10 +246,22 @@ async fn suggest(
             break;
         }
     }
-    Ok(error.with_detail(format!(
-        "the slug {slug} is taken; free ones: {}",
-        free.join(", ")
-    )))
+    Ok(free)
+}
+
+/// Adds free alternatives to a slug-taken error: in `choices`, and in words.
+async fn suggest(
+    db: &impl ConnectionTrait,
+    slug: &Slug,
+    error: ApiError,
+) -> Result<ApiError, ApiError> {
+    let free = free_alternatives(db, slug).await?;
+    Ok(error
+        .with_detail(format!(
+            "the slug {slug} is taken; free ones: {}",
+            free.join(", ")
+        ))
+        .with_choices(free))
 }
 
 /// Filters of the application list.
@@ -441,4 +505,73 @@ pub async fn reject(
         .ok_or_else(|| ApiError::not_found("no such application"))?;
     tx.commit().await?;
     Ok(web::Json(decided.into()))
+}
+
+/// The slug asked about.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlugQuery {
+    /// The wished address.
+    pub slug: String,
+}
+
+// By hand: the derive drops `required` from a parameter whose schema is given.
+impl IntoParams for SlugQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        vec![
+            ParameterBuilder::new()
+                .name("slug")
+                .parameter_in(ParameterIn::Query)
+                .required(utoipa::openapi::Required::True)
+                .description(Some("The wished address: 3 to 40 of a-z, 0-9 and -."))
+                .schema(Some(<Slug as utoipa::PartialSchema>::schema()))
+                .build(),
+        ]
+    }
+}
+
+/// Whether a shop address is free.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(example = json!({"slug": "zhongning-goji", "available": false, "choices": ["zhongning-goji-ningxia", "zhongning-goji-2", "zhongning-goji-shop"]}))]
+pub struct SlugAvailability {
+    /// The slug, as the platform spells it.
+    pub slug: String,
+    /// Whether no shop and no open application has it.
+    pub available: bool,
+    /// Free alternatives when it is taken (up to three), else empty.
+    pub choices: Vec<String>,
+}
+
+/// Checks a wished shop address as it is typed: free, or taken with free
+/// alternatives. No account needed.
+#[utoipa::path(
+    tag = "applications",
+    params(SlugQuery),
+    responses(
+        (status = 200, description = "Free or taken", body = SlugAvailability),
+        (status = 422, description = "Not a slug (`errors` names `slug` and says why)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/tenants/slug-availability")]
+pub async fn slug_availability(
+    state: web::Data<TenantState>,
+    query: web::Query<SlugQuery>,
+) -> Result<web::Json<SlugAvailability>, ApiError> {
+    let slug = Slug::parse(&query.slug).map_err(|error| ApiError::invalid_fields(vec![error]))?;
+    let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
+    let available = !store::slug_taken(tx.conn(), slug.as_str()).await?;
+    let choices = if available {
+        Vec::new()
+    } else {
+        free_alternatives(tx.conn(), &slug).await?
+    };
+    tx.commit().await?;
+    Ok(web::Json(SlugAvailability {
+        slug: slug.as_str().to_owned(),
+        available,
+        choices,
+    }))
 }

@@ -105,6 +105,8 @@ pub(crate) async fn open_shop(
 pub fn configure(config: &mut ServiceConfig) {
     config
         .service(applications::apply)
+        // Before `/v1/tenants/{id}`, which would take its path.
+        .service(applications::slug_availability)
         .service(applications::list)
         .service(applications::show)
         .service(applications::approve)

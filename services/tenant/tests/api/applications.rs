@@ -243,6 +243,27 @@ async fn slugs_are_checked_and_a_taken_one_comes_with_suggestions() {
             .contains(&format!("{slug}-coop")),
         "{body}"
     );
+    // The free ones also come as a list, to offer without reading the sentence.
+    assert_eq!(body["choices"][0], format!("{slug}-coop"), "{body}");
+    assert_eq!(body["choices"].as_array().unwrap().len(), 3);
+
+    // Asked as it is typed: taken with the same free ones, or free.
+    let check = |slug: String| {
+        let platform = &platform;
+        async move {
+            platform
+                .get(None, &format!("/v1/tenants/slug-availability?slug={slug}"))
+                .await
+        }
+    };
+    let answer: serde_json::Value = check(slug.clone()).await.json().await.unwrap();
+    assert_eq!(answer["available"], false);
+    assert_eq!(answer["choices"], body["choices"]);
+    let free: serde_json::Value = check(unique("turfan")).await.json().await.unwrap();
+    assert_eq!(free["available"], true);
+    assert_eq!(free["choices"], json!([]));
+    let not_a_slug = check("Admin".to_owned()).await;
+    assert_eq!(problem(not_a_slug, 422).await["errors"][0]["field"], "slug");
 
     for bad in ["ab", "Admin", "admin", "has space", "-dash"] {
         let refused = platform
@@ -297,4 +318,49 @@ async fn applications_are_rate_limited_per_address() {
         "{statuses:?}"
     );
     assert_eq!(statuses.last(), Some(&429));
+}
+
+#[tokio::test]
+async fn refused_applications_do_not_use_up_the_hours_allowance() {
+    let platform = spawn_platform().await;
+    let taken = unique("taken");
+    let first = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&taken, &unique_email("t")),
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    // A cooperative tries taken names a dozen times: each is refused for the name,
+    // never for the throttle.
+    for _ in 0..12 {
+        let again = platform
+            .post(
+                None,
+                "/v1/tenants/applications",
+                &application(&taken, &unique_email("t")),
+            )
+            .await;
+        assert_eq!(again.status(), 409);
+    }
+    // Nine more applications made fill the hour's ten; the eleventh is throttled.
+    for _ in 0..9 {
+        let made = platform
+            .post(
+                None,
+                "/v1/tenants/applications",
+                &application(&unique("ok"), &unique_email("o")),
+            )
+            .await;
+        assert_eq!(made.status(), 201);
+    }
+    let over = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&unique("over"), &unique_email("o")),
+        )
+        .await;
+    assert_eq!(over.status(), 429);
 }
