@@ -311,25 +311,41 @@ pub(crate) async fn insert_full(
         .await
         .map_err(conflict_on_duplicate)?;
     for (position, variant) in body.variants.iter().enumerate() {
-        let variant_id = store::insert_variant(tx, id, &variant_values(variant, position))
-            .await
-            .map_err(conflict_on_duplicate)?;
-        if variant.track_stock && variant.stock > 0 {
-            store::record_movement(
-                tx,
-                variant_id,
-                variant.stock,
-                variant.stock,
-                "initial",
-                None,
-                actor,
-            )
-            .await?;
-        }
+        insert_variant(tx, id, variant, position, actor).await?;
     }
     store::refresh_min_price(tx, id).await?;
     events::product(tx, "product.created", id, &values.handle, &values.status).await?;
     Ok(id)
+}
+
+/// Inserts a variant at `position`, its first stock recorded in the ledger as
+/// `initial`.
+async fn insert_variant(
+    tx: &impl caravan_shared::tenancy::TenantScoped,
+    product: Uuid,
+    variant: &VariantInput,
+    position: usize,
+    actor: &str,
+) -> Result<Uuid, ApiError> {
+    let id = store::insert_variant(tx, product, &variant_values(variant, position))
+        .await
+        .map_err(conflict_on_duplicate)?;
+    if variant.track_stock && variant.stock > 0 {
+        store::record_movement(tx, id, variant.stock, variant.stock, "initial", None, actor)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// A variant's own route names its fields without the `variant.` the check puts
+/// before them.
+fn variant_refusal(errors: Vec<FieldError>) -> ApiError {
+    ApiError::invalid_fields(
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
+            .collect(),
+    )
 }
 
 pub(crate) fn variant_values(variant: &VariantInput, position: usize) -> VariantValues {
@@ -850,12 +866,7 @@ pub async fn update_variant(
     let mut errors = Vec::new();
     check_variant(&as_input, "variant", &mut errors);
     if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(
-            errors
-                .into_iter()
-                .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
-                .collect(),
-        ));
+        return Err(variant_refusal(errors));
     }
     store::update_variant(&tx, variant_id, &variant_values(&as_input, 0)).await?;
     store::refresh_min_price(&tx, id).await?;
@@ -893,12 +904,7 @@ pub async fn add_variant(
     let mut errors = Vec::new();
     check_variant(&variant, "variant", &mut errors);
     if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(
-            errors
-                .into_iter()
-                .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
-                .collect(),
-        ));
+        return Err(variant_refusal(errors));
     }
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     // The product's row is locked so two additions take two positions.
@@ -910,21 +916,7 @@ pub async fn add_variant(
             format!("a product has at most {} variants", limits::MAX_VARIANTS),
         ));
     }
-    let variant_id = store::insert_variant(&tx, id, &variant_values(&variant, count))
-        .await
-        .map_err(conflict_on_duplicate)?;
-    if variant.track_stock && variant.stock > 0 {
-        store::record_movement(
-            &tx,
-            variant_id,
-            variant.stock,
-            variant.stock,
-            "initial",
-            None,
-            &caller.principal.describe(),
-        )
-        .await?;
-    }
+    insert_variant(&tx, id, &variant, count, &caller.principal.describe()).await?;
     store::refresh_min_price(&tx, id).await?;
     let view = load(&tx, id).await?;
     events::product(&tx, "product.updated", id, &view.handle, &view.status).await?;
