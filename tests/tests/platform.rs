@@ -760,6 +760,16 @@ fn set_cookie(response: &Response) -> Option<String> {
         .map(|value| value.to_str().unwrap().to_owned())
 }
 
+/// The `name=value` of the session cookie an answer sets.
+fn session_cookie(response: &Response) -> String {
+    set_cookie(response)
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// The value of the first `<input name=csrf>` on a page.
 fn csrf_of(html: &str) -> String {
     let document = scraper::Html::parse_document(html);
@@ -1072,12 +1082,7 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
     let path = &link[link.find("/verify-email").unwrap()..];
     let page = browser.get(url(path)).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let session = set_cookie(&page)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = session_cookie(&page);
     let html = page.text().await.unwrap();
     let token = path.split("token=").nth(1).unwrap();
     let verified = form(
@@ -1103,12 +1108,7 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
     .send()
     .await
     .unwrap();
-    let session = set_cookie(&added)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = session_cookie(&added);
     let sign_in = browser
         .get(url(&format!("/s/{slug}/zh-CN/account/sign-in")))
         .header("cookie", &session)
@@ -1208,12 +1208,7 @@ async fn admin_session(caravan: &Running, browser: &Client, email: &str) -> Stri
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    let cookie = set_cookie(&page)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&page);
     let html = page.text().await.unwrap();
     let signed_in = form(
         browser

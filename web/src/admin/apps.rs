@@ -8,7 +8,7 @@ use crate::page::{Frame, PageError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use caravan_client::{AppClient, Delivery, Failure, Webhook};
+use caravan_client::{AppClient, Delivery, Webhook};
 use uuid::Uuid;
 
 /// The scopes an app client may be given.
@@ -145,8 +145,8 @@ pub async fn create_client(
             )
             .await
         }
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             apps_page(
                 &mut desk,
                 None,
@@ -156,7 +156,6 @@ pub async fn create_client(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -168,7 +167,7 @@ pub async fn revoke_client(
 ) -> Result<HttpResponse, PageError> {
     desk.require_owner()?;
     desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     desk.api()
         .revoke_app_client(desk.caller(), id)
         .await
@@ -209,8 +208,8 @@ pub async fn create_webhook(
             )
             .await
         }
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             apps_page(
                 &mut desk,
                 None,
@@ -220,7 +219,6 @@ pub async fn create_webhook(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -306,7 +304,7 @@ pub async fn webhook(
     id: web::Path<String>,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     let notice = query.notice(desk.lang, &[("retried", "admin-retried")]);
     webhook_page(&mut desk, id, None, notice, Vec::new()).await
 }
@@ -321,7 +319,7 @@ pub async fn webhook_action(
     desk.require_owner()?;
     desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
     let (id, action) = path.into_inner();
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     match action.as_str() {
         "rotate" => {
             let made = desk
@@ -351,17 +349,15 @@ pub async fn retry(
     desk.require_owner()?;
     desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
     let (id, delivery) = path.into_inner();
-    let lang = desk.lang;
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(lang))?;
-    let delivery = Uuid::parse_str(&delivery).map_err(|_| PageError::not_found(lang))?;
+    let id = desk.id(&id)?;
+    let delivery = desk.id(&delivery)?;
     match desk.api().retry_delivery(desk.caller(), id, delivery).await {
         Ok(_) => Ok(desk
             .redirect(&format!("/admin/webhooks/{id}?done=retried"))
             .await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             webhook_page(&mut desk, id, None, None, problems).await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }

@@ -312,6 +312,29 @@ impl Desk {
         }
     }
 
+    /// A form's action the API did not do: the sentences to show on the form again.
+    /// A 404 (the thing is gone, or is another shop's) or an outage is an error page
+    /// instead.
+    pub fn refused(&self, failure: &Failure) -> Result<Vec<String>, PageError> {
+        match failure {
+            Failure::Refused { status, .. } if *status != 404 => Ok(self.refusal(failure)),
+            _ => Err(self.failed(failure)),
+        }
+    }
+
+    /// The status a form shown again after `failure` answers with: the API's own.
+    pub fn status_of(failure: &Failure) -> StatusCode {
+        failure
+            .status()
+            .and_then(|status| StatusCode::from_u16(status).ok())
+            .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+    }
+
+    /// The id in a page's address; a malformed one is the 404 page an unknown one gets.
+    pub fn id(&self, text: &str) -> Result<uuid::Uuid, PageError> {
+        uuid::Uuid::parse_str(text).map_err(|_| PageError::not_found(self.lang))
+    }
+
     /// What the API's refusal means, as sentences in the admin's language: a
     /// known refusal by its code, a field by its name, never the code itself.
     pub fn refusal(&self, failure: &Failure) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! ship all or some lines, deliver, cancel, refund), and the packing slip.
 
 use super::today::OrderRow;
-use super::{Desk, Done, Section};
+use super::{Desk, Done, Posted, Section};
 use crate::money;
 use crate::page::{Frame, PageError};
 use actix_web::http::{StatusCode, header};
@@ -402,7 +402,7 @@ pub async fn detail(
     id: web::Path<String>,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     let notice = query.notice(desk.lang, &DONE);
     order_page(&mut desk, id, Vec::new(), notice, StatusCode::OK).await
 }
@@ -420,7 +420,7 @@ struct SlipPage {
 
 /// `GET /admin/orders/{id}/slip`: the packing slip, made to print.
 pub async fn slip(mut desk: Desk, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     let order = desk
         .api()
         .shop_order(desk.caller(), id)
@@ -449,107 +449,15 @@ pub async fn act(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let (id, action) = path.into_inner();
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
-    let field = |name: &str| {
-        form.iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.trim().to_owned())
-            .unwrap_or_default()
-    };
-    desk.check_csrf(&field("csrf"))?;
-    let lang = desk.lang;
-    let action = match action.as_str() {
-        "mark-paid" => OrderAction::MarkPaid {
-            reference: Some(field("reference")).filter(|r| !r.is_empty()),
-        },
-        "ship" => {
-            let mut lines = Vec::new();
-            for (key, value) in form.iter() {
-                let Some(line) = key.strip_prefix("qty-") else {
-                    continue;
-                };
-                let (Ok(line_id), Ok(quantity)) =
-                    (Uuid::parse_str(line), value.trim().parse::<i32>())
-                else {
-                    let problem = lang.t("admin-ship-quantity");
-                    return order_page(
-                        &mut desk,
-                        id,
-                        vec![problem],
-                        None,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await;
-                };
-                if quantity > 0 {
-                    lines.push(ShippedLine { line_id, quantity });
-                }
-            }
-            if lines.is_empty() {
-                let problem = lang.t("admin-ship-nothing");
-                return order_page(
-                    &mut desk,
-                    id,
-                    vec![problem],
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            OrderAction::Ship {
-                carrier: field("carrier"),
-                tracking_number: field("tracking"),
-                lines: Some(lines),
-            }
+    let id = desk.id(&id)?;
+    let form = Posted(form.into_inner());
+    desk.check_csrf(&form.get("csrf"))?;
+    let action = match action_of(&desk, id, &action, &form).await? {
+        Ok(action) => action,
+        Err(problem) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return order_page(&mut desk, id, vec![problem], None, status).await;
         }
-        "deliver" => OrderAction::Deliver,
-        "cancel" => OrderAction::Cancel {
-            reason: field("reason"),
-        },
-        "refund" => {
-            let order = desk
-                .api()
-                .shop_order(desk.caller(), id)
-                .await
-                .map_err(|failure| desk.failed(&failure))?;
-            let left = left_to_refund(&order);
-            let amount = money::parse_decimal(&field("amount"), order.paid.currency.as_str());
-            match amount {
-                Some(amount) if amount > 0 && amount <= left.amount => OrderAction::Refund {
-                    amount: Some(Money {
-                        amount,
-                        currency: order.paid.currency,
-                    }),
-                    reason: Some(field("reason")).filter(|r| !r.is_empty()),
-                },
-                Some(amount) if amount > left.amount => {
-                    let problem = lang.t_with(
-                        "admin-refund-too-much",
-                        &[("total", money::format(left, lang))],
-                    );
-                    return order_page(
-                        &mut desk,
-                        id,
-                        vec![problem],
-                        None,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await;
-                }
-                _ => {
-                    let problem = lang.t("admin-refund-amount");
-                    return order_page(
-                        &mut desk,
-                        id,
-                        vec![problem],
-                        None,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await;
-                }
-            }
-        }
-        _ => return Err(PageError::not_found(lang)),
     };
     let done = match &action {
         OrderAction::MarkPaid { .. } => "paid",
@@ -562,12 +470,78 @@ pub async fn act(
         Ok(_) => Ok(desk
             .redirect(&format!("/admin/orders/{id}?done={done}"))
             .await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
-            let status = StatusCode::from_u16(failure.status().unwrap_or(422))
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
+            let status = Desk::status_of(&failure);
             order_page(&mut desk, id, problems, None, status).await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
+}
+
+/// What the form asks of the order, or the sentence saying what in it is wrong (an
+/// unknown action is a 404 page).
+async fn action_of(
+    desk: &Desk,
+    id: Uuid,
+    action: &str,
+    form: &Posted,
+) -> Result<Result<OrderAction, String>, PageError> {
+    let lang = desk.lang;
+    let given = |name: &str| Some(form.get(name)).filter(|value| !value.is_empty());
+    Ok(Ok(match action {
+        "mark-paid" => OrderAction::MarkPaid {
+            reference: given("reference"),
+        },
+        "ship" => {
+            let mut lines = Vec::new();
+            for (key, value) in &form.0 {
+                let Some(line) = key.strip_prefix("qty-") else {
+                    continue;
+                };
+                let (Ok(line_id), Ok(quantity)) =
+                    (Uuid::parse_str(line), value.trim().parse::<i32>())
+                else {
+                    return Ok(Err(lang.t("admin-ship-quantity")));
+                };
+                if quantity > 0 {
+                    lines.push(ShippedLine { line_id, quantity });
+                }
+            }
+            if lines.is_empty() {
+                return Ok(Err(lang.t("admin-ship-nothing")));
+            }
+            OrderAction::Ship {
+                carrier: form.get("carrier"),
+                tracking_number: form.get("tracking"),
+                lines: Some(lines),
+            }
+        }
+        "deliver" => OrderAction::Deliver,
+        "cancel" => OrderAction::Cancel {
+            reason: form.get("reason"),
+        },
+        "refund" => {
+            let order = desk
+                .api()
+                .shop_order(desk.caller(), id)
+                .await
+                .map_err(|failure| desk.failed(&failure))?;
+            let left = left_to_refund(&order);
+            let currency = order.paid.currency;
+            match money::parse_decimal(&form.get("amount"), currency.as_str()) {
+                Some(amount) if amount > 0 && amount <= left.amount => OrderAction::Refund {
+                    amount: Some(Money { amount, currency }),
+                    reason: given("reason"),
+                },
+                Some(amount) if amount > left.amount => {
+                    return Ok(Err(lang.t_with(
+                        "admin-refund-too-much",
+                        &[("total", money::format(left, lang))],
+                    )));
+                }
+                _ => return Ok(Err(lang.t("admin-refund-amount"))),
+            }
+        }
+        _ => return Err(PageError::not_found(lang)),
+    }))
 }

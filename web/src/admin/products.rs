@@ -776,8 +776,8 @@ pub async fn create(
         Ok(product) => Ok(desk
             .redirect(&format!("/admin/products/{}?done=created", product.id))
             .await),
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             form_page(
                 &mut desk,
                 None,
@@ -789,7 +789,6 @@ pub async fn create(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -802,7 +801,7 @@ const DONE: [(&str, &str); 5] = [
 ];
 
 async fn product_of(desk: &Desk, id: &str) -> Result<ShopProduct, PageError> {
-    let id = Uuid::parse_str(id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(id)?;
     desk.api()
         .shop_product(desk.caller(), id)
         .await
@@ -912,8 +911,8 @@ pub async fn save(
         Ok(()) => Ok(desk
             .redirect(&format!("/admin/products/{}?done=saved", product.id))
             .await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             form_page(
                 &mut desk,
                 Some(&product),
@@ -925,7 +924,6 @@ pub async fn save(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -973,83 +971,75 @@ pub async fn read_upload(mut multipart: Multipart, file_field: &str, limit: usiz
     upload
 }
 
-/// `POST /admin/products/{id}/photos`: a photo from the phone's camera or files.
-/// The catalog checks it by its content, strips what the camera recorded (GPS)
-/// and makes its sizes; the product then shows it.
+/// The photo an upload form sent, stored by the catalog (which checks it by its
+/// content, strips what the camera recorded and makes its sizes): the upload, or
+/// the sentences saying why not and the status to show them with. A 404 or an
+/// outage is an error page.
+pub async fn store_photo(
+    desk: &Desk,
+    upload: Upload,
+) -> Result<Result<caravan_client::Media, (Vec<String>, StatusCode)>, PageError> {
+    let lang = desk.lang;
+    if upload.too_large {
+        let megabytes = (PHOTO_LIMIT / (1024 * 1024)).to_string();
+        let problem = lang.t_with("admin-photo-too-large", &[("total", megabytes)]);
+        return Ok(Err((vec![problem], StatusCode::PAYLOAD_TOO_LARGE)));
+    }
+    if upload.file.is_empty() {
+        let problem = lang.t("admin-photo-missing");
+        return Ok(Err((vec![problem], StatusCode::UNPROCESSABLE_ENTITY)));
+    }
+    match desk.api().upload_image(desk.caller(), upload.file).await {
+        Ok(media) => Ok(Ok(media)),
+        Err(failure) => Ok(Err((desk.refused(&failure)?, Desk::status_of(&failure)))),
+    }
+}
+
+/// `POST /admin/products/{id}/photos`: a photo from the phone's camera or files;
+/// the product then shows it.
 pub async fn add_photo(
     mut desk: Desk,
     id: web::Path<String>,
     multipart: Multipart,
 ) -> Result<HttpResponse, PageError> {
-    let upload = read_upload(multipart, "photo", PHOTO_LIMIT).await;
-    let form = Posted(upload.fields);
+    let mut upload = read_upload(multipart, "photo", PHOTO_LIMIT).await;
+    let form = Posted(std::mem::take(&mut upload.fields));
     desk.check_csrf(&form.get("csrf"))?;
-    let lang = desk.lang;
     let product = product_of(&desk, &id).await?;
-    let (currencies, default_locale) = shop_money(&desk).await?;
-    let refuse = |problem: String| (vec![problem], StatusCode::UNPROCESSABLE_ENTITY);
-    let refusal = if upload.too_large {
-        Some((
-            vec![lang.t_with(
-                "admin-photo-too-large",
-                &[("total", (PHOTO_LIMIT / (1024 * 1024)).to_string())],
-            )],
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ))
-    } else if upload.file.is_empty() {
-        Some(refuse(lang.t("admin-photo-missing")))
-    } else {
-        None
-    };
-    let outcome = match refusal {
-        Some(refusal) => Err(refusal),
-        None => match desk.api().upload_image(desk.caller(), upload.file).await {
-            Ok(media) => {
-                let mut images: Vec<Value> = product.images.iter().map(image_ref).collect();
-                let alt = form.get("alt");
-                let alt = if alt.is_empty() {
-                    localized(&product.title, lang)
-                } else {
-                    alt
-                };
-                images.push(json!({"media_id": media.id, "alt": alt}));
-                desk.api()
-                    .update_product(desk.caller(), product.id, &json!({"images": images}))
-                    .await
-                    .map(drop)
-                    .map_err(|failure| {
-                        let status = failure.status().unwrap_or(503);
-                        (desk.refusal(&failure), code(status))
-                    })
+    let (problems, status) = match store_photo(&desk, upload).await? {
+        Ok(media) => {
+            let mut images: Vec<Value> = product.images.iter().map(image_ref).collect();
+            let alt = Some(form.get("alt"))
+                .filter(|alt| !alt.is_empty())
+                .unwrap_or_else(|| localized(&product.title, desk.lang));
+            images.push(json!({"media_id": media.id, "alt": alt}));
+            let body = json!({"images": images});
+            match desk
+                .api()
+                .update_product(desk.caller(), product.id, &body)
+                .await
+            {
+                Ok(_) => {
+                    let done = format!("/admin/products/{}?done=photo", product.id);
+                    return Ok(desk.redirect(&done).await);
+                }
+                Err(failure) => (desk.refused(&failure)?, Desk::status_of(&failure)),
             }
-            Err(failure) => {
-                let status = failure.status().unwrap_or(503);
-                Err((desk.refusal(&failure), code(status)))
-            }
-        },
-    };
-    match outcome {
-        Ok(()) => Ok(desk
-            .redirect(&format!("/admin/products/{}?done=photo", product.id))
-            .await),
-        Err((problems, status)) => {
-            let draft = Draft::of(&product, &currencies, &default_locale);
-            form_page(
-                &mut desk,
-                Some(&product),
-                draft,
-                &currencies,
-                problems,
-                None,
-                status,
-            )
-            .await
         }
-    }
-}
-
-fn code(status: u16) -> StatusCode {
-    StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+        Err(refusal) => refusal,
+    };
+    let (currencies, default_locale) = shop_money(&desk).await?;
+    let draft = Draft::of(&product, &currencies, &default_locale);
+    form_page(
+        &mut desk,
+        Some(&product),
+        draft,
+        &currencies,
+        problems,
+        None,
+        status,
+    )
+    .await
 }
 
 /// An image as the product's `images` takes it back.
@@ -1105,9 +1095,9 @@ pub async fn act(
     };
     match outcome {
         Ok(()) => Ok(desk.redirect(&done).await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             let (currencies, default_locale) = shop_money(&desk).await?;
-            let problems = desk.refusal(&failure);
             let draft = Draft::of(&product, &currencies, &default_locale);
             form_page(
                 &mut desk,
@@ -1116,11 +1106,10 @@ pub async fn act(
                 &currencies,
                 problems,
                 None,
-                code(failure.status().unwrap_or(409)),
+                Desk::status_of(&failure),
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -1188,11 +1177,10 @@ pub async fn import(mut desk: Desk, multipart: Multipart) -> Result<HttpResponse
     } else {
         match desk.api().import_products(desk.caller(), upload.file).await {
             Ok(report) => (Some(report), Vec::new(), StatusCode::OK),
-            Err(failure @ Failure::Refused { .. }) => {
-                let status = code(failure.status().unwrap_or(422));
-                (None, desk.refusal(&failure), status)
+            Err(failure) => {
+                let problems = desk.refused(&failure)?;
+                (None, problems, Desk::status_of(&failure))
             }
-            Err(failure) => return Err(desk.failed(&failure)),
         }
     };
     let page = ImportPage {

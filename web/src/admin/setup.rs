@@ -202,7 +202,7 @@ pub async fn categories(
 
 /// `GET /admin/categories/{id}`: the tree and the form for this category.
 pub async fn category(mut desk: Desk, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     categories_page(&mut desk, None, Some(id), Vec::new(), None, StatusCode::OK).await
 }
 
@@ -238,8 +238,8 @@ async fn save_category(
                 .redirect(&format!("/admin/categories?done={done}"))
                 .await)
         }
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             categories_page(
                 &mut desk,
                 Some(typed),
@@ -250,7 +250,6 @@ async fn save_category(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -268,7 +267,7 @@ pub async fn update_category(
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     save_category(desk, Some(id), form.into_inner()).await
 }
 
@@ -280,7 +279,7 @@ pub async fn delete_category(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     match desk.api().delete_category(desk.caller(), id).await {
         Ok(()) => {
             forget_categories(&desk);
@@ -569,7 +568,7 @@ pub async fn shipping(mut desk: Desk, query: web::Query<Done>) -> Result<HttpRes
 
 /// `GET /admin/shipping/{id}`: the zones and the form for this one.
 pub async fn zone(mut desk: Desk, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     shipping_page(&mut desk, Some(id), None, Vec::new(), None, StatusCode::OK).await
 }
 
@@ -601,8 +600,8 @@ async fn save(
         .await
     {
         Ok(_) => Ok(desk.redirect("/admin/shipping?done=saved").await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             shipping_page(
                 &mut desk,
                 id,
@@ -613,7 +612,6 @@ async fn save(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -631,7 +629,7 @@ pub async fn update_zone(
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     save(desk, Some(id), form.into_inner()).await
 }
 
@@ -642,7 +640,7 @@ pub async fn delete_zone(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     desk.check_csrf(&Posted(form.into_inner()).get("csrf"))?;
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(&id)?;
     desk.api()
         .delete_shipping_zone(desk.caller(), id)
         .await

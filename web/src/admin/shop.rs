@@ -226,11 +226,12 @@ pub async fn save(
             desk.visit.web.profiles.forget(&desk.staff.shop);
             Ok(desk.redirect("/admin/settings?done=saved").await)
         }
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
+        Err(failure) => {
+            // A 404 or an outage is a page of its own; a refusal is explained here.
+            desk.refused(&failure)?;
             let problems = theme_refusal(&desk, &failure);
             settings_page(&mut desk, problems, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -277,67 +278,33 @@ pub async fn image(
     multipart: Multipart,
 ) -> Result<HttpResponse, PageError> {
     desk.require_owner()?;
-    let upload = super::products::read_upload(multipart, "image", PHOTO_LIMIT).await;
-    let csrf = upload
-        .fields
-        .iter()
-        .find(|(key, _)| key == "csrf")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
-    desk.check_csrf(&csrf)?;
-    let lang = desk.lang;
+    let mut upload = super::products::read_upload(multipart, "image", PHOTO_LIMIT).await;
+    let form = Posted(std::mem::take(&mut upload.fields));
+    desk.check_csrf(&form.get("csrf"))?;
     let body_for = |url: String| match which.as_str() {
         "logo" => Some(json!({"logo_url": url})),
         "banner" => Some(json!({"theme": {"banner_url": url}})),
         _ => None,
     };
     if body_for(String::new()).is_none() {
-        return Err(PageError::not_found(lang));
+        return Err(PageError::not_found(desk.lang));
     }
-    if upload.too_large {
-        let problem = lang.t_with(
-            "admin-photo-too-large",
-            &[("total", (PHOTO_LIMIT / (1024 * 1024)).to_string())],
-        );
-        return settings_page(
-            &mut desk,
-            vec![problem],
-            None,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        )
-        .await;
-    }
-    if upload.file.is_empty() {
-        let problem = lang.t("admin-photo-missing");
-        return settings_page(
-            &mut desk,
-            vec![problem],
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let outcome = match desk.api().upload_image(desk.caller(), upload.file).await {
+    let (problems, status) = match super::products::store_photo(&desk, upload).await? {
         Ok(media) => {
             let body = body_for(media.url).unwrap_or_default();
-            desk.api()
+            match desk
+                .api()
                 .update_shop(desk.caller(), desk.staff.shop_id, &body)
                 .await
-                .map(drop)
+            {
+                Ok(_) => {
+                    desk.visit.web.profiles.forget(&desk.staff.shop);
+                    return Ok(desk.redirect("/admin/settings?done=image").await);
+                }
+                Err(failure) => (desk.refused(&failure)?, Desk::status_of(&failure)),
+            }
         }
-        Err(failure) => Err(failure),
+        Err(refusal) => refusal,
     };
-    match outcome {
-        Ok(()) => {
-            desk.visit.web.profiles.forget(&desk.staff.shop);
-            Ok(desk.redirect("/admin/settings?done=image").await)
-        }
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
-            let status = StatusCode::from_u16(failure.status().unwrap_or(422))
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            settings_page(&mut desk, problems, None, status).await
-        }
-        Err(failure) => Err(desk.failed(&failure)),
-    }
+    settings_page(&mut desk, problems, None, status).await
 }

@@ -177,7 +177,7 @@ pub async fn ledger(
     variant: web::Path<String>,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let variant = Uuid::parse_str(&variant).map_err(|_| PageError::not_found(desk.lang))?;
+    let variant = desk.id(&variant)?;
     let notice = query.notice(desk.lang, &[("adjusted", "admin-stock-adjusted")]);
     let typed = (String::new(), "received".to_owned(), String::new());
     ledger_page(
@@ -209,7 +209,7 @@ pub async fn adjust(
     variant: web::Path<String>,
     form: web::Form<AdjustForm>,
 ) -> Result<HttpResponse, PageError> {
-    let variant = Uuid::parse_str(&variant).map_err(|_| PageError::not_found(desk.lang))?;
+    let variant = desk.id(&variant)?;
     desk.check_csrf(&form.csrf)?;
     let typed = (form.delta.clone(), form.reason.clone(), form.note.clone());
     let delta = form
@@ -240,8 +240,8 @@ pub async fn adjust(
         Ok(_) => Ok(desk
             .redirect(&format!("/admin/stock/{variant}?done=adjusted"))
             .await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             ledger_page(
                 &mut desk,
                 variant,
@@ -252,6 +252,5 @@ pub async fn adjust(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }

@@ -7,8 +7,6 @@ use crate::page::{Frame, PageError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use caravan_client::Failure;
-use uuid::Uuid;
 
 struct MemberRow {
     id: String,
@@ -111,8 +109,8 @@ pub async fn invite(
     };
     match desk.api().invite(desk.caller(), &email, role).await {
         Ok(_) => Ok(desk.redirect("/admin/staff?done=invited").await),
-        Err(failure @ Failure::Refused { .. }) => {
-            let problems = desk.refusal(&failure);
+        Err(failure) => {
+            let problems = desk.refused(&failure)?;
             team_page(
                 &mut desk,
                 email,
@@ -122,7 +120,6 @@ pub async fn invite(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
 
@@ -158,7 +155,7 @@ async fn remove(
     desk.require_owner()?;
     let form = Posted(form);
     desk.check_csrf(&form.get("csrf"))?;
-    let id = Uuid::parse_str(id).map_err(|_| PageError::not_found(desk.lang))?;
+    let id = desk.id(id)?;
     let (outcome, done) = match what {
         Removal::Member => (desk.api().remove_staff(desk.caller(), id).await, "removed"),
         Removal::Invitation => (
@@ -168,11 +165,11 @@ async fn remove(
     };
     match outcome {
         Ok(()) => Ok(desk.redirect(&format!("/admin/staff?done={done}")).await),
-        Err(failure @ Failure::Refused { .. }) if failure.status() != Some(404) => {
-            let problems = match failure.status() {
-                Some(409) => vec![desk.t("admin-cannot-remove")],
-                _ => desk.refusal(&failure),
-            };
+        Err(failure) => {
+            let mut problems = desk.refused(&failure)?;
+            if failure.status() == Some(409) {
+                problems = vec![desk.t("admin-cannot-remove")];
+            }
             team_page(
                 &mut desk,
                 String::new(),
@@ -182,6 +179,5 @@ async fn remove(
             )
             .await
         }
-        Err(failure) => Err(desk.failed(&failure)),
     }
 }
