@@ -326,6 +326,16 @@ fn redact(url: &PgUrl) -> String {
     shown.to_string()
 }
 
+/// A `LIKE` pattern matching text that contains `text` anywhere: its `\`, `%` and
+/// `_` stand for themselves (PostgreSQL's default escape is `\`).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Whether the database answers in time.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     let check = db.query_one_raw(statement("SELECT 1 AS up", vec![]));
@@ -337,6 +347,12 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(super::contains_pattern("goji"), "%goji%");
+        assert_eq!(super::contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
     use super::*;
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod clock;
 pub mod compress;
 pub mod guard;
 pub mod i18n;

@@ -389,12 +389,8 @@ pub async fn list_products(
         conditions.push(format!("{p} = ANY(tags)"));
     }
     if let Some(text) = &listing.text {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let p = bind(format!("%{escaped}%").into(), &mut values);
+        let pattern = caravan_shared::db::contains_pattern(&text.to_lowercase());
+        let p = bind(pattern.into(), &mut values);
         conditions.push(format!("search_text LIKE {p}"));
     }
     if let Some(min) = listing.min_price {
@@ -963,12 +959,8 @@ pub async fn stock_list(
         format!("${}", values.len())
     };
     if let Some(text) = &listing.text {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let p = bind(format!("%{escaped}%").into(), &mut values);
+        let pattern = caravan_shared::db::contains_pattern(&text.to_lowercase());
+        let p = bind(pattern.into(), &mut values);
         conditions.push(format!(
             "(lower(v.sku) LIKE {p} \
              OR EXISTS (SELECT 1 FROM jsonb_each_text(p.title) t WHERE lower(t.value) LIKE {p}) \

@@ -746,14 +746,9 @@ pub async fn list_orders(
         match digits.parse::<i64>() {
             Ok(number) => push(" AND number = ?", number.into(), &mut values),
             Err(_) => {
-                let escaped = text
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
                 push(
                     " AND lower(email) LIKE ?",
-                    format!("%{escaped}%").into(),
+                    caravan_shared::db::contains_pattern(&text.to_lowercase()).into(),
                     &mut values,
                 );
             }

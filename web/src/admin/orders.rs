@@ -10,24 +10,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use caravan_client::{Failure, Money, OrderAction, OrderFilter, ShippedLine, ShopOrder};
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// The shops' time: China Standard Time (UTC+8), as buyers and staff read it.
-const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
-fn china() -> FixedOffset {
-    CHINA
-}
-
 /// `2026-12-03 17:54` in China time.
 pub fn china_time(moment: DateTime<Utc>) -> String {
-    moment
-        .with_timezone(&china())
+    crate::clock::in_china(moment)
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -70,7 +59,7 @@ impl ListQuery {
     fn filter(&self, limit: u32) -> OrderFilter {
         let start = |day: NaiveDate| {
             day.and_hms_opt(0, 0, 0)
-                .and_then(|at| china().from_local_datetime(&at).single())
+                .and_then(|at| crate::clock::CHINA.from_local_datetime(&at).single())
                 .map(|at| at.with_timezone(&Utc))
         };
         OrderFilter {
@@ -277,20 +266,7 @@ fn line_rows(desk: &Desk, order: &ShopOrder) -> Vec<LineRow> {
 }
 
 fn address_of(desk: &Desk, order: &ShopOrder) -> String {
-    let a = &order.shipping_address;
-    [
-        a.recipient.as_str(),
-        a.street.as_str(),
-        a.district.as_str(),
-        a.city.as_str(),
-        a.province.as_str(),
-        a.postal_code.as_str(),
-        a.country.as_str(),
-    ]
-    .into_iter()
-    .filter(|part| !part.is_empty())
-    .collect::<Vec<_>>()
-    .join(desk.lang.list_separator())
+    crate::routes::orders::address_line(&order.shipping_address, desk.lang)
 }
 
 fn left_to_refund(order: &ShopOrder) -> Money {

@@ -71,11 +71,7 @@ fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
         Lang::ZhCn => "%Y年%m月%d日 %H:%M",
         _ => "%Y-%m-%d %H:%M",
     };
-    // Shown in China's time (UTC+8): the shops, and most of their buyers, are there.
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(china) => at.with_timezone(&china).format(pattern).to_string(),
-        None => at.format(pattern).to_string(),
-    }
+    crate::clock::in_china(at).format(pattern).to_string()
 }
 
 fn steps(lang: Lang, order: &Order) -> Vec<Step> {
@@ -183,22 +179,7 @@ async fn show(
     notice: Option<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let l = shop.lang;
-    let a = &order.shipping_address;
-    let country = super::cart::country_name(l, &a.country);
-    let address = [
-        a.recipient.as_str(),
-        a.street.as_str(),
-        a.district.as_str(),
-        a.city.as_str(),
-        a.province.as_str(),
-        a.postal_code.as_str(),
-        country.as_str(),
-    ]
-    .iter()
-    .filter(|part| !part.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(l.list_separator());
+    let address = address_line(&order.shipping_address, l);
     let instructions = order
         .payments
         .iter()
@@ -360,4 +341,24 @@ pub async fn pay(
         location.push_str(&serde_urlencoded::to_string(&query).unwrap_or_default());
     }
     Ok(see_other(&location))
+}
+
+/// An address on one line, its parts joined the way `lang` lists (`，` in Chinese,
+/// `، ` in Uyghur) and its country named in `lang`.
+pub fn address_line(address: &caravan_client::Address, lang: Lang) -> String {
+    let a = address;
+    let country = super::cart::country_name(lang, &a.country);
+    [
+        a.recipient.as_str(),
+        a.street.as_str(),
+        a.district.as_str(),
+        a.city.as_str(),
+        a.province.as_str(),
+        a.postal_code.as_str(),
+        country.as_str(),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(lang.list_separator())
 }

@@ -165,12 +165,7 @@ pub async fn tenants<C: ConnectionTrait>(
         query = query.filter(tenants::Column::Status.eq(status));
     }
     if let Some(text) = text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = caravan_shared::db::contains_pattern(text);
         query = query.filter(
             sea_orm::Condition::any()
                 .add(tenants::Column::Slug.like(&pattern))
