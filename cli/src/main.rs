@@ -183,6 +183,7 @@ async fn up(flags: &[&str]) -> anyhow::Result<()> {
     for slug in api.shop_slugs().await.unwrap_or_default() {
         println!("    {}/s/{slug}/zh-CN/", platform.url);
     }
+    println!("  Shop admin           {}/admin", platform.url);
     println!("  API (gateway)        {}/v1/shops", platform.url);
     for (service, url) in &platform.services {
         println!("  {:<20} {url}/docs", format!("{service} API docs"));
