@@ -3,8 +3,8 @@
 //! Errors rendered as RFC 9457 problems, telemetry, configuration, identity (JWKS
 //! verification and the caller extractors), tenancy (row-level security), the domain
 //! building blocks (money, localized text, pagination), idempotency, database
-//! provisioning and migrations, the common HTTP surface of a service, and the test
-//! harness (feature `testing`).
+//! provisioning and migrations, the common HTTP surface of a service (operators' status
+//! and usage reads among it), and the test harness (feature `testing`).
 
 pub mod config;
 pub mod db;
@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod mail;
 pub mod metrics;
+pub mod operations;
 pub mod redis_conn;
 pub mod service;
 pub mod spreadsheet;

@@ -282,6 +282,7 @@ where
         .service(feed::feed)
         .service(events::parked::list)
         .service(events::parked::retry)
+        .service(crate::operations::status)
 }
 
 /// A service's OpenAPI document, as its `/openapi.json` serves it, without running

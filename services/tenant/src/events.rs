@@ -29,6 +29,7 @@ pub async fn publish<C: ConnectionTrait>(
     let mut data = json!({
         "slug": shop.slug,
         "name": shop.name,
+        "names": shop.names,
         "status": shop.status,
         "plan": plan.code,
         "quotas": quotas(plan),

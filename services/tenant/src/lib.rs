@@ -3,6 +3,7 @@
 //! profiles.
 
 pub mod domain;
+pub mod emails;
 pub mod events;
 pub mod migrations;
 pub mod routes;

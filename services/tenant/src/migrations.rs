@@ -32,5 +32,9 @@ impl ServiceMigrations for Migrations {
             name: "m0004_theme",
             sql: include_str!("../migrations/0004_theme.sql"),
         },
+        SqlMigration {
+            name: "m0005_applications_languages",
+            sql: include_str!("../migrations/0005_applications_languages.sql"),
+        },
     ];
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod clients;
 mod invitations;
 mod keys;
+mod operations;
 mod operators;
 mod sessions;
 mod staff;
@@ -136,5 +137,6 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(clients::revoke)
         .service(token::token)
         .service(keys::jwks)
-        .service(keys::rotate);
+        .service(keys::rotate)
+        .service(operations::auth_usage);
 }

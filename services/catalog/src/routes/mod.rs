@@ -3,6 +3,7 @@
 mod internal;
 mod inventory;
 mod media;
+mod operations;
 mod products;
 mod storefront;
 mod transfer;
@@ -47,5 +48,6 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(internal::variants)
         .service(internal::reserve)
         .service(internal::commit)
-        .service(internal::release);
+        .service(internal::release)
+        .service(operations::catalog_usage);
 }

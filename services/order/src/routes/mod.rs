@@ -3,6 +3,7 @@
 mod buyer;
 mod carts;
 mod checkout;
+mod operations;
 mod payment_webhooks;
 mod reports;
 mod settings;
@@ -96,5 +97,6 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(shipping::list)
         .service(shipping::replace)
         .service(shipping::remove)
-        .service(payment_webhooks::receive);
+        .service(payment_webhooks::receive)
+        .service(operations::order_usage);
 }

@@ -1,6 +1,7 @@
 //! The tenant service's domain: slugs, the shop status machine, applications and
 //! settings, each parsed once at the edge.
 
+pub mod languages;
 pub mod settings;
 pub mod theme;
 

@@ -1,9 +1,11 @@
 //! A shop's settings, as its staff change them.
 
+use super::languages::{ShopNames, names_schema};
 use super::theme::{self, Theme, ThemePatch};
 use caravan_shared::domain::{Currency, Locale, LocalizedText};
 use caravan_shared::{ApiError, FieldError};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,6 +14,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "name": "Zhongning Goji Cooperative",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "zh-CN": "中宁枸杞合作社"},
     "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
     "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
     "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"],
@@ -26,6 +29,10 @@ pub struct SettingsPatch {
         pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
     )]
     pub name: Option<String>,
+    /// The shop's name in other languages, keyed by language tag: replaces every
+    /// name given before (`{}` removes them all).
+    #[schema(schema_with = names_schema)]
+    pub names: Option<BTreeMap<String, String>>,
     /// Translatable description.
     #[schema(value_type = Option<LocalizedText>)]
     pub description: Option<LocalizedText>,
@@ -73,6 +80,8 @@ pub struct SettingsPatch {
 pub struct Settings {
     /// Shop name.
     pub name: String,
+    /// The name in other languages, as stored.
+    pub names: serde_json::Value,
     /// Description.
     pub description: serde_json::Value,
     /// Logo.
@@ -120,6 +129,11 @@ impl SettingsPatch {
                 Ok(name) => next.name = name,
                 Err(error) => errors.push(error),
             }
+        }
+        if let Some(names) = self.names
+            && let Some(names) = ShopNames::parse(&names, "names", &mut errors)
+        {
+            next.names = names.to_stored();
         }
         if let Some(description) = self.description {
             next.description = serde_json::to_value(&description).unwrap_or_default();

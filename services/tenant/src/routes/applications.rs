@@ -2,7 +2,9 @@
 
 use super::TenantState;
 use super::views::{ApplicationView, TenantView};
-use crate::domain::{ShopAction, ShopStatus, Slug, email, phone, text};
+use crate::domain::languages::{MailLanguage, ShopNames, names_schema};
+use crate::domain::{PLAN_CODES, ShopAction, ShopStatus, Slug, email, phone, text};
+use crate::emails;
 use crate::store::entities::applications;
 use crate::store::{self, is_duplicate};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -10,13 +12,14 @@ use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
 use caravan_shared::identity::Operator;
-use caravan_shared::mail::{self, Email};
+use caravan_shared::mail;
 use caravan_shared::tenancy::{PlatformScope, PlatformTx};
 use caravan_shared::{ApiError, FieldError};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
@@ -30,7 +33,9 @@ const APPLICATIONS_PER_HOUR: u64 = 10;
 #[schema(example = json!({
     "shop_name": "Zhongning Goji Cooperative", "slug": "zhongning-goji", "region": "Ningxia",
     "contact_name": "Ma Jun", "email": "ma.jun@zhongning-goji.cn", "phone": "+86 955 555 0100",
-    "description": "Dried goji berries and goji juice from 120 member farms in Zhongning county."
+    "description": "Dried goji berries and goji juice from 120 member farms in Zhongning county.",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "en": "Zhongning Goji Cooperative"},
+    "plan": "standard", "locale": "ug"
 }))]
 pub struct ApplicationRequest {
     /// Shop name (1 to 100 characters).
@@ -71,6 +76,41 @@ pub struct ApplicationRequest {
         pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
     )]
     pub description: String,
+    /// The shop's name in other languages, keyed by language tag (optional; the
+    /// shop opens with them).
+    #[serde(default)]
+    #[schema(schema_with = names_schema)]
+    pub names: Option<BTreeMap<String, String>>,
+    /// The plan the cooperative wishes for (optional); the operator approving may
+    /// choose another.
+    #[serde(default)]
+    #[schema(schema_with = wished_plan_schema)]
+    pub plan: Option<String>,
+    /// The applicant's language: the confirmation and the decision are emailed in it
+    /// (default `zh-CN`).
+    #[serde(default)]
+    #[schema(schema_with = applicant_locale_schema)]
+    pub locale: Option<String>,
+}
+
+/// The plan an application wishes for, as documented.
+fn wished_plan_schema() -> utoipa::openapi::schema::Schema {
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null))
+        .item(crate::domain::plan_code_schema())
+        .description(Some(
+            "The plan wished for: `free`, `standard` or `pro`; null or absent for no wish.",
+        ))
+        .into()
+}
+
+/// The languages an applicant may be written to in, as documented.
+fn applicant_locale_schema() -> utoipa::openapi::schema::Schema {
+    super::one_of(MailLanguage::TAGS)
+        .description(Some(
+            "The applicant's language: `zh-CN` (the default), `ug`, `en` or `ru`.",
+        ))
+        .into()
 }
 
 /// One address's applications this hour: at most [`APPLICATIONS_PER_HOUR`]. Only
@@ -105,8 +145,10 @@ impl Allowance {
     }
 }
 
-/// Applies for a shop. No account needed; an operator decides, and the answer is
-/// emailed. Rate-limited per address.
+/// Applies for a shop. No account needed. The applicant is emailed a confirmation
+/// at once, in their `locale`; a platform operator decides, and the decision is
+/// emailed in the same language. Every invalid field is named in one answer.
+/// Rate-limited per address.
 #[utoipa::path(
     tag = "applications",
     request_body = ApplicationRequest,
@@ -138,16 +180,29 @@ pub async fn apply(
     let contact_email = take(email(&body.email, "email"));
     let contact_phone = take(phone(&body.phone, "phone"));
     let description = take(text(&body.description, "description", 1, 2000));
+    let names = ShopNames::parse(&body.names.unwrap_or_default(), "names", &mut errors);
+    let plan = body.plan.filter(|plan| {
+        let known = PLAN_CODES.contains(&plan.as_str());
+        if !known {
+            errors.push(FieldError::new("plan", "no such plan"));
+        }
+        known
+    });
+    let locale = match body.locale.as_deref().map(MailLanguage::parse) {
+        None => MailLanguage::default(),
+        Some(Some(language)) => language,
+        Some(None) => {
+            errors.push(FieldError::new("locale", "must be zh-CN, ug, en or ru"));
+            MailLanguage::default()
+        }
+    };
     let slug = Slug::parse(&body.slug);
     if let Err(error) = &slug {
         errors.push(error.clone());
     }
-    let Ok(slug) = slug else {
+    let (Ok(slug), Some(names), true) = (slug, names, errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
     };
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(errors));
-    }
     let allowance = Allowance::take(&state, &request).await?;
     let applicant = Applicant {
         shop_name,
@@ -156,6 +211,9 @@ pub async fn apply(
         contact_email,
         contact_phone,
         description,
+        names,
+        plan,
+        locale,
     };
     let outcome = make_application(&state, slug, applicant).await;
     if outcome.is_err() {
@@ -172,6 +230,9 @@ struct Applicant {
     contact_email: String,
     contact_phone: String,
     description: String,
+    names: ShopNames,
+    plan: Option<String>,
+    locale: MailLanguage,
 }
 
 /// Stores the application unless its slug is taken (then the refusal lists free ones).
@@ -187,6 +248,9 @@ async fn make_application(
         contact_email,
         contact_phone,
         description,
+        names,
+        plan,
+        locale,
     } = applicant;
 
     let taken = |slug: &Slug| {
@@ -209,12 +273,22 @@ async fn make_application(
             phone: Set(contact_phone),
             description: Set(description),
             status: Set("pending".to_owned()),
+            names: Set(names.to_stored()),
+            plan: Set(plan),
+            locale: Set(locale.as_str().to_owned()),
             ..Default::default()
         },
     )
     .await;
     match created {
         Ok(application) => {
+            // The applicant hears that it arrived, in the same transaction: no
+            // application without its confirmation, no confirmation of none.
+            mail::enqueue(
+                tx.conn(),
+                &emails::application_received(&application, &state.context.settings.public_url),
+            )
+            .await?;
             tx.commit().await?;
             Ok(HttpResponse::Created().json(ApplicationView::from(application)))
         }
@@ -358,18 +432,33 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"plan": "standard"}))]
 pub struct ApproveRequest {
-    /// Plan of the new shop (default `free`).
-    #[schema(schema_with = super::optional_plan_schema)]
+    /// Plan of the new shop (default: the plan the application wishes for, else
+    /// `free`).
+    #[schema(schema_with = approved_plan_schema)]
     pub plan: Option<String>,
 }
 
-/// Approves an application: the shop becomes active and its owner is invited by the
-/// auth service (event `tenant.activated`).
+/// The plan an approval names, as documented.
+fn approved_plan_schema() -> utoipa::openapi::schema::Schema {
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null))
+        .item(crate::domain::plan_code_schema())
+        .description(Some(
+            "Plan code: `free`, `standard` or `pro`; null or absent for the plan the \
+             application wishes for, or `free` when it wishes for none.",
+        ))
+        .into()
+}
+
+/// Approves an application: the shop becomes active, on the plan named here, else
+/// the one the application wishes for, else `free`; it keeps the application's
+/// names in other languages, and its owner is invited by the auth service (event
+/// `tenant.activated`).
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Application id")),
-    request_body(content = Option<ApproveRequest>, description = "Optional; an empty body approves on the free plan"),
+    request_body(content = Option<ApproveRequest>, description = "Optional; an empty body approves on the plan the application wishes for (else `free`)"),
     responses(
         (status = 201, description = "The new shop", body = TenantView),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
@@ -385,10 +474,7 @@ pub async fn approve(
     id: web::Path<Uuid>,
     body: OptionalJson<ApproveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let plan_code = body
-        .0
-        .and_then(|body| body.plan)
-        .unwrap_or_else(|| "free".to_owned());
+    let named_plan = body.0.and_then(|body| body.plan);
     let actor = format!("operator:{}", operator.0.subject);
     let tx = state.context.db.begin().await?;
     PlatformScope::enter(
@@ -396,12 +482,15 @@ pub async fn approve(
         "an operator turns an application (no shop's) into a new shop",
     )
     .await?;
-    let plan = store::plan(&tx, &plan_code)
-        .await?
-        .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
     let application = store::application_for_update(&tx, id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let plan_code = named_plan
+        .or_else(|| application.plan.clone())
+        .unwrap_or_else(|| "free".to_owned());
+    let plan = store::plan(&tx, &plan_code)
+        .await?
+        .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
     let status = ShopStatus::from_stored(&application.status).ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
     })?;
@@ -415,6 +504,7 @@ pub async fn approve(
             owner_email: application.email.clone(),
             owner_name: Some(application.contact_name.clone()),
             phone: Some(application.phone.clone()),
+            names: application.names.clone(),
         },
         &plan,
         &actor,
@@ -441,7 +531,8 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
-/// Rejects an application and emails the applicant the reason.
+/// Rejects an application and emails the applicant the reason, in the language
+/// they applied in.
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = [])),
@@ -484,22 +575,7 @@ pub async fn reject(
         json!({"application_id": application.id, "slug": application.slug}),
     )
     .await?;
-    mail::enqueue(
-        &tx,
-        &Email {
-            to: application.email.clone(),
-            subject: format!(
-                "Your Caravan shop application for {}",
-                application.shop_name
-            ),
-            body: format!(
-                "Dear {},\n\nThank you for applying to open {} on Caravan. We cannot approve the \
-                 application as it stands:\n\n{reason}\n\nYou are welcome to apply again.\n",
-                application.contact_name, application.shop_name
-            ),
-        },
-    )
-    .await?;
+    mail::enqueue(&tx, &emails::application_rejected(&application, &reason)).await?;
     let decided = store::application(&tx, application.id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;

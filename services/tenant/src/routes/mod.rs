@@ -52,6 +52,8 @@ pub(crate) struct NewShop {
     pub owner_email: String,
     pub owner_name: Option<String>,
     pub phone: Option<String>,
+    /// Its name in other languages, as stored (`{}`: none).
+    pub names: serde_json::Value,
 }
 
 /// Opens an active shop: stores it, records `action` by `actor` in the audit trail,
@@ -77,6 +79,7 @@ pub(crate) async fn open_shop(
             owner_email: Set(shop.owner_email.clone()),
             contact_email: Set(Some(shop.owner_email)),
             contact_phone: Set(shop.phone),
+            names: Set(shop.names),
             ..Default::default()
         },
     )

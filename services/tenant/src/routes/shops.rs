@@ -60,7 +60,11 @@ pub async fn directory(
         cursor: query.cursor,
     })?;
     let after: Option<Uuid> = page.after()?;
-    let rows = store::tenants(&state.context.db, Some("active"), None, &page, after).await?;
+    let active = store::ShopFilter {
+        status: Some("active"),
+        ..Default::default()
+    };
+    let rows = store::tenants(&state.context.db, active, &page, after).await?;
     Ok(web::Json(
         Page::from_rows(rows, page.limit(), |row| row.id).map(ShopListing::from),
     ))

@@ -4,7 +4,7 @@
 use super::TenantState;
 use super::views::{AuditEntry, TenantView};
 use crate::domain::settings::SettingsPatch;
-use crate::domain::{ShopAction, ShopStatus, Slug, email, text};
+use crate::domain::{PLAN_CODES, ShopAction, ShopStatus, Slug, email, text};
 use crate::events;
 use crate::store;
 use crate::store::entities::tenants;
@@ -14,7 +14,7 @@ use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, Role};
 use caravan_shared::tenancy::{PlatformScope, TenantScope, TenantTx};
-use caravan_shared::{ApiError, TenantId, tenant_status};
+use caravan_shared::{ApiError, FieldError, TenantId, tenant_status};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
@@ -106,6 +106,7 @@ pub async fn create(
             owner_email: owner,
             owner_name: None,
             phone: None,
+            names: json!({}),
         },
         &plan,
         &actor,
@@ -124,6 +125,9 @@ pub struct TenantQuery {
     /// Only shops in this status: `active`, `suspended` or `closed`.
     #[param(schema_with = tenant_status_schema)]
     pub status: Option<String>,
+    /// Only shops on this plan: `free`, `standard` or `pro`.
+    #[param(schema_with = tenant_plan_schema)]
+    pub plan: Option<String>,
     /// Text in the slug, name or owner's email.
     #[param(nullable = false, pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
@@ -144,7 +148,13 @@ fn tenant_status_schema() -> ObjectBuilder {
     ))
 }
 
-/// Shops, oldest first (platform operators).
+fn tenant_plan_schema() -> ObjectBuilder {
+    super::one_of(PLAN_CODES).description(Some(
+        "Only shops on this plan: `free`, `standard` or `pro`.",
+    ))
+}
+
+/// Shops, oldest first (platform operators); the filters combine.
 #[utoipa::path(
     tag = "tenants",
     security(("bearer" = [])),
@@ -162,13 +172,22 @@ pub async fn list(
     query: web::Query<TenantQuery>,
 ) -> Result<web::Json<Page<TenantView>>, ApiError> {
     let query = query.into_inner();
+    let mut errors = Vec::new();
     if let Some(status) = query.status.as_deref()
         && !TENANT_STATUSES.contains(&status)
     {
-        return Err(ApiError::invalid_field(
+        errors.push(FieldError::new(
             "status",
             "must be active, suspended or closed",
         ));
+    }
+    if let Some(plan) = query.plan.as_deref()
+        && !PLAN_CODES.contains(&plan)
+    {
+        errors.push(FieldError::new("plan", "must be free, standard or pro"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
     }
     let page = PageRequest::from_query(PageQuery {
         limit: query.limit,
@@ -176,14 +195,12 @@ pub async fn list(
     })?;
     let after: Option<Uuid> = page.after()?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let rows = store::tenants(
-        &state.context.db,
-        query.status.as_deref(),
+    let filter = store::ShopFilter {
+        status: query.status.as_deref(),
+        plan: query.plan.as_deref(),
         text,
-        &page,
-        after,
-    )
-    .await?;
+    };
+    let rows = store::tenants(&state.context.db, filter, &page, after).await?;
     Ok(web::Json(
         Page::from_rows(rows, page.limit(), |row| row.id).map(TenantView::from),
     ))

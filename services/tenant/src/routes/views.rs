@@ -1,10 +1,12 @@
 //! What the tenant service answers with.
 
+use crate::domain::languages::{ShopNames, names_view_schema};
 use crate::domain::theme::{Theme, ThemeView};
 use crate::store::entities::{applications, audit_log, plans, tenants};
 use caravan_shared::domain::Money;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -15,6 +17,8 @@ use uuid::Uuid;
     "shop_name": "Zhongning Goji Cooperative", "slug": "zhongning-goji", "region": "Ningxia",
     "contact_name": "Ma Jun", "email": "owner@zhongning-goji.example.cn", "phone": "+86 955 555 0100",
     "description": "Dried goji berries and goji juice from 120 member farms in Zhongning county.",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "en": "Zhongning Goji Cooperative"},
+    "plan": "standard", "locale": "ug",
     "reason": null, "tenant_id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11",
     "created_at": "2026-08-18T02:30:00Z", "decided_at": "2026-08-19T07:45:00Z"
 }))]
@@ -41,6 +45,16 @@ pub struct ApplicationView {
     pub phone: String,
     /// What they sell.
     pub description: String,
+    /// The shop's name in other languages, keyed by language tag (may be empty).
+    #[schema(schema_with = names_view_schema)]
+    pub names: BTreeMap<String, String>,
+    /// The plan wished for: `free`, `standard` or `pro`; null for no wish.
+    #[schema(example = "standard")]
+    pub plan: Option<String>,
+    /// The applicant's language, which their mail is written in: `zh-CN`, `ug`,
+    /// `en` or `ru`.
+    #[schema(example = "ug")]
+    pub locale: String,
     /// Why it was rejected.
     pub reason: Option<String>,
     /// The shop made from it.
@@ -63,6 +77,9 @@ impl From<applications::Model> for ApplicationView {
             email: model.email,
             phone: model.phone,
             description: model.description,
+            names: ShopNames::from_stored(&model.names).to_map(),
+            plan: model.plan,
+            locale: model.locale,
             reason: model.reason,
             tenant_id: model.tenant_id,
             created_at: model.created_at.with_timezone(&Utc),
@@ -75,6 +92,7 @@ impl From<applications::Model> for ApplicationView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a7c4-1f00-7a3e-8b1d-2c4e6f8a0b11", "slug": "zhongning-goji", "name": "Zhongning Goji Cooperative",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "zh-CN": "中宁枸杞合作社"},
     "status": "active", "plan": "standard", "region": "Ningxia", "owner_email": "owner@zhongning-goji.example.cn",
     "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
     "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
@@ -90,9 +108,13 @@ pub struct TenantView {
     /// Slug.
     #[schema(example = "zhongning-goji")]
     pub slug: String,
-    /// Name.
+    /// Name (the shop's default; buyers see it where `names` has none in their
+    /// language).
     #[schema(example = "Zhongning Goji Cooperative")]
     pub name: String,
+    /// The name in other languages, keyed by language tag (may be empty).
+    #[schema(schema_with = names_view_schema)]
+    pub names: BTreeMap<String, String>,
     /// `active`, `suspended` or `closed`.
     #[schema(example = "active")]
     pub status: String,
@@ -140,6 +162,7 @@ impl From<tenants::Model> for TenantView {
         Self {
             id: model.id,
             slug: model.slug,
+            names: ShopNames::from_stored(&model.names).to_map(),
             name: model.name,
             status: model.status,
             plan: model.plan,
@@ -166,6 +189,7 @@ impl From<tenants::Model> for TenantView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "slug": "zhongning-goji", "name": "Zhongning Goji Cooperative",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "zh-CN": "中宁枸杞合作社"},
     "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia", "ug": "نىڭشيا جۇڭنىڭ لەڭزە"},
     "logo_url": "https://cdn.zhongning-goji.cn/logo.png", "contact_email": "shop@zhongning-goji.example.cn",
     "contact_phone": "+86 955 555 0100", "base_currency": "CNY", "currencies": ["CNY", "USD", "KZT"],
@@ -176,9 +200,13 @@ pub struct ShopProfile {
     /// Slug.
     #[schema(example = "zhongning-goji")]
     pub slug: String,
-    /// Name.
+    /// Name (the shop's default; buyers see it where `names` has none in their
+    /// language).
     #[schema(example = "Zhongning Goji Cooperative")]
     pub name: String,
+    /// The name in other languages, keyed by language tag (may be empty).
+    #[schema(schema_with = names_view_schema)]
+    pub names: BTreeMap<String, String>,
     /// Translatable description.
     #[schema(value_type = Object)]
     pub description: serde_json::Value,
@@ -204,13 +232,24 @@ pub struct ShopProfile {
 
 /// An open shop in the public directory.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "slug": "zhongning-goji", "name": "Zhongning Goji Cooperative",
+    "names": {"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "zh-CN": "中宁枸杞合作社"},
+    "description": {"zh-CN": "宁夏中宁枸杞合作社", "en": "Goji berries from Zhongning, Ningxia"},
+    "region": "Ningxia", "logo_url": "https://cdn.zhongning-goji.cn/logo.png",
+    "default_locale": "zh-CN", "locales": ["zh-CN", "en", "ug"]
+}))]
 pub struct ShopListing {
     /// Slug (its storefront is `/s/{slug}/`).
     #[schema(example = "zhongning-goji")]
     pub slug: String,
-    /// Name.
+    /// Name (the shop's default; buyers see it where `names` has none in their
+    /// language).
     #[schema(example = "Zhongning Goji Cooperative")]
     pub name: String,
+    /// The name in other languages, keyed by language tag (may be empty).
+    #[schema(schema_with = names_view_schema)]
+    pub names: BTreeMap<String, String>,
     /// Translatable description.
     #[schema(value_type = Object)]
     pub description: serde_json::Value,
@@ -229,6 +268,7 @@ impl From<tenants::Model> for ShopListing {
     fn from(model: tenants::Model) -> Self {
         Self {
             slug: model.slug,
+            names: ShopNames::from_stored(&model.names).to_map(),
             name: model.name,
             description: model.description,
             region: model.region,
@@ -243,6 +283,7 @@ impl From<tenants::Model> for ShopProfile {
     fn from(model: tenants::Model) -> Self {
         Self {
             slug: model.slug,
+            names: ShopNames::from_stored(&model.names).to_map(),
             name: model.name,
             description: model.description,
             logo_url: model.logo_url,

@@ -46,6 +46,12 @@ pub mod applications {
         pub decided_by: Option<String>,
         pub decided_at: Option<DateTimeWithTimeZone>,
         pub created_at: DateTimeWithTimeZone,
+        /// The shop's name in other languages (`{}`: none given).
+        pub names: Json,
+        /// The plan the applicant wishes for, if any.
+        pub plan: Option<String>,
+        /// The applicant's language: their mail is written in it.
+        pub locale: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -83,6 +89,8 @@ pub mod tenants {
         pub theme: Json,
         pub created_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,
+        /// The shop's name in other languages (`{}`: only `name`).
+        pub names: Json,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

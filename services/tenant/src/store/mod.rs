@@ -152,19 +152,32 @@ pub async fn tenant_by_slug<C: ConnectionTrait>(
         .await
 }
 
-/// Shops by id, optionally by status and matching text, after a cursor.
+/// Which shops a listing takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShopFilter<'a> {
+    /// Only shops in this status.
+    pub status: Option<&'a str>,
+    /// Only shops on this plan.
+    pub plan: Option<&'a str>,
+    /// Only shops with this text in the slug, name or owner's email.
+    pub text: Option<&'a str>,
+}
+
+/// Shops by id, filtered, after a cursor.
 pub async fn tenants<C: ConnectionTrait>(
     conn: &C,
-    status: Option<&str>,
-    text: Option<&str>,
+    filter: ShopFilter<'_>,
     page: &PageRequest,
     after: Option<Uuid>,
 ) -> Result<Vec<tenants::Model>, DbErr> {
     let mut query = tenants::Entity::find().order_by_asc(tenants::Column::Id);
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         query = query.filter(tenants::Column::Status.eq(status));
     }
-    if let Some(text) = text {
+    if let Some(plan) = filter.plan {
+        query = query.filter(tenants::Column::Plan.eq(plan));
+    }
+    if let Some(text) = filter.text {
         let pattern = caravan_shared::db::contains_pattern(text);
         query = query.filter(
             sea_orm::Condition::any()
@@ -205,6 +218,7 @@ pub async fn set_plan<C: ConnectionTrait>(conn: &C, id: Uuid, plan: &str) -> Res
 pub fn settings_of(model: &tenants::Model) -> Settings {
     Settings {
         name: model.name.clone(),
+        names: model.names.clone(),
         description: model.description.clone(),
         logo_url: model.logo_url.clone(),
         contact_email: model.contact_email.clone(),
@@ -228,6 +242,7 @@ pub async fn save_settings<C: ConnectionTrait>(
     tenants::ActiveModel {
         id: Set(id),
         name: Set(settings.name.clone()),
+        names: Set(settings.names.clone()),
         description: Set(settings.description.clone()),
         logo_url: Set(settings.logo_url.clone()),
         contact_email: Set(settings.contact_email.clone()),

@@ -1,4 +1,6 @@
-use crate::helpers::{PASSWORD, application, problem, spawn_platform, unique, unique_email};
+use crate::helpers::{
+    PASSWORD, application, invitation_token, problem, spawn_platform, unique, unique_email,
+};
 use base64::Engine;
 use caravan_shared::testing::wait_for_mail;
 use serde_json::{Value, json};
@@ -61,8 +63,7 @@ async fn an_approved_application_becomes_a_shop_whose_owner_logs_in() {
     assert_eq!(shop["plan"], "free");
 
     // The auth service heard of the shop, made the owner's account and invited them.
-    let invitation = wait_for_mail(&owner, 1).await.unwrap();
-    let token = invitation[0].token().unwrap();
+    let token = invitation_token(&owner).await;
     let accepted = platform
         .auth
         .client
@@ -163,8 +164,9 @@ async fn a_rejection_is_emailed_with_its_reason() {
         rejected.json::<Value>().await.unwrap()["status"],
         "rejected"
     );
-    let mail = wait_for_mail(&email, 1).await.unwrap();
-    assert!(mail[0].text.contains("registration number"));
+    // The confirmation of the application, then the rejection with its reason.
+    let mail = wait_for_mail(&email, 2).await.unwrap();
+    assert!(mail[1].text.contains("registration number"));
     let approve = platform
         .post(
             Some(&platform.operator),
@@ -363,4 +365,259 @@ async fn refused_applications_do_not_use_up_the_hours_allowance() {
         )
         .await;
     assert_eq!(over.status(), 429);
+}
+
+#[tokio::test]
+async fn an_application_keeps_its_names_plan_and_language_and_is_confirmed_in_that_language() {
+    let platform = spawn_platform().await;
+    let slug = unique("uyghur");
+    let email = unique_email("aysha");
+    let mut body = application(&slug, &email);
+    body["names"] = json!({"ug": "جۇڭنىڭ لەڭزە كوپىراتىپى", "EN": " Zhongning Goji "});
+    body["plan"] = json!("standard");
+    body["locale"] = json!("ug");
+    let applied = platform.post(None, "/v1/tenants/applications", &body).await;
+    assert_eq!(applied.status(), 201);
+    let applied: Value = applied.json().await.unwrap();
+    // Tags come back as the platform spells them, names trimmed.
+    assert_eq!(
+        applied["names"],
+        json!({"en": "Zhongning Goji", "ug": "جۇڭنىڭ لەڭزە كوپىراتىپى"})
+    );
+    assert_eq!(applied["plan"], "standard");
+    assert_eq!(applied["locale"], "ug");
+    let shown: Value = platform
+        .get(
+            Some(&platform.operator),
+            &format!(
+                "/v1/tenants/applications/{}",
+                applied["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["names"], applied["names"]);
+    assert_eq!(shown["plan"], "standard");
+    assert_eq!(shown["locale"], "ug");
+
+    // The applicant hears at once, in Uyghur, naming the shop and its address.
+    let mail = wait_for_mail(&email, 1).await.unwrap();
+    assert!(
+        mail[0].subject.contains("جۇڭنىڭ لەڭزە كوپىراتىپى"),
+        "{}",
+        mail[0].subject
+    );
+    assert!(mail[0].text.contains("تاپشۇرۇۋالدۇق"), "{}", mail[0].text);
+    assert!(mail[0].text.contains(&slug), "{}", mail[0].text);
+    assert!(
+        mail[0].text.contains("ئېلخەت"),
+        "the decision comes by email"
+    );
+
+    // Without them: no names, no wish, and Chinese.
+    let plain_email = unique_email("majun");
+    let plain: Value = platform
+        .post(
+            None,
+            "/v1/tenants/applications",
+            &application(&unique("plain"), &plain_email),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["names"], json!({}));
+    assert_eq!(plain["plan"], Value::Null);
+    assert_eq!(plain["locale"], "zh-CN");
+    let mail = wait_for_mail(&plain_email, 1).await.unwrap();
+    assert!(mail[0].subject.contains("已收到"), "{}", mail[0].subject);
+    assert!(
+        mail[0].text.contains("Zhongning Goji Cooperative"),
+        "{}",
+        mail[0].text
+    );
+
+    // Each language the form offers writes its own.
+    for (locale, words) in [("en", "We received"), ("ru", "Мы получили")] {
+        let email = unique_email(locale);
+        let mut body = application(&unique(locale), &email);
+        body["locale"] = json!(locale);
+        let made = platform.post(None, "/v1/tenants/applications", &body).await;
+        assert_eq!(made.status(), 201);
+        let mail = wait_for_mail(&email, 1).await.unwrap();
+        assert!(mail[0].subject.starts_with(words), "{}", mail[0].subject);
+    }
+}
+
+#[tokio::test]
+async fn bad_names_plan_and_language_are_named_together_and_nothing_is_kept() {
+    let platform = spawn_platform().await;
+    let slug = unique("badform");
+    let email = unique_email("bad");
+    let mut body = application(&slug, &email);
+    body["names"] = json!({"zh_CN": "枸杞", "en": "  ", "ru": "я".repeat(101)});
+    body["plan"] = json!("platinum");
+    body["locale"] = json!("fr");
+    body["phone"] = json!("call me");
+    let refused = platform.post(None, "/v1/tenants/applications", &body).await;
+    let refused = problem(refused, 422).await;
+    let mut fields: Vec<(&str, &str)> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            ("locale", "must be zh-CN, ug, en or ru"),
+            ("names.en", "is required"),
+            ("names.ru", "must be at most 100 characters"),
+            (
+                "names.zh_CN",
+                "is not a language tag such as zh-CN, ug, en or ru"
+            ),
+            ("phone", "must be a phone number, e.g. +86 951 555 0100"),
+            ("plan", "no such plan"),
+        ],
+        "{refused}"
+    );
+
+    // Names are an object of texts.
+    let mut listed = application(&slug, &email);
+    listed["names"] = json!(["Zhongning Goji"]);
+    let refused = platform
+        .post(None, "/v1/tenants/applications", &listed)
+        .await;
+    assert_eq!(problem(refused, 422).await["errors"][0]["field"], "names");
+
+    // Nothing was kept: the address is free, no operator sees it, nobody was mailed.
+    let free: Value = platform
+        .get(None, &format!("/v1/tenants/slug-availability?slug={slug}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(free["available"], true);
+    let pending: Value = platform
+        .get(
+            Some(&platform.operator),
+            "/v1/tenants/applications?status=pending&limit=100",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(pending["items"].as_array().unwrap().is_empty(), "{pending}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        caravan_shared::testing::mail_to(&email)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_approval_without_a_plan_takes_the_wished_one_and_the_names() {
+    let platform = spawn_platform().await;
+    let slug = unique("wished");
+    let mut body = application(&slug, &unique_email("owner"));
+    body["names"] = json!({"ug": "جۇڭنىڭ لەڭزە", "en": "Zhongning Goji"});
+    body["plan"] = json!("pro");
+    let applied: Value = platform
+        .post(None, "/v1/tenants/applications", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approved = platform
+        .post(
+            Some(&platform.operator),
+            &format!(
+                "/v1/tenants/applications/{}/approve",
+                applied["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), 201);
+    let shop: Value = approved.json().await.unwrap();
+    assert_eq!(shop["plan"], "pro");
+    assert_eq!(
+        shop["names"],
+        json!({"en": "Zhongning Goji", "ug": "جۇڭنىڭ لەڭزە"})
+    );
+    assert_eq!(shop["name"], "Zhongning Goji Cooperative");
+    // Buyers see the names too.
+    let profile: Value = platform
+        .get(None, &format!("/v1/shops/{slug}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["names"], shop["names"]);
+
+    // The operator's choice wins over the wish.
+    let mut body = application(&unique("overruled"), &unique_email("owner"));
+    body["plan"] = json!("pro");
+    let applied: Value = platform
+        .post(None, "/v1/tenants/applications", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shop: Value = platform
+        .post(
+            Some(&platform.operator),
+            &format!(
+                "/v1/tenants/applications/{}/approve",
+                applied["id"].as_str().unwrap()
+            ),
+            &json!({"plan": "standard"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shop["plan"], "standard");
+    assert_eq!(shop["names"], json!({}));
+}
+
+#[tokio::test]
+async fn a_rejection_is_written_in_the_applicants_language() {
+    let platform = spawn_platform().await;
+    let email = unique_email("ivan");
+    let mut body = application(&unique("almaty"), &email);
+    body["locale"] = json!("ru");
+    body["names"] = json!({"ru": "Кооператив годжи"});
+    let applied: Value = platform
+        .post(None, "/v1/tenants/applications", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reason = "Укажите, пожалуйста, регистрационный номер кооператива.";
+    let rejected = platform
+        .post(
+            Some(&platform.operator),
+            &format!(
+                "/v1/tenants/applications/{}/reject",
+                applied["id"].as_str().unwrap()
+            ),
+            &json!({"reason": reason}),
+        )
+        .await;
+    assert_eq!(rejected.status(), 200);
+    let mail = wait_for_mail(&email, 2).await.unwrap();
+    assert!(
+        mail[1].subject.contains("Кооператив годжи"),
+        "{}",
+        mail[1].subject
+    );
+    assert!(mail[1].text.contains(reason), "{}", mail[1].text);
+    assert!(mail[1].text.contains("не можем"), "{}", mail[1].text);
 }

@@ -169,8 +169,7 @@ impl Platform {
             .await;
         assert_eq!(approved.status(), 201);
         let shop: Value = approved.json().await.unwrap();
-        let invitation = wait_for_mail(&owner, 1).await.unwrap();
-        let token = invitation[0].token().unwrap();
+        let token = invitation_token(&owner).await;
         let accepted: Value = self
             .auth
             .client
@@ -192,3 +191,16 @@ impl Platform {
 }
 
 pub use caravan_shared::testing::problem;
+
+/// The token of the invitation emailed to `email`, waiting for it: an applicant gets
+/// the application's confirmation first, and the invitation is the mail with a link.
+pub async fn invitation_token(email: &str) -> String {
+    let mut count = 1;
+    loop {
+        let mail = wait_for_mail(email, count).await.unwrap();
+        if let Some(token) = mail.iter().find_map(|mail| mail.token()) {
+            return token;
+        }
+        count = mail.len() + 1;
+    }
+}

@@ -392,3 +392,193 @@ async fn the_auth_service_enforces_the_plans_staff_quota() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn operators_list_shops_by_plan_status_and_text_together() {
+    let platform = spawn_platform().await;
+    let tag = unique("plans");
+    let mut ids = std::collections::HashMap::new();
+    for (name, plan) in [
+        ("a", "free"),
+        ("b", "standard"),
+        ("c", "pro"),
+        ("d", "standard"),
+    ] {
+        let created: Value = platform
+            .post(
+                Some(&platform.operator),
+                "/v1/tenants",
+                &json!({"name": "Plan Co-op", "slug": format!("{tag}-{name}"), "owner_email": unique_email(name), "plan": plan}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.insert(name, created["id"].as_str().unwrap().to_owned());
+    }
+    let d = &ids["d"];
+    platform
+        .post(
+            Some(&platform.operator),
+            &format!("/v1/tenants/{d}/suspend"),
+            &json!({"reason": "unpaid invoice"}),
+        )
+        .await;
+    let slugs = |query: String| {
+        let platform = &platform;
+        async move {
+            let page: Value = platform
+                .get(Some(&platform.operator), &format!("/v1/tenants?{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let mut slugs: Vec<String> = page["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{page}"))
+                .iter()
+                .map(|shop| shop["slug"].as_str().unwrap().to_owned())
+                .collect();
+            slugs.sort();
+            slugs
+        }
+    };
+    assert_eq!(
+        slugs(format!("plan=standard&q={tag}")).await,
+        [format!("{tag}-b"), format!("{tag}-d")]
+    );
+    assert_eq!(
+        slugs(format!("plan=standard&status=active&q={tag}")).await,
+        [format!("{tag}-b")]
+    );
+    assert_eq!(
+        slugs(format!("plan=pro&q={tag}")).await,
+        [format!("{tag}-c")]
+    );
+    assert_eq!(
+        slugs(format!("plan=free&status=suspended&q={tag}")).await,
+        Vec::<String>::new()
+    );
+
+    let refused = platform
+        .get(
+            Some(&platform.operator),
+            "/v1/tenants?plan=platinum&status=gone",
+        )
+        .await;
+    let refused = problem(refused, 422).await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["status", "plan"], "{refused}");
+
+    // Documented as the status filter is: the plans to choose from.
+    let document: Value = platform
+        .get(None, "/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let parameters = document["paths"]["/v1/tenants"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let plan = parameters.iter().find(|p| p["name"] == "plan").unwrap();
+    assert_eq!(plan["schema"]["enum"], json!(["free", "standard", "pro"]));
+}
+
+#[tokio::test]
+async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
+    let platform = spawn_platform().await;
+    let (id, slug, _owner, token) = platform.live_shop("names").await;
+    let names = json!({"ug": "جۇڭنىڭ لەڭزە", "ru": "Годжи Чжуннин", "zh-cn": "中宁枸杞"});
+    let changed = platform
+        .patch(
+            &token,
+            &format!("/v1/tenants/{id}"),
+            &json!({"names": names}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let changed: Value = changed.json().await.unwrap();
+    let expected = json!({"ru": "Годжи Чжуннин", "ug": "جۇڭنىڭ لەڭزە", "zh-CN": "中宁枸杞"});
+    assert_eq!(changed["names"], expected);
+    assert_eq!(
+        changed["name"], "Zhongning Goji Cooperative",
+        "the default stays"
+    );
+
+    let profile: Value = platform
+        .get(None, &format!("/v1/shops/{slug}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["names"], expected);
+    let directory: Value = platform
+        .get(None, "/v1/shops?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = directory["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|shop| shop["slug"] == slug.as_str())
+        .unwrap();
+    assert_eq!(listed["names"], expected);
+
+    // A bad name is refused with the other bad fields, and nothing changes.
+    let refused = platform
+        .patch(
+            &token,
+            &format!("/v1/tenants/{id}"),
+            &json!({"names": {"en": "x".repeat(101), "ug": "ok"}, "timezone": "Mars"}),
+        )
+        .await;
+    let refused = problem(refused, 422).await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["names.en", "timezone"], "{refused}");
+    let unchanged: Value = platform
+        .get(Some(&token), &format!("/v1/tenants/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["names"], expected);
+
+    // The map is replaced whole; `{}` clears it.
+    let replaced: Value = platform
+        .patch(
+            &token,
+            &format!("/v1/tenants/{id}"),
+            &json!({"names": {"en": "Zhongning Goji"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replaced["names"], json!({"en": "Zhongning Goji"}));
+    let cleared: Value = platform
+        .patch(&token, &format!("/v1/tenants/{id}"), &json!({"names": {}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared["names"], json!({}));
+    let profile: Value = platform
+        .get(None, &format!("/v1/shops/{slug}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["names"], json!({}));
+}

@@ -545,7 +545,8 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
         assert!(Instant::now() < deadline, "the endpoint was never disabled");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mail = caravan_shared::testing::wait_for_mail(&owner_email, 2)
+    // The application's confirmation, the invitation, then the notice.
+    let mail = caravan_shared::testing::wait_for_mail(&owner_email, 3)
         .await
         .unwrap();
     assert!(
