@@ -3,10 +3,12 @@
 //! here once; the web faces use nothing else to reach Caravan.
 
 pub mod owner;
+pub mod platform;
 pub mod staff;
 pub mod types;
 
 pub use owner::*;
+pub use platform::*;
 pub use staff::*;
 pub use types::*;
 
@@ -82,7 +84,7 @@ pub struct Api {
     base: String,
 }
 
-fn path_segment(value: &str) -> String {
+pub(crate) fn path_segment(value: &str) -> String {
     // Slugs, handles and ids are URL-safe by contract; anything else is escaped so
     // it cannot change the path.
     value

@@ -90,6 +90,9 @@ pub struct FieldError {
 pub struct ShopListing {
     pub slug: String,
     pub name: String,
+    /// The name in other languages (by tag).
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
     #[serde(default)]
     pub description: BTreeMap<String, String>,
     pub region: Option<String>,
@@ -104,6 +107,9 @@ pub struct ShopListing {
 pub struct ShopProfile {
     pub slug: String,
     pub name: String,
+    /// The name in other languages (by tag).
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
     #[serde(default)]
     pub description: BTreeMap<String, String>,
     pub base_currency: CurrencyCode,

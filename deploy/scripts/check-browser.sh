@@ -52,7 +52,7 @@ rm -rf target/browser/screenshots
 . deploy/scripts/lib/platform.sh
 CARAVAN_CHECK_PORT=$base_port start_platform browser
 
-export BASE_URL="$url" DEMO_PASSWORD="$password"
+export BASE_URL="$url" DEMO_PASSWORD="$password" CARAVAN_DATABASE_PREFIX="$run"
 export MAIL_URL="${MAIL_URL:-http://127.0.0.1:1080}"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 echo "== browser checks against $BASE_URL (platform log: $log)"

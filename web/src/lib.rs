@@ -1,4 +1,5 @@
-//! Caravan's web faces. The storefront buyers shop in is rendered on the server
+//! Caravan's web faces — the storefront, the shop admin (`/admin`), the
+//! application for a shop (`/apply`) and the operators' console (`/ops`) — rendered on the server
 //! (askama templates, Fluent strings in zh-CN, ug, en and ru) from the public API,
 //! which it reaches through the gateway like any third party ([`caravan_client`]).
 //! It holds no database: a buyer's session (tokens, carts, order links, CSRF
@@ -11,6 +12,7 @@ pub mod compress;
 pub mod guard;
 pub mod i18n;
 pub mod money;
+pub mod ops;
 pub mod page;
 pub mod recent;
 pub mod routes;

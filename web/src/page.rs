@@ -311,6 +311,8 @@ pub struct Frame {
     pub signed_in: bool,
     /// The admin's bars, on the admin's pages.
     pub admin: Option<crate::admin::AdminBar>,
+    /// The console's bar, on the operators' pages.
+    pub ops: Option<crate::ops::OpsBar>,
     /// The shop's own stylesheet (its colours), on its pages.
     pub theme_css: Option<String>,
 }
@@ -333,6 +335,7 @@ impl Frame {
             shop: None,
             signed_in: false,
             admin: None,
+            ops: None,
             theme_css: None,
         }
     }
@@ -345,6 +348,16 @@ impl Frame {
     /// The UI string `key` with one argument.
     pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
         self.lang.t_with(key, &[(name, value.to_string())])
+    }
+
+    /// The UI string named `prefix` followed by `name` (a status, a plan, a step).
+    pub fn tk(&self, prefix: &str, name: impl std::fmt::Display) -> String {
+        self.lang.t(&format!("{prefix}{name}"))
+    }
+
+    /// The UI string named `prefix`, `name` and `suffix` in a row.
+    pub fn tk_suffix(&self, prefix: &str, name: impl std::fmt::Display, suffix: &str) -> String {
+        self.lang.t(&format!("{prefix}{name}{suffix}"))
     }
 
     /// `money` in this page's language.
@@ -412,6 +425,10 @@ pub enum Failed {
     BadRequest,
     /// A page only the shop's owner may open (403).
     NotAllowed,
+    /// The admin of a shop the platform suspended or closed (403).
+    ShopSuspended,
+    /// A console page, for platform operators only (403).
+    OperatorsOnly,
 }
 
 /// A page that could not be shown, in the visitor's language.
@@ -468,6 +485,8 @@ struct ErrorPage {
     heading: String,
     message: String,
     retry: bool,
+    /// Offers the console's sign-in (a 403 of `/ops`).
+    operator_sign_in: bool,
 }
 
 impl ResponseError for PageError {
@@ -475,7 +494,10 @@ impl ResponseError for PageError {
         match self.kind {
             Failed::NotFound | Failed::ShopClosed => StatusCode::NOT_FOUND,
             Failed::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Failed::Forbidden | Failed::NotAllowed => StatusCode::FORBIDDEN,
+            Failed::Forbidden
+            | Failed::NotAllowed
+            | Failed::ShopSuspended
+            | Failed::OperatorsOnly => StatusCode::FORBIDDEN,
             Failed::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
@@ -488,6 +510,8 @@ impl ResponseError for PageError {
             Failed::Forbidden => ("error-forbidden-title", "error-forbidden-body"),
             Failed::BadRequest => ("error-bad-request-title", "error-bad-request-body"),
             Failed::NotAllowed => ("error-not-allowed-title", "error-not-allowed-body"),
+            Failed::ShopSuspended => ("error-shop-suspended-title", "error-shop-suspended-body"),
+            Failed::OperatorsOnly => ("error-operators-only-title", "error-operators-only-body"),
         };
         let mut page = Frame::new(self.lang, self.lang.t(heading));
         page.noindex = true;
@@ -495,6 +519,7 @@ impl ResponseError for PageError {
             heading: self.lang.t(heading),
             message: self.lang.t(message),
             retry: self.kind == Failed::Unavailable,
+            operator_sign_in: self.kind == Failed::OperatorsOnly,
             page,
         }
         .render()

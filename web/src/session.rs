@@ -78,13 +78,22 @@ pub struct Staff {
     pub lang: String,
 }
 
-/// Who in a session a token is for: the buyer signed in to a storefront, or the
-/// staff member signed in to the admin. Each has its own tokens and refreshes them
-/// on its own.
+/// A platform operator signed in to the console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Operator {
+    pub account: Account,
+    /// The language the console is shown in.
+    pub lang: String,
+}
+
+/// Who in a session a token is for: the buyer signed in to a storefront, the
+/// staff member signed in to the admin, or the operator signed in to the console.
+/// Each has its own tokens and refreshes them on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seat {
     Buyer,
     Staff,
+    Operator,
 }
 
 impl Seat {
@@ -92,6 +101,7 @@ impl Seat {
         match self {
             Self::Buyer => data.account.as_ref(),
             Self::Staff => data.staff.as_ref().map(|staff| &staff.account),
+            Self::Operator => data.operator.as_ref().map(|operator| &operator.account),
         }
     }
 
@@ -99,7 +109,14 @@ impl Seat {
         match self {
             Self::Buyer => data.account.as_mut(),
             Self::Staff => data.staff.as_mut().map(|staff| &mut staff.account),
+            Self::Operator => data.operator.as_mut().map(|operator| &mut operator.account),
         }
+    }
+
+    /// The refresh token of the account in this seat.
+    pub fn refresh_token(self, data: &SessionData) -> Option<String> {
+        self.account(data)
+            .map(|account| account.refresh_token.clone())
     }
 
     /// Signs this seat out.
@@ -107,6 +124,7 @@ impl Seat {
         match self {
             Self::Buyer => data.account = None,
             Self::Staff => data.staff = None,
+            Self::Operator => data.operator = None,
         }
     }
 
@@ -115,6 +133,7 @@ impl Seat {
         match self {
             Self::Buyer => data.account = stored.account,
             Self::Staff => data.staff = stored.staff,
+            Self::Operator => data.operator = stored.operator,
         }
     }
 
@@ -122,6 +141,7 @@ impl Seat {
         match self {
             Self::Buyer => "refresh",
             Self::Staff => "refresh-staff",
+            Self::Operator => "refresh-operator",
         }
     }
 }
@@ -136,6 +156,9 @@ pub struct SessionData {
     /// The admin's signed-in staff member.
     #[serde(default)]
     pub staff: Option<Staff>,
+    /// The console's signed-in platform operator.
+    #[serde(default)]
+    pub operator: Option<Operator>,
     /// A cart per shop (by slug).
     #[serde(default)]
     pub carts: BTreeMap<String, CartRef>,

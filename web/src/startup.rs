@@ -148,6 +148,7 @@ pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
             .route("/assets/{name}", web::get().to(assets::serve))
             .configure(routes::configure)
             .configure(crate::admin::configure)
+            .configure(crate::ops::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(guard::protect))
             .wrap(from_fn(http::internal_stays_internal))

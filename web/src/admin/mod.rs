@@ -14,6 +14,7 @@ pub mod sign_in;
 pub mod stock;
 pub mod team;
 pub mod today;
+pub mod welcome;
 
 use crate::i18n::Lang;
 use crate::page::{Failed, Frame, PageError, Visit, render, see_other};
@@ -37,6 +38,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/admin/shops", web::get().to(sign_in::shops))
         .route("/admin/shops", web::post().to(sign_in::switch))
         .route("/admin/more", web::get().to(today::more))
+        .route("/admin/welcome", web::get().to(welcome::show))
         .route("/admin/orders", web::get().to(orders::list))
         .route("/admin/orders/export.csv", web::get().to(orders::export))
         .route("/admin/orders/{id}", web::get().to(orders::detail))
@@ -163,18 +165,22 @@ pub struct Desk {
     bearer: String,
 }
 
-/// Why a request cannot be served at the desk.
+/// Why a request cannot be served at the desk (or the operators' console).
 #[derive(Debug)]
 pub enum DeskError {
-    /// Nobody is signed in (or the session ended): to the sign-in page, then back.
-    SignIn(String),
+    /// Nobody is signed in (or the session ended): to the sign-in page `at`, then
+    /// back to `back`.
+    SignIn {
+        at: &'static str,
+        back: String,
+    },
     Page(PageError),
 }
 
 impl std::fmt::Display for DeskError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::SignIn(_) => f.write_str("not signed in to the admin"),
+            Self::SignIn { .. } => f.write_str("not signed in"),
             Self::Page(error) => error.fmt(f),
         }
     }
@@ -183,19 +189,29 @@ impl std::fmt::Display for DeskError {
 impl ResponseError for DeskError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::SignIn(_) => StatusCode::SEE_OTHER,
+            Self::SignIn { .. } => StatusCode::SEE_OTHER,
             Self::Page(error) => error.status_code(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::SignIn(back) => {
+            Self::SignIn { at, back } => {
                 let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
-                see_other(&format!("/admin/sign-in?{query}"))
+                see_other(&format!("{at}?{query}"))
             }
             Self::Page(error) => error.error_response(),
         }
+    }
+}
+
+/// Where to come back to after signing in: the page asked for, never a form's
+/// target (`home` instead).
+pub fn return_to(request: &HttpRequest, home: &str) -> String {
+    if request.method() == actix_web::http::Method::GET {
+        request.uri().to_string()
+    } else {
+        home.to_owned()
     }
 }
 
@@ -208,17 +224,15 @@ impl FromRequest for Desk {
         let visit = Visit::from_request(&request, payload);
         Box::pin(async move {
             let mut visit = visit.await.map_err(DeskError::Page)?;
-            // Only a page may be returned to after signing in, never a form's target.
-            let back = if request.method() == actix_web::http::Method::GET {
-                request.uri().to_string()
-            } else {
-                "/admin".to_owned()
+            let sign_in = || DeskError::SignIn {
+                at: "/admin/sign-in",
+                back: return_to(&request, "/admin"),
             };
             let Some(bearer) = visit.bearer_of(Seat::Staff).await else {
-                return Err(DeskError::SignIn(back));
+                return Err(sign_in());
             };
             let Some(staff) = visit.session.as_ref().and_then(|s| s.data.staff.clone()) else {
-                return Err(DeskError::SignIn(back));
+                return Err(sign_in());
             };
             let lang = Lang::from_tag(&staff.lang).unwrap_or(Lang::ZhCn);
             Ok(Self {
@@ -271,10 +285,14 @@ impl Desk {
         self.visit.check_csrf(self.lang, presented)
     }
 
-    /// A page for a failure of the API: its 404 is a 404 page, its 403 the
-    /// "not yours to open" page, an ended session a new sign-in.
+    /// A page for a failure of the API: its 404 is a 404 page, a suspended shop's
+    /// 403 the "shop suspended" page, any other 403 the "not yours to open" page.
     pub fn failed(&self, failure: &Failure) -> PageError {
         match failure.status() {
+            Some(403) if failure.code() == Some("tenant_suspended") => PageError {
+                lang: self.lang,
+                kind: Failed::ShopSuspended,
+            },
             Some(403) => PageError {
                 lang: self.lang,
                 kind: Failed::NotAllowed,
@@ -313,11 +331,15 @@ impl Desk {
     }
 
     /// A form's action the API did not do: the sentences to show on the form again.
-    /// A 404 (the thing is gone, or is another shop's) or an outage is an error page
-    /// instead.
+    /// A 404 (the thing is gone, or is another shop's), a suspended shop or an
+    /// outage is an error page instead.
     pub fn refused(&self, failure: &Failure) -> Result<Vec<String>, PageError> {
         match failure {
-            Failure::Refused { status, .. } if *status != 404 => Ok(self.refusal(failure)),
+            Failure::Refused { status, problem }
+                if *status != 404 && problem.code != "tenant_suspended" =>
+            {
+                Ok(self.refusal(failure))
+            }
             _ => Err(self.failed(failure)),
         }
     }
@@ -351,6 +373,15 @@ impl Posted {
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// A field as sent, untrimmed (a password).
+    pub fn raw(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
             .unwrap_or_default()
     }
 

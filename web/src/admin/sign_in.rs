@@ -17,63 +17,101 @@ use uuid::Uuid;
 #[template(path = "admin/sign_in.html")]
 struct SignInPage {
     page: Frame,
+    door: Door,
     csrf: String,
     email: String,
     next: String,
     message: Option<String>,
 }
 
+/// A sign-in page: the admin's or the operators' console's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Door {
+    /// Where its form posts (and the page's own address).
+    pub action: &'static str,
+    pub title: &'static str,
+    pub lead: &'static str,
+}
+
+/// The admin's sign-in.
+const ADMIN: Door = Door {
+    action: "/admin/sign-in",
+    title: "admin-sign-in-title",
+    lead: "admin-sign-in-lead",
+};
+
 #[derive(Debug, Deserialize)]
 pub struct SignInQuery {
     #[serde(default)]
-    next: Option<String>,
+    pub next: Option<String>,
     #[serde(default)]
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// Where to go after signing in: an admin page, never another site.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
+    safe_return(next, "/admin")
+}
+
+/// `next` when it is a page under `home` on this site, else `home`.
+pub(crate) fn safe_return(next: Option<&str>, home: &str) -> String {
     match next {
         Some(path)
-            if (path == "/admin" || path.starts_with("/admin/") || path.starts_with("/admin?"))
+            if (path == home
+                || path
+                    .strip_prefix(home)
+                    .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?')))
                 && !path.contains("//")
                 && !path.contains('\\') =>
         {
             path.to_owned()
         }
-        _ => "/admin".to_owned(),
+        _ => home.to_owned(),
     }
 }
 
-fn language(visit: &Visit, wanted: Option<&str>) -> Lang {
+pub(crate) fn language(visit: &Visit, wanted: Option<&str>) -> Lang {
     wanted
         .and_then(Lang::from_tag)
         .unwrap_or_else(|| visit.language_or(Lang::ZhCn))
 }
 
-async fn sign_in_page(
+/// The sign-in page of `door`, with what the last attempt said.
+pub(crate) struct Attempt {
+    pub email: String,
+    pub next: String,
+    pub message: Option<String>,
+    pub status: StatusCode,
+}
+
+pub(crate) async fn sign_in_page(
     mut visit: Visit,
     lang: Lang,
-    email: String,
-    next: String,
-    message: Option<String>,
-    status: StatusCode,
+    door: Door,
+    attempt: Attempt,
 ) -> Result<HttpResponse, PageError> {
+    let Attempt {
+        email,
+        next,
+        message,
+        status,
+    } = attempt;
     visit.session_mut();
-    let mut page = Frame::new(lang, lang.t("admin-sign-in-title"));
+    let mut page = Frame::new(lang, lang.t(door.title));
     page.noindex = true;
     let query_next = next.clone();
     page = page.with_languages(&visit.web.public_url, |lang| {
         let query =
             serde_urlencoded::to_string([("next", query_next.as_str()), ("lang", lang.tag())])
                 .unwrap_or_default();
-        format!("/admin/sign-in?{query}")
+        format!("{}?{query}", door.action)
     });
     page.canonical = None;
     page.alternates.clear();
     let body = render(
         lang,
         &SignInPage {
+            door,
             csrf: visit.csrf(),
             email,
             next,
@@ -96,40 +134,55 @@ pub async fn form(visit: Visit, query: web::Query<SignInQuery>) -> Result<HttpRe
     {
         return Ok(see_other(&next));
     }
-    sign_in_page(visit, lang, String::new(), next, None, StatusCode::OK).await
+    let attempt = Attempt {
+        email: String::new(),
+        next,
+        message: None,
+        status: StatusCode::OK,
+    };
+    sign_in_page(visit, lang, ADMIN, attempt).await
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
-    email: String,
+    pub email: String,
     #[serde(default)]
-    password: String,
+    pub password: String,
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
     #[serde(default)]
-    next: Option<String>,
+    pub next: Option<String>,
     #[serde(default)]
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// The shop an access token acts in (`tid`), read from the token the auth
 /// service has just issued to us.
 fn token_shop(access_token: &str) -> Option<Uuid> {
-    #[derive(Deserialize)]
-    struct Claims {
-        tid: Option<Uuid>,
-    }
+    claims(access_token)?.tid
+}
+
+/// What an access token the auth service has just issued to us says: the shop it
+/// acts in (`tid`) and the role (`role`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Claims {
+    pub tid: Option<Uuid>,
+    #[serde(default)]
+    pub role: String,
+}
+
+pub(crate) fn claims(access_token: &str) -> Option<Claims> {
     let payload = access_token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    serde_json::from_slice::<Claims>(&bytes).ok()?.tid
+    serde_json::from_slice::<Claims>(&bytes).ok()
 }
 
 /// Seats `tokens` at the admin: the shop they act in, its name, the person's role.
 /// `None` when the tokens act in no shop of theirs.
-async fn seat(visit: &Visit, tokens: Tokens, lang: Lang) -> Option<Staff> {
+pub(crate) async fn seat(visit: &Visit, tokens: Tokens, lang: Lang) -> Option<Staff> {
     let shop = token_shop(&tokens.access_token)?;
     let caller = visit.caller().with_bearer(Some(&tokens.access_token));
     let account = visit.api().account(caller).await.ok()?;
@@ -171,7 +224,13 @@ pub async fn sign_in(
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_owned();
     if visit.session.is_none() {
-        return sign_in_page(visit, lang, email, next, None, StatusCode::OK).await;
+        let attempt = Attempt {
+            email,
+            next,
+            message: None,
+            status: StatusCode::OK,
+        };
+        return sign_in_page(visit, lang, ADMIN, attempt).await;
     }
     visit.check_csrf(lang, &form.csrf)?;
     let api = visit.api().clone();
@@ -234,7 +293,13 @@ pub async fn sign_in(
             refused("error-unavailable-body", StatusCode::SERVICE_UNAVAILABLE)
         }
     };
-    sign_in_page(visit, lang, email, next, message, status).await
+    let attempt = Attempt {
+        email,
+        next,
+        message,
+        status,
+    };
+    sign_in_page(visit, lang, ADMIN, attempt).await
 }
 
 #[derive(Template)]
@@ -357,23 +422,35 @@ pub async fn switch(
 #[derive(Debug, Deserialize)]
 pub struct SignOutForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 /// `POST /admin/sign-out`: ends the staff session at the auth service too.
 pub async fn sign_out(
-    mut visit: Visit,
+    visit: Visit,
     form: web::Form<SignOutForm>,
 ) -> Result<HttpResponse, PageError> {
+    leave(visit, &form.csrf, Seat::Staff, "/admin/sign-in").await
+}
+
+/// Signs `seat` out of the session, ending its session at the auth service too,
+/// and sends the browser to `then`.
+pub(crate) async fn leave(
+    mut visit: Visit,
+    csrf: &str,
+    seat: Seat,
+    then: &str,
+) -> Result<HttpResponse, PageError> {
     let lang = visit.language_or(Lang::ZhCn);
-    visit.check_csrf(lang, &form.csrf)?;
-    if let Some(staff) = visit.session.as_ref().and_then(|s| s.data.staff.clone()) {
-        let _ = visit
-            .api()
-            .logout(visit.caller(), &staff.account.refresh_token)
-            .await;
-        Seat::Staff.clear(&mut visit.session_mut().data);
+    visit.check_csrf(lang, csrf)?;
+    if let Some(refresh) = visit
+        .session
+        .as_ref()
+        .and_then(|s| seat.refresh_token(&s.data))
+    {
+        let _ = visit.api().logout(visit.caller(), &refresh).await;
+        seat.clear(&mut visit.session_mut().data);
     }
-    let response = see_other("/admin/sign-in");
+    let response = see_other(then);
     Ok(visit.reply(response).await)
 }

@@ -17,6 +17,8 @@ struct TodayPage {
     totals: OrderTotals,
     latest: Vec<OrderRow>,
     low: Vec<StockRow>,
+    /// How far the first-run checklist is, for an owner while it is not done.
+    getting_started: Option<String>,
 }
 
 /// An order in a list, ready to show.
@@ -102,7 +104,14 @@ pub async fn show(mut desk: Desk) -> Result<HttpResponse, PageError> {
     let totals = totals.map_err(|failure| desk.failed(&failure))?;
     let latest = latest.map_err(|failure| desk.failed(&failure))?;
     let low = low.map_err(|failure| desk.failed(&failure))?;
+    let getting_started = if desk.owner() {
+        let checklist = super::welcome::Checklist::of(&desk).await?;
+        (!checklist.complete()).then(|| checklist.progress(desk.lang))
+    } else {
+        None
+    };
     let page = TodayPage {
+        getting_started,
         page: desk.frame(desk.t("admin-today-title"), Section::Today),
         latest: latest
             .items

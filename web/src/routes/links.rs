@@ -1,14 +1,14 @@
 //! Where the auth service's email links land: confirming an email address,
 //! choosing a new password, and accepting an invitation to a shop's staff. Each
 //! link opens a page with one button or form, so a mail scanner that follows the
-//! link spends nothing.
+//! link spends nothing. An accepted invitation signs the new member in to the admin.
 
 use crate::i18n::Lang;
-use crate::page::{Frame, PageError, Visit, render};
+use crate::page::{Frame, PageError, Visit, render, see_other};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use caravan_client::Failure;
+use caravan_client::{Failure, Tokens};
 use serde::Deserialize;
 
 /// An emailed link.
@@ -194,14 +194,35 @@ async fn submit(
                 api.reset_password(caller, &form.token, &form.password)
                     .await
             }
-            Link::Invitation => api
-                .accept_invitation(caller, &form.token, &form.password, form.name.trim())
-                .await
-                .map(|_| ()),
+            Link::Invitation => {
+                let accepted = api
+                    .accept_invitation(caller, &form.token, &form.password, form.name.trim())
+                    .await;
+                match accepted {
+                    Ok(tokens) => return Ok(enter_admin(visit, tokens, lang).await),
+                    Err(failure) => Err(failure),
+                }
+            }
         }
     };
     let outcome = Outcome::of(lang, link, result);
     page(visit, lang, link, form.token, outcome).await
+}
+
+/// An accepted invitation signs its new member in to the admin: an owner lands on
+/// the first-run checklist, anyone else on the admin's first page.
+async fn enter_admin(mut visit: Visit, tokens: Tokens, lang: Lang) -> HttpResponse {
+    let location = match crate::admin::sign_in::seat(&visit, tokens, lang).await {
+        Some(staff) => {
+            let owner = staff.role == "owner";
+            visit.session_mut().data.staff = Some(staff);
+            if owner { "/admin/welcome" } else { "/admin" }
+        }
+        // Seated or not, the password is set: signing in works from here.
+        None => "/admin/sign-in",
+    };
+    let response = see_other(location);
+    visit.reply(response).await
 }
 
 /// `GET /verify-email?token=`.

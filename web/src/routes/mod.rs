@@ -1,8 +1,10 @@
 //! The pages. Storefront URLs carry the shop and the language:
 //! `/s/{shop}/{lang}/…`. The email links of the auth service (`/verify-email`,
-//! `/reset-password`, `/invitations/accept`) land at the top level.
+//! `/reset-password`, `/invitations/accept`) land at the top level, as do the
+//! application for a shop (`/apply`) and the operator console (`/ops`).
 
 pub mod account;
+pub mod apply;
 pub mod cart;
 pub mod checkout;
 pub mod links;
@@ -21,6 +23,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/", web::get().to(platform::home))
         .route("/robots.txt", web::get().to(seo::platform_robots))
+        .route("/apply", web::get().to(apply::form))
+        .route("/apply", web::post().to(apply::submit))
+        .route("/apply/slug", web::get().to(apply::check_slug))
+        .route("/apply/received", web::get().to(apply::received))
         .route("/verify-email", web::get().to(links::verify_form))
         .route("/verify-email", web::post().to(links::verify))
         .route("/reset-password", web::get().to(links::reset_form))
@@ -110,13 +116,17 @@ impl Shop {
     pub async fn open(visit: &Visit, slug: &str, lang: &str) -> Result<Self, PageError> {
         let lang = Lang::from_tag(lang)
             .ok_or_else(|| PageError::not_found(visit.language_or(Lang::ZhCn)))?;
-        let profile = visit.shop_profile(slug).await.map_err(|failure| {
+        let mut profile = visit.shop_profile(slug).await.map_err(|failure| {
             if failure.is_not_found() {
                 PageError::shop_closed(lang)
             } else {
                 PageError::from_failure(lang, &failure)
             }
         })?;
+        // The shop's name in the page's language, when it gave one.
+        if let Some(name) = profile.names.get(lang.tag()) {
+            profile.name = name.clone();
+        }
         Ok(Self { profile, lang })
     }
 

@@ -61,7 +61,7 @@ pub async fn home(visit: Visit, query: web::Query<HomeQuery>) -> Result<HttpResp
                     .or_else(|| shop.description.values().next())
                     .cloned()
                     .unwrap_or_default(),
-                name: shop.name,
+                name: shop.names.get(lang.tag()).cloned().unwrap_or(shop.name),
                 region: shop.region.unwrap_or_default(),
             }
         })
