@@ -1210,32 +1210,48 @@ async fn a_signed_in_buyer_keeps_the_guest_cart_and_parallel_pages_refresh_the_t
 /// Signs `email` in to the admin through its form, as a browser does: the session
 /// cookie.
 async fn admin_session(caravan: &Running, browser: &Client, email: &str) -> String {
+    session_at(caravan, browser, "/admin", email).await
+}
+
+/// Signs `email` in at `{face}/sign-in` (the admin's or the console's) through its
+/// form, as a browser does, asking to land on `{face}/orders` or `{face}/shops`: the
+/// session cookie.
+async fn session_at(caravan: &Running, browser: &Client, face: &str, email: &str) -> String {
     let page = browser
-        .get(caravan.url("/admin/sign-in"))
+        .get(caravan.url(&format!("{face}/sign-in")))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
     let cookie = session_cookie(&page);
     let html = page.text().await.unwrap();
+    let next = if face == "/admin" {
+        "/admin/orders"
+    } else {
+        "/ops/shops"
+    };
     let signed_in = form(
         browser
-            .post(caravan.url("/admin/sign-in"))
+            .post(caravan.url(&format!("{face}/sign-in")))
             .header("cookie", &cookie)
             .header("sec-fetch-site", "same-origin"),
         &[
             ("email", email),
             ("password", PASSWORD),
             ("csrf", csrf_of(&html).as_str()),
-            ("next", "/admin/orders"),
+            ("next", next),
             ("lang", "zh-CN"),
         ],
     )
     .send()
     .await
     .unwrap();
-    assert_eq!(signed_in.status(), 303, "{email} could not sign in");
-    assert_eq!(signed_in.headers()["location"], "/admin/orders");
+    assert_eq!(
+        signed_in.status(),
+        303,
+        "{email} could not sign in at {face}"
+    );
+    assert_eq!(signed_in.headers()["location"], next);
     cookie
 }
 
@@ -1540,4 +1556,236 @@ fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
         }
     }
     fields
+}
+
+/// The application form and the operators' console are where strangers start:
+/// hostile input is refused with sentences, escaped wherever it is shown, and
+/// stores nothing; only platform operators get into the console, and its forms act
+/// only with the session's secret from the platform's own pages.
+#[tokio::test]
+async fn the_application_form_and_the_console_hold_against_hostile_input() {
+    let caravan = start().await;
+    let operator = caravan.login(&caravan.operator_email.clone(), None).await;
+    let (_, _, _, owner_email) = shop_with_its_owner(&caravan).await;
+    let browser = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |path: &str| caravan.url(path);
+    let applications = || async {
+        caravan
+            .get("/v1/tenants/applications?limit=100", Some(&operator))
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = applications().await;
+
+    let page = browser.get(url("/apply?lang=en")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = session_cookie(&page);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let hostile = "<script>alert('caravan')</script>";
+
+    // The address check says a malformed address is one, and echoes it escaped.
+    let check = browser
+        .get(url(&format!(
+            "/apply/slug?lang=en&{}",
+            serde_urlencoded::to_string([("slug", hostile)]).unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), 200);
+    let fragment = check.text().await.unwrap();
+    assert!(
+        fragment.contains("Use 3 to 40 small Latin letters"),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<script>alert"), "{fragment}");
+
+    // Hostile, overlong and malformed values: a 422 page of sentences, nothing kept.
+    let long = "枸".repeat(2100);
+    let sent = form(
+        browser
+            .post(url("/apply?lang=en"))
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", "same-origin"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("name-en", hostile),
+            ("name-ug", &long),
+            ("slug", "../../etc/passwd"),
+            ("region", "Ningxia"),
+            ("contact_name", hostile),
+            ("email", "not-an-email"),
+            ("phone", "call me"),
+            ("description", &long),
+            ("plan", "platinum"),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(sent.status(), 422);
+    let html = sent.text().await.unwrap();
+    assert!(
+        !html.contains("<script>alert"),
+        "hostile input echoed raw: {html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;") || html.contains("&#60;script&#62;"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"role="alert""#),
+        "the refusal is said: {html}"
+    );
+    assert!(
+        !html.contains("validation_failed"),
+        "a code, not a sentence: {html}"
+    );
+    assert_eq!(
+        applications().await,
+        before,
+        "a refused application is not kept"
+    );
+
+    // The same form from another site, or without the session's secret: 403.
+    for (site, secret) in [("cross-site", csrf.as_str()), ("same-origin", "forged")] {
+        let forged = form(
+            browser
+                .post(url("/apply?lang=en"))
+                .header("cookie", &cookie)
+                .header("sec-fetch-site", site),
+            &[
+                ("csrf", secret),
+                ("name-en", "Forged"),
+                ("slug", "forged-shop"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(forged.status(), 403, "{site} {secret}");
+    }
+    assert_eq!(applications().await, before);
+
+    // The console: nobody signed in is asked to sign in (and comes back), a shop's
+    // staff get 403 on every page, an operator gets in.
+    let anonymous = browser.get(url("/ops/shops")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(
+        anonymous.headers()["location"],
+        "/ops/sign-in?next=%2Fops%2Fshops"
+    );
+    let staff = admin_session(&caravan, &browser, &owner_email).await;
+    for path in ["/ops", "/ops/shops", "/ops/applications", "/ops/events"] {
+        let page = browser
+            .get(url(path))
+            .header("cookie", &staff)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 403, "a shop's owner opening {path}");
+    }
+    let ops = session_at(&caravan, &browser, "/ops", &caravan.operator_email.clone()).await;
+    let shops = browser
+        .get(url(&format!(
+            "/ops/shops?{}",
+            serde_urlencoded::to_string([("q", hostile)]).unwrap()
+        )))
+        .header("cookie", &ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shops.status(), 200);
+    let html = shops.text().await.unwrap();
+    assert!(!html.contains("<script>alert"), "{html}");
+    let ops_csrf = csrf_of(&html);
+
+    // An operator's action needs the session's secret and a page of this site.
+    let keys = || async {
+        caravan.get("/.well-known/jwks.json", None).await["keys"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before_keys = keys().await;
+    for (site, secret) in [("cross-site", ops_csrf.as_str()), ("same-origin", "forged")] {
+        let forged = form(
+            browser
+                .post(url("/ops/keys/rotate"))
+                .header("cookie", &ops)
+                .header("sec-fetch-site", site),
+            &[("csrf", secret)],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(forged.status(), 403, "{site} {secret}");
+    }
+    assert_eq!(keys().await, before_keys, "no key was rotated");
+    // A suspension needs a reason: none is a sentence, and the shop stays open.
+    let shop = caravan.get("/v1/tenants?limit=1", Some(&operator)).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unreasoned = form(
+        browser
+            .post(url(&format!("/ops/shops/{shop}/suspend")))
+            .header("cookie", &ops)
+            .header("sec-fetch-site", "same-origin"),
+        &[
+            ("csrf", ops_csrf.as_str()),
+            ("reason", "   "),
+            ("confirmed", "yes"),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(unreasoned.status(), 422);
+    let still = caravan
+        .get(&format!("/v1/tenants/{shop}"), Some(&operator))
+        .await;
+    assert_eq!(still["status"], "active");
+
+    // Ten applications an hour from one address; the eleventh is told so in words.
+    let suffix = &Uuid::now_v7().simple().to_string()[20..];
+    let apply = |n: usize| {
+        let slug = format!("throttle-{suffix}-{n}");
+        let email = format!("{slug}@apply.example.cn");
+        let request = form(
+            browser
+                .post(url("/apply?lang=en"))
+                .header("cookie", &cookie)
+                .header("sec-fetch-site", "same-origin"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("name-en", "Kashgar Apricots"),
+                ("slug", slug.as_str()),
+                ("region", "Xinjiang"),
+                ("contact_name", "Aziz"),
+                ("email", email.as_str()),
+                ("phone", "+86 998 555 0100"),
+                ("description", "Dried apricots."),
+                ("plan", "free"),
+            ],
+        );
+        async move { request.send().await.unwrap() }
+    };
+    for n in 0..10 {
+        let made = apply(n).await;
+        assert_eq!(made.status(), 303, "application {n}");
+    }
+    let throttled = apply(10).await;
+    assert_eq!(throttled.status(), 429);
+    let html = throttled.text().await.unwrap();
+    assert!(
+        html.contains("Too many applications came from your network"),
+        "{html}"
+    );
+    assert_eq!(applications().await, before + 10);
 }

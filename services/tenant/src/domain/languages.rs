@@ -4,7 +4,7 @@
 use caravan_shared::FieldError;
 use caravan_shared::domain::Locale;
 use std::collections::BTreeMap;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// Most languages a shop's name is given in.
 pub const MAX_NAME_LANGUAGES: usize = 10;
@@ -104,14 +104,29 @@ impl ShopNames {
     }
 }
 
-/// The shop's names as a request takes them.
+/// The shop's names as an application takes them (null: none).
 pub fn names_schema() -> Schema {
+    names_request(
+        "The shop's name in other languages than `shop_name`, keyed by BCP 47 language \
+         tag (`zh-CN`, `ug`, `en`, `ru`, …): 1 to 100 characters each, at most 10 \
+         languages; `{}` or null for none.",
+    )
+}
+
+/// The shop's names as a settings change takes them (null: left as they are).
+pub fn names_patch_schema() -> Schema {
+    names_request(
+        "The shop's name in other languages than `name`, keyed by BCP 47 language tag \
+         (`zh-CN`, `ug`, `en`, `ru`, …): 1 to 100 characters each, at most 10 \
+         languages. Replaces every name given before; `{}` removes them all, null (or \
+         no field) leaves them as they are.",
+    )
+}
+
+fn names_request(description: &str) -> Schema {
     names_object()
-        .description(Some(
-            "The shop's name in other languages than `name`, keyed by BCP 47 language tag \
-             (`zh-CN`, `ug`, `en`, `ru`, …): 1 to 100 characters each, at most 10 \
-             languages; `{}` for none.",
-        ))
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some(description))
         .examples([serde_json::json!({
             "ug": "جۇڭنىڭ لەڭزە كوپىراتىپى",
             "en": "Zhongning Goji Cooperative",

@@ -1,6 +1,6 @@
 //! A shop's settings, as its staff change them.
 
-use super::languages::{ShopNames, names_schema};
+use super::languages::{ShopNames, names_patch_schema};
 use super::theme::{self, Theme, ThemePatch};
 use caravan_shared::domain::{Currency, Locale, LocalizedText};
 use caravan_shared::{ApiError, FieldError};
@@ -30,8 +30,8 @@ pub struct SettingsPatch {
     )]
     pub name: Option<String>,
     /// The shop's name in other languages, keyed by language tag: replaces every
-    /// name given before (`{}` removes them all).
-    #[schema(schema_with = names_schema)]
+    /// name given before (`{}` removes them all; null leaves them).
+    #[schema(schema_with = names_patch_schema)]
     pub names: Option<BTreeMap<String, String>>,
     /// Translatable description.
     #[schema(value_type = Option<LocalizedText>)]

@@ -106,9 +106,12 @@ fn wished_plan_schema() -> utoipa::openapi::schema::Schema {
 
 /// The languages an applicant may be written to in, as documented.
 fn applicant_locale_schema() -> utoipa::openapi::schema::Schema {
-    super::one_of(MailLanguage::TAGS)
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null))
+        .item(super::one_of(MailLanguage::TAGS))
         .description(Some(
-            "The applicant's language: `zh-CN` (the default), `ug`, `en` or `ru`.",
+            "The applicant's language: `zh-CN` (the default, also for null), `ug`, `en` \
+             or `ru`.",
         ))
         .into()
 }
