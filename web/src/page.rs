@@ -219,6 +219,29 @@ impl Visit {
         response
     }
 
+    /// Renders `template` in `lang` and sends it as a private page (never cached),
+    /// saving the session first: the admin's and the console's pages.
+    pub async fn send_private(
+        &mut self,
+        lang: Lang,
+        status: StatusCode,
+        template: &impl Template,
+    ) -> HttpResponse {
+        match render(lang, template) {
+            Ok(body) => {
+                let response = self.html(status, body, false);
+                self.reply(response).await
+            }
+            Err(error) => error.error_response(),
+        }
+    }
+
+    /// A `303` to `location`, saving the session first.
+    pub async fn redirect(&mut self, location: &str) -> HttpResponse {
+        let response = see_other(location);
+        self.reply(response).await
+    }
+
     /// Ends the session and removes its cookie.
     pub async fn end(&mut self, mut response: HttpResponse) -> HttpResponse {
         if let Some(session) = self.session.take()
@@ -429,6 +452,11 @@ pub enum Failed {
     ShopSuspended,
     /// A console page, for platform operators only (403).
     OperatorsOnly,
+}
+
+/// The id in a page's address; a malformed one is the 404 page an unknown one gets.
+pub fn id_in(lang: Lang, text: &str) -> Result<uuid::Uuid, PageError> {
+    uuid::Uuid::parse_str(text).map_err(|_| PageError::not_found(lang))
 }
 
 /// A page that could not be shown, in the visitor's language.

@@ -17,7 +17,7 @@ pub mod today;
 pub mod welcome;
 
 use crate::i18n::Lang;
-use crate::page::{Failed, Frame, PageError, Visit, render, see_other};
+use crate::page::{Failed, Frame, PageError, Visit, see_other};
 use crate::session::{Seat, Staff};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -303,19 +303,12 @@ impl Desk {
 
     /// Sends a rendered page (never cached: it holds the shop's business).
     pub async fn send(&mut self, status: StatusCode, template: &impl Template) -> HttpResponse {
-        match render(self.lang, template) {
-            Ok(body) => {
-                let response = self.visit.html(status, body, false);
-                self.visit.reply(response).await
-            }
-            Err(error) => error.error_response(),
-        }
+        self.visit.send_private(self.lang, status, template).await
     }
 
     /// A `303` to `location`, saving the session first.
     pub async fn redirect(&mut self, location: &str) -> HttpResponse {
-        let response = see_other(location);
-        self.visit.reply(response).await
+        self.visit.redirect(location).await
     }
 
     /// The owner's pages refuse everyone else with the 403 page.
@@ -354,7 +347,7 @@ impl Desk {
 
     /// The id in a page's address; a malformed one is the 404 page an unknown one gets.
     pub fn id(&self, text: &str) -> Result<uuid::Uuid, PageError> {
-        uuid::Uuid::parse_str(text).map_err(|_| PageError::not_found(self.lang))
+        crate::page::id_in(self.lang, text)
     }
 
     /// What the API's refusal means, as sentences in the admin's language: a

@@ -31,6 +31,17 @@ pub(crate) struct Door {
     pub action: &'static str,
     pub title: &'static str,
     pub lead: &'static str,
+    /// The face it opens (`/admin`, `/ops`): where to land, and what `next` may name.
+    pub home: &'static str,
+    /// Who it seats in the session.
+    pub seat: Seat,
+}
+
+impl Door {
+    /// Where to go after signing in: a page of this face, never another site.
+    pub fn next(&self, next: Option<&str>) -> String {
+        safe_return(next, self.home)
+    }
 }
 
 /// The admin's sign-in.
@@ -38,6 +49,8 @@ const ADMIN: Door = Door {
     action: "/admin/sign-in",
     title: "admin-sign-in-title",
     lead: "admin-sign-in-lead",
+    home: "/admin",
+    seat: Seat::Staff,
 };
 
 #[derive(Debug, Deserialize)]
@@ -50,11 +63,11 @@ pub struct SignInQuery {
 
 /// Where to go after signing in: an admin page, never another site.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
-    safe_return(next, "/admin")
+    ADMIN.next(next)
 }
 
 /// `next` when it is a page under `home` on this site, else `home`.
-pub(crate) fn safe_return(next: Option<&str>, home: &str) -> String {
+fn safe_return(next: Option<&str>, home: &str) -> String {
     match next {
         Some(path)
             if (path == home
@@ -125,12 +138,21 @@ pub(crate) async fn sign_in_page(
 
 /// `GET /admin/sign-in`.
 pub async fn form(visit: Visit, query: web::Query<SignInQuery>) -> Result<HttpResponse, PageError> {
+    open_door(visit, &query, ADMIN).await
+}
+
+/// The sign-in page of `door`; someone already seated there goes straight on.
+pub(crate) async fn open_door(
+    visit: Visit,
+    query: &SignInQuery,
+    door: Door,
+) -> Result<HttpResponse, PageError> {
     let lang = language(&visit, query.lang.as_deref());
-    let next = safe_next(query.next.as_deref());
+    let next = door.next(query.next.as_deref());
     if visit
         .session
         .as_ref()
-        .is_some_and(|session| session.data.staff.is_some())
+        .is_some_and(|session| door.seat.refresh_token(&session.data).is_some())
     {
         return Ok(see_other(&next));
     }
@@ -140,7 +162,7 @@ pub async fn form(visit: Visit, query: web::Query<SignInQuery>) -> Result<HttpRe
         message: None,
         status: StatusCode::OK,
     };
-    sign_in_page(visit, lang, ADMIN, attempt).await
+    sign_in_page(visit, lang, door, attempt).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -96,19 +96,27 @@ pub async fn show(mut desk: Desk) -> Result<HttpResponse, PageError> {
         limit: Some(10),
         ..StockFilter::default()
     };
-    let (totals, latest, low) = futures_util::join!(
+    // An owner's Today links to the first-run checklist until it is done; it is read
+    // beside the rest, not after it.
+    let checklist = async {
+        if desk.owner() {
+            Some(super::welcome::Checklist::of(&desk).await)
+        } else {
+            None
+        }
+    };
+    let (totals, latest, low, checklist) = futures_util::join!(
         desk.api().order_totals(caller),
         desk.api().shop_orders(caller, &latest_filter),
         desk.api().stock(caller, &low_filter),
+        checklist,
     );
     let totals = totals.map_err(|failure| desk.failed(&failure))?;
     let latest = latest.map_err(|failure| desk.failed(&failure))?;
     let low = low.map_err(|failure| desk.failed(&failure))?;
-    let getting_started = if desk.owner() {
-        let checklist = super::welcome::Checklist::of(&desk).await?;
-        (!checklist.complete()).then(|| checklist.progress(desk.lang))
-    } else {
-        None
+    let getting_started = match checklist.transpose()? {
+        Some(checklist) if !checklist.complete() => Some(checklist.progress(desk.lang)),
+        _ => None,
     };
     let page = TodayPage {
         getting_started,

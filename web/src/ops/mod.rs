@@ -12,7 +12,7 @@ pub mod sign_in;
 
 use crate::admin::{DeskError, refusal, return_to};
 use crate::i18n::Lang;
-use crate::page::{Failed, Frame, PageError, Visit, render, see_other};
+use crate::page::{Failed, Frame, PageError, Visit};
 use crate::session::{Operator, Seat};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -198,24 +198,17 @@ impl Console {
 
     /// The id in a page's address; a malformed one is the 404 page.
     pub fn id(&self, text: &str) -> Result<uuid::Uuid, PageError> {
-        uuid::Uuid::parse_str(text).map_err(|_| PageError::not_found(self.lang))
+        crate::page::id_in(self.lang, text)
     }
 
     /// Sends a rendered page (never cached).
     pub async fn send(&mut self, status: StatusCode, template: &impl Template) -> HttpResponse {
-        match render(self.lang, template) {
-            Ok(body) => {
-                let response = self.visit.html(status, body, false);
-                self.visit.reply(response).await
-            }
-            Err(error) => actix_web::ResponseError::error_response(&error),
-        }
+        self.visit.send_private(self.lang, status, template).await
     }
 
     /// A `303` to `location`, saving the session first.
     pub async fn redirect(&mut self, location: &str) -> HttpResponse {
-        let response = see_other(location);
-        self.visit.reply(response).await
+        self.visit.redirect(location).await
     }
 
     /// A time as operators in China read it.

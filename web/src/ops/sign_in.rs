@@ -13,31 +13,13 @@ const CONSOLE: Door = Door {
     action: "/ops/sign-in",
     title: "ops-sign-in-title",
     lead: "ops-sign-in-lead",
+    home: "/ops",
+    seat: Seat::Operator,
 };
-
-/// Where to go after signing in: a console page, never another site.
-fn safe_next(next: Option<&str>) -> String {
-    crate::admin::sign_in::safe_return(next, "/ops")
-}
 
 /// `GET /ops/sign-in`.
 pub async fn form(visit: Visit, query: web::Query<SignInQuery>) -> Result<HttpResponse, PageError> {
-    let lang = language(&visit, query.lang.as_deref());
-    let next = safe_next(query.next.as_deref());
-    if visit
-        .session
-        .as_ref()
-        .is_some_and(|session| session.data.operator.is_some())
-    {
-        return Ok(see_other(&next));
-    }
-    let attempt = Attempt {
-        email: String::new(),
-        next,
-        message: None,
-        status: StatusCode::OK,
-    };
-    crate::admin::sign_in::sign_in_page(visit, lang, CONSOLE, attempt).await
+    crate::admin::sign_in::open_door(visit, &query, CONSOLE).await
 }
 
 /// `POST /ops/sign-in`.
@@ -46,7 +28,7 @@ pub async fn sign_in(
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, PageError> {
     let lang = language(&visit, form.lang.as_deref());
-    let next = safe_next(form.next.as_deref());
+    let next = CONSOLE.next(form.next.as_deref());
     let email = form.email.trim().to_owned();
     let mut attempt = Attempt {
         email: email.clone(),
@@ -116,12 +98,12 @@ pub async fn sign_out(
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::CONSOLE;
 
     #[test]
     fn only_console_pages_are_returned_to_after_signing_in() {
         assert_eq!(
-            safe_next(Some("/ops/shops?status=active")),
+            CONSOLE.next(Some("/ops/shops?status=active")),
             "/ops/shops?status=active"
         );
         for hostile in [
@@ -131,7 +113,7 @@ mod tests {
             "/opsx",
             "/admin",
         ] {
-            assert_eq!(safe_next(Some(hostile)), "/ops", "{hostile}");
+            assert_eq!(CONSOLE.next(Some(hostile)), "/ops", "{hostile}");
         }
     }
 }

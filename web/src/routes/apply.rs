@@ -332,10 +332,7 @@ pub async fn submit(
         }
         Err(Failure::Unavailable(_)) => Err(PageError::unavailable(lang)),
         Err(failure) => {
-            let status = failure
-                .status()
-                .and_then(|status| StatusCode::from_u16(status).ok())
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::admin::Desk::status_of(&failure);
             let (problems, check) = match &failure {
                 Failure::Refused {
                     status: 409,
