@@ -407,6 +407,7 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
             )
             .default_service(web::to(limited))
     })
+    .keep_alive(caravan_shared::http::SERVER_KEEP_ALIVE)
     .listen(listener)?
     .shutdown_timeout(10)
     .run();

@@ -21,6 +21,13 @@ pub struct BodyLimit(pub usize);
 /// Default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// How long the gateway and the services keep an idle connection open. Longer
+/// than any caller's pool keeps one (reqwest's default is 90 s): a caller then
+/// always drops an idle connection before the server does, and never sends a
+/// request on a connection the server is closing at that moment (which fails as
+/// "error sending request" and showed to buyers as a 503).
+pub const SERVER_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A JSON request body parsed into `T`.
 ///
 /// Unlike `actix_web::web::Json`, every failure is a problem naming what was wrong:

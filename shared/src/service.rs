@@ -456,6 +456,7 @@ impl Application {
                 // Outermost, so every answer carries them, errors included.
                 .wrap(from_fn(http::security_headers))
         })
+        .keep_alive(http::SERVER_KEEP_ALIVE)
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .run();

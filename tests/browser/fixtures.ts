@@ -20,7 +20,7 @@
 //   JavaScript settings, guarded like `page`.
 // - mail(to): the messages the SMTP sink (MailDev at MAIL_URL, its REST API under
 //   /api/email) received for `to` since the test started, oldest first, waiting up to
-//   10 s for the first.
+//   10 s for the first (or, with `containing`, for the first that carries a phrase).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -347,8 +347,10 @@ export interface MailMessage {
 export interface MailOptions {
   /** Only messages received from then on; by default since the test started. */
   since?: Date;
-  /** How long to wait for the first message, in ms (10 s by default). */
+  /** How long to wait, in ms (10 s by default). */
   timeout?: number;
+  /** Wait for a message whose text contains this, not only for the first message. */
+  containing?: string | RegExp;
 }
 
 async function fetchMail(): Promise<MailMessage[]> {
@@ -371,6 +373,10 @@ function recipients(message: MailMessage): string[] {
 async function mail(to: string, testStart: Date, options: MailOptions = {}): Promise<MailMessage[]> {
   const since = options.since ?? testStart;
   const wanted = to.trim().toLowerCase();
+  const containing = options.containing;
+  const carries = (m: MailMessage): boolean =>
+    containing === undefined ||
+    (typeof containing === 'string' ? (m.text ?? '').includes(containing) : containing.test(m.text ?? ''));
   let matching: MailMessage[] = [];
   await expect
     .poll(
@@ -379,11 +385,11 @@ async function mail(to: string, testStart: Date, options: MailOptions = {}): Pro
         matching = recent
           .filter((m) => recipients(m).includes(wanted))
           .sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-        // On failure Playwright prints this: who did get mail meanwhile.
-        return recent.flatMap(recipients);
+        // On failure Playwright prints this: who did get such mail meanwhile.
+        return recent.filter(carries).flatMap(recipients);
       },
       {
-        message: `an email to ${to} at the SMTP sink (${mailUrl}) since ${since.toISOString()}`,
+        message: `an email to ${to}${containing === undefined ? '' : ` containing ${String(containing)}`} at the SMTP sink (${mailUrl}) since ${since.toISOString()}`,
         timeout: options.timeout ?? 10_000,
         intervals: [100, 250, 500],
       },

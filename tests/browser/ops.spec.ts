@@ -156,7 +156,9 @@ test.describe('opening a shop and running the platform', () => {
     await expect(notice(ops)).toHaveText(zh('ops-approved-notice'));
 
     // The invitation sets the owner's password and opens the checklist.
-    const invitation = (await mail(email)).find((m) => /invitations\/accept/.test(m.text ?? ''));
+    const invitation = (await mail(email, { containing: /invitations\/accept/ })).find((m) =>
+      /invitations\/accept/.test(m.text ?? ''),
+    );
     expect(invitation, 'the owner is emailed an invitation').toBeTruthy();
     const ownerPassword = `Goji-harvest-${slug}`;
     await acceptInvitation(page, invitationToken(invitation!), '马军', ownerPassword);
@@ -235,7 +237,7 @@ test.describe('opening a shop and running the platform', () => {
     await expect(notice(page)).toHaveText(zh('ops-rejected-notice'));
     await expect(page.locator('main')).toContainText(reason);
     await checkPage(page, 'ops-30-rejected');
-    const messages = await mail(email);
+    const messages = await mail(email, { containing: reason });
     expect(
       messages.some((m) => (m.text ?? '').includes(reason)),
       `an email to ${email} carries the reason: ${messages.map((m) => m.text).join('\n---\n')}`,
