@@ -14,6 +14,122 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Declares [`ErrorCode`] from one list: each variant with the code it answers as.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// Every problem's machine-readable `code`: one list for every service, so a
+        /// client can match on them and the OpenAPI documents them as an enum.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order declared.
+            pub const ALL: &[ErrorCode] = &[$(Self::$variant),*];
+
+            /// The code as it is answered, e.g. `invalid_status_change`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // --- the request itself ------------------------------------------------------
+    /// The request could not be read (malformed JSON, a bad header).
+    BadRequest = "bad_request",
+    /// Well-formed input with invalid values; `errors` names the fields.
+    ValidationFailed = "validation_failed",
+    /// The body is larger than the operation takes.
+    PayloadTooLarge = "payload_too_large",
+    /// The body is not in a media type the operation reads.
+    UnsupportedMediaType = "unsupported_media_type",
+    /// The path exists, but not with this method.
+    MethodNotAllowed = "method_not_allowed",
+    /// Any other 4xx a framework answered.
+    HttpError = "http_error",
+    // --- who is asking -----------------------------------------------------------
+    /// No valid credentials.
+    Unauthorized = "unauthorized",
+    /// The caller is known but may not do this.
+    Forbidden = "forbidden",
+    /// No such thing, or not the caller's to see.
+    NotFound = "not_found",
+    /// Too many requests; `Retry-After` says when to try again.
+    TooManyRequests = "too_many_requests",
+    /// The shop is suspended or closed: its staff and apps may not act for it.
+    TenantSuspended = "tenant_suspended",
+    /// The shop's plan allows no more of this.
+    QuotaExceeded = "quota_exceeded",
+    // --- state -------------------------------------------------------------------
+    /// A status change the state machine does not allow from the current status.
+    InvalidStatusChange = "invalid_status_change",
+    /// The `Idempotency-Key` was used for a different request.
+    IdempotencyKeyInUse = "idempotency_key_in_use",
+    /// A shop address (slug) already taken; `choices` lists free ones.
+    SlugTaken = "slug_taken",
+    /// An email address already has an account.
+    EmailTaken = "email_taken",
+    /// A product handle already used in this shop.
+    HandleTaken = "handle_taken",
+    /// A SKU already used in this shop.
+    SkuTaken = "sku_taken",
+    /// A category that still has subcategories.
+    CategoryHasSubcategories = "category_has_subcategories",
+    /// A record that can no longer be deleted (it has history).
+    NotDeletable = "not_deletable",
+    /// Fewer units available than asked for.
+    InsufficientStock = "insufficient_stock",
+    /// A variant whose stock is not tracked.
+    StockNotTracked = "stock_not_tracked",
+    /// A reservation already committed or released.
+    ReservationSettled = "reservation_settled",
+    /// A reservation with this key is still being made.
+    ReservationInProgress = "reservation_in_progress",
+    /// A cart that has already been checked out.
+    CartCheckedOut = "cart_checked_out",
+    /// A cart with a line that can no longer be bought.
+    CartNotPurchasable = "cart_not_purchasable",
+    /// An order whose payment window has passed.
+    OrderExpired = "order_expired",
+    /// A card authorisation already captured or voided.
+    AuthorisationSettled = "authorisation_settled",
+    /// A webhook endpoint disabled after repeated failures.
+    WebhookDisabled = "webhook_disabled",
+    /// The account's email address is not verified yet.
+    EmailNotVerified = "email_not_verified",
+    /// The account is not a member of that shop.
+    NotAMember = "not_a_member",
+    /// A member may not remove themself.
+    CannotRemoveSelf = "cannot_remove_self",
+    /// The shop's last owner cannot be removed.
+    LastOwner = "last_owner",
+    /// The signing keys are configured from outside and cannot be rotated here.
+    KeysConfigured = "keys_configured",
+    /// A parked event's handler failed again.
+    HandlerFailed = "handler_failed",
+    // --- payments and the platform -----------------------------------------------
+    /// The payment was declined; `detail` says how.
+    PaymentDeclined = "payment_declined",
+    /// A provider behind the API did not answer in time.
+    UpstreamTimeout = "upstream_timeout",
+    /// A dependency the request needs is unavailable.
+    ServiceUnavailable = "service_unavailable",
+    /// Something went wrong inside; it has been logged.
+    InternalError = "internal_error",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One invalid input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"field": "email", "message": "is not a valid email address"}))]
@@ -60,8 +176,7 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Stable machine-readable error code.
-    #[schema(example = "validation_failed")]
-    pub code: String,
+    pub code: ErrorCode,
     /// The fields at fault, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -78,7 +193,7 @@ struct Choices(Vec<String>);
 /// The error every handler returns.
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     title: &'static str,
     detail: Option<String>,
     errors: Vec<FieldError>,
@@ -90,7 +205,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, title: &'static str) -> Self {
         Self {
             status,
             code,
@@ -132,41 +247,51 @@ impl ApiError {
 
     /// 400: the request could not be read (malformed JSON, a bad header).
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", "Bad request").with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "Bad request",
+        )
+        .with_detail(detail)
     }
 
     /// 401: no valid credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized").with_detail(detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "Unauthorized",
+        )
+        .with_detail(detail)
     }
 
     /// 403: the caller is known but may not do this.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").with_detail(detail)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden").with_detail(detail)
     }
 
     /// 403 with a specific code, e.g. `quota_exceeded` or `tenant_suspended`.
-    pub fn forbidden_because(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn forbidden_because(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, "Forbidden").with_detail(detail)
     }
 
     /// 404: no such thing, or not the caller's to see (existence is not disclosed).
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found").with_detail(detail)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found").with_detail(detail)
     }
 
     /// 405: the path exists but not with this method.
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "Method not allowed",
         )
         .with_detail("this method is not supported on this path")
     }
 
     /// 409: a conflict with the current state (duplicate, illegal state change).
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict").with_detail(detail)
     }
 
@@ -174,7 +299,7 @@ impl ApiError {
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "Payload too large",
         )
         .with_detail(format!("the request body is larger than {limit} bytes"))
@@ -184,7 +309,7 @@ impl ApiError {
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Unsupported media type",
         )
         .with_detail(format!("the request body must be {expected}"))
@@ -194,7 +319,7 @@ impl ApiError {
     pub fn validation(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "Validation failed",
         )
         .with_detail(detail)
@@ -221,7 +346,7 @@ impl ApiError {
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut error = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
+            ErrorCode::TooManyRequests,
             "Too many requests",
         )
         .with_detail(format!("try again in {retry_after_secs} seconds"));
@@ -233,7 +358,7 @@ impl ApiError {
     pub fn payment_declined(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::PAYMENT_REQUIRED,
-            "payment_declined",
+            ErrorCode::PaymentDeclined,
             "Payment declined",
         )
         .with_detail(detail)
@@ -243,7 +368,7 @@ impl ApiError {
     pub fn upstream_timeout(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::GATEWAY_TIMEOUT,
-            "upstream_timeout",
+            ErrorCode::UpstreamTimeout,
             "Upstream timeout",
         )
         .with_detail(detail)
@@ -253,7 +378,7 @@ impl ApiError {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ErrorCode::ServiceUnavailable,
             "Service unavailable",
         )
         .with_detail(detail)
@@ -263,7 +388,7 @@ impl ApiError {
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut error = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "Internal server error",
         )
         .with_detail("the request could not be completed; it has been logged");
@@ -277,7 +402,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => Self::not_found("no such resource"),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::new(status, "payload_too_large", "Payload too large")
+                Self::new(status, ErrorCode::PayloadTooLarge, "Payload too large")
                     .with_detail("the request body is too large")
             }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("application/json"),
@@ -285,14 +410,14 @@ impl ApiError {
             s if s.is_server_error() => Self::internal(anyhow::anyhow!("status {s}")),
             s => Self::new(
                 s,
-                "http_error",
+                ErrorCode::HttpError,
                 s.canonical_reason().unwrap_or("Request failed"),
             ),
         }
     }
 
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
@@ -309,11 +434,11 @@ impl ApiError {
     /// The body this error answers with.
     pub fn problem(&self) -> Problem {
         Problem {
-            kind: format!("/problems/{}", self.code.replace('_', "-")),
+            kind: format!("/problems/{}", self.code.as_str().replace('_', "-")),
             title: self.title.to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code,
             errors: self.errors.clone(),
             choices: self.choices().to_vec(),
         }
@@ -393,29 +518,22 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Maps a garde validation report onto the fields at fault.
-impl From<garde::Report> for ApiError {
-    fn from(report: garde::Report) -> Self {
-        let errors = report
-            .iter()
-            .map(|(path, error)| {
-                let field = path.to_string();
-                let field = if field.is_empty() {
-                    "body".to_owned()
-                } else {
-                    field
-                };
-                FieldError::new(field, error.message().to_string())
-            })
-            .collect();
-        Self::invalid_fields(errors)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::body::MessageBody;
+
+    #[test]
+    fn every_code_is_answered_as_it_is_named() {
+        for code in ErrorCode::ALL {
+            let answered = serde_json::to_value(code).unwrap();
+            assert_eq!(answered, code.as_str());
+            let read: ErrorCode = serde_json::from_value(answered).unwrap();
+            assert_eq!(read, *code);
+        }
+        let problem = ApiError::conflict(ErrorCode::InvalidStatusChange, "no").problem();
+        assert_eq!(problem.kind, "/problems/invalid-status-change");
+    }
 
     fn body_of(error: &ApiError) -> serde_json::Value {
         let response = error.error_response();

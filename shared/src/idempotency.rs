@@ -6,6 +6,7 @@
 //! after a rollback does the work afresh; the same key with another body is refused.
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -136,7 +137,9 @@ pub async fn claim<C: ConnectionTrait>(
             [scope.into(), key.as_str().into()],
         ))
         .await?
-        .ok_or_else(|| ApiError::conflict("idempotency_key_in_use", "the key is in use; retry"))?;
+        .ok_or_else(|| {
+            ApiError::conflict(ErrorCode::IdempotencyKeyInUse, "the key is in use; retry")
+        })?;
     let stored_hash: String = row.try_get("", "request_hash")?;
     if stored_hash != request_fingerprint {
         return Err(ApiError::invalid_field(
@@ -152,7 +155,7 @@ pub async fn claim<C: ConnectionTrait>(
             body,
         }),
         _ => Err(ApiError::conflict(
-            "idempotency_key_in_use",
+            ErrorCode::IdempotencyKeyInUse,
             "a request with this key is still being processed; retry shortly",
         )),
     }

@@ -26,5 +26,5 @@ pub mod tenant_status;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{ApiError, FieldError};
+pub use error::{ApiError, ErrorCode, FieldError};
 pub use tenancy::TenantId;

@@ -8,6 +8,7 @@
 
 use crate::db::SqlMigration;
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::events::Envelope;
 use crate::events::consumer::EventHandler;
 use crate::tenancy::{TenantId, TenantScope, TenantScoped, TenantTx};
@@ -198,7 +199,7 @@ pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<
     tx.commit().await?;
     match state {
         Some(state) if !state.is_active() => Err(ApiError::forbidden_because(
-            "tenant_suspended",
+            ErrorCode::TenantSuspended,
             format!("this shop is {}", state.status),
         )),
         _ => Ok(()),

@@ -2,6 +2,7 @@
 //! variants with prices and availability (cached briefly for carts, fresh for
 //! checkout) and reservations of stock for orders.
 
+use caravan_shared::ErrorCode;
 use caravan_shared::TenantId;
 use caravan_shared::domain::Money;
 use caravan_shared::identity::service_token::ServiceTokens;
@@ -79,8 +80,7 @@ struct LineBody {
 
 #[derive(Deserialize)]
 struct ProblemBody {
-    #[serde(default)]
-    code: String,
+    code: Option<ErrorCode>,
     #[serde(default)]
     errors: Vec<ShortLine>,
 }
@@ -201,11 +201,11 @@ impl Catalog {
             StatusCode::CREATED => Ok(Reserved::Held),
             StatusCode::CONFLICT => {
                 let problem: ProblemBody = response.json().await.map_err(anyhow::Error::from)?;
-                if problem.code == "insufficient_stock" {
+                if problem.code == Some(ErrorCode::InsufficientStock) {
                     Ok(Reserved::Short(problem.errors))
                 } else {
                     Err(Unavailable(anyhow::anyhow!(
-                        "reservation refused: {}",
+                        "reservation refused: {:?}",
                         problem.code
                     )))
                 }

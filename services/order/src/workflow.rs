@@ -11,6 +11,7 @@ use crate::payments::{PaymentError, PaymentProvider};
 use crate::store::{self, NewPayment, OrderLineRow, OrderRow};
 use crate::views::{OrderView, money};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::Money;
 use caravan_shared::mail;
 use caravan_shared::tenancy::TenantScoped;
@@ -20,14 +21,14 @@ use uuid::Uuid;
 
 /// The 409 for a move the status does not allow; names the current status.
 pub fn illegal(error: IllegalTransition) -> ApiError {
-    ApiError::conflict("invalid_status_change", error.to_string())
+    ApiError::conflict(ErrorCode::InvalidStatusChange, error.to_string())
         .with_field("status", error.from.as_str())
 }
 
 /// The 409 for a notification about an authorisation that is already settled.
 pub fn settled(error: Settled) -> ApiError {
     ApiError::conflict(
-        "authorisation_settled",
+        ErrorCode::AuthorisationSettled,
         format!("{error}; nothing was changed"),
     )
     .with_field("authorisation_status", error.status.as_str())

@@ -2,6 +2,7 @@
 //! handle one again once the cause is fixed (`/v1/operations/{service}/…`).
 
 use super::Envelope;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, Problem};
 use crate::identity::Operator;
 use crate::service::ServiceContext;
@@ -130,7 +131,7 @@ pub async fn retry(
         savepoint.rollback().await?;
         tx.rollback().await?;
         return Err(ApiError::conflict(
-            "handler_failed",
+            ErrorCode::HandlerFailed,
             format!("the handler failed again: {error:#}"),
         ));
     }

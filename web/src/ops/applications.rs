@@ -202,7 +202,7 @@ pub async fn decide(
         }
         Err(failure) => {
             let problems = match failure.code() {
-                Some("illegal_status_change") => vec![console.t("ops-already-decided")],
+                Some("invalid_status_change") => vec![console.t("ops-already-decided")],
                 _ => console.refused(&failure)?,
             };
             let status = crate::admin::Desk::status_of(&failure);

@@ -465,7 +465,7 @@ pub async fn act(
         }
         Err(failure) => {
             let problems = match failure.code() {
-                Some("illegal_status_change") => vec![console.t("ops-status-changed")],
+                Some("invalid_status_change") => vec![console.t("ops-status-changed")],
                 _ => console.refused(&failure)?,
             };
             let status = crate::admin::Desk::status_of(&failure);

@@ -7,6 +7,7 @@ use crate::events::USER_REGISTERED;
 use crate::store::{self, EmailPurpose, NewUser};
 use actix_web::{HttpResponse, get, post, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
 use caravan_shared::events::outbox;
 use caravan_shared::http::Json;
@@ -102,8 +103,11 @@ pub async fn register(
     .await
     .map_err(|error| {
         if store::is_duplicate(&error) {
-            ApiError::conflict("email_taken", "an account with this email already exists")
-                .with_field("email", "is already registered")
+            ApiError::conflict(
+                ErrorCode::EmailTaken,
+                "an account with this email already exists",
+            )
+            .with_field("email", "is already registered")
         } else {
             error.into()
         }

@@ -8,6 +8,7 @@ use crate::domain::{DisplayName, Email, MemberRole, secret};
 use crate::events;
 use crate::store::{self, NewUser};
 use actix_web::{HttpResponse, delete, get, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -110,7 +111,7 @@ pub async fn invite(
         && store::staff_seats(&tx).await? >= i64::from(max)
     {
         return Err(ApiError::forbidden_because(
-            "quota_exceeded",
+            ErrorCode::QuotaExceeded,
             format!(
                 "the shop's plan allows {max} staff accounts (max_staff); change the plan to invite more"
             ),
@@ -289,7 +290,7 @@ pub async fn accept(
         .is_some_and(|shop| shop.status == "active");
     if !active {
         return Err(ApiError::forbidden_because(
-            "tenant_suspended",
+            ErrorCode::TenantSuspended,
             "this shop is not active",
         ));
     }
@@ -351,7 +352,7 @@ pub async fn accept(
         .map_err(|error| {
             if store::is_duplicate(&error) {
                 ApiError::conflict(
-                    "email_taken",
+                    ErrorCode::EmailTaken,
                     "an account with this email was just created; accept again",
                 )
             } else {

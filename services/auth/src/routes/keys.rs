@@ -4,6 +4,7 @@ use super::AuthState;
 use crate::keys::RotationError;
 use actix_web::{HttpResponse, get, post, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
 use caravan_shared::identity::Operator;
 use serde::Serialize;
@@ -54,7 +55,7 @@ pub async fn rotate(
     match state.keys.rotate().await {
         Ok(kid) => Ok(HttpResponse::Created().json(Rotated { kid })),
         Err(RotationError::Configured) => Err(ApiError::conflict(
-            "keys_configured",
+            ErrorCode::KeysConfigured,
             RotationError::Configured.to_string(),
         )),
         Err(RotationError::Store(error)) => Err(ApiError::internal(error)),

@@ -5,6 +5,7 @@ use crate::domain::{Email, MemberRole, secret};
 use crate::store::entities::{refresh_tokens, users};
 use crate::store::{self, NewRefresh, Presented};
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Role;
@@ -182,7 +183,7 @@ pub async fn login(
         .await;
     if user.email_verified_at.is_none() {
         return Err(ApiError::forbidden_because(
-            "email_not_verified",
+            ErrorCode::EmailNotVerified,
             "verify your email address first; the link was sent when you registered",
         ));
     }
@@ -252,7 +253,7 @@ async fn shop_session(
     slug: &str,
 ) -> Result<SessionFor, ApiError> {
     let no_membership =
-        || ApiError::forbidden_because("not_a_member", "you are not a member of that shop");
+        || ApiError::forbidden_because(ErrorCode::NotAMember, "you are not a member of that shop");
     let shop = store::tenant_by_slug(tx, slug)
         .await?
         .ok_or_else(no_membership)?;
@@ -263,7 +264,7 @@ async fn shop_session(
         .ok_or_else(no_membership)?;
     if shop.status != "active" {
         return Err(ApiError::forbidden_because(
-            "tenant_suspended",
+            ErrorCode::TenantSuspended,
             "this shop is not active",
         ));
     }

@@ -5,6 +5,7 @@ use crate::events;
 use crate::store::{self, Removal, StaffMember};
 use actix_web::{HttpResponse, delete, get, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
 use caravan_shared::identity::Staff;
@@ -104,7 +105,7 @@ pub async fn remove(
     let member = Uuid::parse_str(account_id.trim()).map_err(|_| not_found())?;
     if member == caller {
         return Err(ApiError::conflict(
-            "cannot_remove_self",
+            ErrorCode::CannotRemoveSelf,
             "you cannot remove yourself from the shop; another owner must do it",
         ));
     }
@@ -114,7 +115,7 @@ pub async fn remove(
         Removal::NotStaff => return Err(not_found()),
         Removal::LastOwner => {
             return Err(ApiError::conflict(
-                "last_owner",
+                ErrorCode::LastOwner,
                 "this is the shop's only owner; a shop always keeps an owner",
             ));
         }

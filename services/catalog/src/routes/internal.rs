@@ -5,6 +5,7 @@ use crate::events;
 use crate::reservations::{self, Reservation, ReservedLine, Settled};
 use crate::store;
 use actix_web::{HttpResponse, get, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::ServiceCaller;
@@ -104,7 +105,7 @@ pub async fn reserve(
             Reservation::Short(short) => {
                 tx.rollback().await?;
                 let mut error = ApiError::conflict(
-                    "insufficient_stock",
+                    ErrorCode::InsufficientStock,
                     format!("{} line(s) cannot be reserved", short.len()),
                 );
                 for line in &short {
@@ -128,14 +129,14 @@ pub async fn reserve(
             Reservation::Settled(status) => {
                 tx.rollback().await?;
                 return Err(ApiError::conflict(
-                    "reservation_settled",
+                    ErrorCode::ReservationSettled,
                     format!("this order's reservation is already {status}"),
                 ));
             }
         }
     }
     Err(ApiError::conflict(
-        "reservation_in_progress",
+        ErrorCode::ReservationInProgress,
         "the order is being reserved by another call; retry",
     ))
 }
@@ -177,7 +178,7 @@ async fn settle(
         }
         Settled::Unknown => Err(ApiError::not_found("no reservation for this order")),
         Settled::Conflict(status) => Err(ApiError::conflict(
-            "reservation_settled",
+            ErrorCode::ReservationSettled,
             format!("the reservation is already {status}"),
         )),
     }

@@ -9,6 +9,7 @@ use crate::store;
 use crate::views::{CategoryView, MovementView, StockItem, VariantView};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -100,7 +101,7 @@ pub async fn adjust(
         .ok_or_else(|| ApiError::not_found("no such variant"))?;
     if !before.track_stock {
         return Err(ApiError::conflict(
-            "stock_not_tracked",
+            ErrorCode::StockNotTracked,
             "this variant's stock is not tracked",
         ));
     }
@@ -126,7 +127,7 @@ pub async fn adjust(
     .await?
     .ok_or_else(|| {
         ApiError::conflict(
-            "insufficient_stock",
+            ErrorCode::InsufficientStock,
             format!(
                 "{} on hand with {} reserved; it cannot go below that",
                 before.on_hand, before.reserved
@@ -279,10 +280,11 @@ fn check_parent(
 
 fn handle_taken(error: sea_orm::DbErr) -> ApiError {
     match error.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("handle_taken", "a category of the shop has this handle")
-                .with_field("handle", "is taken")
-        }
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+            ErrorCode::HandleTaken,
+            "a category of the shop has this handle",
+        )
+        .with_field("handle", "is taken"),
         _ => error.into(),
     }
 }
@@ -354,7 +356,7 @@ pub async fn delete_category(
     let all = store::categories(&tx).await?;
     if all.iter().any(|category| category.parent_id == Some(id)) {
         return Err(ApiError::conflict(
-            "category_has_subcategories",
+            ErrorCode::CategoryHasSubcategories,
             "this category has subcategories: move or delete them first",
         ));
     }

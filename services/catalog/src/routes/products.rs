@@ -10,6 +10,7 @@ use crate::schemas;
 use crate::store::{self, ProductRow, ProductValues, VariantValues};
 use crate::views::{ImageView, MediaView, ProductView};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -135,11 +136,14 @@ fn storage_schema() -> ObjectBuilder {
 pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
     match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("sku") => {
-            ApiError::conflict("sku_taken", "a variant of the shop already has this SKU")
-                .with_field("variants", "SKU already used")
+            ApiError::conflict(
+                ErrorCode::SkuTaken,
+                "a variant of the shop already has this SKU",
+            )
+            .with_field("variants", "SKU already used")
         }
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
-            "handle_taken",
+            ErrorCode::HandleTaken,
             "a product of the shop already has this handle",
         )
         .with_field("handle", "is taken"),
@@ -215,7 +219,7 @@ pub(crate) async fn ensure_quota(tx: &TenantTx, adding: i64) -> Result<(), ApiEr
         && store::counted_products(tx).await? + adding > i64::from(max)
     {
         return Err(ApiError::forbidden_because(
-            "quota_exceeded",
+            ErrorCode::QuotaExceeded,
             format!(
                 "the shop's plan allows {max} products (max_products); archive some or change the plan"
             ),
@@ -733,7 +737,7 @@ pub async fn remove(
     let product = store::product(&tx, id).await?.ok_or_else(not_found)?;
     if product.status != "draft" || store::has_orders(&tx, id).await? {
         return Err(ApiError::conflict(
-            "not_deletable",
+            ErrorCode::NotDeletable,
             "only drafts without orders can be deleted; archive it instead",
         ));
     }

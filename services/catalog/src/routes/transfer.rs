@@ -13,6 +13,7 @@ use crate::domain::{
 use crate::events;
 use crate::store;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Currency, Locale, LocalizedText, Money};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{BodyLimit, read_body};
@@ -572,7 +573,7 @@ async fn apply(
                         .await?
                         .ok_or_else(|| {
                             ApiError::conflict(
-                                "insufficient_stock",
+                                ErrorCode::InsufficientStock,
                                 format!(
                                     "{sku}: stock cannot go below the {} reserved",
                                     row.reserved

@@ -9,6 +9,7 @@ use crate::views::{OrderList, OrderSummary, OrderView, money};
 use crate::workflow;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -252,7 +253,7 @@ pub async fn pay(
         workflow::expire(&tx, &order).await?;
         tx.commit().await?;
         return Err(ApiError::conflict(
-            "order_expired",
+            ErrorCode::OrderExpired,
             "the order expired before it was paid; its stock was released",
         )
         .with_field("status", "expired"));

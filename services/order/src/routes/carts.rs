@@ -7,6 +7,7 @@ use crate::domain::{MAX_LINES, MAX_QUANTITY, hash_secret, new_secret, secret_mat
 use crate::store::{self, CartRow};
 use crate::views::{CartLineView, CartView, localize};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Currency, Locale, Money, parse_accept_language};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
@@ -329,7 +330,7 @@ async fn change_line(
     let cart = open(request, &tx, id, true).await?;
     if let Some(order) = cart.order_id {
         return Err(ApiError::conflict(
-            "cart_checked_out",
+            ErrorCode::CartCheckedOut,
             format!("this cart became order {order}; start a new cart"),
         ));
     }

@@ -29,6 +29,7 @@ use crate::views::{ChosenRate, OrderView, localize};
 use crate::{emails, events, workflow};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Currency, Email, Money};
 use caravan_shared::error::{FieldError, Problem};
 use caravan_shared::http::Json;
@@ -163,7 +164,7 @@ fn price(
     }
     if !problems.is_empty() {
         let mut error = ApiError::conflict(
-            "cart_not_purchasable",
+            ErrorCode::CartNotPurchasable,
             "some lines of the cart cannot be bought; update the cart",
         );
         for problem in problems {
@@ -233,7 +234,7 @@ pub async fn checkout(
     }
     if let Some(order) = cart.order_id {
         return Err(ApiError::conflict(
-            "cart_checked_out",
+            ErrorCode::CartCheckedOut,
             format!("this cart already became order {order}"),
         ));
     }
@@ -283,7 +284,7 @@ pub async fn checkout(
         Ok(Reserved::Short(short)) => {
             store::forget_deadline(&state.deadlines, tenant, order_id).await?;
             let mut error = ApiError::conflict(
-                "insufficient_stock",
+                ErrorCode::InsufficientStock,
                 format!(
                     "{} line(s) of the cart are short of stock; nothing was reserved",
                     short.len()
@@ -346,7 +347,7 @@ pub async fn checkout(
 
 fn quota_exceeded(max: i32) -> ApiError {
     ApiError::forbidden_because(
-        "quota_exceeded",
+        ErrorCode::QuotaExceeded,
         format!("this shop's plan allows {max} orders a month; it has taken them all"),
     )
 }

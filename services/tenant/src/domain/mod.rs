@@ -5,6 +5,7 @@ pub mod languages;
 pub mod settings;
 pub mod theme;
 
+use caravan_shared::ErrorCode;
 use caravan_shared::{ApiError, FieldError};
 use std::fmt;
 use utoipa::PartialSchema;
@@ -207,7 +208,7 @@ impl ShopStatus {
             (Suspended, Reinstate) => Ok(Active),
             (Active | Suspended, Close) => Ok(Closed),
             (from, action) => Err(ApiError::conflict(
-                "illegal_status_change",
+                ErrorCode::InvalidStatusChange,
                 format!(
                     "a {} shop cannot be {}d",
                     from.as_str(),

@@ -8,6 +8,7 @@ use crate::emails;
 use crate::store::entities::applications;
 use crate::store::{self, is_duplicate};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
@@ -257,7 +258,7 @@ async fn make_application(
     } = applicant;
 
     let taken = |slug: &Slug| {
-        ApiError::conflict("slug_taken", format!("the slug {slug} is taken"))
+        ApiError::conflict(ErrorCode::SlugTaken, format!("the slug {slug} is taken"))
             .with_field("slug", "is taken")
     };
     let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;

@@ -7,6 +7,7 @@ mod views;
 mod webhooks;
 
 use crate::domain::plan_code_schema;
+use caravan_shared::ErrorCode;
 use caravan_shared::service::ServiceContext;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -86,7 +87,7 @@ pub(crate) async fn open_shop(
     .await
     .map_err(|error| {
         if crate::store::is_duplicate(&error) {
-            caravan_shared::ApiError::conflict("slug_taken", "the slug is taken")
+            caravan_shared::ApiError::conflict(ErrorCode::SlugTaken, "the slug is taken")
                 .with_field("slug", "is taken")
         } else {
             error.into()

@@ -9,6 +9,7 @@ use crate::events;
 use crate::store;
 use crate::store::entities::tenants;
 use actix_web::{HttpResponse, get, patch, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -93,7 +94,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
     if store::slug_taken(&tx, slug.as_str()).await? {
         return Err(
-            ApiError::conflict("slug_taken", format!("the slug {slug} is taken"))
+            ApiError::conflict(ErrorCode::SlugTaken, format!("the slug {slug} is taken"))
                 .with_field("slug", "is taken"),
         );
     }

@@ -6,6 +6,7 @@ use crate::webhooks::destination::GuardedResolver;
 use crate::webhooks::store::{self, Attempt, Delivery, Endpoint};
 use crate::webhooks::{EVENT_TYPES, check_destination, new_secret};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use caravan_shared::ErrorCode;
 use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
@@ -506,7 +507,7 @@ pub async fn retry(
         .ok_or_else(|| ApiError::not_found("no such delivery"))?;
     if !endpoint.enabled {
         return Err(ApiError::conflict(
-            "webhook_disabled",
+            ErrorCode::WebhookDisabled,
             "enable the webhook first",
         ));
     }

@@ -107,7 +107,7 @@ async fn an_approved_application_becomes_a_shop_whose_owner_logs_in() {
             &json!({}),
         )
         .await;
-    assert_eq!(problem(again, 409).await["code"], "illegal_status_change");
+    assert_eq!(problem(again, 409).await["code"], "invalid_status_change");
     let audit: Value = platform
         .get(
             Some(&platform.operator),

@@ -81,7 +81,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
             &json!({"reason": "again"}),
         )
         .await;
-    assert_eq!(problem(twice, 409).await["code"], "illegal_status_change");
+    assert_eq!(problem(twice, 409).await["code"], "invalid_status_change");
     let reinstated = platform
         .post(
             Some(&platform.operator),
