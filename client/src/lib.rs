@@ -23,6 +23,9 @@ use uuid::Uuid;
 /// it is rendering, so the calls behind one page view are not counted again.
 pub const PAGE_GRANT_HEADER: &str = "caravan-page-grant";
 
+/// How many pages of 100 [`Api::every`] follows before it stops.
+const MAX_PAGES: usize = 20;
+
 /// Why a call did not give its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
@@ -171,6 +174,38 @@ impl Api {
         })
     }
 
+    /// Every item of a list, following `next_cursor` a page of 100 at a time, at
+    /// most [`MAX_PAGES`] pages: the lists read whole are a shop's own categories,
+    /// zones, clients and webhooks, the plans, a service's parked events.
+    async fn every<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        caller: Caller<'_>,
+    ) -> Result<Vec<T>, Failure> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut pairs = query.to_vec();
+            pairs.push(("limit", "100"));
+            if let Some(cursor) = &cursor {
+                pairs.push(("cursor", cursor));
+            }
+            let page: Page<T> = Self::send(self.request(
+                Method::GET,
+                &Self::query(path.to_owned(), &pairs),
+                caller,
+            ))
+            .await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
     async fn no_content(builder: RequestBuilder) -> Result<(), Failure> {
         Self::answer(builder).await.map(|_| ())
     }
@@ -204,11 +239,8 @@ impl Api {
         slug: &str,
         locale: &str,
     ) -> Result<Vec<Category>, Failure> {
-        let path = Self::query(
-            format!("/v1/shops/{}/categories", path_segment(slug)),
-            &[("locale", locale)],
-        );
-        Self::send(self.request(Method::GET, &path, caller)).await
+        let path = format!("/v1/shops/{}/categories", path_segment(slug));
+        self.every(&path, &[("locale", locale)], caller).await
     }
 
     /// `GET /v1/shops/{slug}/products`.

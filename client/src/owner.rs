@@ -154,32 +154,7 @@ pub struct Attempt {
     pub at: DateTime<Utc>,
 }
 
-/// A list answered as `{items, …}` or as a bare array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Listed<T> {
-    Page { items: Vec<T> },
-    Bare(Vec<T>),
-}
-
-impl<T> Listed<T> {
-    fn items(self) -> Vec<T> {
-        match self {
-            Self::Page { items } | Self::Bare(items) => items,
-        }
-    }
-}
-
 impl Api {
-    async fn listed<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        caller: Caller<'_>,
-    ) -> Result<Vec<T>, Failure> {
-        let listed: Listed<T> = Self::send(self.request(Method::GET, path, caller)).await?;
-        Ok(listed.items())
-    }
-
     async fn with_body<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
@@ -231,7 +206,7 @@ impl Api {
 
     /// `GET /v1/shipping-zones`.
     pub async fn shipping_zones(&self, caller: Caller<'_>) -> Result<Vec<ShippingZone>, Failure> {
-        self.listed("/v1/shipping-zones", caller).await
+        self.every("/v1/shipping-zones", &[], caller).await
     }
 
     /// `POST /v1/shipping-zones` (no `id`) or `PUT /v1/shipping-zones/{id}`.
@@ -261,7 +236,7 @@ impl Api {
 
     /// `GET /v1/auth/staff`.
     pub async fn staff(&self, caller: Caller<'_>) -> Result<Vec<StaffMember>, Failure> {
-        self.listed("/v1/auth/staff", caller).await
+        self.every("/v1/auth/staff", &[], caller).await
     }
 
     /// `DELETE /v1/auth/staff/{account}`.
@@ -272,7 +247,7 @@ impl Api {
 
     /// `GET /v1/auth/invitations`: those not yet accepted.
     pub async fn invitations(&self, caller: Caller<'_>) -> Result<Vec<Invitation>, Failure> {
-        self.listed("/v1/auth/invitations", caller).await
+        self.every("/v1/auth/invitations", &[], caller).await
     }
 
     /// `POST /v1/auth/invitations`: the invitation is emailed.
@@ -299,7 +274,7 @@ impl Api {
 
     /// `GET /v1/auth/clients`.
     pub async fn app_clients(&self, caller: Caller<'_>) -> Result<Vec<AppClient>, Failure> {
-        self.listed("/v1/auth/clients", caller).await
+        self.every("/v1/auth/clients", &[], caller).await
     }
 
     /// `POST /v1/auth/clients`: the secret is in this answer only.
@@ -322,7 +297,7 @@ impl Api {
 
     /// `GET /v1/webhooks`.
     pub async fn webhooks(&self, caller: Caller<'_>) -> Result<Vec<Webhook>, Failure> {
-        self.listed("/v1/webhooks", caller).await
+        self.every("/v1/webhooks", &[], caller).await
     }
 
     /// `GET /v1/webhooks/{id}`.

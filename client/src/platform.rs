@@ -184,7 +184,7 @@ impl ShopAction {
 impl Api {
     /// `GET /v1/plans`.
     pub async fn plans(&self, caller: Caller<'_>) -> Result<Vec<Plan>, Failure> {
-        Self::send(self.request(Method::GET, "/v1/plans", caller)).await
+        self.every("/v1/plans", &[], caller).await
     }
 
     /// `GET /v1/tenants/slug-availability`.
@@ -323,19 +323,15 @@ impl Api {
         Self::send(self.request(Method::GET, &path, caller)).await
     }
 
-    /// `GET /v1/operations/{service}/parked-events`.
+    /// `GET /v1/operations/{service}/parked-events`: every unresolved one, oldest
+    /// first.
     pub async fn parked_events(
         &self,
         caller: Caller<'_>,
         service: &str,
     ) -> Result<Vec<ParkedEvent>, Failure> {
-        #[derive(Deserialize)]
-        struct Items {
-            items: Vec<ParkedEvent>,
-        }
         let path = format!("/v1/operations/{}/parked-events", path_segment(service));
-        let items: Items = Self::send(self.request(Method::GET, &path, caller)).await?;
-        Ok(items.items)
+        self.every(&path, &[], caller).await
     }
 
     /// `POST /v1/operations/{service}/parked-events/{producer}/{seq}/retry`.

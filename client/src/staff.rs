@@ -467,18 +467,8 @@ impl Api {
         caller: Caller<'_>,
         id: Uuid,
     ) -> Result<Vec<TimelineEntry>, Failure> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Answer {
-            Page { items: Vec<TimelineEntry> },
-            List(Vec<TimelineEntry>),
-        }
-        let answer: Answer = self
-            .get_json(&format!("/v1/orders/{id}/timeline"), caller)
-            .await?;
-        Ok(match answer {
-            Answer::Page { items } | Answer::List(items) => items,
-        })
+        self.every(&format!("/v1/orders/{id}/timeline"), &[], caller)
+            .await
     }
 
     /// One of an order's actions: `mark-paid`, `fulfillments`, `deliver`, `cancel`
@@ -606,16 +596,7 @@ impl Api {
 
     /// `GET /v1/categories`.
     pub async fn shop_categories(&self, caller: Caller<'_>) -> Result<Vec<ShopCategory>, Failure> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Answer {
-            Page { items: Vec<ShopCategory> },
-            List(Vec<ShopCategory>),
-        }
-        let answer: Answer = self.get_json("/v1/categories", caller).await?;
-        Ok(match answer {
-            Answer::Page { items } | Answer::List(items) => items,
-        })
+        self.every("/v1/categories", &[], caller).await
     }
 
     /// `POST /v1/categories`.
@@ -695,17 +676,9 @@ impl Api {
         caller: Caller<'_>,
         variant: Uuid,
     ) -> Result<Vec<Movement>, Failure> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Answer {
-            Page { items: Vec<Movement> },
-            List(Vec<Movement>),
-        }
         let path = format!("/v1/inventory/adjustments?variant_id={variant}&limit=50");
-        let answer: Answer = self.get_json(&path, caller).await?;
-        Ok(match answer {
-            Answer::Page { items } | Answer::List(items) => items,
-        })
+        let page: Page<Movement> = self.get_json(&path, caller).await?;
+        Ok(page.items)
     }
 }
 

@@ -173,11 +173,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 
 /// A new random secret: 32 bytes, base64url without padding.
 pub fn generate_secret() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::secrets::generate()
 }
 
 /// Checks a secret's value: long enough, and not one anybody could have read.

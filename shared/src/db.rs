@@ -4,7 +4,8 @@
 use anyhow::{Context, bail};
 use reqwest::Url;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    Statement,
 };
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
 use sha2::{Digest, Sha256};
@@ -72,10 +73,7 @@ pub fn fingerprint(migrations: &[SqlMigration]) -> String {
         hash.update(migration.sql.as_bytes());
         hash.update([0]);
     }
-    hash.finalize()[..6]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::secrets::hex(&hash.finalize()[..6])
 }
 
 /// The parts of a PostgreSQL URL provisioning needs.
@@ -173,7 +171,22 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
-fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+/// The message of a unique-constraint violation (it names the constraint), when
+/// `error` is one.
+pub fn unique_violation(error: &DbErr) -> Option<String> {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => Some(message),
+        _ => None,
+    }
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate).
+pub fn is_duplicate(error: &DbErr) -> bool {
+    unique_violation(error).is_some()
+}
+
+/// A PostgreSQL statement with its values: what every named SQL statement is sent as.
+pub fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 

@@ -21,6 +21,7 @@ macro_rules! error_codes {
         /// client can match on them and the OpenAPI documents them as an enum.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
+        #[schema(example = "insufficient_stock")]
         pub enum ErrorCode {
             $($(#[$doc])* $variant,)*
         }
@@ -97,6 +98,8 @@ error_codes! {
     CartNotPurchasable = "cart_not_purchasable",
     /// An order whose payment window has passed.
     OrderExpired = "order_expired",
+    /// Another payment of the order is being made; read the order before paying again.
+    PaymentInProgress = "payment_in_progress",
     /// A card authorisation already captured or voided.
     AuthorisationSettled = "authorisation_settled",
     /// A webhook endpoint disabled after repeated failures.

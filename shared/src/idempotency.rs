@@ -10,7 +10,6 @@ use crate::error::ErrorCode;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use sha2::{Digest, Sha256};
 use std::future::{Ready, ready};
 
 /// The header name.
@@ -71,10 +70,7 @@ pub fn fingerprint<T: serde::Serialize>(request: &T) -> String {
     let canonical = serde_json::to_value(request)
         .and_then(|value| serde_json::to_vec(&value))
         .unwrap_or_default();
-    Sha256::digest(&canonical)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::secrets::sha256_hex(&canonical)
 }
 
 /// What to do with a request carrying a key.

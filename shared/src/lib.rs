@@ -18,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod operations;
 pub mod redis_conn;
+pub mod secrets;
 pub mod service;
 pub mod spreadsheet;
 pub mod telemetry;
@@ -25,6 +26,7 @@ pub mod tenancy;
 pub mod tenant_status;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod worker;
 
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use tenancy::TenantId;

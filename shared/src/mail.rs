@@ -2,12 +2,12 @@
 //! background sender that retries with backoff.
 
 use crate::db::SqlMigration;
+use crate::worker::{self, Wakeup};
 use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use prometheus::{IntCounterVec, Opts, Registry};
-use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use std::time::Duration;
 use uuid::Uuid;
@@ -91,26 +91,16 @@ impl MailSender {
     /// Sends in the background: woken when mail is queued, and every few seconds for
     /// retries.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.run().await {
-                    tracing::warn!(error = %format!("{error:#}"), "mail sender interrupted");
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+        let wakeup = Wakeup {
+            name: "mail sender",
+            database_url: self.database_url.clone(),
+            channel: "caravan_mail",
+            idle: Duration::from_secs(2),
+        };
+        worker::spawn(wakeup, move || {
+            let sender = self.clone();
+            async move { Ok(sender.send_due().await? > 0) }
         })
-    }
-
-    async fn run(&self) -> anyhow::Result<()> {
-        let mut listener = PgListener::connect(&self.database_url).await?;
-        listener.listen("caravan_mail").await?;
-        loop {
-            while self.send_due().await? > 0 {}
-            tokio::select! {
-                notification = listener.recv() => { notification?; }
-                () = tokio::time::sleep(Duration::from_secs(2)) => {}
-            }
-        }
     }
 
     /// Sends the messages that are due; answers how many were tried.

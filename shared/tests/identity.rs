@@ -294,3 +294,100 @@ async fn a_token_names_its_session_and_one_without_a_session_still_verifies() {
     assert!(payload.get("sid").is_none(), "{payload}");
     assert_eq!(verifier.verify(&token).await.unwrap().session, None);
 }
+
+/// An app wired by hand, with the token verifier but without the service context
+/// (where the shops' status and ended sessions are looked up): the extractors that
+/// need it cannot check, so they refuse with 500 instead of letting the caller in.
+#[tokio::test]
+async fn without_the_service_context_callers_are_refused_not_let_through_unchecked() {
+    use caravan_shared::identity::{Principal, RequireScope, Staff, scopes};
+
+    let key = SigningKey::generate().unwrap();
+    let signer = signer(&key);
+    let jwks = JwksServer::start(signer.jwks());
+    let verifier = web::Data::new(verifier(&jwks.url));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(verifier.clone())
+            .route(
+                "/staff",
+                web::get().to(|staff: Staff| async move {
+                    HttpResponse::Ok().json(serde_json::json!({"tenant": staff.tenant}))
+                }),
+            )
+            .route(
+                "/catalog-write",
+                web::get().to(|caller: RequireScope<scopes::CatalogWrite>| async move {
+                    HttpResponse::Ok().json(serde_json::json!({"tenant": caller.tenant}))
+                }),
+            )
+            .route(
+                "/whoami",
+                web::get().to(|principal: Principal| async move {
+                    HttpResponse::Ok().json(serde_json::json!({"subject": principal.subject}))
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let client = reqwest::Client::new();
+    let get = |path: &str, token: &str| {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .bearer_auth(token)
+            .send()
+    };
+
+    let shop = uuid::Uuid::now_v7();
+    let staff = signer
+        .sign(&signer.claims(
+            "0190f5a2-0000-7000-8000-000000000003",
+            Some(shop),
+            Role::Staff,
+            &["catalog:write"],
+        ))
+        .unwrap();
+    for path in ["/staff", "/catalog-write"] {
+        let answer = get(path, &staff).await.unwrap();
+        assert_eq!(
+            answer.status(),
+            500,
+            "{path}: the shop's status went unchecked"
+        );
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["code"], "internal_error", "{path}: {body}");
+        assert!(
+            !body.to_string().contains("ServiceContext"),
+            "the wiring stays inside: {body}"
+        );
+    }
+    // A token of a session: whether it has ended cannot be checked either.
+    let in_session = signer
+        .sign(&signer.session_claims(
+            uuid::Uuid::now_v7(),
+            "0190f5a2-0000-7000-8000-000000000004",
+            Some(shop),
+            Role::Staff,
+            &[],
+        ))
+        .unwrap();
+    assert_eq!(get("/whoami", &in_session).await.unwrap().status(), 500);
+
+    // What needs no lookup answers as before: a caller without a session is known,
+    // and a customer is no shop's staff.
+    assert_eq!(get("/whoami", &staff).await.unwrap().status(), 200);
+    let customer = signer
+        .sign(&signer.claims(
+            "0190f5a2-0000-7000-8000-000000000005",
+            None,
+            Role::Customer,
+            &[],
+        ))
+        .unwrap();
+    assert_eq!(get("/staff", &customer).await.unwrap().status(), 403);
+}

@@ -6,13 +6,14 @@
 //! them owner, invite them by email), `tenant.updated`, `tenant.suspended` and
 //! `tenant.closed` (no new tokens, sessions revoked), `tenant.reinstated`.
 
-use crate::domain::{Email, MemberRole, secret};
+use crate::domain::{Email, MemberRole};
 use crate::store::{self, NewUser};
 use caravan_shared::TenantId;
 use caravan_shared::events::Envelope;
 use caravan_shared::events::consumer::EventHandler;
 use caravan_shared::events::outbox;
 use caravan_shared::mail::{self, Email as Mail};
+use caravan_shared::secrets;
 use caravan_shared::tenancy::{TenantScope, TenantScoped};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -94,13 +95,13 @@ pub async fn invite(
     role: MemberRole,
     invited_by: Option<Uuid>,
 ) -> Result<(Uuid, chrono::DateTime<Utc>), sea_orm::DbErr> {
-    let token = secret::generate();
+    let token = secrets::generate();
     let expires_at = Utc::now() + INVITATION_LIFETIME;
     let invitation = store::insert_invitation(
         scope,
         email,
         role,
-        &secret::hash(&token),
+        &secrets::hash(&token),
         invited_by,
         expires_at,
     )

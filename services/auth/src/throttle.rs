@@ -31,10 +31,7 @@ pub struct LoginThrottle {
 }
 
 fn hashed(value: &str) -> String {
-    Sha256::digest(value.as_bytes())[..12]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    caravan_shared::secrets::hex(&Sha256::digest(value.as_bytes())[..12])
 }
 
 /// The wait earned after `attempts` counted attempts with `free` free ones.

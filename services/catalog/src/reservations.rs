@@ -4,14 +4,11 @@
 //! row and can never oversell; the `stock_available` constraint is the backstop.
 
 use crate::store::{self, VariantRow};
+use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-fn statement(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
 
 /// A reserved line.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, serde::Serialize, utoipa::ToSchema)]

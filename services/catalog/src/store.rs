@@ -1,14 +1,14 @@
 //! Queries of the catalog database. Every function takes a tenant scope: row-level
 //! security shows one shop's rows, and the SQL names the shop too.
 
+use caravan_shared::db::statement;
+use caravan_shared::domain::Money;
 use caravan_shared::tenancy::TenantScoped;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ColIdx, ConnectionTrait, DbErr, FromQueryResult, QueryResult, TryGetError, TryGetable, Value,
+};
 use uuid::Uuid;
-
-fn statement(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
 
 /// A product row.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -32,6 +32,30 @@ pub struct ProductRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A variant's `prices` column read as money. A price the code cannot read (a
+/// currency it does not know, a malformed entry) fails the row: the query answers
+/// an error (500, logged), never a variant that silently has no price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prices(pub Vec<Money>);
+
+impl TryGetable for Prices {
+    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
+        let stored = serde_json::Value::try_get_by(res, index)?;
+        Prices::from_stored(stored).map_err(|error| {
+            TryGetError::DbErr(DbErr::Type(format!(
+                "variants.prices holds a price that cannot be read: {error}"
+            )))
+        })
+    }
+}
+
+impl Prices {
+    /// Reads stored prices; an unreadable one is an error, never left out.
+    pub fn from_stored(stored: serde_json::Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(stored).map(Self)
+    }
+}
+
 /// A variant row.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct VariantRow {
@@ -43,6 +67,9 @@ pub struct VariantRow {
     pub unit: String,
     pub weight_grams: i32,
     pub prices: serde_json::Value,
+    /// `prices`, read as money (see [`Prices`]).
+    #[sea_orm(alias = "prices")]
+    pub price_list: Prices,
     pub base_price: i64,
     pub compare_at_price: Option<serde_json::Value>,
     pub track_stock: bool,
@@ -66,6 +93,13 @@ pub struct CategoryRow {
     pub name: serde_json::Value,
     pub parent_id: Option<Uuid>,
     pub position: i32,
+}
+
+impl CategoryRow {
+    /// What categories are listed by: position, then the handle (unique in a shop).
+    pub fn sort_key(&self) -> (i32, String) {
+        (self.position, self.handle.clone())
+    }
 }
 
 const PRODUCT: &str = "id, handle, title, description, status, category_ids, tags, images, origin, producer, \
@@ -288,6 +322,9 @@ pub struct SellableRow {
     pub title: serde_json::Value,
     pub weight_grams: i32,
     pub prices: serde_json::Value,
+    /// `prices`, read as money (see [`Prices`]).
+    #[sea_orm(alias = "prices")]
+    pub price_list: Prices,
     pub track_stock: bool,
     pub on_hand: i32,
     pub reserved: i32,
@@ -569,12 +606,19 @@ pub struct MovementRow {
 pub async fn movements(
     scope: &impl TenantScoped,
     variant: Uuid,
+    before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<MovementRow>, DbErr> {
     MovementRow::find_by_statement(statement(
         "SELECT id, variant_id, delta, on_hand, reason, note, actor, created_at FROM stock_movements \
-         WHERE tenant_id = $1 AND variant_id = $2 ORDER BY id DESC LIMIT $3",
-        vec![scope.tenant().into_uuid().into(), variant.into(), i64::try_from(limit).unwrap_or(100).into()],
+         WHERE tenant_id = $1 AND variant_id = $2 AND ($3::uuid IS NULL OR id < $3) \
+         ORDER BY id DESC LIMIT $4",
+        vec![
+            scope.tenant().into_uuid().into(),
+            variant.into(),
+            before.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
     ))
     .all(scope.conn())
     .await

@@ -253,8 +253,10 @@ pub struct StorefrontProduct {
     pub variants: Vec<StorefrontVariant>,
 }
 
-fn price_in(prices: &serde_json::Value, currency: Option<&str>) -> Option<Money> {
-    let prices: Vec<Money> = serde_json::from_value(prices.clone()).ok()?;
+/// The price in `currency` when the variant has one, else its base price (the first).
+/// The prices were read as money with the row: one the code cannot read fails the
+/// query instead of leaving the variant without a price here.
+fn price_in(prices: &[Money], currency: Option<&str>) -> Option<Money> {
     currency
         .and_then(|wanted| {
             prices
@@ -293,7 +295,7 @@ impl StorefrontProduct {
                     options: variant.options.clone(),
                     unit: variant.unit.clone(),
                     weight_grams: variant.weight_grams,
-                    price: price_in(&variant.prices, currency),
+                    price: price_in(&variant.price_list.0, currency),
                     compare_at_price: variant.compare_at_price.clone(),
                     in_stock: !variant.track_stock || variant.available() > 0,
                 })

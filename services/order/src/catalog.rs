@@ -2,10 +2,10 @@
 //! variants with prices and availability (cached briefly for carts, fresh for
 //! checkout) and reservations of stock for orders.
 
-use caravan_shared::ErrorCode;
 use caravan_shared::TenantId;
 use caravan_shared::domain::Money;
 use caravan_shared::identity::service_token::ServiceTokens;
+use caravan_shared::{ApiError, ErrorCode};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -67,10 +67,23 @@ pub enum Reserved {
     Short(Vec<ShortLine>),
 }
 
-/// The catalog could not be asked.
+/// The catalog could not be asked. Its cause names the catalog's internal address:
+/// it is logged, never answered.
 #[derive(Debug, thiserror::Error)]
 #[error("the catalog could not be reached: {0:#}")]
 pub struct Unavailable(#[from] anyhow::Error);
+
+impl From<Unavailable> for ApiError {
+    /// 503 saying what failed, not where: the cause is logged with the request's span.
+    fn from(error: Unavailable) -> Self {
+        tracing::warn!(
+            error.cause_chain = ?error.0,
+            error.message = %format!("{:#}", error.0),
+            "the catalog could not be reached"
+        );
+        ApiError::unavailable("the catalog could not be reached; try again shortly")
+    }
+}
 
 #[derive(Serialize)]
 struct LineBody {

@@ -22,13 +22,13 @@ pub async fn publish(
     lines: &[OrderLineRow],
     extra: Value,
 ) -> Result<(), DbErr> {
-    let currency = order.currency.as_str();
+    let currency = order.currency;
     let mut data = json!({
         "order_id": order.id,
         "number": order.number,
         "name": format!("#{}", order.number),
-        "status": order.status,
-        "currency": currency,
+        "status": order.status.as_str(),
+        "currency": currency.0.as_str(),
         "subtotal": money(order.subtotal, currency),
         "shipping": money(order.shipping, currency),
         "total": money(order.total, currency),

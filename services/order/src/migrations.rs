@@ -28,5 +28,9 @@ impl ServiceMigrations for Migrations {
             name: "m0003_rls_everywhere",
             sql: include_str!("../migrations/0003_rls_everywhere.sql"),
         },
+        SqlMigration {
+            name: "m0004_payment_attempts_in_flight",
+            sql: include_str!("../migrations/0004_payment_attempts_in_flight.sql"),
+        },
     ];
 }

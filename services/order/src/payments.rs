@@ -8,22 +8,32 @@
 //!   deployment turns it on (`PAYMENT_TEST_GATEWAY=true` with its own
 //!   `PAYMENT_TEST_WEBHOOK_SECRET`). Card `4242 4242 4242 4242` succeeds,
 //!   `4000 0000 0000 0002` is declined, `4000 0000 0000 9995` is declined for
-//!   insufficient funds and `4000 0000 0000 0119` times out; any other number is
-//!   declined as unknown. Its webhooks are signed with HMAC-SHA256.
+//!   insufficient funds, `4000 0000 0000 0119` times out and `4000 0000 0000 0077`
+//!   succeeds after three seconds (a slow gateway); any other number is declined as
+//!   unknown. Its webhooks are signed with HMAC-SHA256.
 //!
 //! A provider that reports outcomes later ([`PaymentProvider::notifies`]) is asked
-//! with a reference Caravan makes first and records as a pending authorisation, as
-//! a real card integration does (the merchant's reference travels with the request
-//! and comes back in the gateway's notifications). When the gateway times out, the
-//! authorisation stays pending, and only a signed notification naming that
-//! reference, order, amount and currency can settle it: pay the order, or record
-//! that it failed.
+//! with a reference Caravan makes first and records as a requested authorisation,
+//! as a real card integration does (the merchant's reference travels with the
+//! request and comes back in the gateway's notifications). Providers are asked with
+//! no database transaction open and no order locked: the attempt is recorded before,
+//! and its answer after, each in a short transaction of its own. When the gateway
+//! times out, the authorisation stays pending, and only a signed notification
+//! naming that reference, order, amount and currency can settle it: pay the order,
+//! or record that it failed.
 
 use aws_lc_rs::hmac;
 use caravan_shared::domain::Money;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
+
+/// How long a gateway may take to answer one request. An attempt still `requested`
+/// after this was abandoned (the request that asked ended without recording the
+/// answer); it no longer keeps the order's next payment waiting, and like a timeout
+/// it stays pending for the gateway's notification.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 /// A request to take money for an order.
 #[derive(Debug, Clone)]
@@ -180,7 +190,12 @@ pub mod cards {
     pub const INSUFFICIENT_FUNDS: &str = "4000000000009995";
     /// The gateway never answers.
     pub const TIMES_OUT: &str = "4000000000000119";
+    /// Approved, after [`super::SLOW_ANSWER`].
+    pub const SLOW: &str = "4000000000000077";
 }
+
+/// How long the test gateway takes over [`cards::SLOW`].
+pub const SLOW_ANSWER: Duration = Duration::from_secs(3);
 
 /// The deterministic test gateway.
 pub struct TestGateway {
@@ -235,6 +250,12 @@ impl PaymentProvider for TestGateway {
             cards::DECLINED => Err(PaymentError::Declined("card declined".into())),
             cards::INSUFFICIENT_FUNDS => Err(PaymentError::Declined("insufficient funds".into())),
             cards::TIMES_OUT => Err(PaymentError::Timeout),
+            cards::SLOW => {
+                tokio::time::sleep(SLOW_ANSWER).await;
+                Ok(Authorisation::Approved {
+                    reference: charge.reference.clone(),
+                })
+            }
             _ => Err(PaymentError::Declined("unknown test card".into())),
         }
     }

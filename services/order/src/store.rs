@@ -2,12 +2,14 @@
 //! row-level security shows one shop's rows, and the SQL names the shop too.
 
 use crate::domain::shipping::{Rate, Zone};
+use crate::domain::{AuthorisationStatus, OrderStatus, Transition};
 use caravan_shared::TenantId;
 use caravan_shared::domain::{Currency, Money};
 use caravan_shared::tenancy::{PlatformScope, TenantScoped, TenantTx};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value,
+    ColIdx, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, QueryResult,
+    Statement, TryGetError, TryGetable, Value,
 };
 use uuid::Uuid;
 
@@ -17,6 +19,53 @@ fn statement(sql: &str, values: Vec<Value>) -> Statement {
 
 fn tenant_of(scope: &impl TenantScoped) -> Value {
     scope.tenant().into_uuid().into()
+}
+
+// ---- typed columns ----
+//
+// Statuses and currencies are read into their Rust types: a row holding a value
+// Caravan does not know fails to read (the request answers 500 and the cause is
+// logged), rather than passing for some other status or currency.
+
+fn decode<T, I: ColIdx>(
+    res: &QueryResult,
+    index: I,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, TryGetError> {
+    let raw = String::try_get_by(res, index)?;
+    parse(&raw).ok_or_else(|| {
+        TryGetError::DbErr(DbErr::Type(format!(
+            "column {index:?} holds {raw:?}, which is not a known {what}"
+        )))
+    })
+}
+
+impl TryGetable for OrderStatus {
+    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
+        decode(res, index, "order status", OrderStatus::parse)
+    }
+}
+
+impl TryGetable for AuthorisationStatus {
+    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
+        decode(
+            res,
+            index,
+            "authorisation status",
+            AuthorisationStatus::parse,
+        )
+    }
+}
+
+/// A stored currency code, read as the [`Currency`] it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StoredCurrency(pub Currency);
+
+impl TryGetable for StoredCurrency {
+    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
+        decode(res, index, "currency", |raw| Currency::parse(raw).ok()).map(Self)
+    }
 }
 
 // ---- shops (replica of the tenant service's facts) ----
@@ -162,7 +211,7 @@ struct ZoneRow {
     name: String,
     countries: Vec<String>,
     provinces: Vec<String>,
-    currency: String,
+    currency: StoredCurrency,
     free_shipping_threshold: Option<i64>,
 }
 
@@ -243,8 +292,7 @@ pub async fn zones(scope: &impl TenantScoped) -> Result<Vec<Zone>, DbErr> {
     .await?;
     let mut result = Vec::with_capacity(zones.len());
     for row in zones {
-        let currency = Currency::parse(&row.currency)
-            .map_err(|error| DbErr::Custom(format!("zone {}: {error}", row.id)))?;
+        let currency = row.currency.0;
         result.push(Zone {
             id: row.id,
             name: row.name,
@@ -290,7 +338,7 @@ pub struct CartRow {
     pub id: Uuid,
     pub token_hash: String,
     pub customer_id: Option<String>,
-    pub currency: String,
+    pub currency: StoredCurrency,
     pub locale: String,
     pub order_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -310,7 +358,7 @@ pub async fn insert_cart(
     id: Uuid,
     token_hash: &str,
     customer: Option<&str>,
-    currency: &str,
+    currency: Currency,
     locale: &str,
 ) -> Result<(), DbErr> {
     scope
@@ -322,7 +370,7 @@ pub async fn insert_cart(
                 tenant_of(scope),
                 token_hash.into(),
                 customer.map(str::to_owned).into(),
-                currency.into(),
+                currency.as_str().into(),
                 locale.into(),
             ],
         ))
@@ -537,8 +585,8 @@ pub async fn next_due(scope: &PlatformScope<'_>) -> Result<Option<DueDeadline>, 
 pub struct OrderRow {
     pub id: Uuid,
     pub number: i64,
-    pub status: String,
-    pub currency: String,
+    pub status: OrderStatus,
+    pub currency: StoredCurrency,
     pub locale: String,
     pub email: String,
     pub phone: String,
@@ -586,7 +634,7 @@ pub struct OrderLineRow {
 pub struct NewOrder {
     pub id: Uuid,
     pub number: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub locale: String,
     pub email: String,
     pub phone: String,
@@ -624,12 +672,12 @@ pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result
         .execute_raw(statement(
             "INSERT INTO orders (id, tenant_id, number, status, currency, locale, email, phone, customer_id, cart_id, \
              shipping_address, shipping_rate, note, subtotal, shipping, total, access_token_hash, expires_at) \
-             VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             VALUES ($1, $2, $3, $18, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             vec![
                 order.id.into(),
                 tenant.clone(),
                 order.number.into(),
-                order.currency.clone().into(),
+                order.currency.as_str().into(),
                 order.locale.clone().into(),
                 order.email.clone().into(),
                 order.phone.clone().into(),
@@ -643,6 +691,8 @@ pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result
                 order.total.into(),
                 order.access_token_hash.clone().into(),
                 order.expires_at.into(),
+                // Where every order starts.
+                OrderStatus::PendingPayment.as_str().into(),
             ],
         ))
         .await?;
@@ -707,7 +757,7 @@ pub async fn order_lines(
 /// Filters of the staff's order list.
 #[derive(Debug, Default)]
 pub struct OrderFilter {
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Matches the number (`1001` or `#1001`) or part of the email.
@@ -730,7 +780,7 @@ pub async fn list_orders(
         sql.push_str(&clause.replace('?', &format!("${}", values.len())));
     };
     if let Some(status) = &filter.status {
-        push(" AND status = ?", status.clone().into(), &mut values);
+        push(" AND status = ?", status.as_str().into(), &mut values);
     }
     if let Some(from) = filter.from {
         push(" AND created_at >= ?", from.into(), &mut values);
@@ -772,7 +822,7 @@ pub async fn list_orders(
 /// Sales of one currency in a window.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct SalesRow {
-    pub currency: String,
+    pub currency: StoredCurrency,
     pub orders: i64,
     pub gross: i64,
     pub refunded: i64,
@@ -877,18 +927,35 @@ pub async fn shipments_of(
     .await
 }
 
-/// Sets an order's status (the caller has checked the move with the state machine).
-pub async fn set_status(scope: &impl TenantScoped, order: Uuid, status: &str) -> Result<(), DbErr> {
-    scope
+/// Moves an order's status as the state machine allowed ([`Transition`], only made
+/// by [`OrderStatus::apply`]). The row must still be in the move's `from` status;
+/// anything else is an error and writes nothing.
+pub async fn set_status(
+    scope: &impl TenantScoped,
+    order: Uuid,
+    transition: Transition,
+) -> Result<(), DbErr> {
+    let (from, to) = (transition.from(), transition.to());
+    let result = scope
         .conn()
         .execute_raw(statement(
-            "UPDATE orders SET status = $3, updated_at = now(), \
-             paid_at = CASE WHEN $3 = 'paid' THEN now() ELSE paid_at END, \
-             cancelled_at = CASE WHEN $3 IN ('cancelled', 'expired') THEN now() ELSE cancelled_at END \
-             WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), order.into(), status.into()],
+            "UPDATE orders SET status = $4, updated_at = now(), \
+             paid_at = CASE WHEN $4 = 'paid' THEN now() ELSE paid_at END, \
+             cancelled_at = CASE WHEN $4 IN ('cancelled', 'expired') THEN now() ELSE cancelled_at END \
+             WHERE tenant_id = $1 AND id = $2 AND status = $3",
+            vec![
+                tenant_of(scope),
+                order.into(),
+                from.as_str().into(),
+                to.as_str().into(),
+            ],
         ))
         .await?;
+    if result.rows_affected() != 1 {
+        return Err(DbErr::Custom(format!(
+            "order {order} was not {from}, so it was not moved to {to}"
+        )));
+    }
     Ok(())
 }
 
@@ -1024,12 +1091,17 @@ pub struct AuthorisationRow {
     pub provider: String,
     pub reference: String,
     pub amount: i64,
-    pub currency: String,
-    pub status: String,
+    pub currency: StoredCurrency,
+    pub status: AuthorisationStatus,
     pub created_at: DateTime<Utc>,
 }
 
-/// Records an authorisation a gateway is being asked for, `pending` until settled.
+const AUTHORISATION: &str =
+    "id, order_id, provider, reference, amount, currency, status, created_at";
+
+/// Records an authorisation a gateway is about to be asked for, `requested` until
+/// its answer is recorded. At most one of an order's authorisations is `requested`
+/// at a time (a unique index): of two payments racing, one is refused.
 pub async fn insert_authorisation(
     scope: &impl TenantScoped,
     order: Uuid,
@@ -1042,7 +1114,7 @@ pub async fn insert_authorisation(
         .conn()
         .execute_raw(statement(
             "INSERT INTO payment_authorisations (id, tenant_id, order_id, provider, reference, amount, currency, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested')",
             vec![
                 id.into(),
                 tenant_of(scope),
@@ -1065,40 +1137,82 @@ pub async fn authorisation(
     reference: &str,
 ) -> Result<Option<AuthorisationRow>, DbErr> {
     AuthorisationRow::find_by_statement(statement(
-        "SELECT id, order_id, provider, reference, amount, currency, status, created_at \
-         FROM payment_authorisations WHERE tenant_id = $1 AND provider = $2 AND reference = $3 FOR UPDATE",
+        &format!(
+            "SELECT {AUTHORISATION} FROM payment_authorisations \
+             WHERE tenant_id = $1 AND provider = $2 AND reference = $3 FOR UPDATE"
+        ),
         vec![tenant_of(scope), provider.into(), reference.into()],
     ))
     .one(scope.conn())
     .await
 }
 
-/// Settles a pending authorisation; answers whether it was still pending. Only a
-/// pending row changes, so of two settlements racing, one wins.
+/// The authorisation `id`, locked until the transaction ends.
+pub async fn authorisation_by_id(
+    scope: &impl TenantScoped,
+    id: Uuid,
+) -> Result<Option<AuthorisationRow>, DbErr> {
+    AuthorisationRow::find_by_statement(statement(
+        &format!(
+            "SELECT {AUTHORISATION} FROM payment_authorisations \
+             WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+        ),
+        vec![tenant_of(scope), id.into()],
+    ))
+    .one(scope.conn())
+    .await
+}
+
+/// The order's authorisation whose gateway is being asked now (`requested`), if any.
+pub async fn requested_authorisation(
+    scope: &impl TenantScoped,
+    order: Uuid,
+) -> Result<Option<AuthorisationRow>, DbErr> {
+    AuthorisationRow::find_by_statement(statement(
+        &format!(
+            "SELECT {AUTHORISATION} FROM payment_authorisations \
+             WHERE tenant_id = $1 AND order_id = $2 AND status = 'requested' FOR UPDATE"
+        ),
+        vec![tenant_of(scope), order.into()],
+    ))
+    .one(scope.conn())
+    .await
+}
+
+/// Settles an open authorisation from `from` to `to`; answers whether it was still
+/// `from`. Only a row still in `from` changes, so of two settlements racing, one
+/// wins.
 pub async fn settle_authorisation(
     scope: &impl TenantScoped,
     id: Uuid,
-    status: &str,
+    from: AuthorisationStatus,
+    to: AuthorisationStatus,
 ) -> Result<bool, DbErr> {
     let result = scope
         .conn()
         .execute_raw(statement(
-            "UPDATE payment_authorisations SET status = $3, updated_at = now() \
-             WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
-            vec![tenant_of(scope), id.into(), status.into()],
+            "UPDATE payment_authorisations SET status = $4, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND status = $3",
+            vec![
+                tenant_of(scope),
+                id.into(),
+                from.as_str().into(),
+                to.as_str().into(),
+            ],
         ))
         .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Voids an order's pending authorisations (the order was paid otherwise, or will
-/// never be); answers how many.
+/// Voids an order's open authorisations, requested or pending (the order was paid
+/// otherwise, or will never be); answers how many. A gateway's later answer about
+/// one of them can no longer pay the order.
 pub async fn void_authorisations(scope: &impl TenantScoped, order: Uuid) -> Result<u64, DbErr> {
     let result = scope
         .conn()
         .execute_raw(statement(
             "UPDATE payment_authorisations SET status = 'voided', updated_at = now() \
-             WHERE tenant_id = $1 AND order_id = $2 AND status = 'pending'",
+             WHERE tenant_id = $1 AND order_id = $2 AND status IN ('requested', 'pending')",
             vec![tenant_of(scope), order.into()],
         ))
         .await?;

@@ -2,8 +2,10 @@
 
 use crate::domain::shipping::ShippingOption;
 use crate::domain::{Address, OrderStatus};
-use crate::store::{FulfillmentRow, OrderLineRow, OrderRow, PaymentRow, TimelineRow};
-use caravan_shared::domain::{Currency, Locale, LocalizedText, Money};
+use crate::store::{
+    FulfillmentRow, OrderLineRow, OrderRow, PaymentRow, StoredCurrency, TimelineRow,
+};
+use caravan_shared::domain::{Locale, LocalizedText, Money};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,12 +25,9 @@ pub fn localize(value: &serde_json::Value, locale: &str) -> String {
     }
 }
 
-/// Money from stored minor units and a stored currency code.
-pub fn money(amount: i64, currency: &str) -> Money {
-    Money::new(
-        amount,
-        Currency::parse(currency).unwrap_or_else(|_| Currency::cny()),
-    )
+/// Money from stored minor units in a stored currency.
+pub fn money(amount: i64, currency: StoredCurrency) -> Money {
+    Money::new(amount, currency.0)
 }
 
 /// A cart line as the buyer sees it.
@@ -158,7 +157,7 @@ pub struct OrderLineView {
 }
 
 impl OrderLineView {
-    fn new(row: &OrderLineRow, currency: &str, locale: &str) -> Self {
+    fn new(row: &OrderLineRow, currency: StoredCurrency, locale: &str) -> Self {
         Self {
             id: row.id,
             variant_id: row.variant_id,
@@ -246,7 +245,7 @@ pub struct PaymentView {
 }
 
 impl PaymentView {
-    fn new(row: PaymentRow, currency: &str) -> Self {
+    fn new(row: PaymentRow, currency: StoredCurrency) -> Self {
         Self {
             id: row.id,
             provider: row.provider,
@@ -357,8 +356,7 @@ impl OrderView {
         payments: Vec<PaymentRow>,
         fulfillments: Vec<FulfillmentRow>,
     ) -> Self {
-        let currency = row.currency.clone();
-        let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment);
+        let currency = row.currency;
         let shipping_address = serde_json::from_value(row.shipping_address).unwrap_or(Address {
             country: String::new(),
             province: String::new(),
@@ -377,25 +375,25 @@ impl OrderView {
             id: row.id,
             number: row.number,
             name: format!("#{}", row.number),
-            status,
+            status: row.status,
             lines: lines
                 .iter()
-                .map(|line| OrderLineView::new(line, &currency, &row.locale))
+                .map(|line| OrderLineView::new(line, currency, &row.locale))
                 .collect(),
-            subtotal: money(row.subtotal, &currency),
-            shipping: money(row.shipping, &currency),
-            total: money(row.total, &currency),
-            paid: money(row.paid, &currency),
-            refunded: money(row.refunded, &currency),
+            subtotal: money(row.subtotal, currency),
+            shipping: money(row.shipping, currency),
+            total: money(row.total, currency),
+            paid: money(row.paid, currency),
+            refunded: money(row.refunded, currency),
             payments: payments
                 .into_iter()
-                .map(|payment| PaymentView::new(payment, &currency))
+                .map(|payment| PaymentView::new(payment, currency))
                 .collect(),
             fulfillments: fulfillments
                 .into_iter()
                 .map(FulfillmentView::from)
                 .collect(),
-            currency,
+            currency: currency.0.as_str().to_owned(),
             locale: row.locale,
             email: row.email,
             phone: row.phone,
@@ -467,11 +465,11 @@ impl From<&OrderRow> for OrderSummary {
             id: row.id,
             number: row.number,
             name: format!("#{}", row.number),
-            status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment),
+            status: row.status,
             email: row.email.clone(),
-            total: money(row.total, &row.currency),
-            paid: money(row.paid, &row.currency),
-            refunded: money(row.refunded, &row.currency),
+            total: money(row.total, row.currency),
+            paid: money(row.paid, row.currency),
+            refunded: money(row.refunded, row.currency),
             created_at: row.created_at,
         }
     }
@@ -511,36 +509,6 @@ impl From<TimelineRow> for TimelineEntry {
     }
 }
 
-/// An order's timeline.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [
-    {
-        "id": "0193b2e8-7c42-7a1b-9c2d-3e4f5a6b7c8d", "actor": "buyer", "action": "placed",
-        "detail": {"number": 1002, "total": {"amount": 16100, "currency": "CNY"}},
-        "created_at": "2026-11-28T09:05:00Z"
-    },
-    {
-        "id": "0193b2f5-1a21-7e5f-8a6b-7c8d9e0f1a2b", "actor": "staff:0193a9e2-8d10-7f2a-b3c4-d5e6f7a8b9c0",
-        "action": "paid",
-        "detail": {"provider": "manual", "reference": "ICBC transfer 2026-11-28 #88231", "amount": {"amount": 16100, "currency": "CNY"}},
-        "created_at": "2026-11-28T09:20:00Z"
-    },
-    {
-        "id": "0193b6a1-0e31-7a2b-9c3d-4e5f6a7b8c9d", "actor": "staff:0193a9e2-8d10-7f2a-b3c4-d5e6f7a8b9c0",
-        "action": "fulfilled",
-        "detail": {
-            "fulfillment_id": "0193b6a1-0e30-7d4e-8f5a-6b7c8d9e0f1a", "carrier": "SF Express",
-            "tracking_number": "SF1234567890123",
-            "lines": [{"line_id": "0193b2e8-7c41-7b2c-8d3e-4f5a6b7c8d9e", "quantity": 2}], "complete": true
-        },
-        "created_at": "2026-11-29T02:10:00Z"
-    }
-]}))]
-pub struct Timeline {
-    /// Oldest first.
-    pub items: Vec<TimelineEntry>,
-}
-
 /// What a shop sold in one currency.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -563,11 +531,11 @@ pub struct CurrencySales {
 impl From<crate::store::SalesRow> for CurrencySales {
     fn from(row: crate::store::SalesRow) -> Self {
         Self {
-            gross: money(row.gross, &row.currency),
-            refunded: money(row.refunded, &row.currency),
-            net: money(row.gross - row.refunded, &row.currency),
+            gross: money(row.gross, row.currency),
+            refunded: money(row.refunded, row.currency),
+            net: money(row.gross - row.refunded, row.currency),
             orders: row.orders,
-            currency: row.currency,
+            currency: row.currency.0.as_str().to_owned(),
         }
     }
 }

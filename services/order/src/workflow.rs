@@ -1,10 +1,16 @@
 //! What happens to an order after it is placed: payment, fulfilment, delivery,
 //! cancellation, expiry and refunds. Each step runs in the caller's tenant
 //! transaction with the order's row locked, moves the status only through the state
-//! machine, and writes the payment records, the timeline entry, the event and the
-//! emails in that same transaction.
+//! machine (a status is written only from a [`Transition`] it allowed), and writes
+//! the payment records, the timeline entry, the event and the emails in that same
+//! transaction. A buyer's payment asks its provider between two such transactions,
+//! with none open ([`payment`]).
 
-use crate::domain::{Action, AuthorisationStatus, IllegalTransition, OrderStatus, Settled};
+pub mod payment;
+
+use crate::domain::{
+    Action, AuthorisationStatus, IllegalTransition, Settled, Shipping, Transition,
+};
 use crate::emails;
 use crate::events;
 use crate::payments::{PaymentError, PaymentProvider};
@@ -12,17 +18,24 @@ use crate::store::{self, NewPayment, OrderLineRow, OrderRow};
 use crate::views::{OrderView, money};
 use caravan_shared::ApiError;
 use caravan_shared::ErrorCode;
+use caravan_shared::FieldError;
 use caravan_shared::domain::Money;
 use caravan_shared::mail;
 use caravan_shared::tenancy::TenantScoped;
 use sea_orm::DbErr;
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The 409 for a move the status does not allow; names the current status.
 pub fn illegal(error: IllegalTransition) -> ApiError {
     ApiError::conflict(ErrorCode::InvalidStatusChange, error.to_string())
         .with_field("status", error.from.as_str())
+}
+
+/// Moves the order by `action` through the state machine, or answers why not (409).
+fn advance(row: &OrderRow, action: Action) -> Result<Transition, ApiError> {
+    row.status.apply(action).map_err(illegal)
 }
 
 /// The 409 for a notification about an authorisation that is already settled.
@@ -43,15 +56,10 @@ pub async fn settle(
     outcome: AuthorisationStatus,
 ) -> Result<(), ApiError> {
     let next = current.settle(outcome).map_err(settled)?;
-    if !store::settle_authorisation(scope, authorisation, next.as_str()).await? {
+    if !store::settle_authorisation(scope, authorisation, current, next).await? {
         return Err(settled(Settled { status: current }));
     }
     Ok(())
-}
-
-/// The order's status.
-pub fn status_of(row: &OrderRow) -> OrderStatus {
-    OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment)
 }
 
 /// An order with its lines, locked for a change.
@@ -144,7 +152,7 @@ pub async fn pay(
     actor: &str,
 ) -> Result<(), ApiError> {
     let row = &order.row;
-    let next = status_of(row).apply(Action::Pay).map_err(illegal)?;
+    let transition = advance(row, Action::Pay)?;
     let amount = row.total - row.paid;
     store::insert_payment(
         scope,
@@ -161,7 +169,7 @@ pub async fn pay(
     )
     .await?;
     store::add_money(scope, row.id, amount, 0, Some(provider)).await?;
-    store::set_status(scope, row.id, next.as_str()).await?;
+    store::set_status(scope, row.id, transition).await?;
     // Paid once: an attempt still waiting for its gateway can no longer take money.
     store::void_authorisations(scope, row.id).await?;
     store::note(
@@ -169,7 +177,7 @@ pub async fn pay(
         row.id,
         actor,
         "paid",
-        json!({"provider": provider, "reference": reference, "amount": money(amount, &row.currency)}),
+        json!({"provider": provider, "reference": reference, "amount": money(amount, row.currency)}),
     )
     .await?;
     store::clear_deadline(scope.conn(), row.id).await?;
@@ -232,10 +240,8 @@ pub async fn payment_attempt(
 
 /// Expires an unpaid order past its deadline; its stock is released.
 pub async fn expire(scope: &impl TenantScoped, order: &Locked) -> Result<(), ApiError> {
-    let next = status_of(&order.row)
-        .apply(Action::Expire)
-        .map_err(illegal)?;
-    store::set_status(scope, order.row.id, next.as_str()).await?;
+    let transition = advance(&order.row, Action::Expire)?;
+    store::set_status(scope, order.row.id, transition).await?;
     store::void_authorisations(scope, order.row.id).await?;
     store::note(
         scope,
@@ -307,8 +313,8 @@ pub async fn cancel(
     actor: &str,
 ) -> Result<OrderView, ApiError> {
     let row = &order.row;
-    let next = status_of(row).apply(Action::Cancel).map_err(illegal)?;
-    let outstanding = money(row.paid - row.refunded, &row.currency);
+    let transition = advance(row, Action::Cancel)?;
+    let outstanding = money(row.paid - row.refunded, row.currency);
     let refund = if outstanding.amount > 0 {
         let provider = provider.ok_or_else(|| {
             ApiError::unavailable("the provider that took the payment is not offered any more")
@@ -318,7 +324,7 @@ pub async fn cancel(
     } else {
         None
     };
-    store::set_status(scope, row.id, next.as_str()).await?;
+    store::set_status(scope, row.id, transition).await?;
     store::void_authorisations(scope, row.id).await?;
     store::set_cancel_reason(scope, row.id, reason).await?;
     store::note(
@@ -355,11 +361,11 @@ pub async fn refund(
 ) -> Result<OrderView, ApiError> {
     let row = &order.row;
     let left = row.paid - row.refunded;
-    let amount = amount.unwrap_or_else(|| money(left, &row.currency));
-    if amount.currency.as_str() != row.currency {
+    let amount = amount.unwrap_or_else(|| money(left, row.currency));
+    if amount.currency != row.currency.0 {
         return Err(ApiError::invalid_field(
             "amount.currency",
-            format!("must be the order's currency, {}", row.currency),
+            format!("must be the order's currency, {}", row.currency.0),
         ));
     }
     if amount.amount <= 0 {
@@ -370,22 +376,20 @@ pub async fn refund(
     }
     // Check the status first: an unpaid order has nothing to refund.
     let full = row.refunded + amount.amount >= row.paid;
-    let next = status_of(row)
-        .apply(Action::Refund { full })
-        .map_err(illegal)?;
+    let transition = advance(row, Action::Refund { full })?;
     if amount.amount > left {
         return Err(ApiError::invalid_field(
             "amount.amount",
             format!(
                 "at most {} can be refunded (paid {}, refunded {})",
-                money(left, &row.currency).format(),
-                money(row.paid, &row.currency).format(),
-                money(row.refunded, &row.currency).format()
+                money(left, row.currency).format(),
+                money(row.paid, row.currency).format(),
+                money(row.refunded, row.currency).format()
             ),
         ));
     }
     give_back(scope, row, provider, amount, actor).await?;
-    store::set_status(scope, row.id, next.as_str()).await?;
+    store::set_status(scope, row.id, transition).await?;
     store::note(
         scope,
         row.id,
@@ -417,31 +421,49 @@ pub struct Shipment {
     pub quantity: i32,
 }
 
-/// Records a shipment of some or all remaining units.
+/// Records a shipment of `wanted` units (`None`: every unit left to ship). An order
+/// whose status ships nothing, or with nothing left to ship, answers 409 before the
+/// lines are looked at; lines that are not the order's or more units than are left
+/// answer 422. Either way nothing is written.
 pub async fn fulfil(
     scope: &impl TenantScoped,
     order: &Locked,
     carrier: &str,
     tracking_number: &str,
-    shipments: &[Shipment],
+    wanted: Option<&[Shipment]>,
     actor: &str,
 ) -> Result<OrderView, ApiError> {
     let row = &order.row;
-    let mut left: std::collections::HashMap<Uuid, i32> = order
+    row.status
+        .allows(Action::Fulfil(Shipping::Part))
+        .map_err(illegal)?;
+    let mut left: HashMap<Uuid, i32> = order
         .lines
         .iter()
         .map(|line| (line.id, line.quantity - line.fulfilled_quantity))
         .collect();
-    for shipment in shipments {
+    if left.values().all(|remaining| *remaining <= 0) {
+        // Shipped in full already (a partially refunded order can be).
+        row.status
+            .allows(Action::Fulfil(Shipping::Nothing))
+            .map_err(illegal)?;
+    }
+    let shipments = shipments(order, wanted)?;
+    for shipment in &shipments {
         if let Some(remaining) = left.get_mut(&shipment.line_id) {
             *remaining -= shipment.quantity;
         }
     }
-    let complete = left.values().all(|remaining| *remaining <= 0);
-    let next = status_of(row)
-        .apply(Action::Fulfil { complete })
-        .map_err(illegal)?;
-    for shipment in shipments {
+    let shipping = if shipments.iter().all(|s| s.quantity <= 0) {
+        Shipping::Nothing
+    } else if left.values().all(|remaining| *remaining <= 0) {
+        Shipping::Rest
+    } else {
+        Shipping::Part
+    };
+    let complete = shipping == Shipping::Rest;
+    let transition = advance(row, Action::Fulfil(shipping))?;
+    for shipment in &shipments {
         store::fulfil_line(scope, shipment.line_id, shipment.quantity).await?;
     }
     let lines_json = json!(
@@ -453,7 +475,7 @@ pub async fn fulfil(
     let fulfillment =
         store::insert_fulfillment(scope, row.id, carrier, tracking_number, &lines_json, actor)
             .await?;
-    store::set_status(scope, row.id, next.as_str()).await?;
+    store::set_status(scope, row.id, transition).await?;
     store::note(
         scope,
         row.id,
@@ -487,12 +509,69 @@ pub async fn deliver(
     order: &Locked,
     actor: &str,
 ) -> Result<OrderView, ApiError> {
-    let next = status_of(&order.row)
-        .apply(Action::Deliver)
-        .map_err(illegal)?;
-    store::set_status(scope, order.row.id, next.as_str()).await?;
+    let transition = advance(&order.row, Action::Deliver)?;
+    store::set_status(scope, order.row.id, transition).await?;
     store::note(scope, order.row.id, actor, "delivered", json!({})).await?;
     let (after, view) = current(scope, order.row.id).await?;
     events::publish(scope, "order.delivered", &after, &order.lines, json!({})).await?;
     Ok(view)
+}
+
+/// The units of each line to ship: `wanted`, checked against what is left of each
+/// line, or everything left when `None`.
+fn shipments(order: &Locked, wanted: Option<&[Shipment]>) -> Result<Vec<Shipment>, ApiError> {
+    let left = |line_id: Uuid| {
+        order
+            .lines
+            .iter()
+            .find(|line| line.id == line_id)
+            .map(|line| line.quantity - line.fulfilled_quantity)
+    };
+    let Some(wanted) = wanted else {
+        return Ok(order
+            .lines
+            .iter()
+            .filter(|line| line.quantity > line.fulfilled_quantity)
+            .map(|line| Shipment {
+                line_id: line.id,
+                quantity: line.quantity - line.fulfilled_quantity,
+            })
+            .collect());
+    };
+    if wanted.is_empty() {
+        return Err(ApiError::invalid_field(
+            "lines",
+            "name at least one line, or leave it out to ship everything",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut shipments: Vec<Shipment> = Vec::new();
+    for (index, item) in wanted.iter().enumerate() {
+        let already = shipments
+            .iter()
+            .filter(|s| s.line_id == item.line_id)
+            .map(|s| s.quantity)
+            .sum::<i32>();
+        match left(item.line_id) {
+            None => errors.push(FieldError::new(
+                format!("lines[{index}].line_id"),
+                "is not a line of this order",
+            )),
+            Some(remaining) if item.quantity < 1 || item.quantity > remaining - already => {
+                errors.push(FieldError::new(
+                    format!("lines[{index}].quantity"),
+                    format!(
+                        "must be 1 to {}, the units left to ship",
+                        (remaining - already).max(0)
+                    ),
+                ));
+            }
+            Some(_) => shipments.push(*item),
+        }
+    }
+    if errors.is_empty() {
+        Ok(shipments)
+    } else {
+        Err(ApiError::invalid_fields(errors))
+    }
 }

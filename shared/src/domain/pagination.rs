@@ -182,6 +182,28 @@ impl<T> Page<T> {
         }
     }
 
+    /// One page of a collection read whole (a shop's categories, zones, webhooks: a
+    /// few dozen rows) and sorted by `key`, ascending and unique: the items after the
+    /// cursor's key, at most the limit.
+    pub fn from_sorted<K, F>(
+        items: Vec<T>,
+        page: &PageRequest,
+        key: F,
+    ) -> Result<Self, PaginationError>
+    where
+        K: Serialize + DeserializeOwned + PartialOrd,
+        F: Fn(&T) -> K,
+    {
+        let after: Option<K> = page.after()?;
+        let fetch = usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX);
+        let rows = items
+            .into_iter()
+            .filter(|item| after.as_ref().is_none_or(|after| key(item) > *after))
+            .take(fetch)
+            .collect();
+        Ok(Self::from_rows(rows, page.limit(), key))
+    }
+
     /// Converts each item, e.g. store rows into API views, keeping the cursor.
     pub fn map<U, F>(self, f: F) -> Page<U>
     where
@@ -224,10 +246,39 @@ impl From<PaginationError> for crate::error::ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use chrono::{DateTime, TimeZone, Utc};
     use serde_json::json;
     use utoipa::PartialSchema;
     use uuid::Uuid;
+
+    #[test]
+    fn a_sorted_collection_pages_after_the_cursor() {
+        let all: Vec<(i32, u8)> = vec![(1, 1), (1, 2), (2, 3), (5, 4), (9, 5)];
+        let first = PageRequest::from_query(PageQuery {
+            limit: Some(2),
+            cursor: None,
+        })
+        .unwrap();
+        let page =
+            Page::from_sorted(all.clone(), &first, |&(position, id)| (position, id)).unwrap();
+        assert_eq!(page.items, vec![(1, 1), (1, 2)]);
+        let next = PageRequest::from_query(PageQuery {
+            limit: Some(2),
+            cursor: page.next_cursor,
+        })
+        .unwrap();
+        let page = Page::from_sorted(all.clone(), &next, |&(position, id)| (position, id)).unwrap();
+        assert_eq!(page.items, vec![(2, 3), (5, 4)]);
+        let last = PageRequest::from_query(PageQuery {
+            limit: Some(2),
+            cursor: page.next_cursor,
+        })
+        .unwrap();
+        let page = Page::from_sorted(all, &last, |&(position, id)| (position, id)).unwrap();
+        assert_eq!(page.items, vec![(9, 5)]);
+        assert_eq!(page.next_cursor, None);
+    }
 
     fn query(limit: Option<u32>, cursor: Option<&str>) -> PageQuery {
         PageQuery {

@@ -2,6 +2,7 @@
 //! handle one again once the cause is fixed (`/v1/operations/{service}/…`).
 
 use super::Envelope;
+use crate::domain::{Page, PageQuery, PageRequest};
 use crate::error::ErrorCode;
 use crate::error::{ApiError, Problem};
 use crate::identity::Operator;
@@ -38,19 +39,6 @@ pub struct ParkedEvent {
     pub parked_at: DateTime<Utc>,
 }
 
-/// Unresolved parked events, oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{
-    "producer": "order", "seq": 1187, "event_id": "0193b3f0-2d61-7a8c-9b4e-5f6a7b8c9d0e",
-    "event_type": "order.cancelled",
-    "error": "error returned from database: deadlock detected",
-    "attempts": 5, "parked_at": "2026-11-28T10:42:17Z"
-}]}))]
-pub struct ParkedEvents {
-    /// The events.
-    pub items: Vec<ParkedEvent>,
-}
-
 fn this_service(context: &ServiceContext, service: &str) -> Result<(), ApiError> {
     if context.settings.service.as_str() == service {
         Ok(())
@@ -63,10 +51,14 @@ fn this_service(context: &ServiceContext, service: &str) -> Result<(), ApiError>
 #[utoipa::path(
     tag = "operations",
     security(("bearer" = [])),
-    params(("service" = String, Path, description = "This service's name (`auth`, `tenant`, `catalog`, `order`)", pattern = "^(auth|tenant|catalog|order)$")),
+    params(
+        ("service" = String, Path, description = "This service's name (`auth`, `tenant`, `catalog`, `order`)", pattern = "^(auth|tenant|catalog|order)$"),
+        PageQuery,
+    ),
     responses(
-        (status = 200, description = "Unresolved parked events", body = ParkedEvents),
+        (status = 200, description = "Unresolved parked events, oldest first", body = Page<ParkedEvent>),
         (status = 403, description = "Not a platform operator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/operations/{service}/parked-events")]
@@ -74,16 +66,33 @@ pub async fn list(
     context: web::Data<ServiceContext>,
     _operator: Operator,
     service: web::Path<String>,
-) -> Result<web::Json<ParkedEvents>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ParkedEvent>>, ApiError> {
     this_service(&context, &service)?;
-    let items = ParkedEvent::find_by_statement(Statement::from_string(
+    let page = PageRequest::from_query(query.into_inner())?;
+    let after: Option<(DateTime<Utc>, String, i64)> = page.after()?;
+    let (parked_at, producer, seq) = match after {
+        Some((parked_at, producer, seq)) => (Some(parked_at), Some(producer), Some(seq)),
+        None => (None, None, None),
+    };
+    let rows = ParkedEvent::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT producer, seq, event_id, event_type, error, attempts, parked_at FROM parked_events \
-         WHERE resolved_at IS NULL ORDER BY parked_at, producer, seq LIMIT 500",
+         WHERE resolved_at IS NULL \
+           AND ($1::timestamptz IS NULL OR (parked_at, producer, seq) > ($1, $2, $3)) \
+         ORDER BY parked_at, producer, seq LIMIT $4",
+        [
+            parked_at.into(),
+            producer.into(),
+            seq.into(),
+            i64::try_from(page.fetch_limit()).unwrap_or(i64::MAX).into(),
+        ],
     ))
     .all(&context.db)
     .await?;
-    Ok(web::Json(ParkedEvents { items }))
+    Ok(web::Json(Page::from_rows(rows, page.limit(), |event| {
+        (event.parked_at, event.producer.clone(), event.seq)
+    })))
 }
 
 /// Handles a parked event again with the service's current handler; on success it

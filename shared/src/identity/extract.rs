@@ -3,6 +3,7 @@
 
 use super::{JwksVerifier, Principal, Role, TokenError};
 use crate::error::ApiError;
+use crate::service::ServiceContext;
 use crate::tenancy::TenantId;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -39,7 +40,7 @@ async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
                 "the access token is invalid or expired",
             ))
         }
-        Ok(principal) if session_ended(&request, &principal).await => {
+        Ok(principal) if session_ended(&request, &principal).await? => {
             tracing::info!(caller = %principal.describe(), "token of an ended session refused");
             Err(ApiError::unauthorized(
                 "the session has ended (logged out, password changed or revoked); log in again",
@@ -66,6 +67,24 @@ async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
     }
 }
 
+/// The service context a check of the caller needs (ended sessions, the shop's
+/// status). Without it the check cannot be made, and a request is never let through
+/// unchecked: its absence is a wiring mistake, answered 500 and logged as such.
+fn service_context(
+    request: &HttpRequest,
+    check: &'static str,
+) -> Result<web::Data<ServiceContext>, ApiError> {
+    request
+        .app_data::<web::Data<ServiceContext>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "configuration error: the app has no ServiceContext in its app data, so \
+                 {check} cannot be checked; the request is refused"
+            ))
+        })
+}
+
 /// Whether the token's session was ended (logout, password change, a revoked app
 /// client): one Redis round trip, only for tokens that belong to a session.
 ///
@@ -73,17 +92,16 @@ async fn authenticate(request: HttpRequest) -> Result<Principal, ApiError> {
 /// platform out, the token still had to be validly signed and unexpired (it lives 15
 /// minutes at most), and an ended session cannot be renewed (its refresh tokens are
 /// revoked in PostgreSQL). Ending a session, for its part, refuses to report success
-/// unless Redis recorded it.
-async fn session_ended(request: &HttpRequest, principal: &Principal) -> bool {
+/// unless Redis recorded it. An app without the service context is another matter:
+/// that is a wiring mistake, refused (see [`service_context`]).
+async fn session_ended(request: &HttpRequest, principal: &Principal) -> Result<bool, ApiError> {
     let Some(session) = principal.session else {
-        return false;
+        return Ok(false);
     };
-    match request.app_data::<web::Data<crate::service::ServiceContext>>() {
-        Some(context) => super::sessions::has_ended(&context.redis, session)
-            .await
-            .unwrap_or(false),
-        None => false,
-    }
+    let context = service_context(request, "whether the session has ended")?;
+    Ok(super::sessions::has_ended(&context.redis, session)
+        .await
+        .unwrap_or(false))
 }
 
 impl FromRequest for Principal {
@@ -96,12 +114,11 @@ impl FromRequest for Principal {
 }
 
 /// Refuses a suspended or closed shop's callers (within a second of the suspension:
-/// the replica is updated as the event arrives).
+/// the replica is updated as the event arrives). Fails closed: an app without the
+/// service context answers 500 rather than skip the check.
 async fn ensure_shop_active(request: &HttpRequest, tenant: TenantId) -> Result<(), ApiError> {
-    match request.app_data::<web::Data<crate::service::ServiceContext>>() {
-        Some(context) => crate::tenant_status::ensure_active(&context.db, tenant).await,
-        None => Ok(()),
-    }
+    let context = service_context(request, "whether the shop is suspended")?;
+    crate::tenant_status::ensure_active(&context.db, tenant).await
 }
 
 /// A platform operator.

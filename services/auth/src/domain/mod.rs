@@ -1,8 +1,7 @@
 //! Auth's domain types: values that cannot hold an invalid email, password, name or
-//! scope, and the secrets the service hands out.
+//! scope. The secrets it hands out are `caravan_shared::secrets`.
 
 pub mod password;
-pub mod secret;
 
 use caravan_shared::identity::Role;
 use caravan_shared::{ApiError, FieldError};

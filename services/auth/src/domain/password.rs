@@ -125,7 +125,7 @@ impl PasswordHashing {
             params,
             decoy: String::new(),
         };
-        hashing.decoy = hashing.hash(&super::secret::generate())?;
+        hashing.decoy = hashing.hash(&caravan_shared::secrets::generate())?;
         Ok(hashing)
     }
 

@@ -2,7 +2,7 @@
 
 use super::{AuthState, all_valid};
 use crate::domain::password::NewPassword;
-use crate::domain::{DisplayName, Email, secret};
+use crate::domain::{DisplayName, Email};
 use crate::events::USER_REGISTERED;
 use crate::store::{self, EmailPurpose, NewUser};
 use actix_web::{HttpResponse, get, post, web};
@@ -13,6 +13,7 @@ use caravan_shared::events::outbox;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Principal, Role};
 use caravan_shared::mail::{self, Email as Mail};
+use caravan_shared::secrets;
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
@@ -112,10 +113,10 @@ pub async fn register(
             error.into()
         }
     })?;
-    let token = secret::generate();
+    let token = secrets::generate();
     store::insert_email_token(
         &tx,
-        &secret::hash(&token),
+        &secrets::hash(&token),
         EmailPurpose::VerifyEmail,
         user.id,
         Utc::now() + VERIFICATION_LIFETIME,
@@ -175,7 +176,7 @@ pub async fn verify_email(
     let tx = state.context.db.begin().await?;
     let user_id = store::use_email_token(
         &tx,
-        &secret::hash(body.token.trim()),
+        &secrets::hash(body.token.trim()),
         EmailPurpose::VerifyEmail,
     )
     .await?
@@ -368,10 +369,10 @@ pub async fn forgot_password(
         Email::parse(&body.email, "email").map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let tx = state.context.db.begin().await?;
     if let Some(user) = store::user_by_email(&tx, &email).await? {
-        let token = secret::generate();
+        let token = secrets::generate();
         store::insert_email_token(
             &tx,
-            &secret::hash(&token),
+            &secrets::hash(&token),
             EmailPurpose::ResetPassword,
             user.id,
             Utc::now() + RESET_LIFETIME,
@@ -430,7 +431,7 @@ pub async fn reset_password(
     let tx = state.context.db.begin().await?;
     let user_id = store::use_email_token(
         &tx,
-        &secret::hash(body.token.trim()),
+        &secrets::hash(body.token.trim()),
         EmailPurpose::ResetPassword,
     )
     .await?

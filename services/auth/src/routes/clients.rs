@@ -1,14 +1,16 @@
 //! App clients: third-party credentials of a shop, with scopes.
 
 use super::AuthState;
-use crate::domain::{ALL_SCOPES, Scopes, secret};
+use crate::domain::{ALL_SCOPES, Scopes};
 use crate::store;
 use crate::store::entities::app_clients;
 use actix_web::{HttpResponse, delete, get, post, web};
 use caravan_shared::ApiError;
+use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Staff;
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -134,14 +136,14 @@ pub async fn create(
         ));
     }
     let scopes = Scopes::parse(&body.scopes)?;
-    let client_id = format!("cli_{}", &secret::hash(&secret::generate())[..24]);
-    let client_secret = secret::generate();
+    let client_id = format!("cli_{}", &secrets::hash(&secrets::generate())[..24]);
+    let client_secret = secrets::generate();
     let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
     let client = store::insert_client(
         &tx,
         &client_id,
         name,
-        &secret::hash(&client_secret),
+        &secrets::hash(&client_secret),
         scopes.as_slice(),
         staff.principal.subject.parse().ok(),
     )
@@ -157,24 +159,27 @@ pub async fn create(
 #[utoipa::path(
     tag = "app clients",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The clients (secrets are never shown again)", body = Vec<ClientOut>),
+        (status = 200, description = "The clients (secrets are never shown again)", body = Page<ClientOut>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the shop's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/auth/clients")]
 pub async fn list(
     state: web::Data<AuthState>,
     staff: Staff,
-) -> Result<web::Json<Vec<ClientOut>>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ClientOut>>, ApiError> {
     owner_only(&staff)?;
+    let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, staff.tenant).await?;
-    let clients = store::clients(&tx).await?;
+    let clients = store::clients(&tx, page.after()?, page.fetch_limit()).await?;
     tx.commit().await?;
-    Ok(web::Json(
-        clients.into_iter().map(ClientOut::from).collect(),
-    ))
+    let clients = Page::from_rows(clients, page.limit(), |client| client.id);
+    Ok(web::Json(clients.map(ClientOut::from)))
 }
 
 /// Revokes one of the shop's app clients: it gets no more tokens, and those it has

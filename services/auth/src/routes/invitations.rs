@@ -4,7 +4,7 @@
 use super::sessions::{SessionFor, TokenPair, issue};
 use super::{AuthState, owner_only};
 use crate::domain::password::NewPassword;
-use crate::domain::{DisplayName, Email, MemberRole, secret};
+use crate::domain::{DisplayName, Email, MemberRole};
 use crate::events;
 use crate::store::{self, NewUser};
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -13,6 +13,7 @@ use caravan_shared::domain::Page;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Staff;
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
 use chrono::{DateTime, Utc};
@@ -275,7 +276,7 @@ pub async fn accept(
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let body = body.into_inner();
     let db = &state.context.db;
-    let invitation = store::invitation_by_token(db, &secret::hash(body.token.trim()))
+    let invitation = store::invitation_by_token(db, &secrets::hash(body.token.trim()))
         .await?
         .ok_or_else(|| ApiError::invalid_field("token", "is invalid, expired or already used"))?;
     let tenant = TenantId::from(invitation.tenant_id);

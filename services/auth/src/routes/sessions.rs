@@ -1,7 +1,7 @@
 //! Login, refresh, switching shop and logout.
 
 use super::AuthState;
-use crate::domain::{Email, MemberRole, secret};
+use crate::domain::{Email, MemberRole};
 use crate::store::entities::{refresh_tokens, users};
 use crate::store::{self, NewRefresh, Presented};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -9,6 +9,7 @@ use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Role;
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantScope;
 use caravan_shared::{ApiError, TenantId};
 use chrono::Utc;
@@ -92,12 +93,12 @@ pub(crate) async fn issue<C: ConnectionTrait>(
         &scope_refs,
     );
     let access_token = signer.sign(&claims)?;
-    let refresh_token = secret::generate();
+    let refresh_token = secrets::generate();
     let scope = scope_refs.join(" ");
     store::insert_refresh(
         conn,
         NewRefresh {
-            token_hash: &secret::hash(&refresh_token),
+            token_hash: &secrets::hash(&refresh_token),
             family_id,
             user_id: session.user_id,
             tenant_id: session.tenant.map(TenantId::into_uuid),
@@ -338,7 +339,7 @@ struct Rotated {
 /// answers it rotated, or 401 when it is unknown, expired or ended; a reused token's
 /// whole family is revoked (committed here) and its access tokens ended.
 async fn rotate(state: &AuthState, presented: &str) -> Result<Rotated, ApiError> {
-    let hash = secret::hash(presented);
+    let hash = secrets::hash(presented);
     let tx = state.context.db.begin().await?;
     let token = match store::present_refresh(&tx, &hash).await? {
         Presented::Fresh(token) => token,
@@ -441,7 +442,7 @@ pub async fn logout(
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.context.db.begin().await?;
-    if let Some(family) = store::family_of(&tx, &secret::hash(body.refresh_token.trim())).await? {
+    if let Some(family) = store::family_of(&tx, &secrets::hash(body.refresh_token.trim())).await? {
         store::revoke_family(&tx, family).await?;
         state.end_sessions(&[family]).await?;
     }

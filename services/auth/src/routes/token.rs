@@ -2,12 +2,13 @@
 //! clients (tenant-bound tokens with their scopes) and for Caravan services.
 
 use super::AuthState;
-use crate::domain::{Scopes, secret};
+use crate::domain::Scopes;
 use crate::store;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use caravan_shared::http::{BodyLimit, DEFAULT_BODY_LIMIT, read_body};
 use caravan_shared::identity::Role;
+use caravan_shared::secrets;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
@@ -164,11 +165,11 @@ pub async fn token(
             );
             return Ok(invalid_client());
         }
-        let expected = secret::hash(&state.context.settings.service_client_secret);
+        let expected = secrets::hash(&state.context.settings.service_client_secret);
         let known = caravan_shared::config::ServiceName::ALL
             .iter()
             .any(|name| name.as_str() == service);
-        if !known || !secret::same(&secret::hash(client_secret), &expected) {
+        if !known || !secrets::same(&secrets::hash(client_secret), &expected) {
             return Ok(invalid_client());
         }
         let claims = signer.claims(client_id, None, Role::Service, &[]);
@@ -183,7 +184,7 @@ pub async fn token(
         return Ok(invalid_client());
     };
     if client.revoked_at.is_some()
-        || !secret::same(&secret::hash(client_secret), &client.secret_hash)
+        || !secrets::same(&secrets::hash(client_secret), &client.secret_hash)
     {
         return Ok(invalid_client());
     }

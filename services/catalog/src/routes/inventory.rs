@@ -146,9 +146,12 @@ pub async fn adjust(
 pub struct LedgerQuery {
     /// The variant.
     pub variant_id: Uuid,
-    /// How many entries, newest first (1 to 100, default 50).
-    #[param(minimum = 1, maximum = 100)]
+    /// How many entries, newest first: 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page; omit it for the first page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
 /// A variant's stock ledger, newest first.
@@ -157,9 +160,9 @@ pub struct LedgerQuery {
     security(("bearer" = ["catalog:read"])),
     params(LedgerQuery),
     responses(
-        (status = 200, description = "Ledger entries", body = Vec<MovementView>),
+        (status = 200, description = "A page of ledger entries, newest first", body = Page<MovementView>),
         (status = 404, description = "No such variant in this shop", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit outside 1 to 100", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/inventory/adjustments")]
@@ -167,20 +170,20 @@ pub async fn ledger(
     state: web::Data<CatalogState>,
     caller: RequireScope<CatalogRead>,
     query: web::Query<LedgerQuery>,
-) -> Result<web::Json<Vec<MovementView>>, ApiError> {
-    let limit = match query.limit.unwrap_or(50) {
-        limit @ 1..=100 => u64::from(limit),
-        _ => return Err(ApiError::invalid_field("limit", "must be 1 to 100")),
-    };
+) -> Result<web::Json<Page<MovementView>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     store::variant(&tx, query.variant_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such variant"))?;
-    let rows = store::movements(&tx, query.variant_id, limit).await?;
+    let rows = store::movements(&tx, query.variant_id, page.after()?, page.fetch_limit()).await?;
     tx.commit().await?;
-    Ok(web::Json(
-        rows.into_iter().map(MovementView::from).collect(),
-    ))
+    let rows = Page::from_rows(rows, page.limit(), |row| row.id);
+    Ok(web::Json(rows.map(MovementView::from)))
 }
 
 /// A new category.
@@ -279,13 +282,14 @@ fn check_parent(
 }
 
 fn handle_taken(error: sea_orm::DbErr) -> ApiError {
-    match error.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+    if caravan_shared::db::is_duplicate(&error) {
+        ApiError::conflict(
             ErrorCode::HandleTaken,
             "a category of the shop has this handle",
         )
-        .with_field("handle", "is taken"),
-        _ => error.into(),
+        .with_field("handle", "is taken")
+    } else {
+        error.into()
     }
 }
 
@@ -371,23 +375,26 @@ pub async fn delete_category(
 #[utoipa::path(
     tag = "categories",
     security(("bearer" = ["catalog:read"])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Categories", body = Vec<CategoryView>),
+        (status = 200, description = "A page of categories", body = Page<CategoryView>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the shop's staff, no `catalog:read`, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/categories")]
 pub async fn categories(
     state: web::Data<CatalogState>,
     caller: RequireScope<CatalogRead>,
-) -> Result<web::Json<Vec<CategoryView>>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CategoryView>>, ApiError> {
+    let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let rows = store::categories(&tx).await?;
     tx.commit().await?;
-    Ok(web::Json(
-        rows.into_iter().map(CategoryView::from).collect(),
-    ))
+    let rows = Page::from_sorted(rows, &page, store::CategoryRow::sort_key)?;
+    Ok(web::Json(rows.map(CategoryView::from)))
 }
 
 /// Filters of the stock list.

@@ -18,7 +18,6 @@ use caravan_shared::identity::RequireScope;
 use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, FieldError, tenant_status};
-use sea_orm::SqlErr;
 use serde::Deserialize;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
 use utoipa::{IntoParams, ToSchema};
@@ -134,20 +133,18 @@ fn storage_schema() -> ObjectBuilder {
 }
 
 pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
-    match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("sku") => {
-            ApiError::conflict(
-                ErrorCode::SkuTaken,
-                "a variant of the shop already has this SKU",
-            )
-            .with_field("variants", "SKU already used")
-        }
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+    match caravan_shared::db::unique_violation(&error) {
+        Some(message) if message.contains("sku") => ApiError::conflict(
+            ErrorCode::SkuTaken,
+            "a variant of the shop already has this SKU",
+        )
+        .with_field("variants", "SKU already used"),
+        Some(_) => ApiError::conflict(
             ErrorCode::HandleTaken,
             "a product of the shop already has this handle",
         )
         .with_field("handle", "is taken"),
-        _ => error.into(),
+        None => error.into(),
     }
 }
 

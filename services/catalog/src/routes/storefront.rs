@@ -12,7 +12,7 @@ use caravan_shared::domain::{
 };
 use caravan_shared::error::Problem;
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::{ApiError, tenant_status};
+use caravan_shared::{ApiError, secrets, tenant_status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
@@ -22,14 +22,21 @@ use uuid::Uuid;
 /// The language shown when a text has none of the buyer's.
 const FALLBACK_LOCALE: &str = "zh-CN";
 
-/// Language choice shared by the storefront reads.
+/// The language and the page of a storefront list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct LocaleQuery {
+#[serde(deny_unknown_fields)]
+pub struct LocalePageQuery {
     /// Language, e.g. `zh-CN`, `en`, `ug`; otherwise `Accept-Language`, then the
     /// shop's texts' default.
     #[param(inline, value_type = Option<Locale>)]
     pub locale: Option<String>,
+    /// How many items to return: 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page; omit it for the first page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
 /// Filters of the storefront listing.
@@ -99,13 +106,7 @@ fn cacheable<T: Serialize>(request: &HttpRequest, body: &T) -> Result<HttpRespon
     let bytes =
         serde_json::to_vec(body).map_err(|error| ApiError::internal(anyhow::anyhow!(error)))?;
     let digest = Sha256::digest(&bytes);
-    let tag = format!(
-        "\"{}\"",
-        digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let tag = format!("\"{}\"", secrets::hex(&digest[..16]));
     let matches = request
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -261,13 +262,15 @@ pub async fn detail(
     cacheable(&request, &product)
 }
 
-/// An active shop's categories, names in the buyer's language.
+/// An active shop's categories (a tree through `parent_id`) by position, names in
+/// the buyer's language.
 #[utoipa::path(
     tag = "storefront",
-    params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), LocaleQuery),
+    params(("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), LocalePageQuery),
     responses(
-        (status = 200, description = "Categories", body = Vec<CategoryView>),
+        (status = 200, description = "A page of categories", body = Page<CategoryView>),
         (status = 404, description = "No such active shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown language, a limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/shops/{shop}/categories")]
@@ -275,24 +278,26 @@ pub async fn categories(
     request: HttpRequest,
     state: web::Data<CatalogState>,
     shop: web::Path<String>,
-    query: web::Query<LocaleQuery>,
+    query: web::Query<LocalePageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
     let shop = tenant_status::storefront(&state.context.db, &shop).await?;
     let wanted = wanted_locales(&request, query.locale.as_deref())?;
     let fallback = fallback()?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let rows = store::categories(&tx).await?;
     tx.commit().await?;
-    let views: Vec<CategoryView> = rows
-        .into_iter()
-        .map(|row| {
-            let name = localize(&row.name, &wanted, &fallback)
-                .map_or(serde_json::Value::Null, serde_json::Value::String);
-            CategoryView {
-                name,
-                ..CategoryView::from(row)
-            }
-        })
-        .collect();
-    cacheable(&request, &views)
+    let page = Page::from_sorted(rows, &page, store::CategoryRow::sort_key)?.map(|row| {
+        let name = localize(&row.name, &wanted, &fallback)
+            .map_or(serde_json::Value::Null, serde_json::Value::String);
+        CategoryView {
+            name,
+            ..CategoryView::from(row)
+        }
+    });
+    cacheable(&request, &page)
 }

@@ -119,9 +119,10 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
     assert_eq!(after["category_ids"], json!([]), "{after}");
     let left: Value = get(&app, &a.owner, "/v1/categories")
         .await
-        .json()
+        .json::<Value>()
         .await
-        .unwrap();
+        .unwrap()["items"]
+        .take();
     let handles: Vec<&str> = left
         .as_array()
         .unwrap()
@@ -138,4 +139,43 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
     )
     .await;
     assert_eq!(now_empty.status(), 204);
+}
+
+#[tokio::test]
+async fn categories_are_listed_a_page_at_a_time_in_the_documented_shape() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    for (handle, position) in [("melons", 2), ("goji", 1), ("raisins", 1), ("nuts", 3)] {
+        let body = json!({"handle": handle, "name": {"zh-CN": handle}, "position": position});
+        assert_eq!(
+            post(&app, &a.owner, "/v1/categories", &body).await.status(),
+            201
+        );
+    }
+
+    // By position, then handle; two at a time, each page saying where the next starts.
+    let mut handles = Vec::new();
+    let mut path = "/v1/categories?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let page: Value = get(&app, &a.owner, &path).await.json().await.unwrap();
+        pages += 1;
+        for category in page["items"].as_array().unwrap() {
+            handles.push(category["handle"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/categories?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(handles, ["goji", "raisins", "melons", "nuts"]);
+    assert_eq!(pages, 2);
+
+    // A made-up cursor or an out-of-range limit names its field.
+    for (query, field) in [("cursor=bm90LWEta2V5", "cursor"), ("limit=101", "limit")] {
+        let refused = get(&app, &a.owner, &format!("/v1/categories?{query}")).await;
+        assert_eq!(refused.status(), 422, "{query}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
 }

@@ -1,14 +1,17 @@
-//! A card gateway's authorisation of an order's payment: started by the buyer's
-//! payment, then settled once, by the gateway's answer or by its later signed
-//! notification. Only an open (`pending`) authorisation can still be settled, so a
-//! notification can never pay an order twice, nor pay one the gateway was never
-//! asked to charge.
+//! A card gateway's authorisation of an order's payment: recorded as `requested`
+//! before the gateway is asked (one at a time per order), then settled once, by the
+//! gateway's answer or by its later signed notification; a gateway that does not
+//! answer in time leaves it `pending` for the notification. Only an open
+//! (`requested` or `pending`) authorisation can still be settled, so a notification
+//! can never pay an order twice, nor pay one the gateway was never asked to charge.
 
 use std::fmt;
 
 /// Where an authorisation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthorisationStatus {
+    /// The gateway is being asked now; its answer is not recorded yet.
+    Requested,
     /// Asked for; the gateway has not said how it ended (it timed out).
     Pending,
     /// The money was taken.
@@ -23,7 +26,8 @@ pub enum AuthorisationStatus {
 
 impl AuthorisationStatus {
     /// Every status, as stored.
-    pub const ALL: [AuthorisationStatus; 5] = [
+    pub const ALL: [AuthorisationStatus; 6] = [
+        Self::Requested,
         Self::Pending,
         Self::Captured,
         Self::Declined,
@@ -34,6 +38,7 @@ impl AuthorisationStatus {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Requested => "requested",
             Self::Pending => "pending",
             Self::Captured => "captured",
             Self::Declined => "declined",
@@ -47,11 +52,20 @@ impl AuthorisationStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == raw)
     }
 
-    /// Settles an open authorisation as `outcome`; a settled one stays as it is.
+    /// Whether it can still be settled: requested, or pending.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Requested | Self::Pending)
+    }
+
+    /// Settles an open authorisation as `outcome` (a requested one may also become
+    /// pending: the gateway did not answer in time); a settled one stays as it is.
     pub fn settle(self, outcome: AuthorisationStatus) -> Result<AuthorisationStatus, Settled> {
         match (self, outcome) {
-            (Self::Pending, Self::Pending) => Err(Settled { status: self }),
-            (Self::Pending, outcome) => Ok(outcome),
+            (Self::Requested, Self::Pending) => Ok(outcome),
+            (Self::Requested | Self::Pending, Self::Requested | Self::Pending) => {
+                Err(Settled { status: self })
+            }
+            (Self::Requested | Self::Pending, outcome) => Ok(outcome),
             (settled, _) => Err(Settled { status: settled }),
         }
     }
@@ -89,11 +103,18 @@ mod tests {
     fn only_an_open_authorisation_settles_and_only_once() {
         for outcome in [S::Captured, S::Declined, S::Failed, S::Voided] {
             assert_eq!(S::Pending.settle(outcome), Ok(outcome));
+            assert_eq!(S::Requested.settle(outcome), Ok(outcome));
             for settled in [S::Captured, S::Declined, S::Failed, S::Voided] {
+                assert!(!settled.is_open());
                 assert!(settled.settle(outcome).is_err(), "{settled} -> {outcome}");
+                assert!(settled.settle(S::Pending).is_err(), "{settled} -> pending");
             }
         }
+        // A gateway that did not answer in time leaves it open, waiting.
+        assert_eq!(S::Requested.settle(S::Pending), Ok(S::Pending));
         assert!(S::Pending.settle(S::Pending).is_err());
+        assert!(S::Pending.settle(S::Requested).is_err());
+        assert!(S::Requested.settle(S::Requested).is_err());
     }
 
     #[test]
@@ -108,6 +129,8 @@ mod tests {
     fn repeats_are_recognised() {
         assert!(S::Captured.already_reports(true));
         assert!(!S::Pending.already_reports(true));
+        assert!(!S::Requested.already_reports(true));
+        assert!(!S::Requested.already_reports(false));
         assert!(!S::Voided.already_reports(true));
         assert!(S::Failed.already_reports(false));
         assert!(!S::Captured.already_reports(false));

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use authorisation::{AuthorisationStatus, Settled};
-pub use status::{Action, IllegalTransition, OrderStatus};
+pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
 
 /// Most units of one variant in a cart.
 pub const MAX_QUANTITY: i32 = 10_000;

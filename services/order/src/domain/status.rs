@@ -62,20 +62,22 @@ impl OrderStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == raw)
     }
 
-    /// Moves the order by `action`, or says why it cannot move.
-    pub fn apply(self, action: Action) -> Result<OrderStatus, IllegalTransition> {
+    /// Moves the order by `action`, or says why it cannot move. The answer is the
+    /// only way to a status write ([`Transition`]).
+    pub fn apply(self, action: Action) -> Result<Transition, IllegalTransition> {
         use Action as A;
         use OrderStatus as S;
         let next = match (self, action) {
             (S::PendingPayment, A::Pay) => S::Paid,
             (S::PendingPayment, A::Expire) => S::Expired,
             (S::PendingPayment | S::Paid, A::Cancel) => S::Cancelled,
-            (S::Paid | S::PartiallyFulfilled | S::PartiallyRefunded, A::Fulfil { complete }) => {
-                if complete {
-                    S::Fulfilled
-                } else {
-                    S::PartiallyFulfilled
-                }
+            // A shipment must ship something: an order with nothing left to ship
+            // (a partially refunded one can be) does not move back to `fulfilled`.
+            (S::Paid | S::PartiallyFulfilled | S::PartiallyRefunded, A::Fulfil(Shipping::Part)) => {
+                S::PartiallyFulfilled
+            }
+            (S::Paid | S::PartiallyFulfilled | S::PartiallyRefunded, A::Fulfil(Shipping::Rest)) => {
+                S::Fulfilled
             }
             (S::Fulfilled, A::Deliver) => S::Delivered,
             (
@@ -96,7 +98,37 @@ impl OrderStatus {
                 return Err(IllegalTransition { from: self, action });
             }
         };
-        Ok(next)
+        Ok(Transition {
+            from: self,
+            to: next,
+        })
+    }
+
+    /// Whether `action` is allowed from this status, moving nothing: asked before
+    /// an action's details are known (whether a shipment is the last, say).
+    pub fn allows(self, action: Action) -> Result<(), IllegalTransition> {
+        self.apply(action).map(drop)
+    }
+}
+
+/// A move the state machine allowed, from one status to the next. Only
+/// [`OrderStatus::apply`] makes one, and the store writes a status only from one:
+/// no status is written that the table does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    from: OrderStatus,
+    to: OrderStatus,
+}
+
+impl Transition {
+    /// The status the order must be in.
+    pub fn from(self) -> OrderStatus {
+        self.from
+    }
+
+    /// The status it moves to.
+    pub fn to(self) -> OrderStatus {
+        self.to
     }
 }
 
@@ -115,8 +147,8 @@ pub enum Action {
     Expire,
     /// Called off by staff.
     Cancel,
-    /// Lines shipped; `complete` when nothing is left to ship.
-    Fulfil { complete: bool },
+    /// Units shipped: how much of what was left to ship.
+    Fulfil(Shipping),
     /// The buyer received it.
     Deliver,
     /// Money returned; `full` when everything paid is now refunded.
@@ -130,16 +162,27 @@ impl Action {
             Self::Pay => "pay",
             Self::Expire => "expire",
             Self::Cancel => "cancel",
-            Self::Fulfil { .. } => "fulfil",
+            Self::Fulfil(_) => "fulfil",
             Self::Deliver => "mark delivered",
             Self::Refund { .. } => "refund",
         }
     }
 }
 
+/// What a shipment ships of what was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shipping {
+    /// Nothing: nothing was left to ship, or the shipment holds no units.
+    Nothing,
+    /// Some units; others are still to ship.
+    Part,
+    /// Everything that was left.
+    Rest,
+}
+
 /// An action the order's status does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("an order that is {from} cannot {}", action.verb())]
+#[error("{}", describe(*from, *action))]
 pub struct IllegalTransition {
     /// The status it is in.
     pub from: OrderStatus,
@@ -147,17 +190,52 @@ pub struct IllegalTransition {
     pub action: Action,
 }
 
+fn describe(from: OrderStatus, action: Action) -> String {
+    match action {
+        Action::Fulfil(Shipping::Nothing) => {
+            format!("nothing is left to ship on an order that is {from}")
+        }
+        _ => format!("an order that is {from} cannot {}", action.verb()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Action, OrderStatus as S};
+    use super::{Action, OrderStatus as S, Shipping};
+
+    fn next(from: S, action: Action) -> S {
+        from.apply(action).unwrap().to()
+    }
 
     #[test]
     fn the_happy_path_moves_forward() {
-        let paid = S::PendingPayment.apply(Action::Pay).unwrap();
-        let partly = paid.apply(Action::Fulfil { complete: false }).unwrap();
-        let shipped = partly.apply(Action::Fulfil { complete: true }).unwrap();
+        let paid = next(S::PendingPayment, Action::Pay);
+        let partly = next(paid, Action::Fulfil(Shipping::Part));
+        let shipped = next(partly, Action::Fulfil(Shipping::Rest));
         assert_eq!(shipped, S::Fulfilled);
-        assert_eq!(shipped.apply(Action::Deliver).unwrap(), S::Delivered);
+        assert_eq!(next(shipped, Action::Deliver), S::Delivered);
+        let step = S::Paid.apply(Action::Fulfil(Shipping::Rest)).unwrap();
+        assert_eq!((step.from(), step.to()), (S::Paid, S::Fulfilled));
+    }
+
+    #[test]
+    fn a_shipment_of_nothing_moves_no_order() {
+        for status in S::ALL {
+            let error = status.apply(Action::Fulfil(Shipping::Nothing)).unwrap_err();
+            assert_eq!(error.from, status);
+        }
+        let error = S::PartiallyRefunded
+            .apply(Action::Fulfil(Shipping::Nothing))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "nothing is left to ship on an order that is partially_refunded"
+        );
+        // Refunded in part before shipping: the rest still ships.
+        assert_eq!(
+            next(S::PartiallyRefunded, Action::Fulfil(Shipping::Rest)),
+            S::Fulfilled
+        );
     }
 
     #[test]

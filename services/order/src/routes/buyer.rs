@@ -2,17 +2,16 @@
 //! customer's own, and pay.
 
 use super::{OrderState, buyer, header};
-use crate::domain::{AuthorisationStatus, secret_matches};
-use crate::payments::{Authorisation, Charge, PaymentError};
+use crate::domain::secret_matches;
 use crate::store::{self, OrderFilter, OrderRow};
-use crate::views::{OrderList, OrderSummary, OrderView, money};
-use crate::workflow;
+use crate::views::{OrderList, OrderSummary, OrderView};
+use crate::workflow::{self, payment};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
-use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
+use caravan_shared::identity::Principal;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -28,12 +27,17 @@ use uuid::Uuid;
 pub const ORDER_TOKEN: &str = "X-Order-Token";
 
 /// Whether the caller may see the order: its token, or its customer's account.
-async fn may_see(request: &HttpRequest, order: &OrderRow) -> Result<bool, ApiError> {
+/// `customer` is the logged-in buyer, looked up before any transaction is opened;
+/// a bearer token that does not verify matters only without the order's token.
+fn may_see(
+    request: &HttpRequest,
+    customer: Result<Option<Principal>, ApiError>,
+    order: &OrderRow,
+) -> Result<bool, ApiError> {
     if header(request, ORDER_TOKEN).is_some_and(|t| secret_matches(t, &order.access_token_hash)) {
         return Ok(true);
     }
-    let customer = buyer(request).await?;
-    Ok(match (customer, &order.customer_id) {
+    Ok(match (customer?, &order.customer_id) {
         (Some(principal), Some(owner)) => &principal.subject == owner,
         _ => false,
     })
@@ -60,11 +64,12 @@ pub async fn show(
 ) -> Result<web::Json<OrderView>, ApiError> {
     let (slug, id) = path.into_inner();
     let shop = state.storefront(&slug).await?;
+    let customer = buyer(&request).await;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let row = store::order(&tx, id, false)
         .await?
         .ok_or_else(|| ApiError::not_found("no such order"))?;
-    if !may_see(&request, &row).await? {
+    if !may_see(&request, customer, &row)? {
         return Err(ApiError::not_found("no such order"));
     }
     let view = workflow::view(&tx, id)
@@ -193,7 +198,10 @@ impl ToSchema for PaymentRequest {}
 /// attempt stays pending under its reference, shown in the order's `payments`; the
 /// order is paid if the gateway later confirms it in a signed notification, and
 /// paying again with another card voids it). `manual` answers 202 with the shop's
-/// payment instructions; staff mark the order paid when the money arrives.
+/// payment instructions; staff mark the order paid when the money arrives. One
+/// payment of an order is asked of its gateway at a time: another meanwhile answers
+/// 409. Money a gateway takes after the order was paid otherwise, cancelled or
+/// expired is given back, and the payment answers 409.
 #[utoipa::path(
     tag = "buyer orders",
     params(
@@ -207,7 +215,7 @@ impl ToSchema for PaymentRequest {}
         (status = 202, description = "Waiting for a manual payment (see `payments[].detail`)", body = OrderView),
         (status = 402, description = "Declined; the order still waits for payment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shop or order, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is not waiting for payment (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not waiting for payment (the current `status` is named; `order_expired` when it expired), or another payment of it is in progress", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A provider this deployment does not offer, or a missing card", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "The gateway did not answer; the attempt is pending under the reference named in `detail` and in the order's `payments`, and the order is paid only if the gateway confirms it", body = Problem, content_type = "application/problem+json"),
     )
@@ -238,138 +246,29 @@ pub async fn pay(
             "is required for card payments",
         ));
     }
+    let customer = buyer(&request).await;
+    // The attempt, in a short transaction of its own with the order locked.
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let order = workflow::lock(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such order"))?;
-    if !may_see(&request, &order.row).await? {
+    if !may_see(&request, customer, &order.row)? {
         return Err(ApiError::not_found("no such order"));
     }
-    workflow::status_of(&order.row)
-        .apply(crate::domain::Action::Pay)
-        .map_err(workflow::illegal)?;
-    if order.row.expires_at <= Utc::now() {
-        // Past its deadline: it expires now rather than being paid late.
-        workflow::expire(&tx, &order).await?;
-        tx.commit().await?;
-        return Err(ApiError::conflict(
-            ErrorCode::OrderExpired,
-            "the order expired before it was paid; its stock was released",
-        )
-        .with_field("status", "expired"));
-    }
-    let settings = store::settings(&tx).await?;
-    let instructions = settings
-        .bank_transfer_details
-        .unwrap_or_else(|| "the shop will contact you with payment details".to_owned());
-    let charge = Charge {
-        order_id: id,
-        amount: money(order.row.total - order.row.paid, &order.row.currency),
-        card_number: body.card_number,
-        reference: provider.new_reference(),
-    };
-    // Recorded before the gateway is asked, as a real integration does: whatever the
-    // gateway later reports about this attempt names this reference, and nothing
-    // else it reports can touch the order.
-    let authorisation = if provider.notifies() {
-        Some(
-            store::insert_authorisation(&tx, id, provider.name(), &charge.reference, charge.amount)
-                .await?,
-        )
-    } else {
-        None
-    };
-    let outcome = match provider.authorise(&charge, &instructions).await {
-        Ok(Authorisation::Approved { reference }) => {
-            provider.capture(&reference, charge.amount).await
-        }
-        Ok(Authorisation::Pending { instructions }) => {
-            workflow::payment_attempt(
-                &tx,
-                &order.row,
-                provider.name(),
-                "pending",
-                &instructions,
-                authorisation.map(|_| charge.reference.as_str()),
-                "buyer",
-            )
-            .await?;
-            let view = workflow::view(&tx, id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("no such order"))?;
-            tx.commit().await?;
-            return Ok(HttpResponse::Accepted().json(view));
-        }
-        Err(error) => Err(error),
-    };
-    let settle = async |outcome: AuthorisationStatus| match authorisation {
-        Some(started) => {
-            workflow::settle(&tx, started, AuthorisationStatus::Pending, outcome).await
-        }
-        None => Ok(()),
-    };
-    match outcome {
-        Ok(reference) => {
-            settle(AuthorisationStatus::Captured).await?;
-            workflow::pay(&tx, &order, provider.name(), Some(reference), "buyer").await?;
-            let view = workflow::view(&tx, id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("no such order"))?;
-            tx.commit().await?;
-            Ok(HttpResponse::Ok().json(view))
-        }
-        Err(PaymentError::Timeout) if authorisation.is_some() => {
-            // The gateway may still take the money: the attempt stays pending under
-            // its reference until the gateway's notification settles it.
-            workflow::payment_attempt(
-                &tx,
-                &order.row,
-                provider.name(),
-                "pending",
-                "the payment provider did not answer in time; waiting for its notification",
-                Some(&charge.reference),
-                "buyer",
-            )
-            .await?;
-            tx.commit().await?;
-            Err(ApiError::upstream_timeout(format!(
-                "the payment provider did not answer in time; the payment is pending as {}, and the order is paid if the provider confirms it. Read the order before paying again",
-                charge.reference
-            )))
-        }
-        Err(PaymentError::Timeout) => {
-            workflow::payment_attempt(
-                &tx,
-                &order.row,
-                provider.name(),
-                "failed",
-                "timeout",
-                None,
-                "buyer",
-            )
-            .await?;
-            tx.commit().await?;
-            Err(ApiError::upstream_timeout(
-                "the payment provider did not answer in time; nothing was charged, try again",
-            ))
-        }
-        Err(error) => {
-            settle(AuthorisationStatus::Declined).await?;
-            let detail = error.to_string();
-            workflow::payment_attempt(
-                &tx,
-                &order.row,
-                provider.name(),
-                "declined",
-                &detail,
-                authorisation.map(|_| charge.reference.as_str()),
-                "buyer",
-            )
-            .await?;
-            tx.commit().await?;
-            Err(ApiError::payment_declined(format!(
-                "{detail}; the order still waits for payment"
-            )))
-        }
-    }
+    let attempt = payment::start(tx, &order, provider.as_ref(), body.card_number).await?;
+    // The provider, with no transaction open and no connection held.
+    let answer = payment::ask(provider.as_ref(), &attempt).await;
+    // Its answer, against the order as it now stands.
+    let outcome = payment::finish(
+        &state.context.db,
+        shop.tenant,
+        provider.as_ref(),
+        &attempt,
+        answer,
+    )
+    .await?;
+    Ok(match outcome {
+        payment::Outcome::Paid(view) => HttpResponse::Ok().json(view),
+        payment::Outcome::Waiting(view) => HttpResponse::Accepted().json(view),
+    })
 }

@@ -141,16 +141,12 @@ pub async fn view(
         None => Vec::new(),
     };
     tx.commit().await?;
-    let currency = Currency::parse(&cart.currency).unwrap_or_else(|_| Currency::cny());
+    let currency = cart.currency.0;
     let ids: Vec<Uuid> = lines.iter().map(|line| line.variant_id).collect();
     let variants = if ids.is_empty() {
         Default::default()
     } else {
-        state
-            .catalog
-            .variants(tenant, &ids, false)
-            .await
-            .map_err(|error| ApiError::unavailable(error.to_string()))?
+        state.catalog.variants(tenant, &ids, false).await?
     };
     let mut subtotal = Money::zero(currency);
     let mut weight: i64 = 0;
@@ -195,7 +191,7 @@ pub async fn view(
     Ok(CartView {
         id: cart.id,
         token: None,
-        currency: cart.currency,
+        currency: currency.as_str().to_owned(),
         locale: cart.locale,
         customer: cart.customer_id.is_some(),
         lines: views,
@@ -244,12 +240,15 @@ pub async fn create(
         None => ("CNY".to_owned(), vec!["CNY".to_owned()], "zh-CN".to_owned()),
     };
     let currency = input.currency.unwrap_or(base);
-    if Currency::parse(&currency).is_err() || !offered.contains(&currency) {
-        return Err(ApiError::invalid_field(
-            "currency",
-            format!("this shop sells in {}", offered.join(", ")),
-        ));
-    }
+    let currency = match Currency::parse(&currency) {
+        Ok(parsed) if offered.contains(&currency) => parsed,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "currency",
+                format!("this shop sells in {}", offered.join(", ")),
+            ));
+        }
+    };
     let locale = match input.locale {
         Some(raw) => Locale::parse(&raw)
             .map_err(|_| {
@@ -268,7 +267,7 @@ pub async fn create(
         id,
         &hash_secret(&token),
         customer.as_ref().map(|c| c.subject.as_str()),
-        &currency,
+        currency,
         &locale,
     )
     .await?;
@@ -372,8 +371,7 @@ pub async fn add_line(
     let known = state
         .catalog
         .variants(shop.tenant, &[line.variant_id], false)
-        .await
-        .map_err(|error| ApiError::unavailable(error.to_string()))?;
+        .await?;
     if known
         .get(&line.variant_id)
         .is_none_or(|v| v.product_status != "active")

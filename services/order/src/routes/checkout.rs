@@ -128,9 +128,11 @@ fn price(
         // Stock is the reservation's to judge, atomically; the rest is judged here.
         let problem = line_problem(sellable, line.quantity, currency)
             .filter(|p| *p != "out_of_stock" && *p != "insufficient_stock");
-        match (sellable, problem) {
-            (Some(sellable), None) => {
-                let unit = sellable.price_in(currency).unwrap_or(Money::zero(currency));
+        // A line without a problem has a price in the cart's currency; one without
+        // is never priced at zero.
+        let priced = sellable.and_then(|s| Some((s, s.price_in(currency)?)));
+        match (priced, problem) {
+            (Some((sellable, unit)), None) => {
                 let total = unit
                     .checked_mul(i64::from(line.quantity))
                     .map_err(money_error)?;
@@ -148,7 +150,7 @@ fn price(
                     weight_grams: sellable.weight_grams,
                 });
             }
-            (sellable, problem) => {
+            (_, problem) => {
                 let what = sellable
                     .map(|s| format!("{} ({})", localize(&s.product_title, locale), s.sku))
                     .unwrap_or_else(|| format!("variant {}", line.variant_id));
@@ -156,7 +158,7 @@ fn price(
                     format!("lines[{index}]"),
                     format!(
                         "{what} is {}",
-                        problem.unwrap_or("unavailable").replace('_', " ")
+                        problem.unwrap_or("not_sold_in_currency").replace('_', " ")
                     ),
                 ));
             }
@@ -247,13 +249,9 @@ pub async fn checkout(
     {
         return Err(quota_exceeded(max));
     }
-    let currency = Currency::parse(&cart.currency).unwrap_or_else(|_| Currency::cny());
+    let currency = cart.currency.0;
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
-    let variants = state
-        .catalog
-        .variants(tenant, &ids, true)
-        .await
-        .map_err(|error| ApiError::unavailable(error.to_string()))?;
+    let variants = state.catalog.variants(tenant, &ids, true).await?;
     let priced = price(&cart_lines, &variants, currency, &cart.locale)?;
     let zones = store::zones(&tx).await?;
     let rate = choose_rate(
@@ -304,7 +302,7 @@ pub async fn checkout(
             if state.catalog.release(tenant, order_id).await.is_ok() {
                 store::forget_deadline(&state.deadlines, tenant, order_id).await?;
             }
-            return Err(ApiError::unavailable(error.to_string()));
+            return Err(error.into());
         }
     }
 
@@ -407,7 +405,7 @@ async fn place(
     let order = NewOrder {
         id: order_id,
         number,
-        currency: cart.currency.clone(),
+        currency: cart.currency.0,
         locale: cart.locale.clone(),
         email: checked.email.clone(),
         phone: checked.phone.clone(),

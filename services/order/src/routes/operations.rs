@@ -3,7 +3,7 @@
 
 use super::OrderState;
 use crate::domain::reporting::Window;
-use crate::store;
+use crate::store::{self, StoredCurrency};
 use crate::views::money;
 use actix_web::{get, web};
 use caravan_shared::error::Problem;
@@ -50,7 +50,7 @@ pub async fn order_usage(
     })
     .await?;
     let mut placed = 0;
-    let mut net: BTreeMap<String, i64> = BTreeMap::new();
+    let mut net: BTreeMap<StoredCurrency, i64> = BTreeMap::new();
     for (orders, sales) in shops {
         placed += orders;
         for row in sales {
@@ -62,7 +62,7 @@ pub async fn order_usage(
         counts: BTreeMap::from([("orders_this_month".to_owned(), placed)]),
         sales: net
             .into_iter()
-            .map(|(currency, amount)| money(amount, &currency))
+            .map(|(currency, amount)| money(amount, currency))
             .collect(),
     }))
 }

@@ -1,9 +1,9 @@
 //! Notifications from payment providers (a card payment confirmed or failed after
-//! the buyer's request ended). Each provider signs its own; an unsigned or forged
-//! notification is refused. A genuine one changes an order only through an
-//! authorisation the provider itself started for that order: its reference, order,
-//! amount and currency must match, and it must still be pending. Anything else
-//! changes nothing.
+//! the buyer's request ended, or while it still waits). Each provider signs its
+//! own; an unsigned or forged notification is refused. A genuine one changes an
+//! order only through an authorisation the provider itself started for that order:
+//! its reference, order, amount and currency must match, and it must still be open
+//! (requested or pending). Anything else changes nothing.
 
 use super::{OrderState, header};
 use crate::domain::{AuthorisationStatus, Settled};
@@ -74,31 +74,29 @@ pub async fn receive(
             "names an authorisation of another order",
         ));
     }
-    let authorised = money(authorisation.amount, &authorisation.currency);
+    let authorised = money(authorisation.amount, authorisation.currency);
     if notice.amount != authorised {
         return Err(ApiError::invalid_field(
             "amount",
             format!("the authorisation was for {}", authorised.format()),
         ));
     }
-    let status = AuthorisationStatus::parse(&authorisation.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "authorisation {} has an unknown status {:?}",
-            authorisation.id,
-            authorisation.status
-        ))
-    })?;
+    let status = authorisation.status;
     if status.already_reports(succeeded) {
         // A repeat: it was handled the first time.
         tx.rollback().await?;
         return Ok(HttpResponse::NoContent().finish());
     }
-    if status != AuthorisationStatus::Pending {
+    // Requested (its buyer's request is still waiting for the gateway's answer) or
+    // pending (the gateway did not answer in time).
+    if !status.is_open() {
         return Err(workflow::settled(Settled { status }));
     }
     if succeeded {
-        workflow::status_of(&order.row)
-            .apply(crate::domain::Action::Pay)
+        order
+            .row
+            .status
+            .allows(crate::domain::Action::Pay)
             .map_err(workflow::illegal)?;
         let owed = order.row.total - order.row.paid;
         if owed != authorisation.amount {
@@ -106,7 +104,7 @@ pub async fn receive(
                 "amount",
                 format!(
                     "the order owes {}",
-                    money(owed, &order.row.currency).format()
+                    money(owed, order.row.currency).format()
                 ),
             ));
         }

@@ -12,7 +12,6 @@ use crate::store::{self, ExportLineRow, ExportShipmentRow, OrderFilter, OrderRow
 use crate::views::{CurrencySales, SalesSummary};
 use actix_web::{HttpResponse, get, web};
 use caravan_shared::ApiError;
-use caravan_shared::domain::Currency;
 use caravan_shared::error::Problem;
 use caravan_shared::identity::RequireScope;
 use caravan_shared::identity::scopes::OrdersRead;
@@ -181,7 +180,7 @@ fn write_csv(
     let mut out = String::from(BOM);
     csv_format::write_record(&mut out, COLUMNS);
     for order in orders {
-        let currency = Currency::parse(&order.currency).unwrap_or_else(|_| Currency::cny());
+        let currency = order.currency.0;
         let amount = |minor: i64| major_units(minor, currency);
         let address: Option<Address> = serde_json::from_value(order.shipping_address.clone()).ok();
         let part = |pick: fn(&Address) -> &str| {
@@ -195,13 +194,13 @@ fn write_csv(
             &[
                 order.number.to_string(),
                 order.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                order.status.clone(),
+                order.status.as_str().to_owned(),
                 csv_format::text(&order.email),
                 part(|a| &a.recipient),
                 part(|a| &a.country),
                 part(|a| &a.province),
                 part(|a| &a.city),
-                order.currency.clone(),
+                currency.as_str().to_owned(),
                 amount(order.subtotal),
                 amount(order.shipping),
                 amount(order.total),

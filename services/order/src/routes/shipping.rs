@@ -5,7 +5,7 @@ use super::OrderState;
 use crate::domain::shipping::{Rate, Zone, ZoneInput};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use caravan_shared::ApiError;
-use caravan_shared::domain::Money;
+use caravan_shared::domain::{Money, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::RequireScope;
@@ -56,21 +56,6 @@ impl From<Zone> for ZoneView {
     }
 }
 
-/// The shop's zones.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{
-    "id": "0193a7c4-6900-7d4e-8f5a-1b2c3d4e5f60", "name": "Mainland China", "countries": ["CN"], "provinces": [],
-    "currency": "CNY", "free_shipping_threshold": {"amount": 19900, "currency": "CNY"},
-    "rates": [
-        {"id": "0193a7c4-6a00-7000-8000-000000000001", "name": "SF Express, up to 1 kg", "min_weight_grams": 0, "max_weight_grams": 1000, "price": {"amount": 1200, "currency": "CNY"}},
-        {"id": "0193a7c4-6a00-7000-8000-000000000002", "name": "SF Express, 1 kg and more", "min_weight_grams": 1000, "max_weight_grams": null, "price": {"amount": 2500, "currency": "CNY"}}
-    ]
-}]}))]
-pub struct ZoneList {
-    /// Oldest first.
-    pub items: Vec<ZoneView>,
-}
-
 const MAX_ZONES: usize = 50;
 
 /// Adds a shipping zone; several countries make a cross-border zone.
@@ -103,26 +88,29 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ZoneView::from(zone)))
 }
 
-/// The shop's shipping zones.
+/// The shop's shipping zones, oldest first.
 #[utoipa::path(
     tag = "shipping",
     security(("bearer" = ["orders:read"])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The zones", body = ZoneList),
+        (status = 200, description = "A page of zones", body = Page<ZoneView>),
         (status = 403, description = "Not the shop's staff, or no `orders:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/shipping-zones")]
 pub async fn list(
     state: web::Data<OrderState>,
     caller: RequireScope<OrdersRead>,
-) -> Result<web::Json<ZoneList>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ZoneView>>, ApiError> {
+    let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let zones = crate::store::zones(&tx).await?;
     tx.commit().await?;
-    Ok(web::Json(ZoneList {
-        items: zones.into_iter().map(ZoneView::from).collect(),
-    }))
+    let zones = Page::from_sorted(zones, &page, |zone| zone.id)?;
+    Ok(web::Json(zones.map(ZoneView::from)))
 }
 
 /// Replaces a zone and its rates (rates get new ids; orders keep what they were

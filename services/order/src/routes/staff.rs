@@ -5,7 +5,7 @@ use super::OrderState;
 use crate::domain::OrderStatus;
 use crate::schemas;
 use crate::store::{self, OrderFilter};
-use crate::views::{OrderList, OrderSummary, OrderView, Timeline, TimelineEntry};
+use crate::views::{OrderList, OrderSummary, OrderView, TimelineEntry};
 use crate::workflow::{self, Locked, Shipment};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
@@ -95,17 +95,19 @@ pub(super) fn order_filter(
     to: Option<DateTime<Utc>>,
     q: Option<&str>,
 ) -> Result<OrderFilter, ApiError> {
-    if let Some(status) = &status
-        && OrderStatus::parse(status).is_none()
-    {
-        return Err(ApiError::invalid_field(
-            "status",
-            format!(
-                "must be one of: {}",
-                OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
-            ),
-        ));
-    }
+    let status = status
+        .map(|raw| {
+            OrderStatus::parse(&raw).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    format!(
+                        "must be one of: {}",
+                        OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let text = q.map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::invalid_field(
@@ -151,10 +153,11 @@ pub async fn show(
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = ["orders:read"])),
-    params(("id" = Uuid, Path, description = "The order")),
+    params(("id" = Uuid, Path, description = "The order"), PageQuery),
     responses(
-        (status = 200, description = "The timeline", body = Timeline),
+        (status = 200, description = "A page of the timeline", body = Page<TimelineEntry>),
         (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/orders/{id}/timeline")]
@@ -162,17 +165,18 @@ pub async fn timeline(
     state: web::Data<OrderState>,
     caller: RequireScope<OrdersRead>,
     id: web::Path<Uuid>,
-) -> Result<web::Json<Timeline>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<TimelineEntry>>, ApiError> {
     let id = id.into_inner();
+    let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     if store::order(&tx, id, false).await?.is_none() {
         return Err(ApiError::not_found("no such order"));
     }
     let items = store::timeline(&tx, id).await?;
     tx.commit().await?;
-    Ok(web::Json(Timeline {
-        items: items.into_iter().map(TimelineEntry::from).collect(),
-    }))
+    let items = Page::from_sorted(items, &page, |entry| entry.id)?;
+    Ok(web::Json(items.map(TimelineEntry::from)))
 }
 
 /// Runs `change` on the locked order in the caller's shop and answers its view.
@@ -285,7 +289,7 @@ pub struct FulfilRequest {
     responses(
         (status = 200, description = "Fulfilled or partially fulfilled", body = OrderView),
         (status = 404, description = "No such order in this shop", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not paid, or already shipped (the current `status` is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not paid, or nothing is left to ship (the current `status` is named); nothing is recorded", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing carrier or tracking number, unknown line, or more units than are left", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -315,77 +319,25 @@ pub async fn fulfil(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
+    let wanted: Option<Vec<Shipment>> = body.lines.map(|lines| {
+        lines
+            .iter()
+            .map(|line| Shipment {
+                line_id: line.line_id,
+                quantity: line.quantity,
+            })
+            .collect()
+    });
     change(
         &state,
         &caller,
         id.into_inner(),
         async |tx, order, actor| {
-            let shipments = shipments(order, body.lines.as_deref())?;
-            workflow::fulfil(tx, order, &carrier, &tracking, &shipments, actor).await?;
+            workflow::fulfil(tx, order, &carrier, &tracking, wanted.as_deref(), actor).await?;
             Ok(())
         },
     )
     .await
-}
-
-fn shipments(order: &Locked, wanted: Option<&[ShipmentInput]>) -> Result<Vec<Shipment>, ApiError> {
-    let left = |line_id: Uuid| {
-        order
-            .lines
-            .iter()
-            .find(|line| line.id == line_id)
-            .map(|line| line.quantity - line.fulfilled_quantity)
-    };
-    let Some(wanted) = wanted else {
-        return Ok(order
-            .lines
-            .iter()
-            .filter(|line| line.quantity > line.fulfilled_quantity)
-            .map(|line| Shipment {
-                line_id: line.id,
-                quantity: line.quantity - line.fulfilled_quantity,
-            })
-            .collect());
-    };
-    if wanted.is_empty() {
-        return Err(ApiError::invalid_field(
-            "lines",
-            "name at least one line, or leave it out to ship everything",
-        ));
-    }
-    let mut errors = Vec::new();
-    let mut shipments: Vec<Shipment> = Vec::new();
-    for (index, item) in wanted.iter().enumerate() {
-        let already = shipments
-            .iter()
-            .filter(|s| s.line_id == item.line_id)
-            .map(|s| s.quantity)
-            .sum::<i32>();
-        match left(item.line_id) {
-            None => errors.push(caravan_shared::FieldError::new(
-                format!("lines[{index}].line_id"),
-                "is not a line of this order",
-            )),
-            Some(remaining) if item.quantity < 1 || item.quantity > remaining - already => {
-                errors.push(caravan_shared::FieldError::new(
-                    format!("lines[{index}].quantity"),
-                    format!(
-                        "must be 1 to {}, the units left to ship",
-                        (remaining - already).max(0)
-                    ),
-                ));
-            }
-            Some(_) => shipments.push(Shipment {
-                line_id: item.line_id,
-                quantity: item.quantity,
-            }),
-        }
-    }
-    if errors.is_empty() {
-        Ok(shipments)
-    } else {
-        Err(ApiError::invalid_fields(errors))
-    }
 }
 
 /// Marks a shipped order delivered.
@@ -559,8 +511,10 @@ pub async fn refund(
         .as_deref()
         .and_then(|name| state.providers.get(name))
         .ok_or_else(|| {
-            workflow::status_of(&order.row)
-                .apply(crate::domain::Action::Refund { full: true })
+            order
+                .row
+                .status
+                .allows(crate::domain::Action::Refund { full: true })
                 .err()
                 .map_or_else(
                     || {

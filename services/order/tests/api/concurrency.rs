@@ -1,4 +1,5 @@
 use crate::helpers::{Stack, spawn_stack, unique_email};
+use caravan_order::payments::cards;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -106,4 +107,43 @@ async fn concurrent_refunds_never_return_more_than_was_paid() {
         .unwrap();
     assert_eq!(after["refunded"]["amount"], total / 2 + 1);
     assert_eq!(after["status"], "partially_refunded");
+}
+
+#[tokio::test]
+async fn payments_of_one_order_racing_pay_it_once() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    let answers =
+        futures_util::future::join_all((0..4).map(|_| stack.pay(&shop, &order, cards::SUCCEEDS)))
+            .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    statuses.sort_unstable();
+    // One is paid; the others find it in progress, or already paid.
+    assert_eq!(statuses, [200, 409, 409, 409]);
+    for answer in answers {
+        if answer.status() == 409 {
+            let problem: Value = answer.json().await.unwrap();
+            assert_eq!(problem["code"], "invalid_status_change", "{problem}");
+        }
+    }
+    let view: Value = stack
+        .get_order(
+            Some(&shop.owner),
+            &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "paid");
+    assert_eq!(view["paid"], order["total"]);
+    let succeeded: Vec<&Value> = view["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "succeeded")
+        .collect();
+    assert_eq!(succeeded.len(), 1, "{view}");
+    stack.wait_for_stock(&shop, shop.variant, (9, 0)).await;
 }

@@ -474,6 +474,12 @@ impl Stack {
 
     /// Pays an order with a test card; answers the response.
     pub async fn pay(&self, shop: &Shop, order: &Value, card: &str) -> Response {
+        self.pay_request(shop, order, card).send().await.unwrap()
+    }
+
+    /// The buyer's request paying `order` with a test card, to send later (or from a
+    /// task of its own).
+    pub fn pay_request(&self, shop: &Shop, order: &Value, card: &str) -> reqwest::RequestBuilder {
         self.order
             .client
             .post(self.order.url(&format!(
@@ -483,9 +489,6 @@ impl Stack {
             )))
             .header("X-Order-Token", order["access_token"].as_str().unwrap())
             .json(&json!({"provider": "test", "card_number": card}))
-            .send()
-            .await
-            .unwrap()
     }
 
     /// Sends the test gateway's notification `body`, signed with this stack's secret.
@@ -536,6 +539,26 @@ impl Stack {
         let mut paid: Value = paid.json().await.unwrap();
         paid["access_token"] = order["access_token"].clone();
         paid
+    }
+
+    /// The rows `sql` selects from the order database, read as its owner (which row-
+    /// level security does not hide anything from), as a JSON array of objects.
+    pub async fn order_rows(&self, sql: &str) -> Vec<Value> {
+        let pool = caravan_shared::db::connect(&self.order.database.owner_url, 1)
+            .await
+            .unwrap();
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &pool,
+            sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT coalesce(jsonb_agg(q), '[]') AS rows FROM ({sql}) q"),
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let rows: Value = row.try_get("", "rows").unwrap();
+        rows.as_array().unwrap().clone()
     }
 
     /// Runs SQL on the order database as its owner (to move time forward).

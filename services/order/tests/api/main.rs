@@ -1,4 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+mod catalog_outage;
 mod checkout;
 mod concurrency;
 mod helpers;
@@ -9,3 +10,4 @@ mod payments;
 mod reports;
 mod rls;
 mod staff;
+mod stored_values;

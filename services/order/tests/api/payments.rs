@@ -3,12 +3,13 @@
 //! started for that order.
 
 use crate::helpers::{
-    Shop, Stack, problem, spawn_stack, spawn_stack_without_gateway, unique_email,
+    Shop, Stack, problem, spawn_stack, spawn_stack_with, spawn_stack_without_gateway, unique_email,
 };
-use caravan_order::payments::{TestGateway, cards};
+use caravan_order::payments::{SLOW_ANSWER, TestGateway, cards};
 use caravan_shared::config::{ConfigError, PUBLISHED_SECRETS, ServiceName, generate_secret};
 use caravan_shared::testing::TestApp;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 fn notice(kind: &str, shop: &Shop, order: &Value, reference: &str, amount: &Value) -> Value {
     json!({
@@ -417,4 +418,207 @@ async fn the_service_refuses_to_start_with_the_test_gateway_on_and_no_secret_of_
         .await
         .unwrap_or_else(|error| panic!("{overrides:?}: {error:#}"));
     }
+}
+
+/// The order's timeline entries with `action`.
+async fn entries(stack: &Stack, shop: &Shop, order: &Value, action: &str) -> Vec<Value> {
+    let timeline: Value = stack
+        .get_order(
+            Some(&shop.owner),
+            &format!("/v1/orders/{}/timeline", order["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn while_a_slow_gateway_is_asked_no_connection_or_lock_is_held() {
+    // Two connections: were a payment to hold one while its gateway thinks, these
+    // two payments would leave none for anyone else.
+    let stack = spawn_stack_with(false, &[("DATABASE_MAX_CONNECTIONS", "2")]).await;
+    let shop = stack.shop(10).await;
+    let orders = [
+        stack.place_order(&shop, 1, &unique_email("buyer")).await,
+        stack.place_order(&shop, 1, &unique_email("buyer")).await,
+    ];
+    let paying: Vec<_> = orders
+        .iter()
+        .map(|order| tokio::spawn(stack.pay_request(&shop, order, cards::SLOW).send()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Both wait for the gateway; the orders, and the shop's list, answer meanwhile.
+    let asked = Instant::now();
+    let view = buyer_view(&stack, &shop, &orders[0]).await;
+    assert_eq!(view["status"], "pending_payment");
+    assert_eq!(
+        stack.staff_view(&shop, &orders[1]).await["status"],
+        "pending_payment"
+    );
+    let list = stack.get_order(Some(&shop.owner), "/v1/orders").await;
+    assert_eq!(list.status(), 200);
+    let took = asked.elapsed();
+    assert!(
+        paying.iter().all(|payment| !payment.is_finished()),
+        "the payments ended before the reads were answered ({took:?})"
+    );
+    assert!(took < SLOW_ANSWER - Duration::from_secs(1), "{took:?}");
+
+    for (order, payment) in orders.iter().zip(paying) {
+        let answer = payment.await.unwrap().unwrap();
+        assert_eq!(answer.status(), 200);
+        let view = stack.staff_view(&shop, order).await;
+        assert_eq!(view["status"], "paid");
+        assert_eq!(view["paid"], order["total"]);
+        assert_eq!(statuses(&view), ["succeeded"]);
+    }
+    stack.wait_for_stock(&shop, shop.variant, (8, 0)).await;
+}
+
+#[tokio::test]
+async fn money_a_gateway_takes_after_the_order_was_paid_otherwise_goes_back() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    let id = order["id"].as_str().unwrap();
+    let paying = tokio::spawn(stack.pay_request(&shop, &order, cards::SLOW).send());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // While the card payment waits for its gateway: a second card payment is
+    // refused at once, and staff confirm a bank transfer meanwhile.
+    let second = problem(stack.pay(&shop, &order, cards::SUCCEEDS).await, 409).await;
+    assert_eq!(second["code"], "payment_in_progress");
+    assert!(
+        second["detail"].as_str().unwrap().contains("in progress"),
+        "{second}"
+    );
+    let marked = stack
+        .post_order(
+            Some(&shop.owner),
+            &format!("/v1/orders/{id}/mark-paid"),
+            &json!({"reference": "ICBC 2026-11-28 #1"}),
+        )
+        .await;
+    assert_eq!(marked.status(), 200);
+    assert!(!paying.is_finished());
+
+    // The card's money arrives too late: it goes back, and the buyer is told.
+    let late = problem(paying.await.unwrap().unwrap(), 409).await;
+    assert_eq!(
+        late["errors"][0],
+        json!({"field": "status", "message": "paid"})
+    );
+    assert!(
+        late["detail"].as_str().unwrap().contains("returned"),
+        "{late}"
+    );
+    let view = stack.staff_view(&shop, &order).await;
+    assert_eq!(view["status"], "paid");
+    assert_eq!(view["paid"], order["total"]);
+    assert_eq!(view["refunded"]["amount"], 0);
+    assert_eq!(view["payment_provider"], "manual");
+    let payments: Vec<(&str, &str)> = view["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["provider"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(payments, [("manual", "succeeded"), ("test", "failed")]);
+    let returned = &view["payments"][1];
+    assert_eq!(returned["amount"], order["total"]);
+    assert!(
+        returned["detail"]
+            .as_str()
+            .unwrap()
+            .contains("returned in full"),
+        "{returned}"
+    );
+    assert_eq!(entries(&stack, &shop, &order, "paid").await.len(), 1);
+    assert_eq!(
+        entries(&stack, &shop, &order, "payment_returned")
+            .await
+            .len(),
+        1
+    );
+    // Its stock was committed once.
+    stack.wait_for_stock(&shop, shop.variant, (9, 0)).await;
+    // A late notification about the card attempt takes nothing either.
+    let attempt = stack
+        .order_rows(&format!(
+            "SELECT reference, status FROM payment_authorisations WHERE order_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(attempt.len(), 1);
+    assert_eq!(attempt[0]["status"], "voided");
+    let body = notice(
+        "payment.succeeded",
+        &shop,
+        &order,
+        attempt[0]["reference"].as_str().unwrap(),
+        &order["total"],
+    );
+    problem(stack.notify(&body).await, 409).await;
+    assert_eq!(
+        stack.staff_view(&shop, &order).await["paid"],
+        order["total"]
+    );
+}
+
+#[tokio::test]
+async fn money_a_gateway_takes_after_the_order_expired_goes_back() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.place_order(&shop, 2, &unique_email("buyer")).await;
+    let id = order["id"].as_str().unwrap();
+    stack.wait_for_stock(&shop, shop.variant, (10, 2)).await;
+    let paying = tokio::spawn(stack.pay_request(&shop, &order, cards::SLOW).send());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Its payment window closes while the gateway thinks: the order expires on time.
+    stack
+        .order_sql(&format!(
+            "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = '{id}'; \
+             UPDATE order_deadlines SET due_at = now() - interval '1 second' WHERE order_id = '{id}'"
+        ))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while stack.staff_view(&shop, &order).await["status"] != "expired" {
+        assert!(Instant::now() < deadline, "the order did not expire");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!paying.is_finished());
+
+    let late = problem(paying.await.unwrap().unwrap(), 409).await;
+    assert_eq!(late["code"], "order_expired");
+    assert_eq!(
+        late["errors"][0],
+        json!({"field": "status", "message": "expired"})
+    );
+    let view = stack.staff_view(&shop, &order).await;
+    assert_eq!(view["status"], "expired");
+    assert_eq!(view["paid"]["amount"], 0);
+    assert_eq!(statuses(&view), ["failed"]);
+    assert!(
+        view["payments"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("returned in full"),
+        "{view}"
+    );
+    // Nothing was committed: the stock is released.
+    stack.wait_for_stock(&shop, shop.variant, (10, 0)).await;
 }

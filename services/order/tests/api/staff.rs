@@ -153,6 +153,78 @@ async fn illegal_moves_answer_409_with_the_current_status() {
 }
 
 #[tokio::test]
+async fn shipping_an_order_with_nothing_left_to_ship_answers_409_and_records_nothing() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let post =
+        async |path: String, body: Value| stack.post_order(Some(&shop.owner), &path, &body).await;
+    let ship = json!({"carrier": "顺丰速运", "tracking_number": "SF2000000001"});
+    let refund = json!({"amount": {"amount": 1000, "currency": "CNY"}, "reason": "一盒破损"});
+
+    // Shipped in full, then refunded in part; and shipped, delivered, then refunded
+    // in part.
+    let shipped = stack.paid_order(&shop, 2).await;
+    let delivered = stack.paid_order(&shop, 1).await;
+    for (order, deliver) in [(&shipped, false), (&delivered, true)] {
+        let id = order["id"].as_str().unwrap();
+        let fulfilled = post(format!("/v1/orders/{id}/fulfillments"), ship.clone()).await;
+        assert_eq!(fulfilled.status(), 200);
+        if deliver {
+            let answer = post(format!("/v1/orders/{id}/deliver"), json!({})).await;
+            assert_eq!(answer.status(), 200);
+        }
+        let refunded = post(format!("/v1/orders/{id}/refunds"), refund.clone()).await;
+        assert_eq!(refunded.status(), 200);
+    }
+
+    for order in [&shipped, &delivered] {
+        let id = order["id"].as_str().unwrap();
+        let line = order["lines"][0]["id"].as_str().unwrap();
+        let before = stack.staff_view(&shop, order).await;
+        assert_eq!(before["status"], "partially_refunded");
+        let everything = ship.clone();
+        let one_unit = json!({
+            "carrier": "顺丰速运", "tracking_number": "SF2000000002",
+            "lines": [{"line_id": line, "quantity": 1}]
+        });
+        for body in [everything, one_unit] {
+            let refused = problem(
+                post(format!("/v1/orders/{id}/fulfillments"), body.clone()).await,
+                409,
+            )
+            .await;
+            assert_eq!(refused["code"], "invalid_status_change", "{body}");
+            assert_eq!(
+                refused["errors"][0],
+                json!({"field": "status", "message": "partially_refunded"})
+            );
+            assert_eq!(
+                refused["detail"],
+                "nothing is left to ship on an order that is partially_refunded"
+            );
+        }
+        // Nothing was written: no shipment, no status change, the refund as it was.
+        let after = stack.staff_view(&shop, order).await;
+        assert_eq!(after, before);
+        assert_eq!(after["fulfillments"].as_array().unwrap().len(), 1);
+        assert_eq!(after["refunded"]["amount"], 1000);
+        let timeline: Value = stack
+            .get_order(Some(&shop.owner), &format!("/v1/orders/{id}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let shipments = timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "fulfilled")
+            .count();
+        assert_eq!(shipments, 1, "{timeline}");
+    }
+}
+
+#[tokio::test]
 async fn refunds_are_bounded_by_what_was_paid() {
     let stack = spawn_stack().await;
     let shop = stack.shop(10).await;

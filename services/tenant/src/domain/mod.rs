@@ -129,29 +129,73 @@ pub fn plan_code_schema() -> ObjectBuilder {
         .enum_values(Some(PLAN_CODES.iter().copied()))
 }
 
-/// Where a shop stands. One machine for applications and shops:
-/// `pending → active ⇄ suspended → closed`, `active → closed`, `pending → rejected`.
+/// A stored status this code does not know: the row was written by something else
+/// (a newer version, a hand edit). Never read as a default: answered 500 and logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{column} holds {value:?}, which is not a known status")]
+pub struct UnknownStatus {
+    /// The column read, e.g. `tenants.status`.
+    pub column: &'static str,
+    /// What it held.
+    pub value: String,
+}
+
+impl From<UnknownStatus> for ApiError {
+    fn from(unknown: UnknownStatus) -> Self {
+        ApiError::internal(unknown)
+    }
+}
+
+/// A move one of the status machines does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StatusRefusal {
+    /// A shop cannot take this action in its status.
+    #[error("{} cannot be {}{}", .from.described(), .action.participle(), again(.from.as_str(), .action.participle()))]
+    Shop {
+        /// Where the shop stands.
+        from: ShopStatus,
+        /// What was asked.
+        action: ShopAction,
+    },
+    /// An application cannot take this decision in its status.
+    #[error("{} cannot be {}{}", .from.described(), .decision.participle(), again(.from.as_str(), .decision.participle()))]
+    Application {
+        /// Where the application stands.
+        from: ApplicationStatus,
+        /// What was asked.
+        decision: ApplicationDecision,
+    },
+}
+
+/// " again" when the refused action names the status the thing is already in ("a
+/// closed shop cannot be closed again").
+fn again(status: &str, participle: &str) -> &'static str {
+    if status == participle { " again" } else { "" }
+}
+
+/// Every refusal answers the same way: 409 `invalid_status_change`, in words.
+impl From<StatusRefusal> for ApiError {
+    fn from(refusal: StatusRefusal) -> Self {
+        ApiError::conflict(ErrorCode::InvalidStatusChange, refusal.to_string())
+    }
+}
+
+/// Where a shop stands (`tenants.status`): `active ⇄ suspended → closed`,
+/// `active → closed`. A shop is born active, from an approved application or an
+/// operator's hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShopStatus {
-    /// Applied, not yet decided.
-    Pending,
     /// Selling.
     Active,
     /// Stopped by an operator; may be reinstated.
     Suspended,
     /// Ended for good.
     Closed,
-    /// The application was turned down.
-    Rejected,
 }
 
 /// What an operator does to a shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShopAction {
-    /// Accept an application.
-    Approve,
-    /// Turn an application down.
-    Reject,
     /// Stop a shop.
     Suspend,
     /// Let a suspended shop sell again.
@@ -161,14 +205,21 @@ pub enum ShopAction {
 }
 
 impl ShopAction {
-    /// The action's name in audit records and errors.
+    /// The action's name in audit records.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Approve => "approve",
-            Self::Reject => "reject",
             Self::Suspend => "suspend",
             Self::Reinstate => "reinstate",
             Self::Close => "close",
+        }
+    }
+
+    /// The action as a past participle, for sentences.
+    fn participle(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspended",
+            Self::Reinstate => "reinstated",
+            Self::Close => "closed",
         }
     }
 }
@@ -177,44 +228,133 @@ impl ShopStatus {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Pending => "pending",
             Self::Active => "active",
             Self::Suspended => "suspended",
             Self::Closed => "closed",
+        }
+    }
+
+    /// Reads a stored status; an unknown one is an error, never a default.
+    pub fn from_stored(raw: &str) -> Result<Self, UnknownStatus> {
+        match raw {
+            "active" => Ok(Self::Active),
+            "suspended" => Ok(Self::Suspended),
+            "closed" => Ok(Self::Closed),
+            _ => Err(UnknownStatus {
+                column: "tenants.status",
+                value: raw.to_owned(),
+            }),
+        }
+    }
+
+    /// "a suspended shop", with the right article.
+    fn described(self) -> &'static str {
+        match self {
+            Self::Active => "an active shop",
+            Self::Suspended => "a suspended shop",
+            Self::Closed => "a closed shop",
+        }
+    }
+
+    /// The machine, every pair written out: the status after `action`, or the
+    /// refusal.
+    pub fn after(self, action: ShopAction) -> Result<Self, StatusRefusal> {
+        use ShopAction::*;
+        use ShopStatus::*;
+        match (self, action) {
+            (Active, Suspend) => Ok(Suspended),
+            (Suspended, Reinstate) => Ok(Active),
+            (Active | Suspended, Close) => Ok(Closed),
+            (Active, Reinstate) | (Suspended, Suspend) | (Closed, Suspend | Reinstate | Close) => {
+                Err(StatusRefusal::Shop { from: self, action })
+            }
+        }
+    }
+}
+
+/// Where an application stands (`applications.status`): `pending → approved`,
+/// `pending → rejected`; a decision is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationStatus {
+    /// Not yet decided.
+    Pending,
+    /// Accepted: a shop was opened from it.
+    Approved,
+    /// Turned down.
+    Rejected,
+}
+
+/// What an operator decides on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationDecision {
+    /// Accept it: a shop opens.
+    Approve,
+    /// Turn it down.
+    Reject,
+}
+
+impl ApplicationDecision {
+    /// The decision's name in audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+        }
+    }
+
+    /// The decision as a past participle, for sentences.
+    fn participle(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Reject => "rejected",
+        }
+    }
+}
+
+impl ApplicationStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
             Self::Rejected => "rejected",
         }
     }
 
-    /// Reads a stored status.
-    pub fn from_stored(raw: &str) -> Option<Self> {
+    /// Reads a stored status; an unknown one is an error, never a default.
+    pub fn from_stored(raw: &str) -> Result<Self, UnknownStatus> {
         match raw {
-            "pending" => Some(Self::Pending),
-            "active" | "approved" => Some(Self::Active),
-            "suspended" => Some(Self::Suspended),
-            "closed" => Some(Self::Closed),
-            "rejected" => Some(Self::Rejected),
-            _ => None,
+            "pending" => Ok(Self::Pending),
+            "approved" => Ok(Self::Approved),
+            "rejected" => Ok(Self::Rejected),
+            _ => Err(UnknownStatus {
+                column: "applications.status",
+                value: raw.to_owned(),
+            }),
         }
     }
 
-    /// The status after `action`, or 409 for a move the machine does not have.
-    pub fn after(self, action: ShopAction) -> Result<Self, ApiError> {
-        use ShopAction::*;
-        use ShopStatus::*;
-        match (self, action) {
-            (Pending, Approve) => Ok(Active),
+    /// "an approved application", with the right article.
+    fn described(self) -> &'static str {
+        match self {
+            Self::Pending => "a pending application",
+            Self::Approved => "an approved application",
+            Self::Rejected => "a rejected application",
+        }
+    }
+
+    /// The machine, every pair written out: the status after `decision`, or the
+    /// refusal.
+    pub fn after(self, decision: ApplicationDecision) -> Result<Self, StatusRefusal> {
+        use ApplicationDecision::*;
+        use ApplicationStatus::*;
+        match (self, decision) {
+            (Pending, Approve) => Ok(Approved),
             (Pending, Reject) => Ok(Rejected),
-            (Active, Suspend) => Ok(Suspended),
-            (Suspended, Reinstate) => Ok(Active),
-            (Active | Suspended, Close) => Ok(Closed),
-            (from, action) => Err(ApiError::conflict(
-                ErrorCode::InvalidStatusChange,
-                format!(
-                    "a {} shop cannot be {}d",
-                    from.as_str(),
-                    action.as_str().trim_end_matches('e')
-                ),
-            )),
+            (Approved | Rejected, Approve | Reject) => Err(StatusRefusal::Application {
+                from: self,
+                decision,
+            }),
         }
     }
 }
@@ -303,29 +443,95 @@ mod tests {
     }
 
     #[test]
-    fn the_status_machine_has_only_its_moves() {
+    fn the_shop_machine_has_only_its_moves_and_says_why_in_words() {
         use ShopAction::*;
         use ShopStatus::*;
-        assert_eq!(Pending.after(Approve).unwrap(), Active);
-        assert_eq!(Pending.after(Reject).unwrap(), Rejected);
-        assert_eq!(Active.after(Suspend).unwrap(), Suspended);
-        assert_eq!(Suspended.after(Reinstate).unwrap(), Active);
-        assert_eq!(Suspended.after(Close).unwrap(), Closed);
-        assert_eq!(Active.after(Close).unwrap(), Closed);
-        for (from, action) in [
-            (Closed, Reinstate),
-            (Rejected, Approve),
-            (Active, Approve),
-            (Pending, Suspend),
-            (Active, Reinstate),
-            (Closed, Suspend),
+        assert_eq!(Active.after(Suspend), Ok(Suspended));
+        assert_eq!(Suspended.after(Reinstate), Ok(Active));
+        assert_eq!(Suspended.after(Close), Ok(Closed));
+        assert_eq!(Active.after(Close), Ok(Closed));
+        for (from, action, sentence) in [
+            (Active, Reinstate, "an active shop cannot be reinstated"),
+            (
+                Suspended,
+                Suspend,
+                "a suspended shop cannot be suspended again",
+            ),
+            (Closed, Suspend, "a closed shop cannot be suspended"),
+            (Closed, Reinstate, "a closed shop cannot be reinstated"),
+            (Closed, Close, "a closed shop cannot be closed again"),
         ] {
+            let refusal = from.after(action).unwrap_err();
+            assert_eq!(refusal.to_string(), sentence);
+            let problem = ApiError::from(refusal).problem();
+            assert_eq!(problem.status, 409, "{from:?} {action:?}");
+            assert_eq!(problem.code, ErrorCode::InvalidStatusChange);
+            assert_eq!(problem.detail.as_deref(), Some(sentence));
+        }
+    }
+
+    #[test]
+    fn the_application_machine_decides_once_and_says_why_in_words() {
+        use ApplicationDecision::*;
+        use ApplicationStatus::*;
+        assert_eq!(Pending.after(Approve), Ok(Approved));
+        assert_eq!(Pending.after(Reject), Ok(Rejected));
+        for (from, decision, sentence) in [
+            (
+                Approved,
+                Approve,
+                "an approved application cannot be approved again",
+            ),
+            (
+                Approved,
+                Reject,
+                "an approved application cannot be rejected",
+            ),
+            (
+                Rejected,
+                Approve,
+                "a rejected application cannot be approved",
+            ),
+            (
+                Rejected,
+                Reject,
+                "a rejected application cannot be rejected again",
+            ),
+        ] {
+            let refusal = from.after(decision).unwrap_err();
+            assert_eq!(refusal.to_string(), sentence);
             assert_eq!(
-                from.after(action).unwrap_err().problem().status,
-                409,
-                "{from:?} {action:?}"
+                ApiError::from(refusal).problem().detail.as_deref(),
+                Some(sentence)
             );
         }
+    }
+
+    #[test]
+    fn stored_statuses_round_trip_and_an_unknown_one_is_an_error() {
+        for status in [
+            ShopStatus::Active,
+            ShopStatus::Suspended,
+            ShopStatus::Closed,
+        ] {
+            assert_eq!(ShopStatus::from_stored(status.as_str()), Ok(status));
+        }
+        use ApplicationStatus::*;
+        for status in [Pending, Approved, Rejected] {
+            assert_eq!(ApplicationStatus::from_stored(status.as_str()), Ok(status));
+        }
+        // A shop is never "pending" or "approved": those are an application's.
+        for unknown in ["pending", "approved", "Active", ""] {
+            let error = ShopStatus::from_stored(unknown).unwrap_err();
+            assert_eq!(error.column, "tenants.status");
+            assert_eq!(ApiError::from(error).problem().status, 500);
+        }
+        let error = ApplicationStatus::from_stored("withdrawn").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "applications.status holds \"withdrawn\", which is not a known status"
+        );
+        assert_eq!(ApiError::from(error).problem().status, 500);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::TenantState;
 use super::views::{ApplicationView, TenantView};
 use crate::domain::languages::{MailLanguage, ShopNames, names_schema};
-use crate::domain::{PLAN_CODES, ShopAction, ShopStatus, Slug, email, phone, text};
+use crate::domain::{ApplicationDecision, ApplicationStatus, PLAN_CODES, Slug, email, phone, text};
 use crate::emails;
 use crate::store::entities::applications;
 use crate::store::{self, is_duplicate};
@@ -276,7 +276,7 @@ async fn make_application(
             email: Set(contact_email),
             phone: Set(contact_phone),
             description: Set(description),
-            status: Set("pending".to_owned()),
+            status: Set(ApplicationStatus::Pending.as_str().to_owned()),
             names: Set(names.to_stored()),
             plan: Set(plan),
             locale: Set(locale.as_str().to_owned()),
@@ -495,10 +495,8 @@ pub async fn approve(
     let plan = store::plan(&tx, &plan_code)
         .await?
         .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
-    let status = ShopStatus::from_stored(&application.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
-    })?;
-    status.after(ShopAction::Approve)?;
+    let decided =
+        ApplicationStatus::from_stored(&application.status)?.after(ApplicationDecision::Approve)?;
     let shop = super::open_shop(
         &tx,
         super::NewShop {
@@ -516,7 +514,7 @@ pub async fn approve(
         json!({"application_id": application.id, "plan": plan.code}),
     )
     .await?;
-    store::decide_application(&tx, application.id, "approved", None, Some(shop.id), &actor).await?;
+    store::decide_application(&tx, application.id, decided, None, Some(shop.id), &actor).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(TenantView::from(shop)))
 }
@@ -565,11 +563,9 @@ pub async fn reject(
     let application = store::application_for_update(&tx, id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("no such application"))?;
-    let status = ShopStatus::from_stored(&application.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("stored status {}", application.status))
-    })?;
-    status.after(ShopAction::Reject)?;
-    store::decide_application(&tx, application.id, "rejected", Some(&reason), None, &actor).await?;
+    let decided =
+        ApplicationStatus::from_stored(&application.status)?.after(ApplicationDecision::Reject)?;
+    store::decide_application(&tx, application.id, decided, Some(&reason), None, &actor).await?;
     store::audit(
         &tx,
         None,

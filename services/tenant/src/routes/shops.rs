@@ -14,17 +14,30 @@ use uuid::Uuid;
 /// The plans and their limits.
 #[utoipa::path(
     tag = "shops",
-    responses((status = 200, description = "Every plan, cheapest first", body = Vec<PlanView>))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The plans, cheapest first", body = Page<PlanView>),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/plans")]
-pub async fn plans(state: web::Data<TenantState>) -> Result<web::Json<Vec<PlanView>>, ApiError> {
-    let plans = store::plans(&state.context.db)
-        .await?
+pub async fn plans(
+    state: web::Data<TenantState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<PlanView>>, ApiError> {
+    let page = PageRequest::from_query(query.into_inner())?;
+    let plans = store::plans(&state.context.db).await?;
+    let plans = Page::from_sorted(plans, &page, |plan| (plan.position, plan.code.clone()))?;
+    let items = plans
+        .items
         .into_iter()
         .map(PlanView::try_from)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| ApiError::internal(anyhow::anyhow!("stored plan: {error}")))?;
-    Ok(web::Json(plans))
+    Ok(web::Json(Page {
+        items,
+        next_cursor: plans.next_cursor,
+    }))
 }
 
 /// A page of the shop directory.

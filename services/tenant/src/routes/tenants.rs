@@ -352,10 +352,9 @@ async fn change_status(
     // The shop's own transaction: its audit entry, event and status row.
     TenantScope::enter(&tx, TenantId::from(id)).await?;
     let shop = locked_shop(&tx, id).await?;
-    let from = ShopStatus::from_stored(&shop.status)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored status {}", shop.status)))?;
+    let from = ShopStatus::from_stored(&shop.status)?;
     let to = from.after(action)?;
-    store::set_status(&tx, id, to.as_str()).await?;
+    store::set_status(&tx, id, to).await?;
     let actor = format!("operator:{}", operator.0.subject);
     store::audit(
         &tx,
@@ -373,7 +372,7 @@ async fn change_status(
     let event = match to {
         ShopStatus::Suspended => "tenant.suspended",
         ShopStatus::Closed => "tenant.closed",
-        _ => "tenant.reinstated",
+        ShopStatus::Active => "tenant.reinstated",
     };
     events::publish(&tx, event, &changed, &plan, json!({"reason": reason})).await?;
     tx.commit().await?;

@@ -7,7 +7,7 @@ use crate::webhooks::store::{self, Attempt, Delivery, Endpoint};
 use crate::webhooks::{EVENT_TYPES, check_destination, new_secret};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use caravan_shared::ErrorCode;
-use caravan_shared::domain::Page;
+use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{RequireScope, scopes::WebhooksWrite};
@@ -209,26 +209,29 @@ pub async fn create(
     }))
 }
 
-/// The caller's shop's webhook endpoints.
+/// The caller's shop's webhook endpoints, oldest first.
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = ["webhooks:write"])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The endpoints (without secrets)", body = Vec<EndpointView>),
+        (status = 200, description = "The endpoints (without secrets)", body = Page<EndpointView>),
         (status = 403, description = "No webhooks:write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1 to 100 or a cursor this API did not issue", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/webhooks")]
 pub async fn list(
     state: web::Data<TenantState>,
     caller: Caller,
-) -> Result<web::Json<Vec<EndpointView>>, ApiError> {
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<EndpointView>>, ApiError> {
+    let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoints = store::endpoints(&tx).await?;
+    let endpoints = store::endpoints(&tx, page.after()?, page.fetch_limit()).await?;
     tx.commit().await?;
-    Ok(web::Json(
-        endpoints.into_iter().map(EndpointView::from).collect(),
-    ))
+    let endpoints = Page::from_rows(endpoints, page.limit(), |endpoint| endpoint.id);
+    Ok(web::Json(endpoints.map(EndpointView::from)))
 }
 
 /// One webhook endpoint.
@@ -457,11 +460,10 @@ pub async fn deliveries(
     query: web::Query<DeliveryQuery>,
 ) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
     let query = query.into_inner();
-    let page =
-        caravan_shared::domain::PageRequest::from_query(caravan_shared::domain::PageQuery {
-            limit: query.limit,
-            cursor: query.cursor,
-        })?;
+    let page = PageRequest::from_query(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
     let before: Option<Uuid> = page.after()?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let endpoint = store::endpoint(&tx, id.into_inner())

@@ -4,25 +4,24 @@ pub mod entities;
 
 use crate::domain::settings::Settings;
 use crate::domain::theme::Theme;
+use crate::domain::{ApplicationStatus, ShopStatus};
 use caravan_shared::domain::PageRequest;
 use entities::{applications, audit_log, plans, tenants};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    QuerySelect,
 };
 use uuid::Uuid;
 
-/// Whether an error is a unique-constraint violation.
-pub fn is_duplicate(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
+pub use caravan_shared::db::is_duplicate;
 
 /// Every plan, cheapest first.
 pub async fn plans<C: ConnectionTrait>(conn: &C) -> Result<Vec<plans::Model>, DbErr> {
     plans::Entity::find()
         .order_by_asc(plans::Column::Position)
+        .order_by_asc(plans::Column::Code)
         .all(conn)
         .await
 }
@@ -40,7 +39,7 @@ pub async fn slug_taken<C: ConnectionTrait>(conn: &C, slug: &str) -> Result<bool
         .await?;
     let application = applications::Entity::find()
         .filter(applications::Column::Slug.eq(slug))
-        .filter(applications::Column::Status.eq("pending"))
+        .filter(applications::Column::Status.eq(ApplicationStatus::Pending.as_str()))
         .one(conn)
         .await?;
     Ok(shop.is_some() || application.is_some())
@@ -90,17 +89,17 @@ pub async fn applications<C: ConnectionTrait>(
     query.limit(page.fetch_limit()).all(conn).await
 }
 
-/// Records a decision on an application.
+/// Records a decision on an application (the status its machine moved it to).
 pub async fn decide_application<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-    status: &str,
+    status: ApplicationStatus,
     reason: Option<&str>,
     tenant_id: Option<Uuid>,
     decided_by: &str,
 ) -> Result<(), DbErr> {
     applications::Entity::update_many()
-        .col_expr(applications::Column::Status, Expr::value(status))
+        .col_expr(applications::Column::Status, Expr::value(status.as_str()))
         .col_expr(
             applications::Column::Reason,
             Expr::value(reason.map(str::to_owned)),
@@ -192,10 +191,14 @@ pub async fn tenants<C: ConnectionTrait>(
     query.limit(page.fetch_limit()).all(conn).await
 }
 
-/// Sets a shop's status.
-pub async fn set_status<C: ConnectionTrait>(conn: &C, id: Uuid, status: &str) -> Result<(), DbErr> {
+/// Sets a shop's status (the one its machine moved it to).
+pub async fn set_status<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    status: ShopStatus,
+) -> Result<(), DbErr> {
     tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value(status))
+        .col_expr(tenants::Column::Status, Expr::value(status.as_str()))
         .col_expr(tenants::Column::UpdatedAt, Expr::current_timestamp())
         .filter(tenants::Column::Id.eq(id))
         .exec(conn)

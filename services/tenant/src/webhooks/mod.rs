@@ -8,6 +8,7 @@ pub mod store;
 
 use aws_lc_rs::hmac;
 use caravan_shared::FieldError;
+use caravan_shared::secrets;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Event types a webhook may subscribe to (`*` for all).
@@ -161,25 +162,12 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     context.update(timestamp.to_string().as_bytes());
     context.update(b".");
     context.update(body);
-    let tag = context.sign();
-    let hex: String = tag
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("v1={hex}")
+    format!("v1={}", secrets::hex(context.sign().as_ref()))
 }
 
 /// A new endpoint secret.
 pub fn new_secret() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "whsec_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("whsec_{}", secrets::random_token(24))
 }
 
 /// Waits before each retry, in multiples of the base delay (30 s by default):

@@ -17,8 +17,8 @@ use crate::store as shops;
 use caravan_shared::TenantId;
 use caravan_shared::mail::{self, Email};
 use caravan_shared::tenancy::{PlatformScope, TenantScope};
+use caravan_shared::worker::{self, Wakeup};
 use chrono::Utc;
-use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -57,27 +57,17 @@ impl Sender {
     /// Runs `workers` senders in the background.
     pub fn spawn(self, workers: usize) {
         for _ in 0..workers {
+            let wakeup = Wakeup {
+                name: "webhook sender",
+                database_url: self.database_url.clone(),
+                channel: "caravan_webhooks",
+                idle: Duration::from_millis(500),
+            };
             let sender = self.clone();
-            tokio::spawn(async move {
-                loop {
-                    if let Err(error) = sender.run().await {
-                        tracing::warn!(error = %format!("{error:#}"), "webhook sender interrupted");
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+            worker::spawn(wakeup, move || {
+                let sender = sender.clone();
+                async move { sender.send_next().await }
             });
-        }
-    }
-
-    async fn run(&self) -> anyhow::Result<()> {
-        let mut listener = PgListener::connect(&self.database_url).await?;
-        listener.listen("caravan_webhooks").await?;
-        loop {
-            while self.send_next().await? {}
-            tokio::select! {
-                notification = listener.recv() => { notification?; }
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
-            }
         }
     }
 

@@ -1,9 +1,10 @@
 //! Queries of webhook endpoints, deliveries and attempts. Every one runs in a shop's
 //! scope, under row-level security, except the job queue's.
 
+use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use uuid::Uuid;
 
 /// A registered endpoint.
@@ -71,10 +72,6 @@ pub struct Attempt {
     pub created_at: DateTime<Utc>,
 }
 
-fn statement(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
-
 const ENDPOINT: &str =
     "id, tenant_id, url, events, secret, enabled, disabled_reason, failing_since, created_at";
 const DELIVERY: &str = "id, tenant_id, endpoint_id, event_id, event_type, payload, status, attempts, delivered_at, created_at";
@@ -105,10 +102,21 @@ pub async fn insert_endpoint(
 }
 
 /// The shop's endpoints, oldest first.
-pub async fn endpoints(scope: &impl TenantScoped) -> Result<Vec<Endpoint>, DbErr> {
+pub async fn endpoints(
+    scope: &impl TenantScoped,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Endpoint>, DbErr> {
     Endpoint::find_by_statement(statement(
-        &format!("SELECT {ENDPOINT} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id"),
-        vec![scope.tenant().into_uuid().into()],
+        &format!(
+            "SELECT {ENDPOINT} FROM webhook_endpoints \
+             WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ),
+        vec![
+            scope.tenant().into_uuid().into(),
+            after.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
     ))
     .all(scope.conn())
     .await

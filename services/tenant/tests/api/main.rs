@@ -3,6 +3,7 @@ mod applications;
 mod helpers;
 mod operations;
 mod rls;
+mod status_changes;
 mod tenants;
 mod theme;
 mod webhooks;

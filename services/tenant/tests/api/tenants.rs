@@ -135,7 +135,13 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
 async fn a_plan_change_reaches_other_services() {
     let platform = spawn_platform().await;
     let (id, slug, _owner, _token) = platform.live_shop("korla").await;
-    let plans: Value = platform.get(None, "/v1/plans").await.json().await.unwrap();
+    let plans: Value = platform
+        .get(None, "/v1/plans")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
+        .take();
     assert_eq!(plans[0]["code"], "free");
     assert_eq!(
         plans[1]["monthly_price"],

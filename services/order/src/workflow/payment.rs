@@ -1,0 +1,411 @@
+//! A buyer's payment. The provider is asked with no transaction open, no order row
+//! locked and no pool connection held, however long it takes:
+//!
+//! 1. [`start`]: in a short transaction with the order locked, the order must wait
+//!    for payment (one past its deadline expires instead) with no other attempt in
+//!    flight, and the attempt of a provider that notifies is recorded as a
+//!    `requested` authorisation under a reference made here. Committed.
+//! 2. [`ask`]: the provider authorises and captures, with nothing held.
+//! 3. [`finish`]: in a second transaction with the order locked again, the answer is
+//!    recorded against the order as it now stands. Meanwhile the gateway's
+//!    notification may have settled the attempt, and staff may have marked the order
+//!    paid or cancelled it, or it may have expired (each voids the attempt). Money
+//!    taken for an order that no longer waits for it is given back at once, so an
+//!    order is paid once and never keeps more than its total.
+
+use super::{Locked, expire, illegal, lock, pay, payment_attempt, settle, view};
+use crate::domain::{Action, AuthorisationStatus, OrderStatus};
+use crate::payments::{ANSWER_WITHIN, Authorisation, Charge, PaymentError, PaymentProvider};
+use crate::store::{self, NewPayment};
+use crate::views::{OrderView, money};
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::{ApiError, ErrorCode, TenantId};
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A payment attempt, recorded before its provider is asked.
+pub struct Attempt {
+    order: Uuid,
+    charge: Charge,
+    instructions: String,
+    /// The `requested` authorisation of a provider that notifies.
+    authorisation: Option<Uuid>,
+}
+
+/// What the provider answered.
+#[derive(Debug)]
+pub enum Answer {
+    /// The money was taken; the capture's reference.
+    Captured(String),
+    /// The money comes later (bank transfer, cash on delivery): what the buyer does.
+    Waiting(String),
+    /// Not taken, or not known to be (a timeout).
+    Refused(PaymentError),
+}
+
+/// How a payment ended for the buyer who asked.
+pub enum Outcome {
+    /// The order is paid.
+    Paid(OrderView),
+    /// The order waits for the money (its instructions are in `payments[].detail`).
+    Waiting(OrderView),
+}
+
+/// The 409 for a payment while another attempt of the order is in flight.
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        ErrorCode::PaymentInProgress,
+        "another payment of this order is in progress; read the order before paying again",
+    )
+}
+
+/// The 409 for an order that expired before it was paid.
+fn expired() -> ApiError {
+    ApiError::conflict(
+        ErrorCode::OrderExpired,
+        "the order expired before it was paid; its stock was released",
+    )
+    .with_field("status", OrderStatus::Expired.as_str())
+}
+
+/// Records an attempt to pay the locked `order` with `provider`, in `tx`, and
+/// commits it: the provider is asked afterwards, with no transaction open.
+pub async fn start(
+    tx: TenantTx,
+    order: &Locked,
+    provider: &dyn PaymentProvider,
+    card_number: Option<String>,
+) -> Result<Attempt, ApiError> {
+    let row = &order.row;
+    row.status.allows(Action::Pay).map_err(illegal)?;
+    if row.expires_at <= Utc::now() {
+        // Past its deadline: it expires now rather than being paid late.
+        expire(&tx, order).await?;
+        tx.commit().await?;
+        return Err(expired());
+    }
+    let instructions = store::settings(&tx)
+        .await?
+        .bank_transfer_details
+        .unwrap_or_else(|| "the shop will contact you with payment details".to_owned());
+    let charge = Charge {
+        order_id: row.id,
+        amount: money(row.total - row.paid, row.currency),
+        card_number,
+        reference: provider.new_reference(),
+    };
+    // Recorded before the gateway is asked, as a real integration does: whatever the
+    // gateway later reports about this attempt names this reference, and nothing
+    // else it reports can touch the order.
+    let authorisation = if provider.notifies() {
+        if let Some(asking) = store::requested_authorisation(&tx, row.id).await? {
+            let abandoned = (Utc::now() - asking.created_at)
+                .to_std()
+                .is_ok_and(|waited| waited >= ANSWER_WITHIN);
+            if !abandoned {
+                return Err(in_progress());
+            }
+            // Asked, and its answer never recorded (the request that asked ended
+            // first): like a timeout, only the gateway's notification settles it.
+            settle(&tx, asking.id, asking.status, AuthorisationStatus::Pending).await?;
+            payment_attempt(
+                &tx,
+                row,
+                &asking.provider,
+                "pending",
+                "the payment provider's answer never arrived; waiting for its notification",
+                Some(&asking.reference),
+                "system",
+            )
+            .await?;
+        }
+        Some(
+            store::insert_authorisation(
+                &tx,
+                row.id,
+                provider.name(),
+                &charge.reference,
+                charge.amount,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(Attempt {
+        order: row.id,
+        charge,
+        instructions,
+        authorisation,
+    })
+}
+
+/// Asks the provider for the money: authorise, then capture. Call it with no
+/// transaction open.
+pub async fn ask(provider: &dyn PaymentProvider, attempt: &Attempt) -> Answer {
+    match provider
+        .authorise(&attempt.charge, &attempt.instructions)
+        .await
+    {
+        Ok(Authorisation::Approved { reference }) => {
+            match provider.capture(&reference, attempt.charge.amount).await {
+                Ok(captured) => Answer::Captured(captured),
+                Err(error) => Answer::Refused(error),
+            }
+        }
+        Ok(Authorisation::Pending { instructions }) => Answer::Waiting(instructions),
+        Err(error) => Answer::Refused(error),
+    }
+}
+
+/// Records the provider's `answer` to `attempt` against the order as it now stands,
+/// in a transaction of its own on `db`.
+pub async fn finish(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    provider: &dyn PaymentProvider,
+    attempt: &Attempt,
+    answer: Answer,
+) -> Result<Outcome, ApiError> {
+    let tx = TenantTx::begin(db, tenant).await?;
+    let order = lock(&tx, attempt.order).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "order {} vanished while it was being paid",
+            attempt.order
+        ))
+    })?;
+    let recorded = match attempt.authorisation {
+        Some(id) => Some(
+            store::authorisation_by_id(&tx, id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("authorisation {id} vanished")))?
+                .status,
+        ),
+        None => None,
+    };
+    // Settles this attempt's authorisation as `outcome`, if it is still open.
+    let close = async |outcome: AuthorisationStatus| match (attempt.authorisation, recorded) {
+        (Some(id), Some(status)) if status.is_open() && status != outcome => {
+            settle(&tx, id, status, outcome).await
+        }
+        _ => Ok(()),
+    };
+    if recorded == Some(AuthorisationStatus::Captured) {
+        // The gateway's notification came first and paid the order with this very
+        // attempt: that is the answer, whatever this late reply says.
+        return Ok(Outcome::Paid(commit_view(tx, attempt.order).await?));
+    }
+    let status = order.row.status;
+    let payable = status.allows(Action::Pay).is_ok();
+    let open = recorded.is_none_or(AuthorisationStatus::is_open);
+    let reference = attempt.charge.reference.as_str();
+    let named = attempt.authorisation.map(|_| reference);
+    match answer {
+        Answer::Captured(captured) if payable && open => {
+            close(AuthorisationStatus::Captured).await?;
+            pay(&tx, &order, provider.name(), Some(captured), "buyer").await?;
+            Ok(Outcome::Paid(commit_view(tx, attempt.order).await?))
+        }
+        Answer::Captured(captured) => {
+            // Taken after the order stopped waiting for this attempt (paid otherwise,
+            // cancelled or expired), or after the gateway's notification reported it
+            // failed: the money goes back.
+            close(AuthorisationStatus::Voided).await?;
+            tx.commit().await?;
+            let why = if payable {
+                "taken although the payment provider reported it failed".to_owned()
+            } else {
+                format!("taken after the order was {status}")
+            };
+            let returned = give_back_late(db, tenant, provider, attempt, &why, &captured).await?;
+            let back = if returned {
+                "the money taken was returned"
+            } else {
+                "the money taken is being returned"
+            };
+            if payable {
+                Err(ApiError::payment_declined(format!(
+                    "the payment provider reported that this payment failed; {back}, and the order still waits for payment"
+                )))
+            } else {
+                Err(too_late(
+                    status,
+                    format!("the order was {status} before this payment went through; {back}"),
+                ))
+            }
+        }
+        _ if !payable => {
+            // Paid otherwise, cancelled or expired meanwhile: whatever the gateway
+            // says later about this attempt, it can no longer pay the order.
+            close(AuthorisationStatus::Voided).await?;
+            tx.commit().await?;
+            Err(too_late(
+                status,
+                format!("the order was {status} before this payment went through"),
+            ))
+        }
+        _ if !open => {
+            // The gateway's notification reported meanwhile that it failed.
+            tx.rollback().await?;
+            Err(ApiError::payment_declined(
+                "the payment provider reported that the payment failed; the order still waits for payment",
+            ))
+        }
+        Answer::Waiting(instructions) => {
+            close(AuthorisationStatus::Pending).await?;
+            payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "pending",
+                &instructions,
+                named,
+                "buyer",
+            )
+            .await?;
+            Ok(Outcome::Waiting(commit_view(tx, attempt.order).await?))
+        }
+        Answer::Refused(PaymentError::Timeout) if attempt.authorisation.is_some() => {
+            // The gateway may still take the money: the attempt stays pending under
+            // its reference until the gateway's notification settles it.
+            close(AuthorisationStatus::Pending).await?;
+            payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "pending",
+                "the payment provider did not answer in time; waiting for its notification",
+                Some(reference),
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::upstream_timeout(format!(
+                "the payment provider did not answer in time; the payment is pending as {reference}, and the order is paid if the provider confirms it. Read the order before paying again"
+            )))
+        }
+        Answer::Refused(PaymentError::Timeout) => {
+            payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "failed",
+                "timeout",
+                None,
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::upstream_timeout(
+                "the payment provider did not answer in time; nothing was charged, try again",
+            ))
+        }
+        Answer::Refused(error) => {
+            close(AuthorisationStatus::Declined).await?;
+            let detail = error.to_string();
+            payment_attempt(
+                &tx,
+                &order.row,
+                provider.name(),
+                "declined",
+                &detail,
+                named,
+                "buyer",
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::payment_declined(format!(
+                "{detail}; the order still waits for payment"
+            )))
+        }
+    }
+}
+
+/// The order's view, then commits.
+async fn commit_view(tx: TenantTx, order: Uuid) -> Result<OrderView, ApiError> {
+    let view = view(&tx, order)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The 409 for a payment that came too late for the order, now `status`.
+fn too_late(status: OrderStatus, detail: String) -> ApiError {
+    let code = if status == OrderStatus::Expired {
+        ErrorCode::OrderExpired
+    } else {
+        ErrorCode::InvalidStatusChange
+    };
+    ApiError::conflict(code, detail).with_field("status", status.as_str())
+}
+
+/// Returns money `captured` that cannot pay the order (`why`), asking the provider
+/// with no transaction open, then records it in a transaction of its own as a
+/// failed payment naming both references, so the order's `paid` is untouched.
+/// Answers whether the provider gave it back.
+async fn give_back_late(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    provider: &dyn PaymentProvider,
+    attempt: &Attempt,
+    why: &str,
+    captured: &str,
+) -> Result<bool, ApiError> {
+    let amount = attempt.charge.amount;
+    tracing::warn!(
+        order = %attempt.order, reference = captured, why,
+        "a payment that cannot pay the order was taken; returning it"
+    );
+    let returned = provider.refund(captured, amount).await;
+    let (detail, action) = match &returned {
+        Ok(refund) => (
+            format!("{why}; returned in full ({refund})"),
+            "payment_returned",
+        ),
+        Err(error) => {
+            tracing::error!(
+                order = %attempt.order, reference = captured, %error,
+                "a payment taken too late could not be returned; return it by hand"
+            );
+            (
+                format!("{why}; returning it failed ({error}): return it by hand"),
+                "payment_return_failed",
+            )
+        }
+    };
+    let tx = TenantTx::begin(db, tenant).await?;
+    store::insert_payment(
+        &tx,
+        attempt.order,
+        &NewPayment {
+            provider: provider.name(),
+            kind: "payment",
+            status: "failed",
+            amount: amount.amount,
+            reference: Some(captured.to_owned()),
+            detail: Some(detail.clone()),
+            actor: "buyer",
+        },
+    )
+    .await?;
+    store::note(
+        &tx,
+        attempt.order,
+        "system",
+        action,
+        json!({
+            "provider": provider.name(),
+            "reference": captured,
+            "amount": amount,
+            "refund_reference": returned.as_ref().ok(),
+            "detail": detail,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(returned.is_ok())
+}
