@@ -411,6 +411,15 @@ pub struct Application {
     server: Server,
 }
 
+/// The listener on `BIND`: in tests, the one the harness reserved for it.
+fn listen(bind: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    #[cfg(feature = "testing")]
+    if let Some(listener) = crate::testing::take_reserved(bind) {
+        return Ok(listener);
+    }
+    TcpListener::bind(bind).with_context(|| format!("BIND {bind} is not available"))
+}
+
 impl Application {
     /// Binds the service's address and builds its app: the common endpoints, the
     /// middleware (security headers, request id, logs, metrics, problem responses)
@@ -420,8 +429,7 @@ impl Application {
         F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
     {
         let settings = &context.settings;
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("BIND {} is not available", settings.bind))?;
+        let listener = listen(settings.bind)?;
         let port = listener.local_addr()?.port();
         let context_data = web::Data::new(context.clone());
         let metrics_data = web::Data::new(context.metrics.clone());

@@ -412,8 +412,39 @@ pub fn settings(
     Ok(Settings::from_source(service, std::sync::Arc::new(source))?)
 }
 
-/// A port that was free a moment ago, for services that must know their address
-/// before they start (an auth service issuing the tokens it verifies).
+/// Listeners bound ahead of the services that will serve on them, by address.
+static RESERVED: std::sync::Mutex<Vec<TcpListener>> = std::sync::Mutex::new(Vec::new());
+
+/// A port bound now and held for a service of this test process that must know its
+/// address before it starts (an auth service issuing the tokens it verifies, two
+/// services that call each other): started with `BIND=127.0.0.1:<port>`, the
+/// service serves on this very listener, so no other process can take the port in
+/// between.
+pub fn reserve_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .unwrap_or_else(|error| panic!("no port to bind on 127.0.0.1: {error}"));
+    let port = listener.local_addr().map_or(0, |address| address.port());
+    RESERVED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(listener);
+    port
+}
+
+/// The listener [`reserve_port`] holds for `address`, handed to the service that
+/// binds it.
+pub(crate) fn take_reserved(address: std::net::SocketAddr) -> Option<TcpListener> {
+    let mut reserved = RESERVED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let found = reserved
+        .iter()
+        .position(|listener| listener.local_addr().is_ok_and(|bound| bound == address))?;
+    Some(reserved.swap_remove(found))
+}
+
+/// A port that was free a moment ago, for a server in another process (a Redis or
+/// S3 server of a test's own), which binds it itself.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

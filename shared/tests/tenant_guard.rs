@@ -6,7 +6,7 @@ mod common;
 
 use caravan_shared::config::ServiceName;
 use caravan_shared::identity::Role;
-use caravan_shared::testing::{TestApp, free_port};
+use caravan_shared::testing::{TestApp, reserve_port};
 use common::spawn_notes;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ async fn status_of(app: &TestApp, token: &str) -> u16 {
 
 #[tokio::test]
 async fn a_suspended_shop_is_refused_within_a_second() {
-    let shops_port = free_port();
+    let shops_port = reserve_port();
     let notes = spawn_notes(&[("TENANT_URL", &format!("http://127.0.0.1:{shops_port}"))]).await;
     let shops = TestApp::spawn_producer(
         ServiceName::Tenant,

@@ -5,8 +5,9 @@
 //! `order.cancelled` and `order.expired` release it, and a cancelled order that had
 //! been paid (`restock: true`) has its units put back on hand.
 
-use crate::reservations::{self, Settled};
+use crate::domain::ProductStatus;
 use crate::store::VariantRow;
+use crate::store::reservations::{self, Settled};
 use caravan_shared::TenantId;
 use caravan_shared::events::Envelope;
 use caravan_shared::events::consumer::EventHandler;
@@ -22,7 +23,7 @@ pub async fn product(
     event: &str,
     id: Uuid,
     handle: &str,
-    status: &str,
+    status: ProductStatus,
 ) -> Result<(), DbErr> {
     outbox::append(
         scope.conn(),

@@ -1,5 +1,6 @@
 //! What the catalog answers with.
 
+use crate::domain::ProductStatus;
 use crate::store::{CategoryRow, MovementRow, ProductRow, VariantRow};
 use caravan_shared::domain::{Locale, LocalizedText, Money};
 use chrono::{DateTime, Utc};
@@ -104,7 +105,8 @@ pub struct ProductView {
     #[schema(value_type = Object)]
     pub description: serde_json::Value,
     /// `draft`, `active` or `archived`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ProductStatus,
     /// Categories.
     pub category_ids: Vec<Uuid>,
     /// Tags.
@@ -481,7 +483,8 @@ pub struct StockItem {
     /// The product's handle.
     pub product_handle: String,
     /// `draft`, `active` or `archived`.
-    pub product_status: String,
+    #[schema(value_type = String)]
+    pub product_status: ProductStatus,
     /// Whether stock is counted.
     pub track_stock: bool,
     /// On hand.
@@ -527,14 +530,50 @@ pub struct StoredRendition {
     pub bytes: u64,
 }
 
+/// A `media` row the code cannot read (written by a newer version or by hand): an
+/// internal error, never a photo shown with a guessed format or no size.
+#[derive(Debug, thiserror::Error)]
+pub enum UnreadableMedia {
+    /// Not the encoding of any rendition format.
+    #[error("media {id} has content type {content_type:?}, which is not a rendition format")]
+    ContentType { id: Uuid, content_type: String },
+    /// `renditions` is not a list of stored renditions.
+    #[error("media {id} has renditions that cannot be read")]
+    Renditions {
+        id: Uuid,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An upload always has at least one rendition.
+    #[error("media {id} has no renditions")]
+    NoRenditions { id: Uuid },
+    /// Width and height are positive.
+    #[error("media {id} has a size of {width}x{height}")]
+    Size { id: Uuid, width: i32, height: i32 },
+}
+
 impl MediaView {
-    /// An upload of `tenant`, with the paths of its renditions.
-    pub fn new(tenant: Uuid, row: &crate::store::MediaRow) -> Self {
+    /// An upload of `tenant`, with the paths of its renditions; an error when its
+    /// row cannot be read.
+    pub fn new(tenant: Uuid, row: &crate::store::MediaRow) -> Result<Self, UnreadableMedia> {
         use crate::domain::media::{MediaKey, RenditionFormat};
-        let format =
-            RenditionFormat::from_content_type(&row.content_type).unwrap_or(RenditionFormat::Jpeg);
-        let stored: Vec<StoredRendition> =
-            serde_json::from_value(row.renditions.clone()).unwrap_or_default();
+        let id = row.id;
+        let format = RenditionFormat::from_content_type(&row.content_type).ok_or_else(|| {
+            UnreadableMedia::ContentType {
+                id,
+                content_type: row.content_type.clone(),
+            }
+        })?;
+        let stored: Vec<StoredRendition> = serde_json::from_value(row.renditions.clone())
+            .map_err(|source| UnreadableMedia::Renditions { id, source })?;
+        let size = |side: i32| u32::try_from(side).ok().filter(|side| *side > 0);
+        let (Some(width), Some(height)) = (size(row.width), size(row.height)) else {
+            return Err(UnreadableMedia::Size {
+                id,
+                width: row.width,
+                height: row.height,
+            });
+        };
         let renditions: Vec<RenditionView> = stored
             .iter()
             .map(|r| RenditionView {
@@ -549,14 +588,18 @@ impl MediaView {
                 .url(),
             })
             .collect();
-        Self {
-            id: row.id,
-            width: u32::try_from(row.width).unwrap_or_default(),
-            height: u32::try_from(row.height).unwrap_or_default(),
+        let url = renditions
+            .last()
+            .map(|r| r.url.clone())
+            .ok_or(UnreadableMedia::NoRenditions { id })?;
+        Ok(Self {
+            id,
+            width,
+            height,
             content_type: row.content_type.clone(),
-            url: renditions.last().map(|r| r.url.clone()).unwrap_or_default(),
+            url,
             renditions,
-        }
+        })
     }
 }
 

@@ -115,7 +115,7 @@ pub trait PaymentProvider: Send + Sync {
         use rand::RngCore;
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
-        let random: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        let random = caravan_shared::secrets::hex(&bytes);
         format!("{}-auth-{random}", self.name())
     }
 
@@ -213,11 +213,7 @@ impl TestGateway {
     /// The `Test-Gateway-Signature` value for `body`: hex HMAC-SHA256.
     pub fn sign(secret: &str, body: &[u8]) -> String {
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-        hmac::sign(&key, body)
-            .as_ref()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        caravan_shared::secrets::hex(hmac::sign(&key, body).as_ref())
     }
 }
 
@@ -276,13 +272,7 @@ impl PaymentProvider for TestGateway {
         let signature =
             signature.ok_or_else(|| PaymentError::InvalidNotification("no signature".into()))?;
         let expected = Self::sign(&self.webhook_secret, body);
-        let genuine = signature.len() == expected.len()
-            && aws_lc_rs::constant_time::verify_slices_are_equal(
-                signature.as_bytes(),
-                expected.as_bytes(),
-            )
-            .is_ok();
-        if !genuine {
+        if !caravan_shared::secrets::same(signature, &expected) {
             return Err(PaymentError::InvalidNotification(
                 "the signature does not match".into(),
             ));

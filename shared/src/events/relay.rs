@@ -198,6 +198,10 @@ impl Relay {
             let lag = (now - event.occurred_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
             self.metrics.lag.observe(lag.max(0.0));
         }
+        // What is left once this batch is out, so the gauge never reads the batch
+        // as waiting after the counter has counted it as published.
+        let sent = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        self.metrics.backlog.set((backlog - sent).max(0));
         self.metrics.published.inc_by(events.len() as u64);
         Ok(events.len())
     }

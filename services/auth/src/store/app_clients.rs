@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// Stores an app client of the transaction's shop.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), created_by = ?created_by))]
 pub async fn insert_client(
     tx: &impl TenantScoped,
     client_id: &str,
@@ -36,6 +37,7 @@ pub async fn insert_client(
 
 /// The shop's app clients, newest first (ids are UUIDv7), after `before` and at
 /// most `limit`.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), before = ?before))]
 pub async fn clients(
     tx: &impl TenantScoped,
     before: Option<Uuid>,
@@ -61,6 +63,7 @@ pub enum ClientRef<'a> {
 
 /// Revokes one of the shop's clients: answers its `id`, or none when there is no such
 /// live client.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant()))]
 pub async fn revoke_client(
     tx: &impl TenantScoped,
     client: ClientRef<'_>,
@@ -80,6 +83,7 @@ pub async fn revoke_client(
 }
 
 /// A client by its public id (for the token endpoint).
+#[tracing::instrument(skip_all)]
 pub async fn client_by_client_id(
     db: &DatabaseConnection,
     client_id: &str,

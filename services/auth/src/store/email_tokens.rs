@@ -25,6 +25,7 @@ impl EmailPurpose {
 }
 
 /// Stores an email token.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn insert_email_token<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
@@ -45,6 +46,7 @@ pub async fn insert_email_token<C: ConnectionTrait>(
 }
 
 /// Uses an email token once: answers its user if it was unused and unexpired.
+#[tracing::instrument(skip_all)]
 pub async fn use_email_token<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,

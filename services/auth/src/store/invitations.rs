@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// Stores an invitation to the transaction's shop.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), invited_by = ?invited_by))]
 pub async fn insert_invitation(
     tx: &impl TenantScoped,
     email: &Email,
@@ -36,6 +37,7 @@ pub async fn insert_invitation(
 }
 
 /// The open invitation a token stands for.
+#[tracing::instrument(skip_all)]
 pub async fn invitation_by_token(
     db: &DatabaseConnection,
     token_hash: &str,
@@ -54,6 +56,7 @@ pub async fn invitation_by_token(
 
 /// Marks an invitation accepted; false when it already was (a concurrent accept) or
 /// was revoked meanwhile.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), id = %id))]
 pub async fn accept_invitation(tx: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
     let result = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::current_timestamp())
@@ -68,6 +71,7 @@ pub async fn accept_invitation(tx: &impl TenantScoped, id: Uuid) -> Result<bool,
 
 /// The shop's pending invitations (neither accepted, revoked nor expired), oldest
 /// first.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant()))]
 pub async fn pending_invitations(tx: &impl TenantScoped) -> Result<Vec<invitations::Model>, DbErr> {
     invitations::Entity::find()
         .filter(invitations::Column::TenantId.eq(tx.tenant().into_uuid()))
@@ -82,6 +86,7 @@ pub async fn pending_invitations(tx: &impl TenantScoped) -> Result<Vec<invitatio
 
 /// Revokes one of the shop's pending invitations: answers it, or none when the shop
 /// has no such pending invitation.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), id = %id))]
 pub async fn revoke_invitation(
     tx: &impl TenantScoped,
     id: Uuid,

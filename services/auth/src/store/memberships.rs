@@ -24,6 +24,7 @@ pub struct MembershipView {
 }
 
 /// Every shop a user belongs to.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn memberships_of(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -53,6 +54,7 @@ pub async fn memberships_of(
 }
 
 /// A user's role in the transaction's shop.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), user_id = %user_id))]
 pub async fn membership(
     tx: &impl TenantScoped,
     user_id: Uuid,
@@ -68,6 +70,7 @@ pub async fn membership(
 /// A user's role in the transaction's shop, holding their membership (`FOR SHARE`)
 /// until the transaction ends: a removal waits for the session issued on it, and
 /// then ends that session too ([`remove_staff_member`], [`revoke_member_sessions`]).
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), user_id = %user_id))]
 pub async fn membership_held(
     tx: &impl TenantScoped,
     user_id: Uuid,
@@ -96,6 +99,7 @@ pub struct StaffMember {
 }
 
 /// The owners and staff of the transaction's shop, in the order they joined.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant()))]
 pub async fn staff_members(tx: &impl TenantScoped) -> Result<Vec<StaffMember>, DbErr> {
     let rows = tx
         .conn()
@@ -140,6 +144,7 @@ pub enum Removal {
 /// `by`. A shop always keeps an owner: the owners' memberships are locked first, in
 /// one order, so of two owners removing each other at once the second waits, then
 /// finds the other the last owner and is refused.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), member = %member, by = %by))]
 pub async fn remove_staff_member(
     tx: &impl TenantScoped,
     member: Uuid,
@@ -184,6 +189,7 @@ pub async fn remove_staff_member(
 }
 
 /// Adds a user to the transaction's shop; answers false when they already were.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), user_id = %user_id))]
 pub async fn add_membership(
     tx: &impl TenantScoped,
     user_id: Uuid,
@@ -207,6 +213,7 @@ pub async fn add_membership(
 
 /// People in the transaction's shop who count as staff accounts: owners and staff,
 /// plus open invitations to join as either.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant()))]
 pub async fn staff_seats(tx: &impl TenantScoped) -> Result<i64, DbErr> {
     let row = tx
         .conn()

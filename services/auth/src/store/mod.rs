@@ -36,6 +36,7 @@ pub enum Lookup<'a> {
 }
 
 /// Opens a transaction that sees the rows `lookup` admits, and no others.
+#[tracing::instrument(skip_all)]
 pub async fn lookup_tx(
     db: &DatabaseConnection,
     lookup: Lookup<'_>,
@@ -57,6 +58,7 @@ pub async fn lookup_tx(
 
 /// Lets `tx`, a transaction, act for `user_id` from here on (`app.user_id`): the row
 /// policies then show the user's memberships in every shop and their refresh tokens.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn act_for_user<C: ConnectionTrait>(tx: &C, user_id: Uuid) -> Result<(), DbErr> {
     tx.query_one_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,

@@ -31,6 +31,7 @@ pub struct NewRefresh<'a> {
 }
 
 /// Stores a refresh token, on a transaction of its shop or one acting for its user.
+#[tracing::instrument(skip_all)]
 pub async fn insert_refresh<C: ConnectionTrait>(
     conn: &C,
     new: NewRefresh<'_>,
@@ -67,6 +68,7 @@ pub enum Presented {
 /// and the other counts as reuse. `conn` is a transaction: it presents the token to
 /// the row policy, and once the token is found acts for its user (to issue the next
 /// token of the session, or revoke the family).
+#[tracing::instrument(skip_all)]
 pub async fn present_refresh<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
@@ -102,6 +104,7 @@ pub async fn present_refresh<C: ConnectionTrait>(
 
 /// The families of a user's sessions with a token issued after `since`: those whose
 /// access tokens may still be unexpired. `conn`, a transaction, acts for the user.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn families_since<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
@@ -123,6 +126,7 @@ pub async fn families_since<C: ConnectionTrait>(
 /// The family of a presented refresh token, if the token is known. `conn`, a
 /// transaction, presents the token to the row policy and then acts for its user, so
 /// the family can be revoked.
+#[tracing::instrument(skip_all)]
 pub async fn family_of<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
@@ -163,6 +167,7 @@ async fn revoke_where<C: ConnectionTrait>(
 }
 
 /// Revokes every token of a family.
+#[tracing::instrument(skip_all, fields(family_id = %family_id))]
 pub async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> Result<u64, DbErr> {
     revoke_where(
         conn,
@@ -173,6 +178,7 @@ pub async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> Res
 
 /// Revokes every refresh token of a user (after a password change or reset), in
 /// every shop. `conn`, a transaction, acts for the user.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn revoke_user_sessions<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
@@ -186,6 +192,7 @@ pub async fn revoke_user_sessions<C: ConnectionTrait>(
 }
 
 /// Revokes every refresh token for the scope's shop (suspension, closure).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn revoke_tenant_sessions(scope: &impl TenantScoped) -> Result<u64, DbErr> {
     revoke_where(
         scope.conn(),
@@ -202,6 +209,7 @@ pub async fn revoke_tenant_sessions(scope: &impl TenantScoped) -> Result<u64, Db
 /// shop): such a session is revoked whole, in every shop, since ending it ends all its
 /// access tokens anyway. Sessions that left the shop before `since` go on elsewhere.
 /// `scope` acts for the user from here on (to reach the sessions in other shops).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), user_id = %user_id))]
 pub async fn revoke_member_sessions(
     scope: &impl TenantScoped,
     user_id: Uuid,

@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// A shop by slug.
+#[tracing::instrument(skip_all)]
 pub async fn tenant_by_slug<C: ConnectionTrait>(
     conn: &C,
     slug: &str,
@@ -19,6 +20,7 @@ pub async fn tenant_by_slug<C: ConnectionTrait>(
 }
 
 /// A shop by id.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn tenant<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -27,6 +29,7 @@ pub async fn tenant<C: ConnectionTrait>(
 }
 
 /// Records a shop's slug and status.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn upsert_tenant<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -44,6 +47,7 @@ pub async fn upsert_tenant<C: ConnectionTrait>(
 }
 
 /// Changes a shop's status.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_tenant_status<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,

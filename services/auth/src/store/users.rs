@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 use uuid::Uuid;
 
 /// The user with this email.
+#[tracing::instrument(skip_all)]
 pub async fn user_by_email<C: ConnectionTrait>(
     conn: &C,
     email: &Email,
@@ -21,6 +22,7 @@ pub async fn user_by_email<C: ConnectionTrait>(
 }
 
 /// The user with this id.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<users::Model>, DbErr> {
     users::Entity::find_by_id(id).one(conn).await
 }
@@ -40,6 +42,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; a taken email is a duplicate error ([`is_duplicate`]).
+#[tracing::instrument(skip_all)]
 pub async fn insert_user<C: ConnectionTrait>(
     conn: &C,
     new: NewUser<'_>,
@@ -58,6 +61,7 @@ pub async fn insert_user<C: ConnectionTrait>(
 }
 
 /// Replaces a user's password hash.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn set_password<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
@@ -73,6 +77,7 @@ pub async fn set_password<C: ConnectionTrait>(
 }
 
 /// Removes a user's password (and so their sessions' renewal).
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn clear_password<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
     users::Entity::update_many()
         .col_expr(
@@ -88,6 +93,7 @@ pub async fn clear_password<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Resu
 }
 
 /// Marks a user's email as verified (once).
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn mark_verified<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
     users::Entity::update_many()
         .col_expr(users::Column::EmailVerifiedAt, Expr::current_timestamp())
@@ -100,6 +106,7 @@ pub async fn mark_verified<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Resul
 }
 
 /// Makes a user a platform operator.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn make_platform_admin<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), DbErr> {
     users::Entity::update_many()
         .col_expr(users::Column::PlatformAdmin, Expr::value(true))

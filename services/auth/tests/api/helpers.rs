@@ -1,7 +1,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caravan_shared::config::ServiceName;
-use caravan_shared::testing::{TestApp, free_port, mail_to, wait_for_mail};
+use caravan_shared::testing::{TestApp, mail_to, reserve_port, wait_for_mail};
 use reqwest::Response;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -21,20 +21,11 @@ pub fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
-/// Ports are picked before the services bind them, so another process may take one
-/// meanwhile: then try again.
+/// The auth service and a tenant service playing its events' producer. Their ports
+/// are bound before they start ([`reserve_port`]), so each knows the other's address.
 pub async fn spawn_app() -> AuthApp {
-    for _ in 0..4 {
-        if let Some(app) = try_spawn_app().await {
-            return app;
-        }
-    }
-    panic!("the auth service did not start");
-}
-
-async fn try_spawn_app() -> Option<AuthApp> {
-    let auth_port = free_port();
-    let shops_port = free_port();
+    let auth_port = reserve_port();
+    let shops_port = reserve_port();
     let auth_url = format!("http://127.0.0.1:{auth_port}");
     let shops_url = format!("http://127.0.0.1:{shops_port}");
     let prefix = format!("caravan-test-{}", uuid::Uuid::now_v7().simple());
@@ -53,7 +44,7 @@ async fn try_spawn_app() -> Option<AuthApp> {
         ],
     )
     .await
-    .ok()?;
+    .expect("the auth service starts");
     let shops = TestApp::spawn_producer(
         ServiceName::Tenant,
         &[
@@ -63,12 +54,12 @@ async fn try_spawn_app() -> Option<AuthApp> {
         ],
     )
     .await
-    .ok()?;
-    Some(AuthApp {
+    .expect("the tenant producer starts");
+    AuthApp {
         app,
         shops,
         operator_email,
-    })
+    }
 }
 
 impl AuthApp {

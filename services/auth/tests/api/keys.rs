@@ -65,7 +65,7 @@ async fn restart(
     auth: &crate::helpers::AuthApp,
     overrides: &[(&str, &str)],
 ) -> anyhow::Result<String> {
-    let port = caravan_shared::testing::free_port();
+    let port = caravan_shared::testing::reserve_port();
     let url = format!("http://127.0.0.1:{port}");
     let bind = format!("127.0.0.1:{port}");
     let mut settings: Vec<(&str, &str)> = vec![

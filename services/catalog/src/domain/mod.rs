@@ -3,6 +3,9 @@
 
 pub mod limits;
 pub mod media;
+pub mod status;
+
+pub use status::{ProductStatus, ReservationStatus};
 
 use crate::schemas;
 use caravan_shared::FieldError;
@@ -21,7 +24,7 @@ use uuid::Uuid;
 /// The most units any one stock figure, adjustment or order line may name.
 pub const MAX_UNITS: i32 = 10_000_000;
 
-/// A product's lifecycle.
+/// A product's lifecycle: the names of [`ProductStatus`], for schemas and messages.
 pub const STATUSES: &[&str] = &["draft", "active", "archived"];
 /// Units of sale.
 pub const UNITS: &[&str] = &["kg", "g", "piece", "box"];
@@ -261,6 +264,121 @@ fn check_options(
             }
             _ => errors.push(FieldError::new(format!("{field}.{name}"), "must be a text")),
         }
+    }
+}
+
+/// A new product with its variants.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "handle": "ningxia-goji-dried", "status": "active",
+    "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries, dried", "ug": "نىڭشيا لەڭزە"},
+    "description": {"zh-CN": "中宁县头茬枸杞，自然晾晒。", "en": "First-harvest berries from Zhongning, sun-dried."},
+    "tags": ["goji", "dried-fruit"], "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning county"},
+    "producer": "Zhongning Goji Cooperative", "harvest_months": [6, 7, 8], "shelf_life_days": 365,
+    "storage": "ambient", "certifications": ["organic", "GI: Ningxia goji"],
+    "variants": [{"sku": "GOJI-500G", "unit": "piece", "weight_grams": 520, "prices": [{"amount": 6800, "currency": "CNY"}], "stock": 120}]
+}))]
+pub struct ProductRequest {
+    /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
+    #[schema(pattern = "^[a-z0-9-]{1,100}$")]
+    pub handle: String,
+    /// Translatable title, at most 200 characters per language.
+    #[schema(schema_with = title_schema)]
+    pub title: LocalizedText,
+    /// Translatable description, at most 10000 characters per language.
+    #[schema(schema_with = description_schema)]
+    pub description: Option<LocalizedText>,
+    /// `draft` (default), `active` or `archived`.
+    #[schema(schema_with = new_status_schema)]
+    pub status: Option<String>,
+    /// Categories of the shop, each once (at most 20).
+    #[serde(default)]
+    #[schema(value_type = std::collections::BTreeSet<Uuid>, max_items = 20)]
+    pub category_ids: Vec<Uuid>,
+    /// Tags: at most 30, each at most 50 characters.
+    #[serde(default)]
+    #[schema(max_items = 30, max_length = 50, pattern = r"^[^\x00]*$")]
+    pub tags: Vec<String>,
+    /// Images (at most 20).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub images: Vec<Image>,
+    /// Where it comes from.
+    pub origin: Option<Origin>,
+    /// Who grows or makes it, at most 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
+    pub producer: Option<String>,
+    /// Months of harvest (1 to 12).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 12, max_items = 12)]
+    pub harvest_months: Vec<i32>,
+    /// Shelf life in days (1 to 3650).
+    #[schema(minimum = 1, maximum = 3650)]
+    pub shelf_life_days: Option<i32>,
+    /// `ambient`, `chilled` or `frozen`.
+    #[schema(schema_with = storage_schema)]
+    pub storage: Option<String>,
+    /// Certifications: at most 20, each at most 100 characters.
+    #[serde(default)]
+    #[schema(max_items = 20, max_length = 100, pattern = r"^[^\x00]*$")]
+    pub certifications: Vec<String>,
+    /// 1 to 100 variants.
+    #[schema(min_items = 1, max_items = 100)]
+    pub variants: Vec<VariantInput>,
+}
+
+impl ProductRequest {
+    /// Its fields, for [`check_product`].
+    pub fn fields(&self) -> ProductFields<'_> {
+        ProductFields {
+            title: Some(&self.title),
+            description: self.description.as_ref(),
+            tags: Some(&self.tags),
+            producer: self.producer.as_deref(),
+            origin: self.origin.as_ref(),
+            certifications: Some(&self.certifications),
+            images: Some(&self.images),
+            category_ids: Some(&self.category_ids),
+            harvest_months: Some(&self.harvest_months),
+            shelf_life_days: self.shelf_life_days,
+            storage: self.storage.as_deref(),
+            variants: Some(&self.variants),
+        }
+    }
+}
+
+fn title_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable title, at most 200 characters per language.",
+        limits::MAX_TITLE,
+        false,
+    )
+}
+
+fn description_schema() -> Schema {
+    limits::localized_schema(
+        "Translatable description, at most 10000 characters per language.",
+        limits::MAX_DESCRIPTION,
+        true,
+    )
+}
+
+fn new_status_schema() -> ObjectBuilder {
+    schemas::choice("`draft` (default), `active` or `archived`.", STATUSES, true)
+}
+
+/// The documented `storage` of a product, shared with the route that changes one.
+pub(crate) fn storage_schema() -> ObjectBuilder {
+    schemas::choice("`ambient`, `chilled` or `frozen`.", STORAGE, true)
+}
+
+/// The status a new product asks for: `draft` when it names none.
+pub fn requested_status(raw: Option<&str>) -> Result<ProductStatus, FieldError> {
+    match raw {
+        None => Ok(ProductStatus::Draft),
+        Some(raw) => ProductStatus::parse(raw)
+            .ok_or_else(|| FieldError::new("status", "must be draft, active or archived")),
     }
 }
 

@@ -1,9 +1,10 @@
 //! Reservations for the order service (service tokens only).
 
 use super::CatalogState;
+use crate::domain::ProductStatus;
 use crate::events;
-use crate::reservations::{self, Reservation, ReservedLine, Settled};
 use crate::store;
+use crate::store::reservations::{self, Reservation, ReservedLine, Settled};
 use actix_web::{HttpResponse, get, post, web};
 use caravan_shared::ErrorCode;
 use caravan_shared::error::Problem;
@@ -251,7 +252,8 @@ pub struct SellableVariant {
     /// The product's title, in every language it has.
     pub product_title: serde_json::Value,
     /// `draft`, `active` or `archived`: only active products can be bought.
-    pub product_status: String,
+    #[schema(value_type = String)]
+    pub product_status: ProductStatus,
     /// The product's first image, if any.
     pub image: Option<serde_json::Value>,
     /// The SKU.

@@ -149,7 +149,8 @@ pub async fn upload(
     match record(&state, &caller, media_id, &processed).await {
         Ok(row) => {
             tracing::info!(media = %media_id, renditions = keys.len(), "photo stored");
-            Ok(HttpResponse::Created().json(MediaView::new(tenant, &row)))
+            let view = MediaView::new(tenant, &row).map_err(ApiError::internal)?;
+            Ok(HttpResponse::Created().json(view))
         }
         Err(error) => {
             // Nothing half-stored: without its row, the renditions go too.

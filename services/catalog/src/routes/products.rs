@@ -3,12 +3,16 @@
 use super::CatalogState;
 use crate::domain::limits;
 use crate::domain::{
-    self, Image, Origin, ProductFields, VariantInput, check_product, check_variant, handle,
+    self, Image, Origin, ProductFields, ProductRequest, ProductStatus, VariantInput, check_product,
+    check_variant, handle, requested_status, storage_schema,
 };
 use crate::events;
 use crate::schemas;
-use crate::store::{self, ProductRow, ProductValues, VariantValues};
+use crate::store::{self, ProductRow, ProductValues};
 use crate::views::{ImageView, MediaView, ProductView};
+use crate::workflow::products::{
+    conflict_on_duplicate, ensure_quota, insert_full, insert_variant, variant_values,
+};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use caravan_shared::ErrorCode;
 use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
@@ -17,136 +21,11 @@ use caravan_shared::http::Json;
 use caravan_shared::identity::RequireScope;
 use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::{ApiError, FieldError, tenant_status};
+use caravan_shared::{ApiError, FieldError};
 use serde::Deserialize;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// A new product with its variants.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "handle": "ningxia-goji-dried", "status": "active",
-    "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries, dried", "ug": "نىڭشيا لەڭزە"},
-    "description": {"zh-CN": "中宁县头茬枸杞，自然晾晒。", "en": "First-harvest berries from Zhongning, sun-dried."},
-    "tags": ["goji", "dried-fruit"], "origin": {"country": "CN", "province": "Ningxia", "place": "Zhongning county"},
-    "producer": "Zhongning Goji Cooperative", "harvest_months": [6, 7, 8], "shelf_life_days": 365,
-    "storage": "ambient", "certifications": ["organic", "GI: Ningxia goji"],
-    "variants": [{"sku": "GOJI-500G", "unit": "piece", "weight_grams": 520, "prices": [{"amount": 6800, "currency": "CNY"}], "stock": 120}]
-}))]
-pub struct ProductRequest {
-    /// Unique in the shop: 1 to 100 of a-z, 0-9 and -.
-    #[schema(pattern = "^[a-z0-9-]{1,100}$")]
-    pub handle: String,
-    /// Translatable title, at most 200 characters per language.
-    #[schema(schema_with = title_schema)]
-    pub title: LocalizedText,
-    /// Translatable description, at most 10000 characters per language.
-    #[schema(schema_with = description_schema)]
-    pub description: Option<LocalizedText>,
-    /// `draft` (default), `active` or `archived`.
-    #[schema(schema_with = new_status_schema)]
-    pub status: Option<String>,
-    /// Categories of the shop, each once (at most 20).
-    #[serde(default)]
-    #[schema(value_type = std::collections::BTreeSet<Uuid>, max_items = 20)]
-    pub category_ids: Vec<Uuid>,
-    /// Tags: at most 30, each at most 50 characters.
-    #[serde(default)]
-    #[schema(max_items = 30, max_length = 50, pattern = r"^[^\x00]*$")]
-    pub tags: Vec<String>,
-    /// Images (at most 20).
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub images: Vec<Image>,
-    /// Where it comes from.
-    pub origin: Option<Origin>,
-    /// Who grows or makes it, at most 200 characters.
-    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
-    pub producer: Option<String>,
-    /// Months of harvest (1 to 12).
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 12, max_items = 12)]
-    pub harvest_months: Vec<i32>,
-    /// Shelf life in days (1 to 3650).
-    #[schema(minimum = 1, maximum = 3650)]
-    pub shelf_life_days: Option<i32>,
-    /// `ambient`, `chilled` or `frozen`.
-    #[schema(schema_with = storage_schema)]
-    pub storage: Option<String>,
-    /// Certifications: at most 20, each at most 100 characters.
-    #[serde(default)]
-    #[schema(max_items = 20, max_length = 100, pattern = r"^[^\x00]*$")]
-    pub certifications: Vec<String>,
-    /// 1 to 100 variants.
-    #[schema(min_items = 1, max_items = 100)]
-    pub variants: Vec<VariantInput>,
-}
-
-impl ProductRequest {
-    /// Its fields, for [`check_product`].
-    pub(crate) fn fields(&self) -> ProductFields<'_> {
-        ProductFields {
-            title: Some(&self.title),
-            description: self.description.as_ref(),
-            tags: Some(&self.tags),
-            producer: self.producer.as_deref(),
-            origin: self.origin.as_ref(),
-            certifications: Some(&self.certifications),
-            images: Some(&self.images),
-            category_ids: Some(&self.category_ids),
-            harvest_months: Some(&self.harvest_months),
-            shelf_life_days: self.shelf_life_days,
-            storage: self.storage.as_deref(),
-            variants: Some(&self.variants),
-        }
-    }
-}
-
-fn title_schema() -> Schema {
-    limits::localized_schema(
-        "Translatable title, at most 200 characters per language.",
-        limits::MAX_TITLE,
-        false,
-    )
-}
-
-fn description_schema() -> Schema {
-    limits::localized_schema(
-        "Translatable description, at most 10000 characters per language.",
-        limits::MAX_DESCRIPTION,
-        true,
-    )
-}
-
-fn new_status_schema() -> ObjectBuilder {
-    schemas::choice(
-        "`draft` (default), `active` or `archived`.",
-        domain::STATUSES,
-        true,
-    )
-}
-
-fn storage_schema() -> ObjectBuilder {
-    schemas::choice("`ambient`, `chilled` or `frozen`.", domain::STORAGE, true)
-}
-
-pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
-    match caravan_shared::db::unique_violation(&error) {
-        Some(message) if message.contains("sku") => ApiError::conflict(
-            ErrorCode::SkuTaken,
-            "a variant of the shop already has this SKU",
-        )
-        .with_field("variants", "SKU already used"),
-        Some(_) => ApiError::conflict(
-            ErrorCode::HandleTaken,
-            "a product of the shop already has this handle",
-        )
-        .with_field("handle", "is taken"),
-        None => error.into(),
-    }
-}
 
 pub(crate) async fn check_categories(
     tx: &TenantTx,
@@ -186,72 +65,22 @@ pub async fn create(
     let handle = handle(&body.handle, "handle")
         .map_err(|e| errors.push(e))
         .ok();
-    let status = body.status.clone().unwrap_or_else(|| "draft".to_owned());
-    if !domain::STATUSES.contains(&status.as_str()) {
-        errors.push(FieldError::new(
-            "status",
-            "must be draft, active or archived",
-        ));
-    }
+    let status = requested_status(body.status.as_deref())
+        .map_err(|e| errors.push(e))
+        .ok();
     check_product(&body.fields(), &mut errors);
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     check_categories(&tx, &body.category_ids, &mut errors).await?;
     let images = resolve_images(&tx, &body.images, &mut errors).await?;
-    let Some(handle) = handle.filter(|_| errors.is_empty()) else {
+    let Some((handle, status)) = handle.zip(status).filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
     };
     ensure_quota(&tx, 1).await?;
-    let id = insert_full(&tx, handle, body, images, &caller.principal.describe()).await?;
+    let actor = caller.principal.describe();
+    let id = insert_full(&tx, handle, status, body, images, &actor).await?;
     let view = load(&tx, id).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-/// Refuses `adding` more products when the plan's `max_products` would be exceeded.
-pub(crate) async fn ensure_quota(tx: &TenantTx, adding: i64) -> Result<(), ApiError> {
-    let quota = tenant_status::shop(tx.conn(), tx.tenant())
-        .await?
-        .and_then(|shop| shop.quotas.max_products);
-    if let Some(max) = quota
-        && store::counted_products(tx).await? + adding > i64::from(max)
-    {
-        return Err(ApiError::forbidden_because(
-            ErrorCode::QuotaExceeded,
-            format!(
-                "the shop's plan allows {max} products (max_products); archive some or change the plan"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The stored form of a product's own fields.
-pub(crate) fn product_values(handle: String, body: &ProductRequest) -> ProductValues {
-    ProductValues {
-        search_text: domain::search_text(
-            &handle,
-            Some(&body.title),
-            body.description.as_ref(),
-            &body.tags,
-            body.producer.as_deref(),
-        ),
-        handle,
-        title: serde_json::to_value(&body.title).unwrap_or_default(),
-        description: body.description.as_ref().map_or_else(
-            || serde_json::json!({}),
-            |d| serde_json::to_value(d).unwrap_or_default(),
-        ),
-        status: body.status.clone().unwrap_or_else(|| "draft".to_owned()),
-        category_ids: body.category_ids.clone(),
-        tags: body.tags.clone(),
-        images: serde_json::to_value(&body.images).unwrap_or_default(),
-        origin: serde_json::to_value(body.origin.clone().unwrap_or_default()).unwrap_or_default(),
-        producer: body.producer.clone(),
-        harvest_months: body.harvest_months.clone(),
-        shelf_life_days: body.shelf_life_days,
-        storage: body.storage.clone(),
-        certifications: body.certifications.clone(),
-    }
 }
 
 /// The stored form of checked images: URL images as written, uploads with their
@@ -278,13 +107,13 @@ pub(crate) async fn resolve_images(
     for (index, image) in images.iter().enumerate() {
         match (image.url.is_none(), image.media_id) {
             (true, Some(media_id)) => match uploads.iter().find(|upload| upload.id == media_id) {
-                Some(upload) => stored.push(
-                    serde_json::to_value(ImageView::of_media(
-                        MediaView::new(tenant, upload),
-                        image.alt.clone(),
-                    ))
-                    .unwrap_or_default(),
-                ),
+                Some(upload) => {
+                    let media = MediaView::new(tenant, upload).map_err(ApiError::internal)?;
+                    stored.push(
+                        serde_json::to_value(ImageView::of_media(media, image.alt.clone()))
+                            .unwrap_or_default(),
+                    );
+                }
                 None => errors.push(FieldError::new(
                     format!("images[{index}].media_id"),
                     "no such upload",
@@ -296,48 +125,6 @@ pub(crate) async fn resolve_images(
     Ok(serde_json::Value::Array(stored))
 }
 
-/// Stores a checked product with its variants and records `product.created`;
-/// `images` in their stored form ([`resolve_images`]).
-pub(crate) async fn insert_full(
-    tx: &impl caravan_shared::tenancy::TenantScoped,
-    handle: String,
-    body: ProductRequest,
-    images: serde_json::Value,
-    actor: &str,
-) -> Result<Uuid, ApiError> {
-    let id = Uuid::now_v7();
-    let mut values = product_values(handle, &body);
-    values.images = images;
-    store::insert_product(tx, id, &values)
-        .await
-        .map_err(conflict_on_duplicate)?;
-    for (position, variant) in body.variants.iter().enumerate() {
-        insert_variant(tx, id, variant, position, actor).await?;
-    }
-    store::refresh_min_price(tx, id).await?;
-    events::product(tx, "product.created", id, &values.handle, &values.status).await?;
-    Ok(id)
-}
-
-/// Inserts a variant at `position`, its first stock recorded in the ledger as
-/// `initial`.
-async fn insert_variant(
-    tx: &impl caravan_shared::tenancy::TenantScoped,
-    product: Uuid,
-    variant: &VariantInput,
-    position: usize,
-    actor: &str,
-) -> Result<Uuid, ApiError> {
-    let id = store::insert_variant(tx, product, &variant_values(variant, position))
-        .await
-        .map_err(conflict_on_duplicate)?;
-    if variant.track_stock && variant.stock > 0 {
-        store::record_movement(tx, id, variant.stock, variant.stock, "initial", None, actor)
-            .await?;
-    }
-    Ok(id)
-}
-
 /// A variant's own route names its fields without the `variant.` the check puts
 /// before them.
 fn variant_refusal(errors: Vec<FieldError>) -> ApiError {
@@ -347,32 +134,6 @@ fn variant_refusal(errors: Vec<FieldError>) -> ApiError {
             .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
             .collect(),
     )
-}
-
-pub(crate) fn variant_values(variant: &VariantInput, position: usize) -> VariantValues {
-    VariantValues {
-        sku: variant.sku.trim().to_owned(),
-        title: variant.title.as_ref().map_or_else(
-            || serde_json::json!({}),
-            |t| serde_json::to_value(t).unwrap_or_default(),
-        ),
-        options: serde_json::Value::Object(variant.options.clone()),
-        unit: variant.unit.clone(),
-        weight_grams: variant.weight_grams,
-        prices: serde_json::to_value(&variant.prices).unwrap_or_default(),
-        base_price: variant.prices.first().map_or(0, |price| price.amount),
-        compare_at_price: variant
-            .compare_at_price
-            .map(|price| serde_json::to_value(price).unwrap_or_default()),
-        track_stock: variant.track_stock,
-        on_hand: if variant.track_stock {
-            variant.stock
-        } else {
-            0
-        },
-        low_stock_threshold: variant.low_stock_threshold,
-        position: i32::try_from(position).unwrap_or(i32::MAX),
-    }
 }
 
 async fn load(tx: &TenantTx, id: Uuid) -> Result<ProductView, ApiError> {
@@ -435,21 +196,19 @@ pub async fn list(
     query: web::Query<ProductQuery>,
 ) -> Result<web::Json<Page<ProductView>>, ApiError> {
     let query = query.into_inner();
-    if let Some(status) = &query.status
-        && !domain::STATUSES.contains(&status.as_str())
-    {
-        return Err(ApiError::invalid_field(
-            "status",
-            "must be draft, active or archived",
-        ));
-    }
+    let status = match query.status.as_deref() {
+        Some(raw) => Some(ProductStatus::parse(raw).ok_or_else(|| {
+            ApiError::invalid_field("status", "must be draft, active or archived")
+        })?),
+        None => None,
+    };
     let page = PageRequest::from_query(PageQuery {
         limit: query.limit,
         cursor: query.cursor,
     })?;
     let after: Option<store::After> = page.after()?;
     let listing = store::Listing {
-        status: query.status,
+        status,
         category: query.category,
         tag: query.tag,
         text: query.q.filter(|q| !q.trim().is_empty()),
@@ -598,7 +357,7 @@ pub async fn update(
     store::update_product(&tx, id, &values)
         .await
         .map_err(conflict_on_duplicate)?;
-    events::product(&tx, "product.updated", id, &values.handle, &values.status).await?;
+    events::product(&tx, "product.updated", id, &values.handle, values.status).await?;
     let view = load(&tx, id).await?;
     tx.commit().await?;
     Ok(web::Json(view))
@@ -616,13 +375,19 @@ fn merge(
             .unwrap_or(current.handle.clone()),
         None => current.handle.clone(),
     };
-    let status = patch.status.unwrap_or(current.status.clone());
-    if !["draft", "active"].contains(&status.as_str()) && status != current.status {
-        errors.push(FieldError::new(
-            "status",
-            "must be draft or active; archive with POST /v1/products/{id}/archive",
-        ));
-    }
+    // Archiving has its own call; a patch may name the status the product has.
+    let status = match patch.status.as_deref().map(ProductStatus::parse) {
+        None => current.status,
+        Some(Some(status @ (ProductStatus::Draft | ProductStatus::Active))) => status,
+        Some(Some(status)) if status == current.status => status,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "status",
+                "must be draft or active; archive with POST /v1/products/{id}/archive",
+            ));
+            current.status
+        }
+    };
     let images = images.unwrap_or(current.images);
     let harvest_months = patch.harvest_months.unwrap_or(current.harvest_months);
     let shelf_life_days = patch.shelf_life_days.or(current.shelf_life_days);
@@ -703,11 +468,18 @@ pub async fn archive(
 ) -> Result<web::Json<ProductView>, ApiError> {
     let id = id.into_inner();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    if !store::set_status(&tx, id, "archived").await? {
+    if !store::set_status(&tx, id, ProductStatus::Archived).await? {
         return Err(not_found());
     }
     let view = load(&tx, id).await?;
-    events::product(&tx, "product.archived", id, &view.handle, "archived").await?;
+    events::product(
+        &tx,
+        "product.archived",
+        id,
+        &view.handle,
+        ProductStatus::Archived,
+    )
+    .await?;
     tx.commit().await?;
     Ok(web::Json(view))
 }
@@ -732,7 +504,7 @@ pub async fn remove(
     let id = id.into_inner();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     let product = store::product(&tx, id).await?.ok_or_else(not_found)?;
-    if product.status != "draft" || store::has_orders(&tx, id).await? {
+    if product.status != ProductStatus::Draft || store::has_orders(&tx, id).await? {
         return Err(ApiError::conflict(
             ErrorCode::NotDeletable,
             "only drafts without orders can be deleted; archive it instead",
@@ -872,7 +644,7 @@ pub async fn update_variant(
     store::update_variant(&tx, variant_id, &variant_values(&as_input, 0)).await?;
     store::refresh_min_price(&tx, id).await?;
     let view = load(&tx, id).await?;
-    events::product(&tx, "product.updated", id, &view.handle, &view.status).await?;
+    events::product(&tx, "product.updated", id, &view.handle, view.status).await?;
     tx.commit().await?;
     Ok(web::Json(view))
 }
@@ -920,7 +692,7 @@ pub async fn add_variant(
     insert_variant(&tx, id, &variant, count, &caller.principal.describe()).await?;
     store::refresh_min_price(&tx, id).await?;
     let view = load(&tx, id).await?;
-    events::product(&tx, "product.updated", id, &view.handle, &view.status).await?;
+    events::product(&tx, "product.updated", id, &view.handle, view.status).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(view))
 }

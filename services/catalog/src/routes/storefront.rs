@@ -2,6 +2,7 @@
 //! and currency, cacheable with `ETag`.
 
 use super::CatalogState;
+use crate::domain::ProductStatus;
 use crate::schemas;
 use crate::store::{self, After, Listing, Sort};
 use crate::views::{CategoryView, StorefrontProduct, localize};
@@ -170,7 +171,7 @@ pub async fn list(
     })?;
     let after: Option<After> = page.after()?;
     let listing = Listing {
-        status: Some("active".to_owned()),
+        status: Some(ProductStatus::Active),
         category: query.category,
         tag: query.tag,
         text: query
@@ -248,7 +249,7 @@ pub async fn detail(
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let row = store::product_by_handle(&tx, &handle)
         .await?
-        .filter(|row| row.status == "active")
+        .filter(|row| row.status == ProductStatus::Active)
         .ok_or_else(|| ApiError::not_found("no such product"))?;
     let variants = store::variants_of(&tx, &[row.id]).await?;
     tx.commit().await?;

@@ -10,5 +10,6 @@ mod products;
 mod reservations;
 mod rls;
 mod stored_prices;
+mod stored_statuses;
 mod storefront;
 mod transfer;

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use image::{GenericImageView, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
 use object_store::{ObjectStore, ObjectStoreExt};
 use reqwest::Response;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -646,4 +647,73 @@ async fn photos_go_to_an_s3_bucket_and_come_back() {
         404,
     )
     .await;
+}
+
+/// A stored upload the code cannot read (a format it does not know, renditions or a
+/// size it cannot read) is an internal error, logged and answered 500; never a
+/// photo shown as a JPEG it is not, or with no size and no URL.
+#[tokio::test]
+async fn an_unreadable_media_row_is_an_internal_error_not_a_guessed_photo() {
+    let (app, _dir) = app_with_directory().await;
+    let a = shop(&app, "active", None).await;
+    let media: Value = upload(&app, &a.owner, phone_photo(), "image/jpeg")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let media_id = media["id"].as_str().unwrap().to_owned();
+    let owner = caravan_shared::db::connect(&app.database.owner_url, 1)
+        .await
+        .unwrap();
+    owner
+        .execute_unprepared(
+            "ALTER TABLE media DROP CONSTRAINT media_content_type_check, \
+             DROP CONSTRAINT media_width_check",
+        )
+        .await
+        .unwrap();
+    let (content_type, renditions): (String, Value) = (
+        media["content_type"].as_str().unwrap().to_owned(),
+        json!(
+            media["renditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| { json!({"width": r["width"], "height": r["height"], "bytes": 1}) })
+                .collect::<Vec<_>>()
+        ),
+    );
+    let unreadable = [
+        format!("content_type = 'image/png', renditions = '{renditions}'"),
+        format!("content_type = '{content_type}', renditions = '\"oops\"'"),
+        format!("content_type = '{content_type}', renditions = '[]'"),
+        format!("renditions = '{renditions}', width = 0"),
+    ];
+    for (n, change) in unreadable.iter().enumerate() {
+        owner
+            .execute_unprepared(&format!(
+                "UPDATE media SET {change} WHERE id = '{media_id}'"
+            ))
+            .await
+            .unwrap();
+        let mut product = goji(&format!("goji-{n}"), &format!("G-{n}"), 1);
+        product["images"] = json!([{"media_id": media_id, "alt": "Goji"}]);
+        let answer = post(&app, &a.owner, "/v1/products", &product).await;
+        let body = problem(answer, 500).await;
+        assert_eq!(body["code"], "internal_error", "{change}: {body}");
+    }
+
+    // Readable again: attached again.
+    owner
+        .execute_unprepared(&format!(
+            "UPDATE media SET content_type = '{content_type}', renditions = '{renditions}', \
+             width = {} WHERE id = '{media_id}'",
+            media["width"]
+        ))
+        .await
+        .unwrap();
+    let mut product = goji("goji-ok", "G-OK", 1);
+    product["images"] = json!([{"media_id": media_id, "alt": "Goji"}]);
+    let answer = post(&app, &a.owner, "/v1/products", &product).await;
+    assert_eq!(answer.status(), 201);
 }

@@ -6,11 +6,8 @@ pub mod reporting;
 pub mod shipping;
 pub mod status;
 
-use base64::Engine;
 use caravan_shared::error::FieldError;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use authorisation::{AuthorisationStatus, Settled};
 pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
@@ -19,32 +16,6 @@ pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
 pub const MAX_QUANTITY: i32 = 10_000;
 /// Most lines in a cart.
 pub const MAX_LINES: usize = 100;
-
-/// A random secret (cart and order access tokens), URL-safe.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// How a secret is stored: its SHA-256, hex.
-pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// Whether `presented` is the secret stored as `stored_hash` (compared in constant time).
-pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
-    let presented = hash_secret(presented);
-    presented.len() == stored_hash.len()
-        && presented
-            .bytes()
-            .zip(stored_hash.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
 
 fn text(
     errors: &mut Vec<FieldError>,
@@ -268,14 +239,5 @@ mod tests {
         assert!(parse_phone("call me", "phone", &mut errors).is_none());
         assert!(parse_phone("12+34567", "phone", &mut errors).is_none());
         assert_eq!(errors.len(), 2);
-    }
-
-    #[test]
-    fn secrets_match_only_themselves() {
-        let secret = new_secret();
-        let stored = hash_secret(&secret);
-        assert!(secret_matches(&secret, &stored));
-        assert!(!secret_matches(&new_secret(), &stored));
-        assert!(!secret_matches("", &stored));
     }
 }

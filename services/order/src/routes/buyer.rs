@@ -2,7 +2,6 @@
 //! customer's own, and pay.
 
 use super::{OrderState, buyer, header};
-use crate::domain::secret_matches;
 use crate::store::{self, OrderFilter, OrderRow};
 use crate::views::{OrderList, OrderSummary, OrderView};
 use crate::workflow::{self, payment};
@@ -12,6 +11,7 @@ use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Principal;
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -34,7 +34,7 @@ fn may_see(
     customer: Result<Option<Principal>, ApiError>,
     order: &OrderRow,
 ) -> Result<bool, ApiError> {
-    if header(request, ORDER_TOKEN).is_some_and(|t| secret_matches(t, &order.access_token_hash)) {
+    if header(request, ORDER_TOKEN).is_some_and(|t| secrets::matches(t, &order.access_token_hash)) {
         return Ok(true);
     }
     Ok(match (customer?, &order.customer_id) {

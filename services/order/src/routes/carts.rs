@@ -3,7 +3,7 @@
 use super::{OrderState, buyer, header};
 use crate::catalog::Sellable;
 use crate::domain::shipping;
-use crate::domain::{MAX_LINES, MAX_QUANTITY, hash_secret, new_secret, secret_matches};
+use crate::domain::{MAX_LINES, MAX_QUANTITY};
 use crate::store::{self, CartRow};
 use crate::views::{CartLineView, CartView, localize};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
@@ -11,6 +11,7 @@ use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Currency, Locale, Money, parse_accept_language};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
 use serde::Deserialize;
@@ -93,7 +94,8 @@ pub async fn open(
     let cart = store::cart(tx, id, lock)
         .await?
         .ok_or_else(|| ApiError::not_found("no such cart"))?;
-    let by_token = header(request, CART_TOKEN).is_some_and(|t| secret_matches(t, &cart.token_hash));
+    let by_token =
+        header(request, CART_TOKEN).is_some_and(|t| secrets::matches(t, &cart.token_hash));
     let by_account = match (&customer, &cart.customer_id) {
         (Some(principal), Some(owner)) => &principal.subject == owner,
         _ => false,
@@ -260,12 +262,12 @@ pub async fn create(
             .and_then(|value| parse_accept_language(value).into_iter().next())
             .map_or(default_locale, |locale| locale.as_str().to_owned()),
     };
-    let token = new_secret();
+    let token = secrets::generate();
     let id = Uuid::now_v7();
     store::insert_cart(
         &tx,
         id,
-        &hash_secret(&token),
+        &secrets::hash(&token),
         customer.as_ref().map(|c| c.subject.as_str()),
         currency,
         &locale,

@@ -23,7 +23,7 @@ use super::carts::{self, line_problem};
 use super::{OrderState, buyer};
 use crate::catalog::{Reserved, Sellable};
 use crate::domain::shipping::{self, ShippingOption};
-use crate::domain::{Address, AddressInput, hash_secret, new_secret, parse_note, parse_phone};
+use crate::domain::{Address, AddressInput, parse_note, parse_phone};
 use crate::store::{self, NewLine, NewOrder};
 use crate::views::{ChosenRate, OrderView, localize};
 use crate::{emails, events, workflow};
@@ -35,6 +35,7 @@ use caravan_shared::error::{FieldError, Problem};
 use caravan_shared::http::Json;
 use caravan_shared::idempotency::{self, Claim, IdempotencyKey};
 use caravan_shared::mail;
+use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -401,7 +402,7 @@ async fn place(
     {
         return Err(quota_exceeded(max));
     }
-    let token = new_secret();
+    let token = secrets::generate();
     let order = NewOrder {
         id: order_id,
         number,
@@ -422,7 +423,7 @@ async fn place(
         subtotal: priced.subtotal.amount,
         shipping: rate.price.amount,
         total: total.amount,
-        access_token_hash: hash_secret(&token),
+        access_token_hash: secrets::hash(&token),
         expires_at,
         lines: priced.lines,
     };

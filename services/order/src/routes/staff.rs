@@ -6,6 +6,7 @@ use crate::domain::OrderStatus;
 use crate::schemas;
 use crate::store::{self, OrderFilter};
 use crate::views::{OrderList, OrderSummary, OrderView, TimelineEntry};
+use crate::workflow::refund::{Cancelling, Finished};
 use crate::workflow::{self, Locked, Shipment};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
@@ -404,23 +405,38 @@ pub async fn cancel(
             "must be 1 to 500 characters",
         ));
     }
-    let providers = state.providers.clone();
-    change(
-        &state,
-        &caller,
-        id.into_inner(),
-        async |tx, order, actor| {
-            let provider = order
-                .row
-                .payment_provider
-                .as_deref()
-                .and_then(|name| providers.get(name));
-            workflow::cancel(tx, order, provider.as_deref(), &reason, actor)
-                .await
-                .map(drop)
-        },
-    )
-    .await
+    let actor = caller.principal.describe();
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let order = workflow::lock(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    let provider = order
+        .row
+        .payment_provider
+        .as_deref()
+        .and_then(|name| state.providers.get(name));
+    let started =
+        workflow::refund::start_cancel(&tx, &order, provider.as_deref(), &reason, &actor).await?;
+    tx.commit().await?;
+    let refunding = match started {
+        Cancelling::Done(view) => return Ok(web::Json(*view)),
+        Cancelling::Refunding(refunding) => refunding,
+    };
+    // A refund begins only with the provider at hand.
+    let provider = provider.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "a cancellation's refund began without its provider"
+        ))
+    })?;
+    // The provider is asked with no transaction open and the order unlocked.
+    let answered = workflow::refund::give_back(provider.as_ref(), &refunding).await;
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    let finished = workflow::refund::finish_cancel(&tx, &refunding, answered, &reason).await?;
+    tx.commit().await?;
+    match finished {
+        Finished::Done(view) => Ok(web::Json(*view)),
+        Finished::Refused(error) => Err(error),
+    }
 }
 
 /// A refund.
@@ -525,19 +541,35 @@ pub async fn refund(
                     workflow::illegal,
                 )
         })?;
-    let view = workflow::refund(
+    // Recorded as pending (with the key claimed) and committed; the provider is
+    // asked with no transaction open and the order unlocked.
+    let refunding = workflow::refund::start_refund(
         &tx,
         &order,
         provider.as_ref(),
         body.amount,
-        reason,
         &caller.principal.describe(),
     )
     .await?;
-    if let Some(key) = &key {
-        let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
-        idempotency::save(tx.conn(), &scope, key, 200, &answer).await?;
-    }
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    let answered = workflow::refund::give_back(provider.as_ref(), &refunding).await;
+    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
+    match workflow::refund::finish_refund(&tx, &refunding, answered, reason).await? {
+        Finished::Done(view) => {
+            if let Some(key) = &key {
+                let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+                idempotency::save(tx.conn(), &scope, key, 200, &answer).await?;
+            }
+            tx.commit().await?;
+            Ok(HttpResponse::Ok().json(view))
+        }
+        Finished::Refused(error) => {
+            // Not refunded: a retry with the key is a new request, as before.
+            if let Some(key) = &key {
+                store::release_idempotency_key(tx.conn(), &scope, key.as_str()).await?;
+            }
+            tx.commit().await?;
+            Err(error)
+        }
+    }
 }

@@ -12,13 +12,17 @@
 //!    paid or cancelled it, or it may have expired (each voids the attempt). Money
 //!    taken for an order that no longer waits for it is given back at once, so an
 //!    order is paid once and never keeps more than its total.
+//!
+//! [`pay`] and [`payment_attempt`] record what a payment came to (staff and
+//! provider notifications use them too); [`expire`] ends an order not paid in time.
 
-use super::{Locked, expire, illegal, lock, pay, payment_attempt, settle, view};
+use super::{Locked, advance, current, illegal, lock, settle, view};
 use crate::domain::{Action, AuthorisationStatus, OrderStatus};
+use crate::events;
 use crate::payments::{ANSWER_WITHIN, Authorisation, Charge, PaymentError, PaymentProvider};
-use crate::store::{self, NewPayment};
+use crate::store::{self, NewPayment, OrderRow};
 use crate::views::{OrderView, money};
-use caravan_shared::tenancy::TenantTx;
+use caravan_shared::tenancy::{TenantScoped, TenantTx};
 use caravan_shared::{ApiError, ErrorCode, TenantId};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -408,4 +412,118 @@ async fn give_back_late(
     .await?;
     tx.commit().await?;
     Ok(returned.is_ok())
+}
+
+/// Records a successful payment of the whole order and marks it paid.
+pub async fn pay(
+    scope: &impl TenantScoped,
+    order: &Locked,
+    provider: &str,
+    reference: Option<String>,
+    actor: &str,
+) -> Result<(), ApiError> {
+    let row = &order.row;
+    let transition = advance(row, Action::Pay)?;
+    let amount = row.total - row.paid;
+    store::insert_payment(
+        scope,
+        row.id,
+        &NewPayment {
+            provider,
+            kind: "payment",
+            status: "succeeded",
+            amount,
+            reference: reference.clone(),
+            detail: None,
+            actor,
+        },
+    )
+    .await?;
+    store::add_money(scope, row.id, amount, 0, Some(provider)).await?;
+    store::set_status(scope, row.id, transition).await?;
+    // Paid once: an attempt still waiting for its gateway can no longer take money.
+    store::void_authorisations(scope, row.id).await?;
+    store::note(
+        scope,
+        row.id,
+        actor,
+        "paid",
+        json!({"provider": provider, "reference": reference, "amount": money(amount, row.currency)}),
+    )
+    .await?;
+    store::clear_deadline(scope.conn(), row.id).await?;
+    let (after, _) = current(scope, row.id).await?;
+    events::publish(
+        scope,
+        "order.paid",
+        &after,
+        &order.lines,
+        json!({"provider": provider}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a payment attempt that did not take money (declined, or waiting for a
+/// transfer or for a gateway that timed out), with the attempt's reference if it
+/// has one.
+pub async fn payment_attempt(
+    scope: &impl TenantScoped,
+    row: &OrderRow,
+    provider: &str,
+    status: &str,
+    detail: &str,
+    reference: Option<&str>,
+    actor: &str,
+) -> Result<(), ApiError> {
+    store::insert_payment(
+        scope,
+        row.id,
+        &NewPayment {
+            provider,
+            kind: "payment",
+            status,
+            amount: row.total,
+            reference: reference.map(str::to_owned),
+            detail: Some(detail.to_owned()),
+            actor,
+        },
+    )
+    .await?;
+    if status == "pending" {
+        store::add_money(scope, row.id, 0, 0, Some(provider)).await?;
+    }
+    let action = match status {
+        "pending" => "payment_pending",
+        "declined" => "payment_declined",
+        _ => "payment_failed",
+    };
+    store::note(
+        scope,
+        row.id,
+        actor,
+        action,
+        json!({"provider": provider, "detail": detail, "reference": reference}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Expires an unpaid order past its deadline; its stock is released.
+pub async fn expire(scope: &impl TenantScoped, order: &Locked) -> Result<(), ApiError> {
+    let transition = advance(&order.row, Action::Expire)?;
+    store::set_status(scope, order.row.id, transition).await?;
+    store::void_authorisations(scope, order.row.id).await?;
+    store::note(
+        scope,
+        order.row.id,
+        "system",
+        "expired",
+        json!({"expires_at": order.row.expires_at}),
+    )
+    .await?;
+    store::clear_deadline(scope.conn(), order.row.id).await?;
+    let (after, _) = current(scope, order.row.id).await?;
+    events::publish(scope, "order.expired", &after, &order.lines, json!({})).await?;
+    Ok(())
 }

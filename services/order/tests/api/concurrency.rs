@@ -124,7 +124,13 @@ async fn payments_of_one_order_racing_pay_it_once() {
     for answer in answers {
         if answer.status() == 409 {
             let problem: Value = answer.json().await.unwrap();
-            assert_eq!(problem["code"], "invalid_status_change", "{problem}");
+            // In progress (the first attempt is between its two transactions), or
+            // already paid; both leave the order paid once.
+            assert!(
+                problem["code"] == "payment_in_progress"
+                    || problem["code"] == "invalid_status_change",
+                "{problem}"
+            );
         }
     }
     let view: Value = stack
@@ -146,4 +152,179 @@ async fn payments_of_one_order_racing_pay_it_once() {
         .collect();
     assert_eq!(succeeded.len(), 1, "{view}");
     stack.wait_for_stock(&shop, shop.variant, (9, 0)).await;
+}
+
+/// The refunds recorded for `order` and its `paid` and `refunded`, read as the owner.
+async fn ledger(stack: &Stack, order: &str) -> (Vec<(String, i64)>, i64, i64) {
+    let refunds = stack
+        .order_rows(&format!(
+            "SELECT status, amount FROM payments WHERE order_id = '{order}' AND kind = 'refund'"
+        ))
+        .await
+        .iter()
+        .map(|row| {
+            (
+                row["status"].as_str().unwrap().to_owned(),
+                row["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let totals = stack
+        .order_rows(&format!(
+            "SELECT paid, refunded FROM orders WHERE id = '{order}'"
+        ))
+        .await;
+    (
+        refunds,
+        totals[0]["paid"].as_i64().unwrap(),
+        totals[0]["refunded"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn refunds_racing_for_what_is_left_return_it_once_and_the_ledger_adds_up() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.paid_order(&shop, 1).await;
+    let id = order["id"].as_str().unwrap();
+    let total = order["total"]["amount"].as_i64().unwrap();
+    let path = format!("/v1/orders/{id}/refunds");
+    let part = serde_json::json!({"amount": {"amount": total / 3, "currency": "CNY"}});
+    let answer = stack.post_order(Some(&shop.owner), &path, &part).await;
+    assert_eq!(answer.status().as_u16(), 200);
+
+    // Each asks for everything left: whichever is recorded first takes it, and the
+    // others find nothing left, whether it is still in flight or already returned.
+    let everything_left = serde_json::json!({});
+    let answers = futures_util::future::join_all(
+        (0..4).map(|_| stack.post_order(Some(&shop.owner), &path, &everything_left)),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 422),
+        "{statuses:?}"
+    );
+
+    let (refunds, paid, refunded) = ledger(&stack, id).await;
+    assert_eq!(paid, total);
+    assert_eq!(refunded, total);
+    assert!(
+        refunds.iter().all(|(status, _)| status == "succeeded"),
+        "{refunds:?}"
+    );
+    assert_eq!(refunds.iter().map(|(_, amount)| amount).sum::<i64>(), total);
+    assert_eq!(refunds.len(), 2, "{refunds:?}");
+    let after = stack.staff_view(&shop, &order).await;
+    assert_eq!(after["status"], "refunded");
+    assert_eq!(after["refunded"]["amount"], total);
+}
+
+#[tokio::test]
+async fn a_cancellation_racing_refunds_gives_the_money_back_once() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.paid_order(&shop, 1).await;
+    let id = order["id"].as_str().unwrap();
+    let total = order["total"]["amount"].as_i64().unwrap();
+    let refunds = format!("/v1/orders/{id}/refunds");
+    let cancel = format!("/v1/orders/{id}/cancel");
+    let everything_left = serde_json::json!({});
+    let reason = serde_json::json!({"reason": "Buyer asked to cancel"});
+    let (cancelled, refunded) = tokio::join!(
+        stack.post_order(Some(&shop.owner), &cancel, &reason),
+        futures_util::future::join_all((0..3).map(|_| stack.post_order(
+            Some(&shop.owner),
+            &refunds,
+            &everything_left
+        )),),
+    );
+    let statuses: Vec<u16> = refunded.iter().map(|a| a.status().as_u16()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 422),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 1,
+        "{statuses:?}"
+    );
+    // Cancelled, unless a refund returned everything before the cancellation began.
+    let after = stack.staff_view(&shop, &order).await;
+    match cancelled.status().as_u16() {
+        200 => assert_eq!(after["status"], "cancelled"),
+        409 => assert_eq!(after["status"], "refunded"),
+        other => panic!("cancel answered {other}"),
+    }
+
+    let (refunds, paid, refunded) = ledger(&stack, id).await;
+    assert_eq!(paid, total);
+    assert_eq!(refunded, total);
+    assert!(
+        refunds.iter().all(|(status, _)| status == "succeeded"),
+        "{refunds:?}"
+    );
+    assert_eq!(refunds.iter().map(|(_, amount)| amount).sum::<i64>(), total);
+    assert_eq!(after["refunded"]["amount"], total);
+}
+
+/// Records a refund of `amount` of `order` as pending, as one whose provider has
+/// not answered yet.
+async fn refund_in_flight(stack: &Stack, order: &str, amount: i64) {
+    stack
+        .order_sql(&format!(
+            "INSERT INTO payments (id, tenant_id, order_id, provider, kind, status, amount, actor) \
+             SELECT gen_random_uuid(), tenant_id, id, 'test', 'refund', 'pending', {amount}, 'test' \
+             FROM orders WHERE id = '{order}'"
+        ))
+        .await;
+}
+
+#[tokio::test]
+async fn money_being_refunded_counts_as_refunded_for_refunds_and_cancellations() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+
+    let order = stack.paid_order(&shop, 1).await;
+    let id = order["id"].as_str().unwrap();
+    let total = order["total"]["amount"].as_i64().unwrap();
+    let in_flight = total / 2;
+    let left = total - in_flight;
+    refund_in_flight(&stack, id, in_flight).await;
+    let path = format!("/v1/orders/{id}/refunds");
+    let too_much = serde_json::json!({"amount": {"amount": left + 1, "currency": "CNY"}});
+    let answer = stack.post_order(Some(&shop.owner), &path, &too_much).await;
+    assert_eq!(answer.status().as_u16(), 422);
+    assert!(answer.text().await.unwrap().contains("being refunded"));
+    let answer = stack
+        .post_order(Some(&shop.owner), &path, &serde_json::json!({}))
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let after: Value = answer.json().await.unwrap();
+    assert_eq!(after["refunded"]["amount"], left);
+    // The refund in flight has not come back yet.
+    assert_eq!(after["status"], "partially_refunded");
+    let (refunds, _, refunded) = ledger(&stack, id).await;
+    assert_eq!(refunded, left);
+    assert_eq!(refunds.len(), 2, "{refunds:?}");
+
+    // A cancellation gives back only what is not being refunded already.
+    let order = stack.paid_order(&shop, 1).await;
+    let id = order["id"].as_str().unwrap();
+    refund_in_flight(&stack, id, in_flight).await;
+    let cancel = format!("/v1/orders/{id}/cancel");
+    let reason = serde_json::json!({"reason": "Buyer asked to cancel"});
+    let answer = stack.post_order(Some(&shop.owner), &cancel, &reason).await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let after: Value = answer.json().await.unwrap();
+    assert_eq!(after["status"], "cancelled");
+    assert_eq!(after["refunded"]["amount"], left);
+    let (refunds, paid, refunded) = ledger(&stack, id).await;
+    assert_eq!((paid, refunded), (total, left));
+    let pending: Vec<_> = refunds.iter().filter(|(s, _)| s == "pending").collect();
+    assert_eq!(pending, [&("pending".to_owned(), in_flight)]);
 }

@@ -1,6 +1,6 @@
 use caravan_shared::config::ServiceName;
 use caravan_shared::identity::Role;
-use caravan_shared::testing::{TestApp, free_port};
+use caravan_shared::testing::{TestApp, reserve_port};
 use reqwest::Response;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -41,22 +41,12 @@ pub async fn spawn_stack_without_gateway() -> Stack {
     spawn(false, false, &[]).await
 }
 
+/// The services call each other, so their ports are bound before any starts
+/// ([`reserve_port`]); a service serves on the listener reserved for it.
 async fn spawn(real_auth: bool, gateway: bool, order_overrides: &[(&str, &str)]) -> Stack {
-    for _ in 0..4 {
-        if let Some(stack) = try_spawn(real_auth, gateway, order_overrides).await {
-            return stack;
-        }
-    }
-    panic!("the stack did not start");
-}
-
-async fn try_spawn(
-    real_auth: bool,
-    gateway: bool,
-    order_overrides: &[(&str, &str)],
-) -> Option<Stack> {
     let prefix = format!("caravan-test-{}", Uuid::now_v7().simple());
-    let (order_port, catalog_port, auth_port) = (free_port(), free_port(), free_port());
+    let (order_port, catalog_port) = (reserve_port(), reserve_port());
+    let auth_port = if real_auth { reserve_port() } else { 0 };
     let order_url = format!("http://127.0.0.1:{order_port}");
     let catalog_url = format!("http://127.0.0.1:{catalog_port}");
     let auth_url = format!("http://127.0.0.1:{auth_port}");
@@ -67,7 +57,7 @@ async fn try_spawn(
     }
     let tenant = TestApp::spawn_producer(ServiceName::Tenant, &producer)
         .await
-        .ok()?;
+        .expect("the tenant producer starts");
     let auth = if real_auth {
         Some(
             TestApp::spawn::<caravan_auth::migrations::Migrations, _, _>(
@@ -81,7 +71,7 @@ async fn try_spawn(
                 ],
             )
             .await
-            .ok()?,
+            .expect("the auth service starts"),
         )
     } else {
         None
@@ -102,7 +92,7 @@ async fn try_spawn(
         ],
     )
     .await
-    .ok()?;
+    .expect("the catalog service starts");
     let bind = format!("127.0.0.1:{order_port}");
     let mut settings: Vec<(&str, &str)> = vec![
         ("BIND", &bind),
@@ -125,14 +115,14 @@ async fn try_spawn(
         &settings,
     )
     .await
-    .ok()?;
-    Some(Stack {
+    .expect("the order service starts");
+    Stack {
         order,
         catalog,
         tenant,
         auth,
         gateway_secret,
-    })
+    }
 }
 
 /// A shop known to every service, its owner's token and one product on sale.

@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub use caravan_shared::db::is_duplicate;
 
 /// Every plan, cheapest first.
+#[tracing::instrument(skip_all)]
 pub async fn plans<C: ConnectionTrait>(conn: &C) -> Result<Vec<plans::Model>, DbErr> {
     plans::Entity::find()
         .order_by_asc(plans::Column::Position)
@@ -27,11 +28,13 @@ pub async fn plans<C: ConnectionTrait>(conn: &C) -> Result<Vec<plans::Model>, Db
 }
 
 /// One plan.
+#[tracing::instrument(skip_all)]
 pub async fn plan<C: ConnectionTrait>(conn: &C, code: &str) -> Result<Option<plans::Model>, DbErr> {
     plans::Entity::find_by_id(code.to_owned()).one(conn).await
 }
 
 /// Whether a slug is held by a shop or an open application.
+#[tracing::instrument(skip_all)]
 pub async fn slug_taken<C: ConnectionTrait>(conn: &C, slug: &str) -> Result<bool, DbErr> {
     let shop = tenants::Entity::find()
         .filter(tenants::Column::Slug.eq(slug))
@@ -46,6 +49,7 @@ pub async fn slug_taken<C: ConnectionTrait>(conn: &C, slug: &str) -> Result<bool
 }
 
 /// Stores an application.
+#[tracing::instrument(skip_all)]
 pub async fn insert_application<C: ConnectionTrait>(
     conn: &C,
     model: applications::ActiveModel,
@@ -54,6 +58,7 @@ pub async fn insert_application<C: ConnectionTrait>(
 }
 
 /// One application.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn application<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -62,6 +67,7 @@ pub async fn application<C: ConnectionTrait>(
 }
 
 /// One application, locked for a decision.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn application_for_update<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -73,6 +79,7 @@ pub async fn application_for_update<C: ConnectionTrait>(
 }
 
 /// Applications, oldest first, optionally by status, after a cursor.
+#[tracing::instrument(skip_all, fields(after = ?after))]
 pub async fn applications<C: ConnectionTrait>(
     conn: &C,
     status: Option<&str>,
@@ -90,6 +97,7 @@ pub async fn applications<C: ConnectionTrait>(
 }
 
 /// Records a decision on an application (the status its machine moved it to).
+#[tracing::instrument(skip_all, fields(id = %id, tenant_id = ?tenant_id))]
 pub async fn decide_application<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -114,6 +122,7 @@ pub async fn decide_application<C: ConnectionTrait>(
 }
 
 /// Stores a shop.
+#[tracing::instrument(skip_all)]
 pub async fn insert_tenant<C: ConnectionTrait>(
     conn: &C,
     model: tenants::ActiveModel,
@@ -122,6 +131,7 @@ pub async fn insert_tenant<C: ConnectionTrait>(
 }
 
 /// One shop.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn tenant<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -130,6 +140,7 @@ pub async fn tenant<C: ConnectionTrait>(
 }
 
 /// One shop, locked for a change.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn tenant_for_update<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -141,6 +152,7 @@ pub async fn tenant_for_update<C: ConnectionTrait>(
 }
 
 /// One shop by slug.
+#[tracing::instrument(skip_all)]
 pub async fn tenant_by_slug<C: ConnectionTrait>(
     conn: &C,
     slug: &str,
@@ -163,6 +175,7 @@ pub struct ShopFilter<'a> {
 }
 
 /// Shops by id, filtered, after a cursor.
+#[tracing::instrument(skip_all, fields(after = ?after))]
 pub async fn tenants<C: ConnectionTrait>(
     conn: &C,
     filter: ShopFilter<'_>,
@@ -192,6 +205,7 @@ pub async fn tenants<C: ConnectionTrait>(
 }
 
 /// Sets a shop's status (the one its machine moved it to).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_status<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -207,6 +221,7 @@ pub async fn set_status<C: ConnectionTrait>(
 }
 
 /// Sets a shop's plan.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_plan<C: ConnectionTrait>(conn: &C, id: Uuid, plan: &str) -> Result<(), DbErr> {
     tenants::Entity::update_many()
         .col_expr(tenants::Column::Plan, Expr::value(plan))
@@ -237,6 +252,7 @@ pub fn settings_of(model: &tenants::Model) -> Settings {
 }
 
 /// Saves a shop's settings.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn save_settings<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -265,6 +281,7 @@ pub async fn save_settings<C: ConnectionTrait>(
 }
 
 /// Records who did what to a shop and why.
+#[tracing::instrument(skip_all, fields(tenant_id = ?tenant_id))]
 pub async fn audit<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Option<Uuid>,
@@ -288,6 +305,7 @@ pub async fn audit<C: ConnectionTrait>(
 }
 
 /// A shop's audit trail, oldest first, after a cursor.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant_id, after = ?after))]
 pub async fn audit_trail<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Uuid,

@@ -77,6 +77,7 @@ const ENDPOINT: &str =
 const DELIVERY: &str = "id, tenant_id, endpoint_id, event_id, event_type, payload, status, attempts, delivered_at, created_at";
 
 /// Registers an endpoint.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn insert_endpoint(
     scope: &impl TenantScoped,
     url: &str,
@@ -102,6 +103,7 @@ pub async fn insert_endpoint(
 }
 
 /// The shop's endpoints, oldest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), after = ?after))]
 pub async fn endpoints(
     scope: &impl TenantScoped,
     after: Option<Uuid>,
@@ -123,6 +125,7 @@ pub async fn endpoints(
 }
 
 /// One of the shop's endpoints.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn endpoint(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Endpoint>, DbErr> {
     Endpoint::find_by_statement(statement(
         &format!("SELECT {ENDPOINT} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"),
@@ -133,6 +136,7 @@ pub async fn endpoint(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Endp
 }
 
 /// Changes an endpoint; re-enabling clears its failure record.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn update_endpoint(
     scope: &impl TenantScoped,
     id: Uuid,
@@ -161,6 +165,7 @@ pub async fn update_endpoint(
 }
 
 /// Replaces an endpoint's secret.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn set_secret(scope: &impl TenantScoped, id: Uuid, secret: &str) -> Result<bool, DbErr> {
     let result = scope
         .conn()
@@ -173,6 +178,7 @@ pub async fn set_secret(scope: &impl TenantScoped, id: Uuid, secret: &str) -> Re
 }
 
 /// Removes an endpoint with its deliveries.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn delete_endpoint(scope: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
     let result = scope
         .conn()
@@ -185,6 +191,7 @@ pub async fn delete_endpoint(scope: &impl TenantScoped, id: Uuid) -> Result<bool
 }
 
 /// The shop's enabled endpoints that want `event_type`.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn subscribed(
     scope: &impl TenantScoped,
     event_type: &str,
@@ -201,6 +208,7 @@ pub async fn subscribed(
 }
 
 /// Creates a delivery (once per endpoint and event) and queues it now.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), endpoint_id = %endpoint_id, event_id = %event_id))]
 pub async fn insert_delivery(
     scope: &impl TenantScoped,
     endpoint_id: Uuid,
@@ -231,6 +239,7 @@ pub async fn insert_delivery(
 }
 
 /// Queues (or re-queues) a delivery for `due_at`, and wakes the sender.
+#[tracing::instrument(skip_all, fields(delivery = %delivery, tenant = %tenant))]
 pub async fn queue<C: ConnectionTrait>(
     conn: &C,
     delivery: Uuid,
@@ -249,6 +258,7 @@ pub async fn queue<C: ConnectionTrait>(
 }
 
 /// One delivery of the shop.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn delivery(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Delivery>, DbErr> {
     Delivery::find_by_statement(statement(
         &format!("SELECT {DELIVERY} FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2"),
@@ -259,6 +269,7 @@ pub async fn delivery(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Deli
 }
 
 /// An endpoint's deliveries, newest first, before a cursor.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), endpoint_id = %endpoint_id, before = ?before))]
 pub async fn deliveries(
     scope: &impl TenantScoped,
     endpoint_id: Uuid,
@@ -282,6 +293,7 @@ pub async fn deliveries(
 }
 
 /// The tries of some deliveries, in order.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn attempts(
     scope: &impl TenantScoped,
     deliveries: &[Uuid],
@@ -296,6 +308,7 @@ pub async fn attempts(
 }
 
 /// Records a try.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), delivery = %delivery))]
 pub async fn record_attempt(
     scope: &impl TenantScoped,
     delivery: Uuid,
@@ -324,6 +337,7 @@ pub async fn record_attempt(
 }
 
 /// Sets a delivery's status after a try.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), delivery = %delivery))]
 pub async fn settle(
     scope: &impl TenantScoped,
     delivery: Uuid,
@@ -350,6 +364,7 @@ pub async fn settle(
 }
 
 /// Marks an endpoint as answering again.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn endpoint_succeeded(scope: &impl TenantScoped, id: Uuid) -> Result<(), DbErr> {
     scope
         .conn()
@@ -362,6 +377,7 @@ pub async fn endpoint_succeeded(scope: &impl TenantScoped, id: Uuid) -> Result<(
 }
 
 /// Records a failure; answers since when the endpoint has been failing.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn endpoint_failed(
     scope: &impl TenantScoped,
     id: Uuid,
@@ -378,6 +394,7 @@ pub async fn endpoint_failed(
 }
 
 /// Disables an endpoint.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn disable(scope: &impl TenantScoped, id: Uuid, reason: &str) -> Result<(), DbErr> {
     scope
         .conn()

@@ -1,5 +1,5 @@
 use caravan_shared::config::ServiceName;
-use caravan_shared::testing::{TestApp, free_port, wait_for_mail};
+use caravan_shared::testing::{TestApp, free_port, reserve_port, wait_for_mail};
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -26,19 +26,10 @@ pub async fn spawn_platform() -> Platform {
     spawn_platform_with(&[]).await
 }
 
-/// The platform with extra settings for the tenant service. Ports are picked before
-/// the services bind them, so another process may take one meanwhile: then try again.
+/// The platform with extra settings for the tenant service. The services' ports are
+/// bound before they start ([`reserve_port`]), so each knows the other's address.
 pub async fn spawn_platform_with(tenant_overrides: &[(&str, &str)]) -> Platform {
-    for _ in 0..4 {
-        if let Some(platform) = try_spawn_platform(tenant_overrides).await {
-            return platform;
-        }
-    }
-    panic!("the platform did not start");
-}
-
-async fn try_spawn_platform(tenant_overrides: &[(&str, &str)]) -> Option<Platform> {
-    let (auth_port, tenant_port) = (free_port(), free_port());
+    let (auth_port, tenant_port) = (reserve_port(), reserve_port());
     let auth_url = format!("http://127.0.0.1:{auth_port}");
     let tenant_url = format!("http://127.0.0.1:{tenant_port}");
     let prefix = format!("caravan-test-{}", uuid::Uuid::now_v7().simple());
@@ -56,7 +47,7 @@ async fn try_spawn_platform(tenant_overrides: &[(&str, &str)]) -> Option<Platfor
         ],
     )
     .await
-    .ok()?;
+    .expect("the auth service starts");
     // Catalog and order are not running here: their addresses lead nowhere.
     let (catalog_url, order_url) = (
         format!("http://127.0.0.1:{}", free_port()),
@@ -78,7 +69,7 @@ async fn try_spawn_platform(tenant_overrides: &[(&str, &str)]) -> Option<Platfor
         &settings,
     )
     .await
-    .ok()?;
+    .expect("the tenant service starts");
     let login: Value = auth
         .client
         .post(auth.url("/v1/auth/login"))
@@ -89,11 +80,11 @@ async fn try_spawn_platform(tenant_overrides: &[(&str, &str)]) -> Option<Platfor
         .json()
         .await
         .unwrap();
-    Some(Platform {
+    Platform {
         operator: login["access_token"].as_str().unwrap().to_owned(),
         tenant,
         auth,
-    })
+    }
 }
 
 pub fn application(slug: &str, email: &str) -> Value {

@@ -3,6 +3,7 @@
 //! while enough is available, so concurrent checkouts of a hot variant queue on its
 //! row and can never oversell; the `stock_available` constraint is the backstop.
 
+use crate::domain::ReservationStatus;
 use crate::store::{self, VariantRow};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
@@ -18,7 +19,8 @@ pub struct ReservedLine {
     /// How many.
     pub quantity: i32,
     /// `held`, `committed`, `released` or `returned`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ReservationStatus,
 }
 
 /// A line that could not be reserved.
@@ -42,10 +44,11 @@ pub enum Reservation {
     /// A concurrent call for the same order got there first — roll back and read.
     Raced,
     /// The order's reservation was already committed or released.
-    Settled(String),
+    Settled(ReservationStatus),
 }
 
 /// The order's reservation lines, if any.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn lines_of(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<ReservedLine>, DbErr> {
     ReservedLine::find_by_statement(statement(
         "SELECT variant_id, quantity, status FROM reservations WHERE tenant_id = $1 AND order_id = $2 ORDER BY variant_id",
@@ -56,6 +59,7 @@ pub async fn lines_of(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<Rese
 }
 
 /// Reserves every line of `order` or none.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn reserve(
     scope: &impl TenantScoped,
     order: Uuid,
@@ -71,8 +75,11 @@ pub async fn reserve(
         ))
         .await?;
     let existing = lines_of(scope, order).await?;
-    if let Some(settled) = existing.iter().find(|line| line.status != "held") {
-        return Ok(Reservation::Settled(settled.status.clone()));
+    if let Some(settled) = existing
+        .iter()
+        .find(|line| line.status != ReservationStatus::Held)
+    {
+        return Ok(Reservation::Settled(settled.status));
     }
     if !existing.is_empty() {
         return Ok(Reservation::Held(existing));
@@ -139,40 +146,65 @@ pub enum Settled {
     /// There is no reservation for the order.
     Unknown,
     /// It is already in the other final state.
-    Conflict(String),
+    Conflict(ReservationStatus),
 }
 
 /// Takes held stock out of on hand (the order was paid).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn commit(scope: &impl TenantScoped, order: Uuid, actor: &str) -> Result<Settled, DbErr> {
-    settle(scope, order, "held", "committed", actor).await
+    settle(
+        scope,
+        order,
+        ReservationStatus::Held,
+        ReservationStatus::Committed,
+        actor,
+    )
+    .await
 }
 
 /// Puts a paid order's stock back on hand (it was cancelled before shipping).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn restock(
     scope: &impl TenantScoped,
     order: Uuid,
     actor: &str,
 ) -> Result<Settled, DbErr> {
-    settle(scope, order, "committed", "returned", actor).await
+    settle(
+        scope,
+        order,
+        ReservationStatus::Committed,
+        ReservationStatus::Returned,
+        actor,
+    )
+    .await
 }
 
 /// Returns held stock to availability (the order was cancelled or expired).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn release(
     scope: &impl TenantScoped,
     order: Uuid,
     actor: &str,
 ) -> Result<Settled, DbErr> {
-    settle(scope, order, "held", "released", actor).await
+    settle(
+        scope,
+        order,
+        ReservationStatus::Held,
+        ReservationStatus::Released,
+        actor,
+    )
+    .await
 }
 
 /// Moves every line of the order's reservation from `from` to `to`, with the stock
 /// that goes with it: held → committed leaves on hand as a sale, held → released
 /// frees the hold, committed → returned puts the units back on hand.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order, from = ?from, to = ?to))]
 async fn settle(
     scope: &impl TenantScoped,
     order: Uuid,
-    from: &str,
-    to: &str,
+    from: ReservationStatus,
+    to: ReservationStatus,
     actor: &str,
 ) -> Result<Settled, DbErr> {
     let tenant = scope.tenant().into_uuid();
@@ -191,17 +223,17 @@ async fn settle(
         return Ok(Settled::Done(Vec::new()));
     }
     if let Some(other) = lines.iter().find(|line| line.status != from) {
-        return Ok(Settled::Conflict(other.status.clone()));
+        return Ok(Settled::Conflict(other.status));
     }
     let mut changed = Vec::new();
     for line in &lines {
         let (sql, movement) = match to {
-            "committed" => (
+            ReservationStatus::Committed => (
                 "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand - $3 ELSE on_hand END, \
                  reserved = reserved - $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
                 Some(("sale", -line.quantity)),
             ),
-            "returned" => (
+            ReservationStatus::Returned => (
                 "UPDATE variants SET on_hand = CASE WHEN track_stock THEN on_hand + $3 ELSE on_hand END, \
                  updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
                 Some(("return", line.quantity)),

@@ -1,0 +1,140 @@
+//! What happens to an order after it is placed: payment, fulfilment, delivery,
+//! cancellation, expiry and refunds. Each step runs in the caller's tenant
+//! transaction with the order's row locked, moves the status only through the state
+//! machine (a status is written only from a [`Transition`] it allowed), and writes
+//! the payment records, the timeline entry, the event and the emails in that same
+//! transaction. A buyer's payment and a refund ask their provider between two such
+//! transactions, with none open ([`payment`], [`refund`]).
+
+pub mod payment;
+pub mod refund;
+
+mod fulfilment;
+
+pub use fulfilment::{Shipment, deliver, fulfil};
+pub use payment::{expire, pay, payment_attempt};
+
+use crate::domain::{Action, AuthorisationStatus, IllegalTransition, Settled, Transition};
+use crate::store::{self, OrderLineRow, OrderRow};
+use crate::views::OrderView;
+use caravan_shared::ApiError;
+use caravan_shared::ErrorCode;
+use caravan_shared::tenancy::TenantScoped;
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+/// The 409 for a move the status does not allow; names the current status.
+pub fn illegal(error: IllegalTransition) -> ApiError {
+    ApiError::conflict(ErrorCode::InvalidStatusChange, error.to_string())
+        .with_field("status", error.from.as_str())
+}
+
+/// Moves the order by `action` through the state machine, or answers why not (409).
+fn advance(row: &OrderRow, action: Action) -> Result<Transition, ApiError> {
+    row.status.apply(action).map_err(illegal)
+}
+
+/// The 409 for a notification about an authorisation that is already settled.
+pub fn settled(error: Settled) -> ApiError {
+    ApiError::conflict(
+        ErrorCode::AuthorisationSettled,
+        format!("{error}; nothing was changed"),
+    )
+    .with_field("authorisation_status", error.status.as_str())
+}
+
+/// Settles an open authorisation as `outcome`, once: of two settlements racing,
+/// the second is refused.
+pub async fn settle(
+    scope: &impl TenantScoped,
+    authorisation: Uuid,
+    current: AuthorisationStatus,
+    outcome: AuthorisationStatus,
+) -> Result<(), ApiError> {
+    let next = current.settle(outcome).map_err(settled)?;
+    if !store::settle_authorisation(scope, authorisation, current, next).await? {
+        return Err(settled(Settled { status: current }));
+    }
+    Ok(())
+}
+
+/// An order with its lines, locked for a change.
+pub struct Locked {
+    /// The order as it was when locked.
+    pub row: OrderRow,
+    /// Its lines.
+    pub lines: Vec<OrderLineRow>,
+}
+
+/// Locks an order for a change; `None` when the shop has no such order.
+pub async fn lock(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Locked>, DbErr> {
+    let Some(row) = store::order(scope, id, true).await? else {
+        return Ok(None);
+    };
+    let lines = store::order_lines(scope, id).await?;
+    Ok(Some(Locked { row, lines }))
+}
+
+/// An order as it now stands: its row and lines (for events) and its full view.
+pub async fn load(
+    scope: &impl TenantScoped,
+    id: Uuid,
+) -> Result<Option<(OrderRow, Vec<OrderLineRow>, OrderView)>, DbErr> {
+    let Some(row) = store::order(scope, id, false).await? else {
+        return Ok(None);
+    };
+    let lines = store::order_lines(scope, id).await?;
+    let payments = store::payments(scope, id).await?;
+    let fulfillments = store::fulfillments(scope, id).await?;
+    let view = OrderView::new(row.clone(), &lines, payments, fulfillments);
+    Ok(Some((row, lines, view)))
+}
+
+/// The full view of an order.
+pub async fn view(scope: &impl TenantScoped, id: Uuid) -> Result<Option<OrderView>, DbErr> {
+    Ok(load(scope, id).await?.map(|(_, _, view)| view))
+}
+
+async fn current(scope: &impl TenantScoped, id: Uuid) -> Result<(OrderRow, OrderView), ApiError> {
+    let (row, _, view) = load(scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such order"))?;
+    Ok((row, view))
+}
+
+/// The shop's display name and the address and language of its order notices.
+pub struct ShopContact {
+    /// What buyers see.
+    pub name: String,
+    /// Where new-order notices go.
+    pub staff_email: Option<String>,
+    /// The shop's language.
+    pub locale: String,
+}
+
+/// What the emails need to know of the shop.
+pub async fn shop_contact(
+    scope: &impl TenantScoped,
+    settings: store::SettingsRow,
+) -> Result<ShopContact, DbErr> {
+    let shop = store::shop(scope.conn(), scope.tenant()).await?;
+    Ok(match shop {
+        Some(shop) => ShopContact {
+            name: if shop.name.is_empty() {
+                shop.slug
+            } else {
+                shop.name
+            },
+            staff_email: settings
+                .notify_email
+                .or(shop.contact_email)
+                .or(shop.owner_email),
+            locale: shop.default_locale,
+        },
+        None => ShopContact {
+            name: "Caravan".into(),
+            staff_email: settings.notify_email,
+            locale: "zh-CN".into(),
+        },
+    })
+}
