@@ -171,6 +171,24 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// Reads a text column into a typed value with `parse` (a status, a currency): a
+/// row holding a value the code does not know fails to read — the request answers
+/// 500 and the cause is logged — rather than passing for some other value. `what`
+/// names the type in that cause.
+pub fn decode_text<T, I: sea_orm::ColIdx>(
+    res: &sea_orm::QueryResult,
+    index: I,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, sea_orm::TryGetError> {
+    let raw = <String as sea_orm::TryGetable>::try_get_by(res, index)?;
+    parse(&raw).ok_or_else(|| {
+        sea_orm::TryGetError::DbErr(DbErr::Type(format!(
+            "column {index:?} holds {raw:?}, which is not a known {what}"
+        )))
+    })
+}
+
 /// The message of a unique-constraint violation (it names the constraint), when
 /// `error` is one.
 pub fn unique_violation(error: &DbErr) -> Option<String> {

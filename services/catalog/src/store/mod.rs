@@ -2,7 +2,7 @@
 //! security shows one shop's rows, and the SQL names the shop too.
 
 use crate::domain::{ProductStatus, ReservationStatus};
-use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable};
+use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable};
 
 mod categories;
 mod import;
@@ -27,19 +27,7 @@ const VARIANT: &str = "id, product_id, sku, title, options, unit, weight_grams, 
 // Statuses are read into their enums: a row holding one the code does not know
 // fails to read (the request answers 500 and the cause is logged), rather than
 // passing for some other status.
-fn decode<T, I: ColIdx>(
-    res: &QueryResult,
-    index: I,
-    what: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, TryGetError> {
-    let raw = String::try_get_by(res, index)?;
-    parse(&raw).ok_or_else(|| {
-        TryGetError::DbErr(DbErr::Type(format!(
-            "column {index:?} holds {raw:?}, which is not a known {what}"
-        )))
-    })
-}
+use caravan_shared::db::decode_text as decode;
 
 impl TryGetable for ProductStatus {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {

@@ -26,7 +26,7 @@ pub use timeline::*;
 use crate::domain::{AuthorisationStatus, OrderStatus};
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
+use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable, Value};
 
 fn tenant_of(scope: &impl TenantScoped) -> Value {
     scope.tenant().into_uuid().into()
@@ -38,19 +38,7 @@ fn tenant_of(scope: &impl TenantScoped) -> Value {
 // Caravan does not know fails to read (the request answers 500 and the cause is
 // logged), rather than passing for some other status or currency.
 
-fn decode<T, I: ColIdx>(
-    res: &QueryResult,
-    index: I,
-    what: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, TryGetError> {
-    let raw = String::try_get_by(res, index)?;
-    parse(&raw).ok_or_else(|| {
-        TryGetError::DbErr(DbErr::Type(format!(
-            "column {index:?} holds {raw:?}, which is not a known {what}"
-        )))
-    })
-}
+use caravan_shared::db::decode_text as decode;
 
 impl TryGetable for OrderStatus {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
