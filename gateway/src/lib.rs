@@ -371,8 +371,13 @@ pub struct Running {
 
 /// Binds and builds the gateway.
 pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
-    let listener =
-        TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?;
+    // In tests that run it in-process, the port was reserved ahead: serve on that.
+    let listener = match caravan_shared::service::reserved_listener(&settings.bind) {
+        Some(listener) => listener,
+        None => {
+            TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?
+        }
+    };
     let port = listener.local_addr()?.port();
     let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
     let verifier = JwksVerifier::new(

@@ -189,6 +189,58 @@ pub fn decode_text<T, I: sea_orm::ColIdx>(
     })
 }
 
+/// Implements what a sea-orm entity needs of a type stored as its text name (a
+/// status, a format): `$parse` reads the text back (`None`, an unknown value, fails
+/// the row through [`decode_text`]; `$what` names the type in that error), `$text`
+/// writes it. A service's `domain/` types stay free of SQL: the service's `store/`
+/// invokes this for them.
+#[macro_export]
+macro_rules! stored_as_text {
+    ($type:ty, $what:literal, $parse:expr, $text:expr) => {
+        impl ::sea_orm::TryGetable for $type {
+            fn try_get_by<I: ::sea_orm::ColIdx>(
+                res: &::sea_orm::QueryResult,
+                index: I,
+            ) -> Result<Self, ::sea_orm::TryGetError> {
+                $crate::db::decode_text(res, index, $what, $parse)
+            }
+        }
+
+        impl From<$type> for ::sea_orm::Value {
+            fn from(value: $type) -> Self {
+                ::sea_orm::Value::String(Some(($text)(value).to_owned()))
+            }
+        }
+
+        impl ::sea_orm::sea_query::ValueType for $type {
+            fn try_from(
+                value: ::sea_orm::Value,
+            ) -> Result<Self, ::sea_orm::sea_query::ValueTypeErr> {
+                let raw = <String as ::sea_orm::sea_query::ValueType>::try_from(value)?;
+                ($parse)(&raw).ok_or(::sea_orm::sea_query::ValueTypeErr)
+            }
+
+            fn type_name() -> String {
+                stringify!($type).to_owned()
+            }
+
+            fn array_type() -> ::sea_orm::sea_query::ArrayType {
+                ::sea_orm::sea_query::ArrayType::String
+            }
+
+            fn column_type() -> ::sea_orm::sea_query::ColumnType {
+                ::sea_orm::sea_query::ColumnType::Text
+            }
+        }
+
+        impl ::sea_orm::sea_query::Nullable for $type {
+            fn null() -> ::sea_orm::Value {
+                ::sea_orm::Value::String(None)
+            }
+        }
+    };
+}
+
 /// The message of a unique-constraint violation (it names the constraint), when
 /// `error` is one.
 pub fn unique_violation(error: &DbErr) -> Option<String> {

@@ -420,6 +420,21 @@ fn listen(bind: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(bind).with_context(|| format!("BIND {bind} is not available"))
 }
 
+/// The listener the test harness reserved for `bind`
+/// ([`reserve_ports`](crate::testing::reserve_ports)), for a server that binds its
+/// own address (the gateway, the web faces) when a test runs it in-process; always
+/// `None` without the `testing` feature, so production binds as it always did.
+#[cfg(feature = "testing")]
+pub fn reserved_listener(bind: &str) -> Option<TcpListener> {
+    crate::testing::take_reserved(bind.parse().ok()?)
+}
+
+/// The listener the test harness reserved for `bind`: none, outside tests.
+#[cfg(not(feature = "testing"))]
+pub fn reserved_listener(_bind: &str) -> Option<TcpListener> {
+    None
+}
+
 impl Application {
     /// Binds the service's address and builds its app: the common endpoints, the
     /// middleware (security headers, request id, logs, metrics, problem responses)

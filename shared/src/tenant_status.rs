@@ -4,7 +4,10 @@
 //!
 //! Events (data): `tenant.activated`, `tenant.updated`, `tenant.suspended`,
 //! `tenant.reinstated`, `tenant.closed`, `tenant.plan_changed`, each
-//! `{slug, status?, plan?, quotas?: {max_products, max_staff, max_orders_per_month}}`.
+//! `{slug, status?, plan?, quotas?: {max_products, max_staff, max_orders_per_month},
+//! name?, owner_email?, contact_email?, base_currency?, currencies?, default_locale?,
+//! locales?}`. This is each service's one replica of the shops: a service keeps no
+//! table of shops of its own.
 
 use crate::db::SqlMigration;
 use crate::error::ApiError;
@@ -23,6 +26,13 @@ use uuid::Uuid;
 pub const TENANT_STATUS_MIGRATION: SqlMigration = SqlMigration {
     name: "m0000_caravan_tenant_status",
     sql: include_str!("../migrations/0003_tenant_status.sql"),
+};
+
+/// The shops' names, contacts, currencies and languages in the replica; every service
+/// lists it after [`TENANT_STATUS_MIGRATION`] and the row-level security migration.
+pub const SHOP_PROFILE_MIGRATION: SqlMigration = SqlMigration {
+    name: "m0000_caravan_shop_profile",
+    sql: include_str!("../migrations/0005_shop_profile.sql"),
 };
 
 /// A plan's limits; `None` is unlimited.
@@ -49,6 +59,38 @@ pub struct ShopState {
     pub plan: String,
     /// The plan's limits.
     pub quotas: Quotas,
+    /// Its name, contacts, currencies and languages.
+    pub profile: ShopProfile,
+}
+
+/// What a shop says of itself, as its events carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopProfile {
+    /// Its name in its own language (empty until the first event that names it).
+    pub name: String,
+    /// The owner's email address.
+    pub owner_email: Option<String>,
+    /// The address the shop is written to at.
+    pub contact_email: Option<String>,
+    /// The currency prices are set in.
+    pub base_currency: String,
+    /// The currencies buyers may pay in.
+    pub currencies: Vec<String>,
+    /// The shop's own language.
+    pub default_locale: String,
+    /// The languages the storefront speaks.
+    pub locales: Vec<String>,
+}
+
+impl ShopProfile {
+    /// The name buyers know the shop by: its name, or its slug before it has one.
+    pub fn display_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        if self.name.is_empty() {
+            slug
+        } else {
+            &self.name
+        }
+    }
 }
 
 impl ShopState {
@@ -58,13 +100,41 @@ impl ShopState {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct Facts {
     slug: String,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
     quotas: Option<Quotas>,
+    #[serde(flatten)]
+    profile: ProfileFacts,
+}
+
+/// A shop's profile as an event carries it; what is absent stays as it was.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProfileFacts {
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The owner's email address.
+    #[serde(default)]
+    pub owner_email: Option<String>,
+    /// The address the shop is written to at.
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    /// The currency prices are set in.
+    #[serde(default)]
+    pub base_currency: Option<String>,
+    /// The currencies buyers may pay in.
+    #[serde(default)]
+    pub currencies: Option<Vec<String>>,
+    /// The shop's own language.
+    #[serde(default)]
+    pub default_locale: Option<String>,
+    /// The languages the storefront speaks.
+    #[serde(default)]
+    pub locales: Option<Vec<String>>,
 }
 
 /// Writes a shop's state into the replica (the tenant service writes its own this way
@@ -107,6 +177,41 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Writes a shop's profile into its replica row (written by [`record`] first);
+/// facts an event does not carry stay as they were. The contact address may be
+/// cleared, but only by an event that carries the shop's settings (its currency).
+pub async fn record_profile<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    facts: &ProfileFacts,
+) -> Result<(), sea_orm::DbErr> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE tenant_status SET \
+             name = coalesce($2, name), \
+             owner_email = coalesce($3, owner_email), \
+             contact_email = CASE WHEN $5::text IS NULL THEN contact_email ELSE $4 END, \
+             base_currency = coalesce($5, base_currency), \
+             currencies = coalesce($6, currencies), \
+             default_locale = coalesce($7, default_locale), \
+             locales = coalesce($8, locales), \
+             updated_at = now() \
+         WHERE tenant_id = $1",
+        [
+            tenant.into(),
+            facts.name.clone().into(),
+            facts.owner_email.clone().into(),
+            facts.contact_email.clone().into(),
+            facts.base_currency.clone().into(),
+            facts.currencies.clone().into(),
+            facts.default_locale.clone().into(),
+            facts.locales.clone().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Keeps the replica from the tenant service's events.
 pub struct TenantStatusHandler;
 
@@ -135,6 +240,7 @@ impl EventHandler for TenantStatusHandler {
             facts.quotas,
         )
         .await?;
+        record_profile(scope.conn(), tenant, &facts.profile).await?;
         Ok(())
     }
 }
@@ -150,11 +256,20 @@ fn state_of(row: &sea_orm::QueryResult) -> Result<ShopState, sea_orm::DbErr> {
             max_staff: row.try_get("", "max_staff")?,
             max_orders_per_month: row.try_get("", "max_orders_per_month")?,
         },
+        profile: ShopProfile {
+            name: row.try_get("", "name")?,
+            owner_email: row.try_get("", "owner_email")?,
+            contact_email: row.try_get("", "contact_email")?,
+            base_currency: row.try_get("", "base_currency")?,
+            currencies: row.try_get("", "currencies")?,
+            default_locale: row.try_get("", "default_locale")?,
+            locales: row.try_get("", "locales")?,
+        },
     })
 }
 
-const COLUMNS: &str =
-    "tenant_id, slug, status, plan, max_products, max_staff, max_orders_per_month";
+const COLUMNS: &str = "tenant_id, slug, status, plan, max_products, max_staff, max_orders_per_month, \
+    name, owner_email, contact_email, base_currency, currencies, default_locale, locales";
 
 /// A shop by id, if known here and visible to `conn`: a transaction scoped to
 /// `tenant` (elsewhere row-level security hides the row, and the shop reads as
@@ -189,15 +304,39 @@ pub async fn shop_by_slug<C: ConnectionTrait>(
     row.as_ref().map(state_of).transpose()
 }
 
-/// For staff and app requests: the caller's shop, refused with 403 `tenant_suspended`
-/// while it is suspended or closed. A shop this service has not heard of yet is let
-/// through (the tenant service is the authority on its existence). Reads in a
-/// transaction of the shop's own.
-pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
+/// A shop by id, read in a transaction of its own (for callers that hold none):
+/// `None` when this service has not heard of it.
+pub async fn current(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+) -> Result<Option<ShopState>, sea_orm::DbErr> {
     let tx = TenantTx::begin(db, tenant).await?;
     let state = shop(tx.conn(), tenant).await?;
     tx.commit().await?;
-    match state {
+    Ok(state)
+}
+
+/// A shop by slug, whatever its status, read in `tx` before any shop is known: the
+/// lookup names the slug (`app.shop_slug`, for the rest of `tx`) and row-level
+/// security shows that one row.
+pub async fn named<C: ConnectionTrait>(
+    tx: &C,
+    slug: &str,
+) -> Result<Option<ShopState>, sea_orm::DbErr> {
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.shop_slug', $1, true)",
+        [slug.into()],
+    ))
+    .await?;
+    shop_by_slug(tx, slug).await
+}
+
+/// For staff and app requests: the caller's shop, refused with 403 `tenant_suspended`
+/// while it is suspended or closed. A shop this service has not heard of yet is let
+/// through (the tenant service is the authority on its existence).
+pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
+    match current(db, tenant).await? {
         Some(state) if !state.is_active() => Err(ApiError::forbidden_because(
             ErrorCode::TenantSuspended,
             format!("this shop is {}", state.status),
@@ -207,18 +346,10 @@ pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<
 }
 
 /// For storefront requests: the active shop with this slug, or 404 (a suspended,
-/// closed or unknown shop does not exist for buyers). The shop is not known before
-/// this, so the lookup names the slug (`app.shop_slug`) and row-level security shows
-/// that one row.
+/// closed or unknown shop does not exist for buyers).
 pub async fn storefront(db: &DatabaseConnection, slug: &str) -> Result<ShopState, ApiError> {
     let tx = db.begin().await?;
-    tx.query_one_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT set_config('app.shop_slug', $1, true)",
-        [slug.into()],
-    ))
-    .await?;
-    let state = shop_by_slug(&tx, slug).await?;
+    let state = named(&tx, slug).await?;
     tx.commit().await?;
     match state {
         Some(state) if state.is_active() => Ok(state),

@@ -431,8 +431,44 @@ pub fn reserve_port() -> u16 {
     port
 }
 
-/// The listener [`reserve_port`] holds for `address`, handed to the service that
-/// binds it.
+/// `count` consecutive ports, all bound now and held like [`reserve_port`]'s, for
+/// servers whose addresses follow from the first (the platform: the gateway on it,
+/// the services and the web faces on the next five); answers the first. Each
+/// server started with `BIND=127.0.0.1:<port>` serves on its reserved listener, so
+/// no other process can take a port between choosing the range and serving on it.
+pub fn reserve_ports(count: u16) -> u16 {
+    const ATTEMPTS: usize = 1_000;
+    for _ in 0..ATTEMPTS {
+        // The first port from the system, the others next to it if they are free;
+        // otherwise all are released and another first port is tried.
+        let Ok(first) = TcpListener::bind("127.0.0.1:0") else {
+            continue;
+        };
+        let Ok(base) = first.local_addr().map(|address| address.port()) else {
+            continue;
+        };
+        let rest: std::io::Result<Vec<TcpListener>> = (1..count)
+            .map(|offset| {
+                let port = base.checked_add(offset).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "past 65535")
+                })?;
+                TcpListener::bind(("127.0.0.1", port))
+            })
+            .collect();
+        if let Ok(rest) = rest {
+            let mut reserved = RESERVED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            reserved.push(first);
+            reserved.extend(rest);
+            return base;
+        }
+    }
+    panic!("no {count} consecutive free ports on 127.0.0.1 in {ATTEMPTS} attempts")
+}
+
+/// The listener [`reserve_port`] or [`reserve_ports`] holds for `address`, handed to
+/// the server that binds it.
 pub(crate) fn take_reserved(address: std::net::SocketAddr) -> Option<TcpListener> {
     let mut reserved = RESERVED
         .lock()
@@ -452,6 +488,14 @@ pub fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
+/// A service's migrations but its last `N`: a database as it was before them, for
+/// tests of what those migrations do to existing rows.
+pub struct AllBut<S, const N: usize>(std::marker::PhantomData<S>);
+
+impl<S: ServiceMigrations, const N: usize> ServiceMigrations for AllBut<S, N> {
+    const LIST: &'static [db::SqlMigration] = S::LIST.split_at(S::LIST.len() - N).0;
+}
+
 /// Migrations of a service that only produces events.
 pub struct ProducerMigrations;
 
@@ -461,7 +505,44 @@ impl ServiceMigrations for ProducerMigrations {
         crate::events::EVENTS_MIGRATION,
         crate::tenant_status::TENANT_STATUS_MIGRATION,
         crate::tenancy::RLS_EVERYWHERE_MIGRATION,
+        crate::tenant_status::SHOP_PROFILE_MIGRATION,
     ];
+}
+
+/// Who a test request is sent as: the bearer of a token, or nobody (`None`).
+pub trait Bearer {
+    /// The token, if any.
+    fn token(&self) -> Option<&str>;
+}
+
+impl Bearer for &str {
+    fn token(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Bearer for &String {
+    fn token(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Bearer for Option<&str> {
+    fn token(&self) -> Option<&str> {
+        *self
+    }
+}
+
+impl Bearer for Option<&String> {
+    fn token(&self) -> Option<&str> {
+        self.map(String::as_str)
+    }
+}
+
+/// A unique email address for a test's person, tagged for the reader (`owner`,
+/// `buyer`, …).
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
 /// A service running on a random port with a database, Redis prefix and signing
@@ -565,11 +646,78 @@ impl TestApp {
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
+        self.send(reqwest::Method::GET, None::<&str>, path, None)
+            .await
+    }
+
+    /// POST `body` to `path`, signed in as nobody.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, None::<&str>, path, Some(body))
+            .await
+    }
+
+    /// GET `path` as `caller` (a token, or `None`).
+    pub async fn get_with(&self, caller: impl Bearer, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, caller, path, None).await
+    }
+
+    /// POST `body` to `path` as `caller` (a token, or `None`).
+    pub async fn post_with(
+        &self,
+        caller: impl Bearer,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(reqwest::Method::POST, caller, path, Some(body))
+            .await
+    }
+
+    /// PATCH `path` with `body` as `caller` (a token, or `None`).
+    pub async fn patch_with(
+        &self,
+        caller: impl Bearer,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(reqwest::Method::PATCH, caller, path, Some(body))
+            .await
+    }
+
+    /// PUT `body` at `path` as `caller` (a token, or `None`).
+    pub async fn put_with(
+        &self,
+        caller: impl Bearer,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, caller, path, Some(body))
+            .await
+    }
+
+    /// DELETE `path` as `caller` (a token, or `None`).
+    pub async fn delete_with(&self, caller: impl Bearer, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, caller, path, None).await
+    }
+
+    /// Sends one request; a request that gets no answer fails the test, naming it.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        caller: impl Bearer,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(token) = caller.token() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
             .send()
             .await
-            .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
     }
 
     /// Checks `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs` and the
@@ -829,4 +977,37 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
         "{body}"
     );
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_ports_are_consecutive_held_and_handed_out_once() {
+        let base = reserve_ports(6);
+        for offset in 0..6 {
+            let address = std::net::SocketAddr::from(([127, 0, 0, 1], base + offset));
+            assert!(TcpListener::bind(address).is_err(), "{address} is held");
+            let listener = take_reserved(address).expect("reserved");
+            assert_eq!(listener.local_addr().unwrap(), address);
+            assert!(
+                take_reserved(address).is_none(),
+                "{address} handed out twice"
+            );
+        }
+    }
+
+    #[test]
+    fn a_server_binding_its_own_address_takes_the_reserved_listener() {
+        let base = reserve_ports(2);
+        let bind = format!("127.0.0.1:{}", base + 1);
+        let listener = crate::service::reserved_listener(&bind).expect("reserved");
+        assert_eq!(listener.local_addr().unwrap().port(), base + 1);
+        assert!(crate::service::reserved_listener("localhost:1").is_none());
+        drop(take_reserved(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            base,
+        ))));
+    }
 }

@@ -156,6 +156,23 @@ async fn extractors_admit_only_their_kind_of_caller() {
     assert_eq!(call(&app, "/v1/notes/whoami", Some("not-a-jwt")).await, 401);
     assert_eq!(call(&app, "/v1/notes/whoami", Some(&customer)).await, 200);
 
+    // A person may come signed in or not; a bad token is not taken for none, and an
+    // app is not a person.
+    let anyone = async |token: Option<&str>| {
+        let mut request = app.client.get(app.url("/v1/notes/anyone"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        (status, body["role"].clone())
+    };
+    assert_eq!(anyone(None).await, (200, Value::Null));
+    assert_eq!(anyone(Some(&customer)).await, (200, "customer".into()));
+    assert_eq!(anyone(Some("not-a-jwt")).await.0, 401);
+    assert_eq!(anyone(Some(&reader_app)).await.0, 403);
+
     assert_eq!(call(&app, "/v1/notes/staff", Some(&owner)).await, 200);
     assert_eq!(call(&app, "/v1/notes/staff", Some(&customer)).await, 403);
     assert_eq!(call(&app, "/v1/notes/staff", Some(&operator)).await, 403);

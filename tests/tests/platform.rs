@@ -30,65 +30,45 @@ impl Drop for Running {
     }
 }
 
-/// Six free consecutive ports: the gateway, the four services, the web faces.
-fn free_range() -> u16 {
-    loop {
-        let base = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if base > 60_000 {
-            continue;
-        }
-        if (0..6).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
-            return base;
-        }
-    }
-}
-
 async fn start() -> Running {
     caravan_shared::telemetry::init(caravan_shared::config::LogFormat::Pretty);
     let id = Uuid::now_v7().simple().to_string();
     let operator_email = format!("operator-{id}@example.cn");
-    // One installation's secrets for every attempt: an attempt that failed after the
-    // auth service stored its signing key (a port taken meanwhile, say) leaves that
-    // key encrypted under them in the same databases.
-    let secrets = InstallSecrets::generate();
-    for _ in 0..4 {
-        let options = Options {
-            gateway_port: free_range(),
-            database_prefix: format!("e2e_{}", &id[20..]),
-            redis_prefix: format!("caravan-e2e-{id}"),
-            operator_email: operator_email.clone(),
-            operator_password: PASSWORD.to_owned(),
-            secrets: secrets.clone(),
-            // Test payments drive orders to paid; the webhook test's receiver runs on
-            // this machine.
-            relaxed: Relaxed {
-                test_payments: true,
-                internal_webhooks: true,
-            },
-            extra: vec![("DATABASE_MAX_CONNECTIONS".into(), "5".into())],
-        };
-        let started = Platform::start(&options).await;
-        if let Err(error) = &started {
-            eprintln!("the platform did not start: {error:#}");
+    let options = Options {
+        // The gateway, the four services and the web faces, each port held until
+        // its server serves on it.
+        gateway_port: caravan_shared::testing::reserve_ports(6),
+        database_prefix: format!("e2e_{}", &id[20..]),
+        redis_prefix: format!("caravan-e2e-{id}"),
+        operator_email: operator_email.clone(),
+        operator_password: PASSWORD.to_owned(),
+        secrets: InstallSecrets::generate(),
+        // Test payments drive orders to paid; the webhook test's receiver runs on
+        // this machine.
+        relaxed: Relaxed {
+            test_payments: true,
+            internal_webhooks: true,
+        },
+        extra: vec![("DATABASE_MAX_CONNECTIONS".into(), "5".into())],
+    };
+    let databases: Vec<String> = ["auth", "tenant", "catalog", "order"]
+        .iter()
+        .map(|service| format!("{}_{service}", options.database_prefix))
+        .collect();
+    let platform = match Platform::start(&options).await {
+        Ok(platform) => platform,
+        Err(error) => {
+            caravan_shared::testing::drop_databases(databases);
+            panic!("the platform did not start: {error:#}");
         }
-        if let Ok(platform) = started {
-            return Running {
-                platform,
-                operator_email,
-                http: Client::new(),
-                redis_prefix: options.redis_prefix.clone(),
-                databases: ["auth", "tenant", "catalog", "order"]
-                    .iter()
-                    .map(|service| format!("{}_{service}", options.database_prefix))
-                    .collect(),
-            };
-        }
+    };
+    Running {
+        platform,
+        operator_email,
+        http: Client::new(),
+        redis_prefix: options.redis_prefix.clone(),
+        databases,
     }
-    panic!("the platform did not start");
 }
 
 impl Running {

@@ -115,8 +115,13 @@ async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
 
 /// Binds and builds the web service.
 pub fn build(settings: WebSettings) -> anyhow::Result<Running> {
-    let listener =
-        TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?;
+    // In tests that run it in-process, the port was reserved ahead: serve on that.
+    let listener = match caravan_shared::service::reserved_listener(&settings.bind) {
+        Some(listener) => listener,
+        None => {
+            TcpListener::bind(&settings.bind).with_context(|| format!("BIND {}", settings.bind))?
+        }
+    };
     let port = listener.local_addr()?.port();
     let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
     let secure = settings.public_url.starts_with("https://");

@@ -153,21 +153,14 @@ impl EventHandler for TenantEvents {
         let Some(tenant_id) = event.tenant_id else {
             return Ok(());
         };
+        // The shop's slug and status are kept by `TenantStatusHandler`, before this.
         let status = match event.event_type.as_str() {
-            "tenant.activated" | "tenant.reinstated" | "tenant.updated" => "active",
+            "tenant.activated" | "tenant.reinstated" => "active",
             "tenant.suspended" => "suspended",
             "tenant.closed" => "closed",
             _ => return Ok(()),
         };
         let facts: ShopFacts = serde_json::from_value(event.data.clone())?;
-        if event.event_type == "tenant.updated" {
-            // An update says nothing about status: keep the one we know.
-            let known = store::tenant(tx, tenant_id).await?;
-            let status = known.map_or_else(|| status.to_owned(), |shop| shop.status);
-            store::upsert_tenant(tx, tenant_id, &facts.slug, &status).await?;
-            return Ok(());
-        }
-        store::upsert_tenant(tx, tenant_id, &facts.slug, status).await?;
         if status != "active" {
             let scope = TenantScope::enter(tx, TenantId::from(tenant_id)).await?;
             let revoked = store::revoke_tenant_sessions(&scope).await?;

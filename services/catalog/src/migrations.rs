@@ -3,7 +3,7 @@
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
-use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
+use caravan_shared::tenant_status::{SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION};
 
 /// Every migration of the catalog database, oldest first.
 pub struct Migrations;
@@ -26,5 +26,6 @@ impl ServiceMigrations for Migrations {
             name: "m0003_media",
             sql: include_str!("../migrations/0003_media.sql"),
         },
+        SHOP_PROFILE_MIGRATION,
     ];
 }

@@ -41,10 +41,10 @@ pub struct VariantView {
     pub weight_grams: i32,
     /// Prices; the first is the base price.
     #[schema(value_type = Vec<Money>)]
-    pub prices: serde_json::Value,
+    pub prices: Vec<Money>,
     /// Price before a discount.
     #[schema(value_type = Option<Money>)]
-    pub compare_at_price: Option<serde_json::Value>,
+    pub compare_at_price: Option<Money>,
     /// Whether stock is counted.
     pub track_stock: bool,
     /// On hand.
@@ -66,8 +66,8 @@ impl From<&VariantRow> for VariantView {
             options: row.options.clone(),
             unit: row.unit.clone(),
             weight_grams: row.weight_grams,
-            prices: row.prices.clone(),
-            compare_at_price: row.compare_at_price.clone(),
+            prices: row.prices.0.clone(),
+            compare_at_price: row.compare_at_price.map(|price| price.0),
             track_stock: row.track_stock,
             on_hand: row.on_hand,
             reserved: row.reserved,
@@ -196,7 +196,7 @@ pub struct StorefrontVariant {
     pub price: Option<Money>,
     /// Price before a discount (base currency).
     #[schema(value_type = Option<Money>)]
-    pub compare_at_price: Option<serde_json::Value>,
+    pub compare_at_price: Option<Money>,
     /// Whether it can be bought now.
     pub in_stock: bool,
 }
@@ -297,8 +297,8 @@ impl StorefrontProduct {
                     options: variant.options.clone(),
                     unit: variant.unit.clone(),
                     weight_grams: variant.weight_grams,
-                    price: price_in(&variant.price_list.0, currency),
-                    compare_at_price: variant.compare_at_price.clone(),
+                    price: price_in(&variant.prices.0, currency),
+                    compare_at_price: variant.compare_at_price.map(|price| price.0),
                     in_stock: !variant.track_stock || variant.available() > 0,
                 })
                 .collect(),
@@ -531,12 +531,10 @@ pub struct StoredRendition {
 }
 
 /// A `media` row the code cannot read (written by a newer version or by hand): an
-/// internal error, never a photo shown with a guessed format or no size.
+/// internal error, never a photo shown with no size or no URL. (A format the code
+/// does not know already fails to read in the store.)
 #[derive(Debug, thiserror::Error)]
 pub enum UnreadableMedia {
-    /// Not the encoding of any rendition format.
-    #[error("media {id} has content type {content_type:?}, which is not a rendition format")]
-    ContentType { id: Uuid, content_type: String },
     /// `renditions` is not a list of stored renditions.
     #[error("media {id} has renditions that cannot be read")]
     Renditions {
@@ -556,14 +554,9 @@ impl MediaView {
     /// An upload of `tenant`, with the paths of its renditions; an error when its
     /// row cannot be read.
     pub fn new(tenant: Uuid, row: &crate::store::MediaRow) -> Result<Self, UnreadableMedia> {
-        use crate::domain::media::{MediaKey, RenditionFormat};
+        use crate::domain::media::MediaKey;
         let id = row.id;
-        let format = RenditionFormat::from_content_type(&row.content_type).ok_or_else(|| {
-            UnreadableMedia::ContentType {
-                id,
-                content_type: row.content_type.clone(),
-            }
-        })?;
+        let format = row.content_type;
         let stored: Vec<StoredRendition> = serde_json::from_value(row.renditions.clone())
             .map_err(|source| UnreadableMedia::Renditions { id, source })?;
         let size = |side: i32| u32::try_from(side).ok().filter(|side| *side > 0);
@@ -596,7 +589,7 @@ impl MediaView {
             id,
             width,
             height,
-            content_type: row.content_type.clone(),
+            content_type: format.content_type().to_owned(),
             url,
             renditions,
         })

@@ -3,7 +3,7 @@
 //! checkout) and reservations of stock for orders.
 
 use caravan_shared::TenantId;
-use caravan_shared::domain::Money;
+use caravan_shared::domain::{Currency, Money};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::{ApiError, ErrorCode};
 use reqwest::StatusCode;
@@ -69,6 +69,29 @@ pub enum Reserved {
 
 /// The catalog could not be asked. Its cause names the catalog's internal address:
 /// it is logged, never answered.
+/// What is wrong with buying `quantity` of a variant (`None`: gone) in `currency`,
+/// if anything: what a cart shows and what checkout refuses.
+pub fn line_problem(
+    sellable: Option<&Sellable>,
+    quantity: i32,
+    currency: Currency,
+) -> Option<&'static str> {
+    let Some(sellable) = sellable else {
+        return Some("unavailable");
+    };
+    if sellable.product_status != "active" {
+        return Some("unavailable");
+    }
+    if sellable.price_in(currency).is_none() {
+        return Some("not_sold_in_currency");
+    }
+    match sellable.available {
+        Some(0) => Some("out_of_stock"),
+        Some(available) if available < quantity => Some("insufficient_stock"),
+        _ => None,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("the catalog could not be reached: {0:#}")]
 pub struct Unavailable(#[from] anyhow::Error);

@@ -1,17 +1,14 @@
 //! What the order service publishes — `order.created`, `order.paid`,
 //! `order.fulfilled`, `order.delivered`, `order.cancelled`, `order.expired` and
 //! `order.refunded`, each with the order's lines and totals — and what it consumes:
-//! the tenant service's events, for the shops' status and quotas and for the facts
-//! its emails and checkout need (name, contact, currencies, languages).
+//! the tenant service's events, kept in the shared shop replica (status, quotas, and
+//! the name, contact, currencies and languages its emails and checkout need).
 
-use crate::store::{self, OrderLineRow, OrderRow, ShopFacts};
+use crate::store::{OrderLineRow, OrderRow};
 use crate::views::money;
-use caravan_shared::TenantId;
-use caravan_shared::events::Envelope;
-use caravan_shared::events::consumer::EventHandler;
 use caravan_shared::events::outbox;
-use caravan_shared::tenancy::{TenantScope, TenantScoped};
-use sea_orm::{DatabaseTransaction, DbErr};
+use caravan_shared::tenancy::TenantScoped;
+use sea_orm::DbErr;
 use serde_json::{Value, json};
 
 /// Records `event_type` for `order` as it now stands, with `extra` facts.
@@ -50,24 +47,4 @@ pub async fn publish(
     }
     outbox::append(scope.conn(), event_type, Some(scope.tenant()), &data).await?;
     Ok(())
-}
-
-/// Keeps the shops' facts from the tenant service's events.
-pub struct ShopFactsHandler;
-
-#[async_trait::async_trait]
-impl EventHandler for ShopFactsHandler {
-    async fn handle(&self, tx: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        let Some(tenant) = event.tenant_id else {
-            return Ok(());
-        };
-        if !event.event_type.starts_with("tenant.") {
-            return Ok(());
-        }
-        let facts: ShopFacts = serde_json::from_value(event.data.clone())?;
-        // The shop's row, written in the shop's own scope.
-        let scope = TenantScope::enter(tx, TenantId::from(tenant)).await?;
-        store::record_shop(scope.conn(), tenant, &facts).await?;
-        Ok(())
-    }
 }

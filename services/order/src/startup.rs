@@ -1,7 +1,6 @@
 //! Builds the order service's application from its settings.
 
 use crate::catalog::Catalog;
-use crate::events::ShopFactsHandler;
 use crate::expiry::Expiry;
 use crate::migrations::Migrations;
 use crate::payments::Providers;
@@ -37,10 +36,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     context.send_mail()?;
     context.subscribe(
         ServiceName::Tenant,
-        Arc::new(Handlers(vec![
-            Arc::new(TenantStatusHandler),
-            Arc::new(ShopFactsHandler),
-        ])),
+        Arc::new(Handlers(vec![Arc::new(TenantStatusHandler)])),
     )?;
     let catalog = Arc::new(Catalog::new(
         context.settings.url_of(ServiceName::Catalog),

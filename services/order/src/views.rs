@@ -1,7 +1,7 @@
 //! What the order service answers: carts and orders as buyers and staff see them.
 
 use crate::domain::shipping::ShippingOption;
-use crate::domain::{Address, OrderStatus};
+use crate::domain::{Address, OrderStatus, PaymentKind, PaymentStatus};
 use crate::store::{
     FulfillmentRow, OrderLineRow, OrderRow, PaymentRow, StoredCurrency, TimelineRow,
 };
@@ -231,9 +231,9 @@ pub struct PaymentView {
     /// `manual` or `test`.
     pub provider: String,
     /// `payment` or `refund`.
-    pub kind: String,
+    pub kind: PaymentKind,
     /// `succeeded`, `pending`, `declined` or `failed`.
-    pub status: String,
+    pub status: PaymentStatus,
     /// How much.
     pub amount: Money,
     /// The provider's reference.

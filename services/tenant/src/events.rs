@@ -5,7 +5,7 @@
 use crate::store::entities::{plans, tenants};
 use caravan_shared::TenantId;
 use caravan_shared::events::outbox;
-use caravan_shared::tenant_status::{self, Quotas};
+use caravan_shared::tenant_status::{self, ProfileFacts, Quotas};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
@@ -52,6 +52,20 @@ pub async fn publish<C: ConnectionTrait>(
         Some(&shop.status),
         Some(&plan.code),
         Some(quotas(plan)),
+    )
+    .await?;
+    tenant_status::record_profile(
+        conn,
+        shop.id,
+        &ProfileFacts {
+            name: Some(shop.name.clone()),
+            owner_email: Some(shop.owner_email.clone()),
+            contact_email: shop.contact_email.clone(),
+            base_currency: Some(shop.base_currency.clone()),
+            currencies: Some(shop.currencies.clone()),
+            default_locale: Some(shop.default_locale.clone()),
+            locales: Some(shop.locales.clone()),
+        },
     )
     .await
 }

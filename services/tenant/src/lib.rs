@@ -10,3 +10,4 @@ pub mod routes;
 pub mod startup;
 pub mod store;
 pub mod webhooks;
+pub mod workflow;

@@ -4,7 +4,7 @@ use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::mail::MAIL_MIGRATION;
 use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
-use caravan_shared::tenant_status::TENANT_STATUS_MIGRATION;
+use caravan_shared::tenant_status::{SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION};
 
 /// Every migration of the tenant database, oldest first.
 pub struct Migrations;
@@ -36,5 +36,6 @@ impl ServiceMigrations for Migrations {
             name: "m0005_applications_languages",
             sql: include_str!("../migrations/0005_applications_languages.sql"),
         },
+        SHOP_PROFILE_MIGRATION,
     ];
 }

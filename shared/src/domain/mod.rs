@@ -4,6 +4,7 @@ pub mod email;
 pub mod localized;
 pub mod money;
 pub mod pagination;
+pub mod text;
 pub mod web_address;
 pub use country::{CountryCode, check_country_code};
 pub use email::Email;

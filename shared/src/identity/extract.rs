@@ -113,6 +113,35 @@ impl FromRequest for Principal {
     }
 }
 
+/// A person who may be signed in: a buyer on the storefront, who needs no account.
+/// `None` without an `Authorization` header; a token that does not verify is refused
+/// (401), never taken for no token; apps and services are refused (403), since these
+/// routes are for people.
+#[derive(Debug, Clone)]
+pub struct MaybeSignedIn(pub Option<Principal>);
+
+impl FromRequest for MaybeSignedIn {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let header = actix_web::http::header::AUTHORIZATION;
+            if !request.headers().contains_key(header) {
+                return Ok(Self(None));
+            }
+            let principal = authenticate(request).await?;
+            match principal.role {
+                Role::App | Role::Service => Err(ApiError::forbidden(
+                    "this is for people; apps use the staff API",
+                )),
+                _ => Ok(Self(Some(principal))),
+            }
+        })
+    }
+}
+
 /// Refuses a suspended or closed shop's callers (within a second of the suspension:
 /// the replica is updated as the event arrives). Fails closed: an app without the
 /// service context answers 500 rather than skip the check.

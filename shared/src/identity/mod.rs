@@ -7,7 +7,7 @@ pub mod service_token;
 pub mod sessions;
 mod verify;
 
-pub use extract::{Operator, RequireScope, Scope, ServiceCaller, Staff, scopes};
+pub use extract::{MaybeSignedIn, Operator, RequireScope, Scope, ServiceCaller, Staff, scopes};
 pub use keys::{SigningKey, TokenSigner};
 pub use verify::{JwksVerifier, LEEWAY_SECS, TokenError};
 

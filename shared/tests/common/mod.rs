@@ -9,7 +9,7 @@ use caravan_shared::config::{ServiceName, Settings};
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::http::Json;
-use caravan_shared::identity::{Operator, Principal, RequireScope, Staff, scopes};
+use caravan_shared::identity::{MaybeSignedIn, Operator, Principal, RequireScope, Staff, scopes};
 use caravan_shared::service::{ApiInfo, Application, ServiceContext};
 use caravan_shared::tenant_status::{TENANT_STATUS_MIGRATION, TenantStatusHandler};
 use caravan_shared::testing::TestApp;
@@ -24,6 +24,7 @@ impl ServiceMigrations for NotesMigrations {
         EVENTS_MIGRATION,
         TENANT_STATUS_MIGRATION,
         caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION,
+        caravan_shared::tenant_status::SHOP_PROFILE_MIGRATION,
         SqlMigration {
             name: "m0001_notes",
             sql: "CREATE TABLE notes (
@@ -68,6 +69,14 @@ async fn whoami(principal: Principal) -> HttpResponse {
 }
 
 #[utoipa::path(responses((status = 200)))]
+#[get("/v1/notes/anyone")]
+async fn anyone(person: MaybeSignedIn) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "role": person.0.map(|principal| principal.role),
+    }))
+}
+
+#[utoipa::path(responses((status = 200)))]
 #[get("/v1/notes/staff")]
 async fn staff_only(staff: Staff) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "tenant": staff.tenant }))
@@ -90,6 +99,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(echo)
         .service(broken)
         .service(whoami)
+        .service(anyone)
         .service(staff_only)
         .service(operators_only)
         .service(catalog_writers);

@@ -15,6 +15,7 @@ use caravan_shared::http::Json;
 use caravan_shared::identity::Staff;
 use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
+use caravan_shared::tenant_status;
 use caravan_shared::{ApiError, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,16 +99,15 @@ pub async fn invite(
         _ => return Err(ApiError::invalid_field("role", "must be staff or owner")),
     };
     let db = &state.context.db;
-    let shop = store::tenant(db, staff.tenant.into_uuid()).await?;
-    let shop_name = shop
-        .map(|shop| shop.slug)
-        .unwrap_or_else(|| "a shop".to_owned());
     let inviter = staff.principal.subject.parse().ok();
     let tx = TenantTx::begin(db, staff.tenant).await?;
+    let shop = tenant_status::shop(tx.conn(), staff.tenant).await?;
+    let shop_name = shop.as_ref().map_or_else(
+        || "a shop".to_owned(),
+        |shop| shop.profile.display_name(&shop.slug).to_owned(),
+    );
     // The plan's staff quota counts owners, staff and open invitations.
-    let quota = caravan_shared::tenant_status::shop(tx.conn(), staff.tenant)
-        .await?
-        .and_then(|shop| shop.quotas.max_staff);
+    let quota = shop.and_then(|shop| shop.quotas.max_staff);
     if let Some(max) = quota
         && store::staff_seats(&tx).await? >= i64::from(max)
     {
@@ -286,9 +286,9 @@ pub async fn accept(
             invitation.role
         ))
     })?;
-    let active = store::tenant(db, invitation.tenant_id)
+    let active = tenant_status::current(db, TenantId::from(invitation.tenant_id))
         .await?
-        .is_some_and(|shop| shop.status == "active");
+        .is_some_and(|shop| shop.is_active());
     if !active {
         return Err(ApiError::forbidden_because(
             ErrorCode::TenantSuspended,

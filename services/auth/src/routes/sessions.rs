@@ -10,7 +10,8 @@ use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::Role;
 use caravan_shared::secrets;
-use caravan_shared::tenancy::TenantScope;
+use caravan_shared::tenancy::{TenantScope, TenantScoped};
+use caravan_shared::tenant_status;
 use caravan_shared::{ApiError, TenantId};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -255,15 +256,15 @@ async fn shop_session(
 ) -> Result<SessionFor, ApiError> {
     let no_membership =
         || ApiError::forbidden_because(ErrorCode::NotAMember, "you are not a member of that shop");
-    let shop = store::tenant_by_slug(tx, slug)
+    let shop = tenant_status::named(tx, slug)
         .await?
         .ok_or_else(no_membership)?;
-    let tenant = TenantId::from(shop.id);
+    let tenant = shop.tenant;
     let scope = TenantScope::enter(tx, tenant).await?;
     let role = store::membership_held(&scope, user_id)
         .await?
         .ok_or_else(no_membership)?;
-    if shop.status != "active" {
+    if !shop.is_active() {
         return Err(ApiError::forbidden_because(
             ErrorCode::TenantSuspended,
             "this shop is not active",
@@ -300,11 +301,11 @@ pub async fn refresh(
     let Rotated { tx, token, user } = rotate(&state, body.refresh_token.trim()).await?;
     let session = match token.tenant_id.map(TenantId::from) {
         Some(tenant) => {
-            let shop = store::tenant(&tx, tenant.into_uuid()).await?;
             let scope = TenantScope::enter(&tx, tenant).await?;
+            let shop = tenant_status::shop(scope.conn(), tenant).await?;
             let role = store::membership(&scope, user.id).await?;
-            match (shop.map(|shop| shop.status), role) {
-                (Some(status), Some(role)) if status == "active" => {
+            match (shop, role) {
+                (Some(shop), Some(role)) if shop.is_active() => {
                     SessionFor::member(user.id, tenant, role)
                 }
                 _ => {

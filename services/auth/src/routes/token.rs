@@ -6,9 +6,11 @@ use crate::domain::Scopes;
 use crate::store;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use caravan_shared::TenantId;
 use caravan_shared::http::{BodyLimit, DEFAULT_BODY_LIMIT, read_body};
 use caravan_shared::identity::Role;
 use caravan_shared::secrets;
+use caravan_shared::tenant_status;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
@@ -188,9 +190,9 @@ pub async fn token(
     {
         return Ok(invalid_client());
     }
-    let active = store::tenant(&state.context.db, client.tenant_id)
+    let active = tenant_status::current(&state.context.db, TenantId::from(client.tenant_id))
         .await?
-        .is_some_and(|shop| shop.status == "active");
+        .is_some_and(|shop| shop.is_active());
     if !active {
         return Ok(oauth_error(
             StatusCode::BAD_REQUEST,

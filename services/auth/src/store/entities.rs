@@ -24,26 +24,6 @@ pub mod users {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The shops, as replicated from the tenant service.
-pub mod tenants {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "tenants")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub slug: String,
-        pub status: String,
-        pub updated_at: DateTimeWithTimeZone,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// Who belongs to which shop.
 pub mod memberships {
     use sea_orm::entity::prelude::*;

@@ -3,7 +3,8 @@
 use super::entities::memberships;
 use super::*;
 use crate::domain::MemberRole;
-use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::tenancy::{TenantScope, TenantScoped};
+use caravan_shared::{TenantId, tenant_status};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
@@ -37,7 +38,9 @@ pub async fn memberships_of(
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        let shop = tenant(&tx, row.tenant_id).await?;
+        // Each shop's replica row is read in that shop's scope.
+        let scope = TenantScope::enter(&tx, TenantId::from(row.tenant_id)).await?;
+        let shop = tenant_status::shop(scope.conn(), scope.tenant()).await?;
         if let Some(role) = MemberRole::from_stored(&row.role) {
             views.push(MembershipView {
                 tenant_id: row.tenant_id,

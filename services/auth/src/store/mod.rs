@@ -8,7 +8,6 @@ pub mod entities;
 mod invitations;
 mod memberships;
 mod refresh_tokens;
-mod shops;
 mod users;
 
 pub use app_clients::*;
@@ -16,7 +15,6 @@ pub use email_tokens::*;
 pub use invitations::*;
 pub use memberships::*;
 pub use refresh_tokens::*;
-pub use shops::*;
 pub use users::*;
 
 use sea_orm::{

@@ -35,7 +35,7 @@ async fn registration_sends_a_working_verification_link() {
 
     let tokens = auth.tokens(&email, PASSWORD, None).await;
     let me: serde_json::Value = auth
-        .get_as(tokens["access_token"].as_str().unwrap(), "/v1/auth/me")
+        .get_with(tokens["access_token"].as_str().unwrap(), "/v1/auth/me")
         .await
         .json()
         .await
@@ -119,7 +119,7 @@ async fn changing_the_password_needs_the_current_one() {
     let tokens = auth.tokens(&email, PASSWORD, None).await;
     let access = tokens["access_token"].as_str().unwrap();
     let wrong = auth
-        .post_as(
+        .post_with(
             access,
             "/v1/auth/password/change",
             &json!({"current_password": "not-the-password", "new_password": "turpan-raisins-dry-in-autumn"}),
@@ -130,7 +130,7 @@ async fn changing_the_password_needs_the_current_one() {
         "current_password"
     );
     let changed = auth
-        .post_as(
+        .post_with(
             access,
             "/v1/auth/password/change",
             &json!({"current_password": PASSWORD, "new_password": "turpan-raisins-dry-in-autumn"}),

@@ -19,7 +19,7 @@ async fn app_clients_get_tenant_bound_tokens_with_their_scopes_until_revoked() {
     let owner = owner_tokens["access_token"].as_str().unwrap();
 
     let created = auth
-        .post_as(
+        .post_with(
             owner,
             "/v1/auth/clients",
             &json!({"name": "Logistics sync", "scopes": ["orders:read", "catalog:read"]}),
@@ -94,7 +94,7 @@ async fn app_clients_get_tenant_bound_tokens_with_their_scopes_until_revoked() {
 
     // The secret is never shown again.
     let listed: Value = auth
-        .get_as(owner, "/v1/auth/clients")
+        .get_with(owner, "/v1/auth/clients")
         .await
         .json::<Value>()
         .await
@@ -105,13 +105,13 @@ async fn app_clients_get_tenant_bound_tokens_with_their_scopes_until_revoked() {
 
     // Revoked by its public client id (its `id` works as well, see below).
     assert_eq!(
-        auth.delete_as(owner, &format!("/v1/auth/clients/{client_id}"))
+        auth.delete_with(owner, &format!("/v1/auth/clients/{client_id}"))
             .await
             .status(),
         204
     );
     assert_eq!(
-        auth.delete_as(
+        auth.delete_with(
             owner,
             &format!("/v1/auth/clients/{}", client["id"].as_str().unwrap())
         )
@@ -140,7 +140,7 @@ async fn another_shop_cannot_see_or_revoke_a_shops_clients() {
     let owner_a = tokens_a["access_token"].as_str().unwrap();
     let owner_b = tokens_b["access_token"].as_str().unwrap();
     let client: Value = auth
-        .post_as(
+        .post_with(
             owner_a,
             "/v1/auth/clients",
             &json!({"name": "A's app", "scopes": ["catalog:read"]}),
@@ -151,7 +151,7 @@ async fn another_shop_cannot_see_or_revoke_a_shops_clients() {
         .unwrap();
 
     let seen_by_b: Value = auth
-        .get_as(owner_b, "/v1/auth/clients")
+        .get_with(owner_b, "/v1/auth/clients")
         .await
         .json::<Value>()
         .await
@@ -160,25 +160,25 @@ async fn another_shop_cannot_see_or_revoke_a_shops_clients() {
     assert_eq!(seen_by_b, json!([]));
     let id = client["id"].as_str().unwrap();
     let revoke = auth
-        .delete_as(owner_b, &format!("/v1/auth/clients/{id}"))
+        .delete_with(owner_b, &format!("/v1/auth/clients/{id}"))
         .await;
     assert_eq!(revoke.status(), 404, "existence is not disclosed");
     let by_client_id = auth
-        .delete_as(
+        .delete_with(
             owner_b,
             &format!("/v1/auth/clients/{}", client["client_id"].as_str().unwrap()),
         )
         .await;
     assert_eq!(by_client_id.status(), 404, "existence is not disclosed");
     let unknown = auth
-        .delete_as(
+        .delete_with(
             owner_b,
             &format!("/v1/auth/clients/{}", uuid::Uuid::now_v7()),
         )
         .await;
     assert_eq!(unknown.status(), 404);
     let still: Value = auth
-        .get_as(owner_a, "/v1/auth/clients")
+        .get_with(owner_a, "/v1/auth/clients")
         .await
         .json::<Value>()
         .await
@@ -277,7 +277,7 @@ async fn revoking_an_app_client_ends_the_tokens_it_has() {
     let (_tenant, _owner, owner_tokens) = auth.shop_with_owner(&unique_slug("aksu")).await;
     let owner = owner_tokens["access_token"].as_str().unwrap();
     let client: Value = auth
-        .post_as(
+        .post_with(
             owner,
             "/v1/auth/clients",
             &json!({"name": "Accounting export", "scopes": ["orders:read"]}),
@@ -298,17 +298,17 @@ async fn revoking_an_app_client_ends_the_tokens_it_has() {
         .unwrap();
     let app_token = issued["access_token"].as_str().unwrap();
     // Authenticated (an app has no account, hence 403, not 401).
-    assert_eq!(auth.get_as(app_token, "/v1/auth/me").await.status(), 403);
+    assert_eq!(auth.get_with(app_token, "/v1/auth/me").await.status(), 403);
 
     let revoked = auth
-        .delete_as(
+        .delete_with(
             owner,
             &format!("/v1/auth/clients/{}", client["id"].as_str().unwrap()),
         )
         .await;
     assert_eq!(revoked.status(), 204);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    while auth.get_as(app_token, "/v1/auth/me").await.status() != 401 {
+    while auth.get_with(app_token, "/v1/auth/me").await.status() != 401 {
         assert!(
             std::time::Instant::now() < deadline,
             "the revoked client's token still works"
@@ -316,5 +316,5 @@ async fn revoking_an_app_client_ends_the_tokens_it_has() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     // The owner's own session is not the client's.
-    assert_eq!(auth.get_as(owner, "/v1/auth/me").await.status(), 200);
+    assert_eq!(auth.get_with(owner, "/v1/auth/me").await.status(), 200);
 }

@@ -1,6 +1,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caravan_shared::config::ServiceName;
+pub use caravan_shared::testing::unique_email;
 use caravan_shared::testing::{TestApp, mail_to, reserve_port, wait_for_mail};
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -15,10 +16,6 @@ pub struct AuthApp {
     pub app: TestApp,
     pub shops: TestApp,
     pub operator_email: String,
-}
-
-pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
 /// The auth service and a tenant service playing its events' producer. Their ports
@@ -62,48 +59,16 @@ pub async fn spawn_app() -> AuthApp {
     }
 }
 
+impl std::ops::Deref for AuthApp {
+    type Target = TestApp;
+
+    /// Requests go to the auth service.
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
 impl AuthApp {
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.app
-            .client
-            .get(self.app.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
-        self.app
-            .client
-            .delete(self.app.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
     pub async fn register(&self, email: &str, password: &str) -> Response {
         self.post(
             "/v1/auth/register",
@@ -183,7 +148,7 @@ impl AuthApp {
     pub async fn invite(&self, owner_access: &str, email: &str, role: &str) -> (String, String) {
         let before = mail_to(email).await.unwrap().len();
         let invited = self
-            .post_as(
+            .post_with(
                 owner_access,
                 "/v1/auth/invitations",
                 &json!({"email": email, "role": role}),
@@ -234,7 +199,7 @@ impl AuthApp {
 pub async fn me_within_a_second(auth: &AuthApp, access: &str, status: u16) -> Value {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
-        let response = auth.get_as(access, "/v1/auth/me").await;
+        let response = auth.get_with(access, "/v1/auth/me").await;
         if response.status().as_u16() == status {
             return response.json().await.unwrap_or_default();
         }

@@ -54,7 +54,7 @@ async fn shop_activation_makes_the_owner_once_even_when_delivered_twice() {
     );
 
     let me: serde_json::Value = auth
-        .get_as(tokens["access_token"].as_str().unwrap(), "/v1/auth/me")
+        .get_with(tokens["access_token"].as_str().unwrap(), "/v1/auth/me")
         .await
         .json()
         .await
@@ -73,7 +73,7 @@ async fn an_owner_invites_staff_who_accept_and_log_in_to_the_shop() {
 
     let staff = unique_email("staff");
     let invited = auth
-        .post_as(
+        .post_with(
             owner_access,
             "/v1/auth/invitations",
             &json!({"email": staff, "role": "staff"}),
@@ -121,7 +121,7 @@ async fn an_owner_invites_staff_who_accept_and_log_in_to_the_shop() {
 
     // Staff may not invite.
     let refused = auth
-        .post_as(
+        .post_with(
             staff_tokens["access_token"].as_str().unwrap(),
             "/v1/auth/invitations",
             &json!({"email": unique_email("x")}),
@@ -137,7 +137,7 @@ async fn an_existing_account_joins_with_its_own_password() {
     auth.verified_user(&email).await;
     let (_first_shop, _owner, owner_tokens) = auth.shop_with_owner(&unique_slug("gansu")).await;
     let invited = auth
-        .post_as(
+        .post_with(
             owner_tokens["access_token"].as_str().unwrap(),
             "/v1/auth/invitations",
             &json!({"email": email}),
@@ -205,7 +205,7 @@ async fn an_account_squatting_on_the_owners_email_does_not_get_the_shop() {
 }
 
 async fn pending(auth: &crate::helpers::AuthApp, owner_access: &str) -> Vec<serde_json::Value> {
-    let response = auth.get_as(owner_access, "/v1/auth/invitations").await;
+    let response = auth.get_with(owner_access, "/v1/auth/invitations").await;
     assert_eq!(response.status(), 200);
     let page: serde_json::Value = response.json().await.unwrap();
     assert!(page["next_cursor"].is_null(), "{page}");
@@ -237,7 +237,7 @@ async fn an_owner_lists_and_revokes_pending_invitations() {
     assert_eq!((expires_at - invited_at).num_days(), 7);
 
     let revoked = auth
-        .delete_as(owner_access, &format!("/v1/auth/invitations/{first_id}"))
+        .delete_with(owner_access, &format!("/v1/auth/invitations/{first_id}"))
         .await;
     assert_eq!(revoked.status(), 204);
     let items = pending(&auth, owner_access).await;
@@ -268,7 +268,7 @@ async fn an_owner_lists_and_revokes_pending_invitations() {
 
     // Revoked already, accepted, or never there: 404, the same answer.
     let again = problem(
-        auth.delete_as(owner_access, &format!("/v1/auth/invitations/{first_id}"))
+        auth.delete_with(owner_access, &format!("/v1/auth/invitations/{first_id}"))
             .await,
         404,
     )
@@ -282,13 +282,13 @@ async fn an_owner_lists_and_revokes_pending_invitations() {
     assert_eq!(accepted.status(), 200);
     assert!(pending(&auth, owner_access).await.is_empty());
     let after_accept = problem(
-        auth.delete_as(owner_access, &format!("/v1/auth/invitations/{second_id}"))
+        auth.delete_with(owner_access, &format!("/v1/auth/invitations/{second_id}"))
             .await,
         404,
     )
     .await;
     let unknown = problem(
-        auth.delete_as(
+        auth.delete_with(
             owner_access,
             &format!("/v1/auth/invitations/{}", uuid::Uuid::now_v7()),
         )

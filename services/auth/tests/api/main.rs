@@ -6,6 +6,7 @@ mod invitations;
 mod keys;
 mod operations;
 mod operators;
+mod replica;
 mod rls;
 mod sessions;
 mod staff;

@@ -26,7 +26,7 @@ async fn operators_read_the_staff_seats_each_shop_uses_and_the_total() {
         .invite(owner_a, &unique_email("revoked"), "staff")
         .await;
     let revoking = auth
-        .delete_as(owner_a, &format!("/v1/auth/invitations/{revoked}"))
+        .delete_with(owner_a, &format!("/v1/auth/invitations/{revoked}"))
         .await;
     assert_eq!(revoking.status(), 204);
     // Shop B: its owner and an open invitation.
@@ -37,7 +37,7 @@ async fn operators_read_the_staff_seats_each_shop_uses_and_the_total() {
         let auth = &auth;
         let operator = operator.clone();
         async move {
-            auth.get_as(&operator, &format!("/v1/operations/auth/usage{query}"))
+            auth.get_with(&operator, &format!("/v1/operations/auth/usage{query}"))
                 .await
         }
     };
@@ -95,7 +95,7 @@ async fn operators_read_the_staff_seats_each_shop_uses_and_the_total() {
         .unwrap();
     assert_eq!(a["counts"], json!({"staff": 4}));
     let over = auth
-        .post_as(
+        .post_with(
             owner_a,
             "/v1/auth/invitations",
             &json!({"email": unique_email("fifth"), "role": "staff"}),
@@ -111,7 +111,7 @@ async fn usage_is_for_operators_and_takes_a_shop_id() {
     let owner = tokens["access_token"].as_str().unwrap();
     let path = format!("/v1/operations/auth/usage?tenant_id={shop}");
 
-    let refused = auth.get_as(owner, &path).await;
+    let refused = auth.get_with(owner, &path).await;
     assert_eq!(problem(refused, 403).await["code"], "forbidden");
     let anonymous = auth
         .app
@@ -124,12 +124,12 @@ async fn usage_is_for_operators_and_takes_a_shop_id() {
 
     let operator = auth.operator_token().await;
     let malformed = auth
-        .get_as(&operator, "/v1/operations/auth/usage?tenant_id=shop-a")
+        .get_with(&operator, "/v1/operations/auth/usage?tenant_id=shop-a")
         .await;
     let malformed = problem(malformed, 422).await;
     assert_eq!(malformed["errors"][0]["field"], "tenant_id");
     let unknown = auth
-        .get_as(
+        .get_with(
             &operator,
             &format!(
                 "/v1/operations/auth/usage?tenant_id={}",

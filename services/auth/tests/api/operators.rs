@@ -11,7 +11,7 @@ async fn an_account_squatting_on_an_address_does_not_become_an_operator_with_its
     let operator = auth.operator_token().await;
     let operator_password = "operators-own-strong-password";
     let made = auth
-        .post_as(
+        .post_with(
             &operator,
             "/v1/auth/operators",
             &json!({"email": email, "password": operator_password}),
@@ -31,7 +31,7 @@ async fn an_account_squatting_on_an_address_does_not_become_an_operator_with_its
     let colleague = unique_email("colleague");
     auth.verified_user(&colleague).await;
     let promoted = auth
-        .post_as(
+        .post_with(
             &operator,
             "/v1/auth/operators",
             &json!({"email": colleague, "password": "some-other-long-password"}),

@@ -213,7 +213,10 @@ async fn logout_ends_its_sessions_access_tokens_at_once_and_no_other_session() {
         "each login is a session of its own"
     );
     // Nothing revoked: a token from before works.
-    assert_eq!(auth.get_as(phone_access, "/v1/auth/me").await.status(), 200);
+    assert_eq!(
+        auth.get_with(phone_access, "/v1/auth/me").await.status(),
+        200
+    );
 
     let out = auth
         .post(
@@ -233,7 +236,7 @@ async fn logout_ends_its_sessions_access_tokens_at_once_and_no_other_session() {
 
     // The other session goes on, access and refresh.
     assert_eq!(
-        auth.get_as(laptop_access, "/v1/auth/me").await.status(),
+        auth.get_with(laptop_access, "/v1/auth/me").await.status(),
         200
     );
     let renewed = auth
@@ -277,7 +280,7 @@ async fn refresh_token_reuse_ends_the_familys_access_tokens_too() {
         .unwrap();
     let second_access = second["access_token"].as_str().unwrap();
     assert_eq!(
-        auth.get_as(second_access, "/v1/auth/me").await.status(),
+        auth.get_with(second_access, "/v1/auth/me").await.status(),
         200
     );
 
@@ -314,7 +317,7 @@ async fn a_password_change_ends_every_session_of_the_account_at_once() {
 
     let new_password = "hotan-jujubes-in-the-sun";
     let changed = auth
-        .post_as(
+        .post_with(
             phone_access,
             "/v1/auth/password/change",
             &json!({"current_password": PASSWORD, "new_password": new_password}),
@@ -343,12 +346,17 @@ async fn a_password_change_ends_every_session_of_the_account_at_once() {
     // Another account is untouched; a new login with the new password works.
     let bystander_access = bystander["access_token"].as_str().unwrap();
     assert_eq!(
-        auth.get_as(bystander_access, "/v1/auth/me").await.status(),
+        auth.get_with(bystander_access, "/v1/auth/me")
+            .await
+            .status(),
         200
     );
     let fresh = auth.tokens(&email, new_password, None).await;
     let fresh_access = fresh["access_token"].as_str().unwrap();
-    assert_eq!(auth.get_as(fresh_access, "/v1/auth/me").await.status(), 200);
+    assert_eq!(
+        auth.get_with(fresh_access, "/v1/auth/me").await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -358,7 +366,7 @@ async fn a_password_reset_ends_every_session_of_the_account_at_once() {
     auth.verified_user(&email).await;
     let session = auth.tokens(&email, PASSWORD, None).await;
     let access = session["access_token"].as_str().unwrap();
-    assert_eq!(auth.get_as(access, "/v1/auth/me").await.status(), 200);
+    assert_eq!(auth.get_with(access, "/v1/auth/me").await.status(), 200);
 
     let forgot = auth
         .post("/v1/auth/password/forgot", &json!({"email": email}))
@@ -385,7 +393,10 @@ async fn a_password_reset_ends_every_session_of_the_account_at_once() {
 
     let fresh = auth.tokens(&email, new_password, None).await;
     let fresh_access = fresh["access_token"].as_str().unwrap();
-    assert_eq!(auth.get_as(fresh_access, "/v1/auth/me").await.status(), 200);
+    assert_eq!(
+        auth.get_with(fresh_access, "/v1/auth/me").await.status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ fn access(tokens: &Value) -> &str {
 }
 
 async fn staff_list(auth: &AuthApp, owner: &Value) -> Vec<Value> {
-    let response = auth.get_as(access(owner), "/v1/auth/staff").await;
+    let response = auth.get_with(access(owner), "/v1/auth/staff").await;
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.unwrap();
     assert!(page["next_cursor"].is_null(), "{page}");
@@ -22,7 +22,7 @@ async fn staff_list(auth: &AuthApp, owner: &Value) -> Vec<Value> {
 }
 
 async fn remove(auth: &AuthApp, owner: &Value, account: &str) -> reqwest::Response {
-    auth.delete_as(access(owner), &format!("/v1/auth/staff/{account}"))
+    auth.delete_with(access(owner), &format!("/v1/auth/staff/{account}"))
         .await
 }
 
@@ -73,7 +73,7 @@ async fn an_owner_lists_staff_and_removes_one_whose_sessions_in_the_shop_end() {
     assert_eq!(login["code"], "not_a_member");
     // ...while their session in the other shop goes on.
     assert_eq!(
-        auth.get_as(access(&elsewhere), "/v1/auth/me")
+        auth.get_with(access(&elsewhere), "/v1/auth/me")
             .await
             .status(),
         200
@@ -187,14 +187,14 @@ async fn staff_are_refused_every_owner_endpoint() {
         .await;
     let staff_access = access(&staff);
     for response in [
-        auth.get_as(staff_access, "/v1/auth/staff").await,
-        auth.delete_as(
+        auth.get_with(staff_access, "/v1/auth/staff").await,
+        auth.delete_with(
             staff_access,
             &format!("/v1/auth/staff/{}", account_id(&owner)),
         )
         .await,
-        auth.get_as(staff_access, "/v1/auth/invitations").await,
-        auth.delete_as(staff_access, &format!("/v1/auth/invitations/{invitation}"))
+        auth.get_with(staff_access, "/v1/auth/invitations").await,
+        auth.delete_with(staff_access, &format!("/v1/auth/invitations/{invitation}"))
             .await,
     ] {
         assert_eq!(problem(response, 403).await["code"], "forbidden");
@@ -202,7 +202,7 @@ async fn staff_are_refused_every_owner_endpoint() {
     // Nothing changed.
     assert_eq!(staff_list(&auth, &owner).await.len(), 2);
     let pending: Value = auth
-        .get_as(access(&owner), "/v1/auth/invitations")
+        .get_with(access(&owner), "/v1/auth/invitations")
         .await
         .json()
         .await
@@ -235,7 +235,7 @@ async fn another_shops_owner_cannot_list_remove_or_detect_staff_or_invitations()
     assert_eq!(b_staff.len(), 1);
     assert_eq!(b_staff[0]["account_id"], account_id(&b_owner));
     let b_pending: Value = auth
-        .get_as(access(&b_owner), "/v1/auth/invitations")
+        .get_with(access(&b_owner), "/v1/auth/invitations")
         .await
         .json()
         .await
@@ -253,7 +253,7 @@ async fn another_shops_owner_cannot_list_remove_or_detect_staff_or_invitations()
         assert_eq!(answer, unknown_member);
     }
     let unknown_invitation = problem(
-        auth.delete_as(
+        auth.delete_with(
             access(&b_owner),
             &format!("/v1/auth/invitations/{}", uuid::Uuid::now_v7()),
         )
@@ -262,7 +262,7 @@ async fn another_shops_owner_cannot_list_remove_or_detect_staff_or_invitations()
     )
     .await;
     let a_invitation_from_b = problem(
-        auth.delete_as(
+        auth.delete_with(
             access(&b_owner),
             &format!("/v1/auth/invitations/{a_invitation}"),
         )
@@ -275,12 +275,14 @@ async fn another_shops_owner_cannot_list_remove_or_detect_staff_or_invitations()
     // And A is untouched.
     assert_eq!(staff_list(&auth, &a_owner).await.len(), 2);
     assert_eq!(
-        auth.get_as(access(&a_staff), "/v1/auth/me").await.status(),
+        auth.get_with(access(&a_staff), "/v1/auth/me")
+            .await
+            .status(),
         200
     );
     assert_eq!(auth.refresh(&a_staff["refresh_token"]).await.status(), 200);
     let a_pending: Value = auth
-        .get_as(access(&a_owner), "/v1/auth/invitations")
+        .get_with(access(&a_owner), "/v1/auth/invitations")
         .await
         .json()
         .await

@@ -65,7 +65,7 @@ async fn switching_shop_keeps_one_session_that_logout_ends_everywhere() {
             .contains("webhooks:write")
     );
     assert_eq!(
-        auth.get_as(access(&in_b), "/v1/auth/me").await.status(),
+        auth.get_with(access(&in_b), "/v1/auth/me").await.status(),
         200
     );
 
@@ -146,7 +146,9 @@ async fn a_refused_switch_leaves_the_session_as_it_was() {
     // The refused token is not spent: it still switches (to a shop the account is in)
     // and its access token still works.
     assert_eq!(
-        auth.get_as(access(&session), "/v1/auth/me").await.status(),
+        auth.get_with(access(&session), "/v1/auth/me")
+            .await
+            .status(),
         200
     );
     let switched = auth.switch(&session["refresh_token"], &b).await;

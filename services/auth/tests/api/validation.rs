@@ -112,7 +112,7 @@ async fn bad_input_is_refused_with_the_field_at_fault() {
     let operator = auth.operator_token().await;
     // An operator has no shop: shop-only routes refuse.
     problem(
-        auth.post_as(
+        auth.post_with(
             &operator,
             "/v1/auth/clients",
             &json!({"name": "x", "scopes": ["catalog:read"]}),
@@ -159,11 +159,11 @@ async fn owner_routes_refuse_bad_values_with_the_field() {
         ),
     ];
     for (path, body, field) in cases {
-        let body = problem(auth.post_as(owner, path, &body).await, 422).await;
+        let body = problem(auth.post_with(owner, path, &body).await, 422).await;
         assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
     }
     problem(
-        auth.delete_as(owner, "/v1/auth/clients/not-a-uuid").await,
+        auth.delete_with(owner, "/v1/auth/clients/not-a-uuid").await,
         404,
     )
     .await;

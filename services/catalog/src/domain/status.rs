@@ -1,7 +1,7 @@
 //! Statuses the catalog stores: a product's lifecycle and a reservation's state.
 //! Each travels as its enum from the row to the answer; the stored and answered
 //! names are the `as_str` ones. A row naming a status the code does not know fails
-//! to read (see the `TryGetable` impls in `store`), never passes for another one.
+//! to read (see `store/columns.rs`), never passes for another one.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -43,12 +43,6 @@ impl fmt::Display for ProductStatus {
     }
 }
 
-impl From<ProductStatus> for sea_orm::Value {
-    fn from(status: ProductStatus) -> Self {
-        status.as_str().into()
-    }
-}
-
 /// Where an order's reservation of stock stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,12 +81,6 @@ impl ReservationStatus {
 impl fmt::Display for ReservationStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl From<ReservationStatus> for sea_orm::Value {
-    fn from(status: ReservationStatus) -> Self {
-        status.as_str().into()
     }
 }
 

@@ -321,7 +321,7 @@ pub async fn variants(
             sku: row.sku,
             title: row.title,
             weight_grams: row.weight_grams,
-            prices: row.prices,
+            prices: row.prices.to_stored(),
             available: row.track_stock.then(|| (row.on_hand - row.reserved).max(0)),
         })
         .collect();

@@ -215,7 +215,7 @@ async fn record(
     let bytes: u64 = renditions.iter().map(|r| r.bytes).sum();
     let values = MediaValues {
         id: media_id,
-        content_type: processed.format.content_type().to_owned(),
+        content_type: processed.format,
         width: i32::try_from(processed.width).map_err(ApiError::internal)?,
         height: i32::try_from(processed.height).map_err(ApiError::internal)?,
         renditions: serde_json::to_value(&renditions).map_err(ApiError::internal)?,

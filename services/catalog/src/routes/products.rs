@@ -621,14 +621,11 @@ pub async fn update_variant(
         weight_grams: patch.weight_grams.unwrap_or(current.weight_grams),
         prices: match patch.prices {
             Some(prices) => prices,
-            None => serde_json::from_value(current.prices.clone()).unwrap_or_default(),
+            None => current.prices.0.clone(),
         },
         compare_at_price: match patch.compare_at_price {
             Some(price) => price,
-            None => current
-                .compare_at_price
-                .clone()
-                .and_then(|price| serde_json::from_value(price).ok()),
+            None => current.compare_at_price.map(|price| price.0),
         },
         track_stock: current.track_stock,
         stock: current.on_hand,

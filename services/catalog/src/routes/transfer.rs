@@ -8,7 +8,6 @@ use crate::workflow;
 use crate::workflow::import::ImportReport;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
-use caravan_shared::domain::Money;
 use caravan_shared::error::Problem;
 use caravan_shared::http::{BodyLimit, read_body};
 use caravan_shared::identity::RequireScope;
@@ -113,9 +112,9 @@ pub async fn export(
                 .to_owned()
         };
         for variant in variants.iter().filter(|v| v.product_id == product.id) {
-            let prices: Vec<Money> =
-                serde_json::from_value(variant.prices.clone()).unwrap_or_default();
-            let prices = prices
+            let prices = variant
+                .prices
+                .0
                 .iter()
                 .map(|p| format!("{} {}", p.amount, p.currency.as_str()))
                 .collect::<Vec<_>>()

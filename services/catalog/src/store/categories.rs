@@ -1,21 +1,19 @@
 //! Categories of a shop.
 
-use caravan_shared::db::statement;
+use super::entities::{categories, products};
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 /// A category row.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct CategoryRow {
-    pub id: Uuid,
-    pub handle: String,
-    pub name: serde_json::Value,
-    pub parent_id: Option<Uuid>,
-    pub position: i32,
-}
+pub type CategoryRow = categories::Model;
 
-impl CategoryRow {
+impl categories::Model {
     /// What categories are listed by: position, then the handle (unique in a shop).
     pub fn sort_key(&self) -> (i32, String) {
         (self.position, self.handle.clone())
@@ -31,21 +29,17 @@ pub async fn insert_category(
     parent: Option<Uuid>,
     position: i32,
 ) -> Result<CategoryRow, DbErr> {
-    let row = CategoryRow::find_by_statement(statement(
-        "INSERT INTO categories (id, tenant_id, handle, name, parent_id, position) VALUES ($1, $2, $3, $4, $5, $6) \
-         RETURNING id, handle, name, parent_id, position",
-        vec![
-            Uuid::now_v7().into(),
-            scope.tenant().into_uuid().into(),
-            handle.into(),
-            name.clone().into(),
-            parent.into(),
-            position.into(),
-        ],
-    ))
-    .one(scope.conn())
-    .await?;
-    row.ok_or(DbErr::RecordNotInserted)
+    categories::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(scope.tenant().into_uuid()),
+        handle: Set(handle.to_owned()),
+        name: Set(name.clone()),
+        parent_id: Set(parent),
+        position: Set(position),
+        ..Default::default()
+    }
+    .insert(scope.conn())
+    .await
 }
 
 /// Changes a category; `None` when the shop has no such category.
@@ -58,68 +52,66 @@ pub async fn update_category(
     parent: Option<Uuid>,
     position: i32,
 ) -> Result<Option<CategoryRow>, DbErr> {
-    CategoryRow::find_by_statement(statement(
-        "UPDATE categories SET handle = $3, name = $4, parent_id = $5, position = $6 \
-         WHERE tenant_id = $1 AND id = $2 RETURNING id, handle, name, parent_id, position",
-        vec![
-            scope.tenant().into_uuid().into(),
-            id.into(),
-            handle.into(),
-            name.clone().into(),
-            parent.into(),
-            position.into(),
-        ],
-    ))
-    .one(scope.conn())
-    .await
+    let changed = categories::Entity::update_many()
+        .set(categories::ActiveModel {
+            handle: Set(handle.to_owned()),
+            name: Set(name.clone()),
+            parent_id: Set(parent),
+            position: Set(position),
+            ..Default::default()
+        })
+        .filter(categories::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(categories::Column::Id.eq(id))
+        .exec_with_returning(scope.conn())
+        .await?;
+    Ok(changed.into_iter().next())
 }
 
 /// Deletes a category without subcategories and takes it off every product of the
-/// shop, in one statement; whether it existed.
+/// shop; whether it existed.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn delete_category(scope: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
     let tenant = scope.tenant().into_uuid();
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE products SET category_ids = array_remove(category_ids, $2), updated_at = now() \
-             WHERE tenant_id = $1 AND $2 = ANY(category_ids)",
-            vec![tenant.into(), id.into()],
-        ))
+    // `category_ids = array_remove(category_ids, id)` where `id = ANY(category_ids)`.
+    products::Entity::update_many()
+        .col_expr(
+            products::Column::CategoryIds,
+            Func::cust("array_remove")
+                .arg(Expr::col(products::Column::CategoryIds))
+                .arg(Expr::val(id))
+                .into(),
+        )
+        .col_expr(products::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(products::Column::TenantId.eq(tenant))
+        .filter(Expr::val(id).eq(PgFunc::any(Expr::col(products::Column::CategoryIds))))
+        .exec(scope.conn())
         .await?;
-    let deleted = scope
-        .conn()
-        .execute_raw(statement(
-            "DELETE FROM categories WHERE tenant_id = $1 AND id = $2",
-            vec![tenant.into(), id.into()],
-        ))
+    let deleted = categories::Entity::delete_many()
+        .filter(categories::Column::TenantId.eq(tenant))
+        .filter(categories::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
-    Ok(deleted.rows_affected() == 1)
+    Ok(deleted.rows_affected == 1)
 }
 
 /// The shop's categories, by position.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn categories(scope: &impl TenantScoped) -> Result<Vec<CategoryRow>, DbErr> {
-    CategoryRow::find_by_statement(statement(
-        "SELECT id, handle, name, parent_id, position FROM categories WHERE tenant_id = $1 ORDER BY position, handle",
-        vec![scope.tenant().into_uuid().into()],
-    ))
-    .all(scope.conn())
-    .await
+    categories::Entity::find()
+        .filter(categories::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .order_by_asc(categories::Column::Position)
+        .order_by_asc(categories::Column::Handle)
+        .all(scope.conn())
+        .await
 }
 
 /// How many of `ids` are categories of the shop.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn known_categories(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<i64, DbErr> {
-    let row = scope
-        .conn()
-        .query_one_raw(statement(
-            "SELECT count(*) AS n FROM categories WHERE tenant_id = $1 AND id = ANY($2)",
-            vec![scope.tenant().into_uuid().into(), ids.to_vec().into()],
-        ))
+    let known = categories::Entity::find()
+        .filter(categories::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(categories::Column::Id.is_in(ids.iter().copied()))
+        .count(scope.conn())
         .await?;
-    Ok(row
-        .map(|row| row.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0))
+    Ok(i64::try_from(known).unwrap_or(i64::MAX))
 }

@@ -36,7 +36,9 @@ fn placeholders(rows: usize, width: usize) -> String {
 }
 
 /// Inserts new products with their variants and opening stock in a few statements
-/// (bulk import). Answers nothing; a duplicate fails the whole call.
+/// (bulk import). Answers nothing; a duplicate fails the whole call. Named SQL: one
+/// multi-row INSERT per table and one UPDATE of every new product's lowest price,
+/// however many rows the file has.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn insert_many(
     scope: &impl TenantScoped,
@@ -77,7 +79,7 @@ pub async fn insert_many(
                 v.weight_grams.into(),
                 v.prices.clone().into(),
                 v.base_price.into(),
-                v.compare_at_price.clone().into(),
+                v.compare_at_price.into(),
                 v.track_stock.into(),
                 v.on_hand.into(),
                 v.low_stock_threshold.into(),

@@ -1,28 +1,19 @@
 //! Uploaded media.
 
-use caravan_shared::db::statement;
+use super::entities::media;
+use crate::domain::media::RenditionFormat;
 use caravan_shared::tenancy::TenantScoped;
-use chrono::{DateTime, Utc};
-use sea_orm::{DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// An upload's row.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct MediaRow {
-    pub id: Uuid,
-    pub content_type: String,
-    pub width: i32,
-    pub height: i32,
-    /// `[{width, height, bytes}]`, smallest first.
-    pub renditions: serde_json::Value,
-    pub bytes: i64,
-    pub created_at: DateTime<Utc>,
-}
+pub type MediaRow = media::Model;
 
 /// An upload to record.
 pub struct MediaValues {
     pub id: Uuid,
-    pub content_type: String,
+    pub content_type: RenditionFormat,
     pub width: i32,
     pub height: i32,
     pub renditions: serde_json::Value,
@@ -32,33 +23,26 @@ pub struct MediaValues {
 /// Records an upload whose renditions are stored.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %m.id))]
 pub async fn insert_media(scope: &impl TenantScoped, m: &MediaValues) -> Result<MediaRow, DbErr> {
-    let row = MediaRow::find_by_statement(statement(
-        "INSERT INTO media (id, tenant_id, content_type, width, height, renditions, bytes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         RETURNING id, content_type, width, height, renditions, bytes, created_at",
-        vec![
-            m.id.into(),
-            scope.tenant().into_uuid().into(),
-            m.content_type.clone().into(),
-            m.width.into(),
-            m.height.into(),
-            m.renditions.clone().into(),
-            m.bytes.into(),
-        ],
-    ))
-    .one(scope.conn())
-    .await?;
-    row.ok_or(DbErr::RecordNotInserted)
+    media::ActiveModel {
+        id: Set(m.id),
+        tenant_id: Set(scope.tenant().into_uuid()),
+        content_type: Set(m.content_type),
+        width: Set(m.width),
+        height: Set(m.height),
+        renditions: Set(m.renditions.clone()),
+        bytes: Set(m.bytes),
+        ..Default::default()
+    }
+    .insert(scope.conn())
+    .await
 }
 
 /// The shop's uploads among `ids`; unknown ids (and other shops') are left out.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn media(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<Vec<MediaRow>, DbErr> {
-    MediaRow::find_by_statement(statement(
-        "SELECT id, content_type, width, height, renditions, bytes, created_at FROM media \
-         WHERE tenant_id = $1 AND id = ANY($2)",
-        vec![scope.tenant().into_uuid().into(), ids.to_vec().into()],
-    ))
-    .all(scope.conn())
-    .await
+    media::Entity::find()
+        .filter(media::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(media::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.conn())
+        .await
 }

@@ -1,10 +1,14 @@
 //! Queries of the catalog database. Every function takes a tenant scope: row-level
-//! security shows one shop's rows, and the SQL names the shop too.
-
-use crate::domain::{ProductStatus, ReservationStatus};
-use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable};
+//! security shows one shop's rows, and every query names the shop too.
+//!
+//! Ordinary reads and writes go through the entities (`entities.rs`) and sea-orm's
+//! query builder; named SQL is kept where it is the point: conditional stock
+//! counters and row locks (`stock.rs`, `reservations.rs`), and bulk import
+//! (`import.rs`).
 
 mod categories;
+mod columns;
+pub mod entities;
 mod import;
 mod media;
 mod products;
@@ -13,30 +17,9 @@ mod stock;
 mod variants;
 
 pub use categories::*;
+pub use columns::{Price, Prices};
 pub use import::*;
 pub use media::*;
 pub use products::*;
 pub use stock::*;
 pub use variants::*;
-
-const PRODUCT: &str = "id, handle, title, description, status, category_ids, tags, images, origin, producer, \
-    harvest_months, shelf_life_days, storage, certifications, min_price, created_at, updated_at";
-const VARIANT: &str = "id, product_id, sku, title, options, unit, weight_grams, prices, base_price, \
-    compare_at_price, track_stock, on_hand, reserved, low_stock_threshold";
-
-// Statuses are read into their enums: a row holding one the code does not know
-// fails to read (the request answers 500 and the cause is logged), rather than
-// passing for some other status.
-use caravan_shared::db::decode_text as decode;
-
-impl TryGetable for ProductStatus {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        decode(res, index, "product status", ProductStatus::parse)
-    }
-}
-
-impl TryGetable for ReservationStatus {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        decode(res, index, "reservation status", ReservationStatus::parse)
-    }
-}

@@ -1,15 +1,22 @@
 //! Products: their rows, listings and lifecycle.
 
-use super::PRODUCT;
+use super::entities::{products, reservations, variants};
 use crate::domain::ProductStatus;
-use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, DbErr, DerivePartialModel, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, SelectExt, Value,
+};
 use uuid::Uuid;
 
-/// A product row.
-#[derive(Debug, Clone, FromQueryResult)]
+/// A product as the service reads it: every column but the shop (the scope names it)
+/// and the search text (only searched, never shown).
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "products::Entity")]
 pub struct ProductRow {
     pub id: Uuid,
     pub handle: String,
@@ -49,7 +56,29 @@ pub struct ProductValues {
 }
 
 impl ProductValues {
-    /// The product's columns as parameters $3 to $16, after the two given.
+    /// The product's own columns, set (ids, prices and times left to the caller).
+    fn active_model(&self) -> products::ActiveModel {
+        products::ActiveModel {
+            handle: Set(self.handle.clone()),
+            title: Set(self.title.clone()),
+            description: Set(self.description.clone()),
+            status: Set(self.status),
+            category_ids: Set(self.category_ids.clone()),
+            tags: Set(self.tags.clone()),
+            images: Set(self.images.clone()),
+            origin: Set(self.origin.clone()),
+            producer: Set(self.producer.clone()),
+            harvest_months: Set(self.harvest_months.clone()),
+            shelf_life_days: Set(self.shelf_life_days),
+            storage: Set(self.storage.clone()),
+            certifications: Set(self.certifications.clone()),
+            search_text: Set(self.search_text.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// The product's columns as parameters, after the two given (bulk import binds
+    /// them in the order of its column list).
     pub(super) fn append_to(&self, mut values: Vec<Value>) -> Vec<Value> {
         values.extend([
             self.handle.clone().into(),
@@ -78,15 +107,13 @@ pub async fn insert_product(
     id: Uuid,
     p: &ProductValues,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO products (id, tenant_id, handle, title, description, status, category_ids, tags, images, \
-             origin, producer, harvest_months, shelf_life_days, storage, certifications, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            p.append_to(vec![id.into(), scope.tenant().into_uuid().into()]),
-        ))
-        .await?;
+    products::Entity::insert(products::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(scope.tenant().into_uuid()),
+        ..p.active_model()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(())
 }
 
@@ -97,28 +124,29 @@ pub async fn update_product(
     id: Uuid,
     p: &ProductValues,
 ) -> Result<bool, DbErr> {
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE products SET handle = $3, title = $4, description = $5, status = $6, category_ids = $7, \
-             tags = $8, images = $9, origin = $10, producer = $11, harvest_months = $12, shelf_life_days = $13, \
-             storage = $14, certifications = $15, search_text = $16, updated_at = now() \
-             WHERE tenant_id = $1 AND id = $2",
-            p.append_to(vec![scope.tenant().into_uuid().into(), id.into()]),
-        ))
+    let result = products::Entity::update_many()
+        .set(p.active_model())
+        .col_expr(products::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(products::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(products::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(result.rows_affected == 1)
+}
+
+/// The shop's products.
+fn shop_products(scope: &impl TenantScoped) -> sea_orm::Select<products::Entity> {
+    products::Entity::find().filter(products::Column::TenantId.eq(scope.tenant().into_uuid()))
 }
 
 /// One product.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn product(scope: &impl TenantScoped, id: Uuid) -> Result<Option<ProductRow>, DbErr> {
-    ProductRow::find_by_statement(statement(
-        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 AND id = $2"),
-        vec![scope.tenant().into_uuid().into(), id.into()],
-    ))
-    .one(scope.conn())
-    .await
+    shop_products(scope)
+        .filter(products::Column::Id.eq(id))
+        .into_partial_model::<ProductRow>()
+        .one(scope.conn())
+        .await
 }
 
 /// One product, its row locked until the transaction ends (changes that depend on
@@ -128,42 +156,35 @@ pub async fn lock_product(
     scope: &impl TenantScoped,
     id: Uuid,
 ) -> Result<Option<ProductRow>, DbErr> {
-    ProductRow::find_by_statement(statement(
-        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
-        vec![scope.tenant().into_uuid().into(), id.into()],
-    ))
-    .one(scope.conn())
-    .await
+    shop_products(scope)
+        .filter(products::Column::Id.eq(id))
+        .lock_exclusive()
+        .into_partial_model::<ProductRow>()
+        .one(scope.conn())
+        .await
 }
 
 /// One product by handle.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), handle = %handle))]
 pub async fn product_by_handle(
     scope: &impl TenantScoped,
     handle: &str,
 ) -> Result<Option<ProductRow>, DbErr> {
-    ProductRow::find_by_statement(statement(
-        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 AND handle = $2"),
-        vec![scope.tenant().into_uuid().into(), handle.into()],
-    ))
-    .one(scope.conn())
-    .await
+    shop_products(scope)
+        .filter(products::Column::Handle.eq(handle))
+        .into_partial_model::<ProductRow>()
+        .one(scope.conn())
+        .await
 }
 
 /// Products the plan counts (all but archived ones).
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn counted_products(scope: &impl TenantScoped) -> Result<i64, DbErr> {
-    let row = scope
-        .conn()
-        .query_one_raw(statement(
-            "SELECT count(*) AS n FROM products WHERE tenant_id = $1 AND status <> 'archived'",
-            vec![scope.tenant().into_uuid().into()],
-        ))
+    let counted = shop_products(scope)
+        .filter(products::Column::Status.ne(ProductStatus::Archived))
+        .count(scope.conn())
         .await?;
-    Ok(row
-        .map(|row| row.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0))
+    Ok(i64::try_from(counted).unwrap_or(i64::MAX))
 }
 
 /// Filters of a product listing.
@@ -216,146 +237,145 @@ pub async fn list_products(
     after: Option<&After>,
     limit: u64,
 ) -> Result<Vec<ProductRow>, DbErr> {
-    let mut conditions = vec!["tenant_id = $1".to_owned()];
-    let mut values: Vec<Value> = vec![scope.tenant().into_uuid().into()];
-    let bind = |value: Value, values: &mut Vec<Value>| {
-        values.push(value);
-        format!("${}", values.len())
-    };
-    if let Some(status) = &listing.status {
-        let p = bind((*status).into(), &mut values);
-        conditions.push(format!("status = {p}"));
-    }
-    if let Some(category) = listing.category {
-        let p = bind(category.into(), &mut values);
-        conditions.push(format!("{p} = ANY(category_ids)"));
-    }
-    if let Some(tag) = &listing.tag {
-        let p = bind(tag.clone().into(), &mut values);
-        conditions.push(format!("{p} = ANY(tags)"));
-    }
-    if let Some(text) = &listing.text {
-        let pattern = caravan_shared::db::contains_pattern(&text.to_lowercase());
-        let p = bind(pattern.into(), &mut values);
-        conditions.push(format!("search_text LIKE {p}"));
-    }
-    if let Some(min) = listing.min_price {
-        let p = bind(min.into(), &mut values);
-        conditions.push(format!("min_price >= {p}"));
-    }
-    if let Some(max) = listing.max_price {
-        let p = bind(max.into(), &mut values);
-        conditions.push(format!("min_price <= {p}"));
-    }
+    use products::Column;
+    let mut query = shop_products(scope)
+        .apply_if(listing.status, |query, status| {
+            query.filter(Column::Status.eq(status))
+        })
+        .apply_if(listing.category, |query, category| {
+            query.filter(Expr::val(category).eq(PgFunc::any(Expr::col(Column::CategoryIds))))
+        })
+        .apply_if(listing.tag.clone(), |query, tag| {
+            query.filter(Expr::val(tag).eq(PgFunc::any(Expr::col(Column::Tags))))
+        })
+        .apply_if(listing.text.as_deref(), |query, text| {
+            let pattern = caravan_shared::db::contains_pattern(&text.to_lowercase());
+            query.filter(Column::SearchText.like(pattern))
+        })
+        .apply_if(listing.min_price, |query, min| {
+            query.filter(Column::MinPrice.gte(min))
+        })
+        .apply_if(listing.max_price, |query, max| {
+            query.filter(Column::MinPrice.lte(max))
+        });
     if listing.in_stock {
-        conditions.push(
-            "EXISTS (SELECT 1 FROM variants v WHERE v.tenant_id = products.tenant_id AND v.product_id = products.id \
-             AND (NOT v.track_stock OR v.on_hand > v.reserved))"
-                .to_owned(),
-        );
+        query = query.filter(Expr::exists(available_variant()));
     }
-    let order = match listing.sort {
-        Sort::Newest => {
-            if let Some(after) = after {
-                let p = bind(after.id.into(), &mut values);
-                conditions.push(format!("id < {p}"));
-            }
-            "id DESC"
-        }
-        Sort::Price => {
-            if let Some(after) = after {
+    // Keyset pages: after the previous page's last (key, id).
+    query = match listing.sort {
+        Sort::Newest => query
+            .apply_if(after, |query, after| query.filter(Column::Id.lt(after.id)))
+            .order_by_desc(Column::Id),
+        Sort::Price => query
+            .apply_if(after, |query, after| {
                 let key = after
                     .key
                     .as_ref()
                     .and_then(serde_json::Value::as_i64)
                     .unwrap_or(0);
-                let k = bind(key.into(), &mut values);
-                let p = bind(after.id.into(), &mut values);
-                conditions.push(format!("(min_price, id) > ({k}, {p})"));
-            }
-            "min_price, id"
-        }
-        Sort::Title => {
-            if let Some(after) = after {
+                query.filter(
+                    Expr::tuple([Expr::col(Column::MinPrice), Expr::col(Column::Id)])
+                        .gt(Expr::tuple([Expr::val(key), Expr::val(after.id)])),
+                )
+            })
+            .order_by_asc(Column::MinPrice)
+            .order_by_asc(Column::Id),
+        Sort::Title => query
+            .apply_if(after, |query, after| {
                 let key = after
                     .key
                     .as_ref()
-                    .and_then(|k| k.as_str())
+                    .and_then(|key| key.as_str())
                     .unwrap_or("")
                     .to_owned();
-                let k = bind(key.into(), &mut values);
-                let p = bind(after.id.into(), &mut values);
-                conditions.push(format!("(handle, id) > ({k}, {p})"));
-            }
-            "handle, id"
-        }
+                query.filter(
+                    Expr::tuple([Expr::col(Column::Handle), Expr::col(Column::Id)])
+                        .gt(Expr::tuple([Expr::val(key), Expr::val(after.id)])),
+                )
+            })
+            .order_by_asc(Column::Handle)
+            .order_by_asc(Column::Id),
     };
-    let l = bind(i64::try_from(limit).unwrap_or(101).into(), &mut values);
-    ProductRow::find_by_statement(statement(
-        &format!(
-            "SELECT {PRODUCT} FROM products WHERE {} ORDER BY {order} LIMIT {l}",
-            conditions.join(" AND ")
-        ),
-        values,
-    ))
-    .all(scope.conn())
-    .await
+    query
+        .limit(limit)
+        .into_partial_model::<ProductRow>()
+        .all(scope.conn())
+        .await
+}
+
+/// `SELECT 1 FROM variants WHERE` it is one of the product's (the listed row's) and
+/// can be bought now: not counted, or more on hand than reserved.
+fn available_variant() -> sea_orm::sea_query::SelectStatement {
+    use variants::{Column, Entity as Variants};
+    Query::select()
+        .expr(Expr::val(1))
+        .from(Variants)
+        .and_where(
+            Expr::col((Variants, Column::TenantId))
+                .equals((products::Entity, products::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((Variants, Column::ProductId))
+                .equals((products::Entity, products::Column::Id)),
+        )
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((Variants, Column::TrackStock)).not())
+                .add(
+                    Expr::col((Variants, Column::OnHand))
+                        .gt(Expr::col((Variants, Column::Reserved))),
+                ),
+        )
+        .to_owned()
 }
 
 /// Sets a product's status.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id, status = %status))]
 pub async fn set_status(
     scope: &impl TenantScoped,
     id: Uuid,
     status: ProductStatus,
 ) -> Result<bool, DbErr> {
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE products SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-            vec![scope.tenant().into_uuid().into(), id.into(), status.into()],
-        ))
+    let result = products::Entity::update_many()
+        .col_expr(products::Column::Status, Expr::val(status))
+        .col_expr(products::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(products::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(products::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(result.rows_affected == 1)
 }
 
 /// Whether any order ever reserved one of the product's variants.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), product = %product))]
 pub async fn has_orders(scope: &impl TenantScoped, product: Uuid) -> Result<bool, DbErr> {
-    let row = scope
-        .conn()
-        .query_one_raw(statement(
-            "SELECT EXISTS (SELECT 1 FROM reservations r JOIN variants v ON v.id = r.variant_id \
-             WHERE r.tenant_id = $1 AND v.product_id = $2) AS found",
-            vec![scope.tenant().into_uuid().into(), product.into()],
-        ))
-        .await?;
-    Ok(row
-        .map(|row| row.try_get::<bool>("", "found"))
-        .transpose()?
-        .unwrap_or(false))
+    let tenant = scope.tenant().into_uuid();
+    reservations::Entity::find()
+        .inner_join(variants::Entity)
+        .filter(reservations::Column::TenantId.eq(tenant))
+        .filter(variants::Column::TenantId.eq(tenant))
+        .filter(variants::Column::ProductId.eq(product))
+        .exists(scope.conn())
+        .await
 }
 
 /// Deletes a product (and its variants).
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn delete_product(scope: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "DELETE FROM products WHERE tenant_id = $1 AND id = $2",
-            vec![scope.tenant().into_uuid().into(), id.into()],
-        ))
+    let result = products::Entity::delete_many()
+        .filter(products::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(products::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(result.rows_affected == 1)
 }
 
-/// Every product of the shop with its variants, by handle (for export).
+/// Every product of the shop, by handle (for export).
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn all_products(scope: &impl TenantScoped) -> Result<Vec<ProductRow>, DbErr> {
-    ProductRow::find_by_statement(statement(
-        &format!("SELECT {PRODUCT} FROM products WHERE tenant_id = $1 ORDER BY handle"),
-        vec![scope.tenant().into_uuid().into()],
-    ))
-    .all(scope.conn())
-    .await
+    shop_products(scope)
+        .order_by_asc(products::Column::Handle)
+        .into_partial_model::<ProductRow>()
+        .all(scope.conn())
+        .await
 }

@@ -3,11 +3,15 @@
 //! while enough is available, so concurrent checkouts of a hot variant queue on its
 //! row and can never oversell; the `stock_available` constraint is the backstop.
 
+use super::entities::{reservations, variants};
 use crate::domain::ReservationStatus;
 use crate::store::{self, VariantRow};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -47,15 +51,27 @@ pub enum Reservation {
     Settled(ReservationStatus),
 }
 
+/// The order's reservation lines, by variant.
+fn lines(scope: &impl TenantScoped, order: Uuid) -> Select<reservations::Entity> {
+    reservations::Entity::find()
+        .select_only()
+        .columns([
+            reservations::Column::VariantId,
+            reservations::Column::Quantity,
+            reservations::Column::Status,
+        ])
+        .filter(reservations::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(reservations::Column::OrderId.eq(order))
+        .order_by_asc(reservations::Column::VariantId)
+}
+
 /// The order's reservation lines, if any.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn lines_of(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<ReservedLine>, DbErr> {
-    ReservedLine::find_by_statement(statement(
-        "SELECT variant_id, quantity, status FROM reservations WHERE tenant_id = $1 AND order_id = $2 ORDER BY variant_id",
-        vec![scope.tenant().into_uuid().into(), order.into()],
-    ))
-    .all(scope.conn())
-    .await
+    lines(scope, order)
+        .into_model::<ReservedLine>()
+        .all(scope.conn())
+        .await
 }
 
 /// Reserves every line of `order` or none.
@@ -122,12 +138,13 @@ pub async fn reserve(
             .conn()
             .execute_raw(statement(
                 "INSERT INTO reservations (tenant_id, order_id, variant_id, quantity, status) \
-                 VALUES ($1, $2, $3, $4, 'held') ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 vec![
                     tenant.into(),
                     order.into(),
                     (*variant).into(),
                     (*quantity).into(),
+                    ReservationStatus::Held.into(),
                 ],
             ))
             .await?;
@@ -209,13 +226,11 @@ async fn settle(
 ) -> Result<Settled, DbErr> {
     let tenant = scope.tenant().into_uuid();
     // Lock the order's lines so a commit and a release cannot both act.
-    let lines = ReservedLine::find_by_statement(statement(
-        "SELECT variant_id, quantity, status FROM reservations WHERE tenant_id = $1 AND order_id = $2 \
-         ORDER BY variant_id FOR UPDATE",
-        vec![tenant.into(), order.into()],
-    ))
-    .all(scope.conn())
-    .await?;
+    let lines = lines(scope, order)
+        .lock_exclusive()
+        .into_model::<ReservedLine>()
+        .all(scope.conn())
+        .await?;
     if lines.is_empty() {
         return Ok(Settled::Unknown);
     }
@@ -243,12 +258,13 @@ async fn settle(
                 None,
             ),
         };
-        let row = VariantRow::find_by_statement(statement(
-            sql,
-            vec![tenant.into(), line.variant_id.into(), line.quantity.into()],
-        ))
-        .one(scope.conn())
-        .await?;
+        let row = variants::Entity::find()
+            .from_raw_sql(statement(
+                sql,
+                vec![tenant.into(), line.variant_id.into(), line.quantity.into()],
+            ))
+            .one(scope.conn())
+            .await?;
         if let Some(row) = row {
             if let (Some((reason, delta)), true) = (movement, row.track_stock) {
                 store::record_movement(

@@ -1,15 +1,21 @@
 //! Stock: adjustments, the stock ledger and the stock list.
 
-use super::{VARIANT, VariantRow};
+use super::VariantRow;
+use super::entities::{stock_movements, variants};
 use crate::domain::ProductStatus;
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Value,
+};
 use uuid::Uuid;
 
 /// Changes stock on hand by `delta` and records it, unless it would leave less on
 /// hand than is reserved (or below zero). Answers the variant after the change.
+/// Named SQL: the condition and the change are one statement, so concurrent
+/// adjustments and reservations queue on the row and none can overdraw it.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), variant = %variant))]
 pub async fn adjust_stock(
     scope: &impl TenantScoped,
@@ -19,16 +25,15 @@ pub async fn adjust_stock(
     note: Option<&str>,
     actor: &str,
 ) -> Result<Option<VariantRow>, DbErr> {
-    let changed = VariantRow::find_by_statement(statement(
-        &format!(
+    let changed = variants::Entity::find()
+        .from_raw_sql(statement(
             "UPDATE variants SET on_hand = on_hand + $3, updated_at = now() \
              WHERE tenant_id = $1 AND id = $2 AND on_hand + $3 >= 0 AND (NOT track_stock OR on_hand + $3 >= reserved) \
-             RETURNING {VARIANT}"
-        ),
-        vec![scope.tenant().into_uuid().into(), variant.into(), delta.into()],
-    ))
-    .one(scope.conn())
-    .await?;
+             RETURNING *",
+            vec![scope.tenant().into_uuid().into(), variant.into(), delta.into()],
+        ))
+        .one(scope.conn())
+        .await?;
     if let Some(row) = &changed {
         record_movement(scope, variant, delta, row.on_hand, reason, note, actor).await?;
     }
@@ -46,38 +51,24 @@ pub async fn record_movement(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO stock_movements (id, tenant_id, variant_id, delta, on_hand, reason, note, actor) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            vec![
-                Uuid::now_v7().into(),
-                scope.tenant().into_uuid().into(),
-                variant.into(),
-                delta.into(),
-                on_hand.into(),
-                reason.into(),
-                note.map(str::to_owned).into(),
-                actor.into(),
-            ],
-        ))
-        .await?;
+    stock_movements::Entity::insert(stock_movements::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(scope.tenant().into_uuid()),
+        variant_id: Set(variant),
+        delta: Set(delta),
+        on_hand: Set(on_hand),
+        reason: Set(reason.to_owned()),
+        note: Set(note.map(str::to_owned)),
+        actor: Set(actor.to_owned()),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(())
 }
 
 /// A line of the stock ledger.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct MovementRow {
-    pub id: Uuid,
-    pub variant_id: Uuid,
-    pub delta: i32,
-    pub on_hand: i32,
-    pub reason: String,
-    pub note: Option<String>,
-    pub actor: String,
-    pub created_at: DateTime<Utc>,
-}
+pub type MovementRow = stock_movements::Model;
 
 /// A variant's ledger, newest first.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), variant = %variant, before = ?before))]
@@ -87,19 +78,16 @@ pub async fn movements(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<MovementRow>, DbErr> {
-    MovementRow::find_by_statement(statement(
-        "SELECT id, variant_id, delta, on_hand, reason, note, actor, created_at FROM stock_movements \
-         WHERE tenant_id = $1 AND variant_id = $2 AND ($3::uuid IS NULL OR id < $3) \
-         ORDER BY id DESC LIMIT $4",
-        vec![
-            scope.tenant().into_uuid().into(),
-            variant.into(),
-            before.into(),
-            i64::try_from(limit).unwrap_or(i64::MAX).into(),
-        ],
-    ))
-    .all(scope.conn())
-    .await
+    stock_movements::Entity::find()
+        .filter(stock_movements::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(stock_movements::Column::VariantId.eq(variant))
+        .apply_if(before, |query, before| {
+            query.filter(stock_movements::Column::Id.lt(before))
+        })
+        .order_by_desc(stock_movements::Column::Id)
+        .limit(limit)
+        .all(scope.conn())
+        .await
 }
 
 /// A variant with its stock and product, as the stock list shows it.
@@ -150,7 +138,9 @@ pub struct AfterSku {
     pub id: Uuid,
 }
 
-/// A page of the shop's variants with stock, by SKU.
+/// A page of the shop's variants with stock, by SKU. Named SQL: the text filter
+/// searches inside the titles' JSON (`jsonb_each_text`), which the builder cannot
+/// say clearly.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn stock_list(
     scope: &impl TenantScoped,

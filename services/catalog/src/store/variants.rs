@@ -1,62 +1,21 @@
 //! Variants: their rows, prices and what a cart or order sees of them.
 
-use super::VARIANT;
+use super::entities::{products, variants};
+use super::{Price, Prices};
 use crate::domain::ProductStatus;
-use caravan_shared::db::statement;
-use caravan_shared::domain::Money;
 use caravan_shared::tenancy::TenantScoped;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, Func, SubQueryStatement};
 use sea_orm::{
-    ColIdx, ConnectionTrait, DbErr, FromQueryResult, QueryResult, TryGetError, TryGetable,
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use uuid::Uuid;
 
-/// A variant's `prices` column read as money. A price the code cannot read (a
-/// currency it does not know, a malformed entry) fails the row: the query answers
-/// an error (500, logged), never a variant that silently has no price.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prices(pub Vec<Money>);
-
-impl TryGetable for Prices {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        let stored = serde_json::Value::try_get_by(res, index)?;
-        Prices::from_stored(stored).map_err(|error| {
-            TryGetError::DbErr(DbErr::Type(format!(
-                "variants.prices holds a price that cannot be read: {error}"
-            )))
-        })
-    }
-}
-
-impl Prices {
-    /// Reads stored prices; an unreadable one is an error, never left out.
-    pub fn from_stored(stored: serde_json::Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(stored).map(Self)
-    }
-}
-
 /// A variant row.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct VariantRow {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub sku: String,
-    pub title: serde_json::Value,
-    pub options: serde_json::Value,
-    pub unit: String,
-    pub weight_grams: i32,
-    pub prices: serde_json::Value,
-    /// `prices`, read as money (see [`Prices`]).
-    #[sea_orm(alias = "prices")]
-    pub price_list: Prices,
-    pub base_price: i64,
-    pub compare_at_price: Option<serde_json::Value>,
-    pub track_stock: bool,
-    pub on_hand: i32,
-    pub reserved: i32,
-    pub low_stock_threshold: i32,
-}
+pub type VariantRow = variants::Model;
 
-impl VariantRow {
+impl variants::Model {
     /// What can still be sold.
     pub fn available(&self) -> i32 {
         (self.on_hand - self.reserved).max(0)
@@ -70,9 +29,9 @@ pub struct VariantValues {
     pub options: serde_json::Value,
     pub unit: String,
     pub weight_grams: i32,
-    pub prices: serde_json::Value,
+    pub prices: Prices,
     pub base_price: i64,
-    pub compare_at_price: Option<serde_json::Value>,
+    pub compare_at_price: Option<Price>,
     pub track_stock: bool,
     pub on_hand: i32,
     pub low_stock_threshold: i32,
@@ -87,44 +46,52 @@ pub async fn insert_variant(
     v: &VariantValues,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO variants (id, tenant_id, product_id, sku, title, options, unit, weight_grams, prices, \
-             base_price, compare_at_price, track_stock, on_hand, low_stock_threshold, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            vec![
-                id.into(),
-                scope.tenant().into_uuid().into(),
-                product.into(),
-                v.sku.clone().into(),
-                v.title.clone().into(),
-                v.options.clone().into(),
-                v.unit.clone().into(),
-                v.weight_grams.into(),
-                v.prices.clone().into(),
-                v.base_price.into(),
-                v.compare_at_price.clone().into(),
-                v.track_stock.into(),
-                v.on_hand.into(),
-                v.low_stock_threshold.into(),
-                v.position.into(),
-            ],
-        ))
-        .await?;
+    variants::Entity::insert(variants::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(scope.tenant().into_uuid()),
+        product_id: Set(product),
+        sku: Set(v.sku.clone()),
+        title: Set(v.title.clone()),
+        options: Set(v.options.clone()),
+        unit: Set(v.unit.clone()),
+        weight_grams: Set(v.weight_grams),
+        prices: Set(v.prices.clone()),
+        base_price: Set(v.base_price),
+        compare_at_price: Set(v.compare_at_price),
+        track_stock: Set(v.track_stock),
+        on_hand: Set(v.on_hand),
+        low_stock_threshold: Set(v.low_stock_threshold),
+        position: Set(v.position),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(id)
 }
 
-/// Keeps a product's lowest base price current.
+/// Keeps a product's lowest base price current: the least of its variants' base
+/// prices, 0 without variants.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), product = %product))]
 pub async fn refresh_min_price(scope: &impl TenantScoped, product: Uuid) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE products SET min_price = coalesce((SELECT min(base_price) FROM variants \
-             WHERE tenant_id = $1 AND product_id = $2), 0) WHERE tenant_id = $1 AND id = $2",
-            vec![scope.tenant().into_uuid().into(), product.into()],
-        ))
+    let tenant = scope.tenant().into_uuid();
+    let lowest = variants::Entity::find()
+        .select_only()
+        .expr(Func::min(Expr::col(variants::Column::BasePrice)))
+        .filter(variants::Column::TenantId.eq(tenant))
+        .filter(variants::Column::ProductId.eq(product))
+        .into_query();
+    products::Entity::update_many()
+        .col_expr(
+            products::Column::MinPrice,
+            Func::coalesce([
+                Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(lowest))),
+                Expr::val(0i64),
+            ])
+            .into(),
+        )
+        .filter(products::Column::TenantId.eq(tenant))
+        .filter(products::Column::Id.eq(product))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }
@@ -135,23 +102,23 @@ pub async fn variants_of(
     scope: &impl TenantScoped,
     products: &[Uuid],
 ) -> Result<Vec<VariantRow>, DbErr> {
-    VariantRow::find_by_statement(statement(
-        &format!("SELECT {VARIANT} FROM variants WHERE tenant_id = $1 AND product_id = ANY($2) ORDER BY product_id, position"),
-        vec![scope.tenant().into_uuid().into(), products.to_vec().into()],
-    ))
-    .all(scope.conn())
-    .await
+    variants::Entity::find()
+        .filter(variants::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(variants::Column::ProductId.is_in(products.iter().copied()))
+        .order_by_asc(variants::Column::ProductId)
+        .order_by_asc(variants::Column::Position)
+        .all(scope.conn())
+        .await
 }
 
 /// One variant.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), id = %id))]
 pub async fn variant(scope: &impl TenantScoped, id: Uuid) -> Result<Option<VariantRow>, DbErr> {
-    VariantRow::find_by_statement(statement(
-        &format!("SELECT {VARIANT} FROM variants WHERE tenant_id = $1 AND id = $2"),
-        vec![scope.tenant().into_uuid().into(), id.into()],
-    ))
-    .one(scope.conn())
-    .await
+    variants::Entity::find()
+        .filter(variants::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(variants::Column::Id.eq(id))
+        .one(scope.conn())
+        .await
 }
 
 /// A variant with the product it belongs to, as a cart or an order sees it.
@@ -166,10 +133,7 @@ pub struct SellableRow {
     pub sku: String,
     pub title: serde_json::Value,
     pub weight_grams: i32,
-    pub prices: serde_json::Value,
-    /// `prices`, read as money (see [`Prices`]).
-    #[sea_orm(alias = "prices")]
-    pub price_list: Prices,
+    pub prices: Prices,
     pub track_stock: bool,
     pub on_hand: i32,
     pub reserved: i32,
@@ -178,15 +142,32 @@ pub struct SellableRow {
 /// Some variants with their products; unknown ids are left out.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn sellable(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<Vec<SellableRow>, DbErr> {
-    SellableRow::find_by_statement(statement(
-        "SELECT v.id, v.product_id, p.handle, p.title AS product_title, p.status AS product_status, p.images, \
-         v.sku, v.title, v.weight_grams, v.prices, v.track_stock, v.on_hand, v.reserved \
-         FROM variants v JOIN products p ON p.id = v.product_id \
-         WHERE v.tenant_id = $1 AND p.tenant_id = $1 AND v.id = ANY($2) ORDER BY v.id",
-        vec![scope.tenant().into_uuid().into(), ids.to_vec().into()],
-    ))
-    .all(scope.conn())
-    .await
+    let tenant = scope.tenant().into_uuid();
+    variants::Entity::find()
+        .select_only()
+        .columns([
+            variants::Column::Id,
+            variants::Column::ProductId,
+            variants::Column::Sku,
+            variants::Column::Title,
+            variants::Column::WeightGrams,
+            variants::Column::Prices,
+            variants::Column::TrackStock,
+            variants::Column::OnHand,
+            variants::Column::Reserved,
+        ])
+        .column_as(products::Column::Handle, "handle")
+        .column_as(products::Column::Title, "product_title")
+        .column_as(products::Column::Status, "product_status")
+        .column_as(products::Column::Images, "images")
+        .inner_join(products::Entity)
+        .filter(variants::Column::TenantId.eq(tenant))
+        .filter(products::Column::TenantId.eq(tenant))
+        .filter(variants::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(variants::Column::Id)
+        .into_model::<SellableRow>()
+        .all(scope.conn())
+        .await
 }
 
 /// Updates a variant's description, prices and threshold (stock moves separately).
@@ -196,24 +177,22 @@ pub async fn update_variant(
     id: Uuid,
     v: &VariantValues,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE variants SET title = $3, options = $4, unit = $5, weight_grams = $6, prices = $7, base_price = $8, \
-             compare_at_price = $9, low_stock_threshold = $10, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-            vec![
-                scope.tenant().into_uuid().into(),
-                id.into(),
-                v.title.clone().into(),
-                v.options.clone().into(),
-                v.unit.clone().into(),
-                v.weight_grams.into(),
-                v.prices.clone().into(),
-                v.base_price.into(),
-                v.compare_at_price.clone().into(),
-                v.low_stock_threshold.into(),
-            ],
-        ))
+    variants::Entity::update_many()
+        .set(variants::ActiveModel {
+            title: Set(v.title.clone()),
+            options: Set(v.options.clone()),
+            unit: Set(v.unit.clone()),
+            weight_grams: Set(v.weight_grams),
+            prices: Set(v.prices.clone()),
+            base_price: Set(v.base_price),
+            compare_at_price: Set(v.compare_at_price),
+            low_stock_threshold: Set(v.low_stock_threshold),
+            ..Default::default()
+        })
+        .col_expr(variants::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(variants::Column::TenantId.eq(scope.tenant().into_uuid()))
+        .filter(variants::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }

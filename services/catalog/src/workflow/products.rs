@@ -3,7 +3,7 @@
 
 use crate::domain::{ProductRequest, ProductStatus, VariantInput};
 use crate::events;
-use crate::store::{self, ProductValues, VariantValues};
+use crate::store::{self, Price, Prices, ProductValues, VariantValues};
 use caravan_shared::tenancy::{TenantScoped, TenantTx};
 use caravan_shared::{ApiError, ErrorCode, tenant_status};
 use uuid::Uuid;
@@ -133,11 +133,9 @@ pub(crate) fn variant_values(variant: &VariantInput, position: usize) -> Variant
         options: serde_json::Value::Object(variant.options.clone()),
         unit: variant.unit.clone(),
         weight_grams: variant.weight_grams,
-        prices: serde_json::to_value(&variant.prices).unwrap_or_default(),
+        prices: Prices(variant.prices.clone()),
         base_price: variant.prices.first().map_or(0, |price| price.amount),
-        compare_at_price: variant
-            .compare_at_price
-            .map(|price| serde_json::to_value(price).unwrap_or_default()),
+        compare_at_price: variant.compare_at_price.map(Price),
         track_stock: variant.track_stock,
         on_hand: if variant.track_stock {
             variant.stock

@@ -2,7 +2,7 @@
 //! a 422 naming the field, whichever way the product is written, and nothing is
 //! written.
 
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use caravan_shared::testing::TestApp;
 use serde_json::{Value, json};
 
@@ -27,18 +27,13 @@ fn assert_named(problem: &Value, expected: &[&str]) {
     }
 }
 
-async fn patch(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn products(app: &TestApp, token: &str) -> Vec<Value> {
-    let listed: Value = get(app, token, "/v1/products").await.json().await.unwrap();
+    let listed: Value = app
+        .get_with(token, "/v1/products")
+        .await
+        .json()
+        .await
+        .unwrap();
     listed["items"].as_array().unwrap().clone()
 }
 
@@ -66,7 +61,7 @@ async fn oversized_texts_lists_and_amounts_are_refused_on_create() {
     variant["weight_grams"] = json!(i32::MAX);
     variant["stock"] = json!(i32::MAX);
     variant["low_stock_threshold"] = json!(i32::MAX);
-    let refused = problem(post(&app, &a.owner, "/v1/products", &product).await, 422).await;
+    let refused = problem(app.post_with(&a.owner, "/v1/products", &product).await, 422).await;
     assert_named(
         &refused,
         &[
@@ -109,7 +104,7 @@ async fn oversized_texts_lists_and_amounts_are_refused_on_create() {
             })
             .collect::<Vec<_>>()
     );
-    let refused = problem(post(&app, &a.owner, "/v1/products", &many).await, 422).await;
+    let refused = problem(app.post_with(&a.owner, "/v1/products", &many).await, 422).await;
     assert_named(&refused, &["tags", "variants", "variants[0].prices"]);
 
     // The largest values allowed are taken, and add up without overflowing.
@@ -118,7 +113,7 @@ async fn oversized_texts_lists_and_amounts_are_refused_on_create() {
     largest["variants"][0]["prices"] = json!([{"amount": MAX_PRICE, "currency": "CNY"}]);
     largest["variants"][0]["compare_at_price"] = json!({"amount": MAX_PRICE, "currency": "CNY"});
     largest["variants"][0]["weight_grams"] = json!(1_000_000);
-    let created = post(&app, &a.owner, "/v1/products", &largest).await;
+    let created = app.post_with(&a.owner, "/v1/products", &largest).await;
     assert_eq!(created.status(), 201);
 
     let stored = products(&app, &a.owner).await;
@@ -130,7 +125,8 @@ async fn oversized_texts_lists_and_amounts_are_refused_on_create() {
 async fn changes_of_products_and_variants_are_bounded_like_creation() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
         .await
         .json()
         .await
@@ -139,8 +135,7 @@ async fn changes_of_products_and_variants_are_bounded_like_creation() {
     let variant = product["variants"][0]["id"].as_str().unwrap();
 
     let refused = problem(
-        patch(
-            &app,
+        app.patch_with(
             &a.owner,
             &format!("/v1/products/{id}"),
             &json!({
@@ -168,8 +163,7 @@ async fn changes_of_products_and_variants_are_bounded_like_creation() {
         ],
     );
     let too_many = problem(
-        patch(
-            &app,
+        app.patch_with(
             &a.owner,
             &format!("/v1/products/{id}"),
             &json!({"tags": (0..31).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
@@ -209,12 +203,13 @@ async fn changes_of_products_and_variants_are_bounded_like_creation() {
             "options.size",
         ),
     ] {
-        let refused = problem(patch(&app, &a.owner, &variant_path, &change).await, 422).await;
+        let refused = problem(app.patch_with(&a.owner, &variant_path, &change).await, 422).await;
         assert_named(&refused, &[field]);
     }
 
     // Nothing changed.
-    let now: Value = get(&app, &a.owner, &format!("/v1/products/{id}"))
+    let now: Value = app
+        .get_with(&a.owner, &format!("/v1/products/{id}"))
         .await
         .json()
         .await
@@ -292,28 +287,28 @@ async fn csv_rows_are_bounded_like_json() {
 async fn stock_and_categories_are_bounded() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("full", "FULL-1", 10_000_000),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let product: Value = app
+        .post_with(
+            &a.owner,
+            "/v1/products",
+            &goji("full", "FULL-1", 10_000_000),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let variant = product["variants"][0]["id"].as_str().unwrap();
     let adjustment =
         |delta: i64| json!({"variant_id": variant, "delta": delta, "reason": "received"});
     let refused = problem(
-        post(&app, &a.owner, "/v1/inventory/adjustments", &adjustment(1)).await,
+        app.post_with(&a.owner, "/v1/inventory/adjustments", &adjustment(1))
+            .await,
         422,
     )
     .await;
     assert_named(&refused, &["delta"]);
     let refused = problem(
-        post(
-            &app,
+        app.post_with(
             &a.owner,
             "/v1/inventory/adjustments",
             &json!({"variant_id": variant, "delta": -1, "reason": "damaged", "note": "n".repeat(501)}),
@@ -323,24 +318,25 @@ async fn stock_and_categories_are_bounded() {
     )
     .await;
     assert_named(&refused, &["note"]);
-    let taken = post(&app, &a.owner, "/v1/inventory/adjustments", &adjustment(-5)).await;
+    let taken = app
+        .post_with(&a.owner, "/v1/inventory/adjustments", &adjustment(-5))
+        .await;
     assert_eq!(taken.status(), 200);
-    let ledger: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/inventory/adjustments?variant_id={variant}"),
-    )
-    .await
-    .json::<Value>()
-    .await
-    .unwrap()["items"]
+    let ledger: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/inventory/adjustments?variant_id={variant}"),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
         .take();
     assert_eq!(ledger.as_array().unwrap().len(), 2, "initial and -5 only");
     assert_eq!(ledger[0]["on_hand"], 9_999_995, "{ledger}");
 
     let refused = problem(
-        post(
-            &app,
+        app.post_with(
             &a.owner,
             "/v1/categories",
             &json!({"handle": "dried-fruit", "name": {"zh-CN": "干果", "en": "d".repeat(101)}}),
@@ -350,7 +346,8 @@ async fn stock_and_categories_are_bounded() {
     )
     .await;
     assert_named(&refused, &["name.en"]);
-    let categories: Value = get(&app, &a.owner, "/v1/categories")
+    let categories: Value = app
+        .get_with(&a.owner, "/v1/categories")
         .await
         .json::<Value>()
         .await

@@ -1,19 +1,5 @@
-use crate::helpers::{get, goji, post, shop, spawn_app};
+use crate::helpers::{goji, shop, spawn_app};
 use serde_json::{Value, json};
-
-async fn send(
-    app: &caravan_shared::testing::TestApp,
-    method: reqwest::Method,
-    token: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.unwrap()
-}
 
 #[tokio::test]
 async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products() {
@@ -25,7 +11,8 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
         let app = &app;
         let token = a.owner.clone();
         async move {
-            let created: Value = post(app, &token, "/v1/categories", &body)
+            let created: Value = app
+                .post_with(&token, "/v1/categories", &body)
                 .await
                 .json()
                 .await
@@ -37,7 +24,8 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
     let goji_shelf = create(category("goji", Some(&fruit))).await;
     let mut product = goji("goji-500", "GOJI-500", 10);
     product["category_ids"] = json!([goji_shelf]);
-    let created: Value = post(&app, &a.owner, "/v1/products", &product)
+    let created: Value = app
+        .post_with(&a.owner, "/v1/products", &product)
         .await
         .json()
         .await
@@ -45,14 +33,13 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
     let product_id = created["id"].as_str().unwrap().to_owned();
 
     // Renamed and reordered.
-    let renamed = send(
-        &app,
-        reqwest::Method::PUT,
-        &a.owner,
-        &format!("/v1/categories/{goji_shelf}"),
-        Some(&json!({"handle": "goji-berries", "name": {"zh-CN": "枸杞", "ug": "لەڭزە"}, "parent_id": fruit, "position": 2})),
-    )
-    .await;
+    let renamed = app
+        .put_with(
+            &a.owner,
+            &format!("/v1/categories/{goji_shelf}"),
+            &json!({"handle": "goji-berries", "name": {"zh-CN": "枸杞", "ug": "لەڭزە"}, "parent_id": fruit, "position": 2}),
+        )
+        .await;
     assert_eq!(renamed.status(), 200);
     let renamed: Value = renamed.json().await.unwrap();
     assert_eq!(renamed["handle"], "goji-berries");
@@ -60,14 +47,13 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
 
     // A parent inside itself, or itself, is a loop; an unknown parent is refused.
     for parent in [goji_shelf.clone(), uuid::Uuid::now_v7().to_string()] {
-        let looped = send(
-            &app,
-            reqwest::Method::PUT,
-            &a.owner,
-            &format!("/v1/categories/{fruit}"),
-            Some(&category("dried-fruit", Some(&parent))),
-        )
-        .await;
+        let looped = app
+            .put_with(
+                &a.owner,
+                &format!("/v1/categories/{fruit}"),
+                &category("dried-fruit", Some(&parent)),
+            )
+            .await;
         assert_eq!(looped.status(), 422, "{parent}");
         let problem: Value = looped.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], "parent_id");
@@ -79,45 +65,30 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
         format!("/v1/categories/{fruit}"),
         format!("/v1/categories/{unknown}"),
     ] {
-        let changed = send(
-            &app,
-            reqwest::Method::PUT,
-            &b.owner,
-            &path,
-            Some(&category("mine", None)),
-        )
-        .await;
+        let changed = app.put_with(&b.owner, &path, &category("mine", None)).await;
         assert_eq!(changed.status(), 404, "{path}");
-        let deleted = send(&app, reqwest::Method::DELETE, &b.owner, &path, None).await;
+        let deleted = app.delete_with(&b.owner, &path).await;
         assert_eq!(deleted.status(), 404, "{path}");
     }
 
     // A category with subcategories stays; a leaf goes, and its product stays without it.
-    let refused = send(
-        &app,
-        reqwest::Method::DELETE,
-        &a.owner,
-        &format!("/v1/categories/{fruit}"),
-        None,
-    )
-    .await;
+    let refused = app
+        .delete_with(&a.owner, &format!("/v1/categories/{fruit}"))
+        .await;
     assert_eq!(refused.status(), 409);
-    let deleted = send(
-        &app,
-        reqwest::Method::DELETE,
-        &a.owner,
-        &format!("/v1/categories/{goji_shelf}"),
-        None,
-    )
-    .await;
+    let deleted = app
+        .delete_with(&a.owner, &format!("/v1/categories/{goji_shelf}"))
+        .await;
     assert_eq!(deleted.status(), 204);
-    let after: Value = get(&app, &a.owner, &format!("/v1/products/{product_id}"))
+    let after: Value = app
+        .get_with(&a.owner, &format!("/v1/products/{product_id}"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(after["category_ids"], json!([]), "{after}");
-    let left: Value = get(&app, &a.owner, "/v1/categories")
+    let left: Value = app
+        .get_with(&a.owner, "/v1/categories")
         .await
         .json::<Value>()
         .await
@@ -130,14 +101,9 @@ async fn categories_are_renamed_moved_and_deleted_without_loops_or_lost_products
         .map(|c| c["handle"].as_str().unwrap())
         .collect();
     assert_eq!(handles, ["dried-fruit"]);
-    let now_empty = send(
-        &app,
-        reqwest::Method::DELETE,
-        &a.owner,
-        &format!("/v1/categories/{fruit}"),
-        None,
-    )
-    .await;
+    let now_empty = app
+        .delete_with(&a.owner, &format!("/v1/categories/{fruit}"))
+        .await;
     assert_eq!(now_empty.status(), 204);
 }
 
@@ -148,7 +114,9 @@ async fn categories_are_listed_a_page_at_a_time_in_the_documented_shape() {
     for (handle, position) in [("melons", 2), ("goji", 1), ("raisins", 1), ("nuts", 3)] {
         let body = json!({"handle": handle, "name": {"zh-CN": handle}, "position": position});
         assert_eq!(
-            post(&app, &a.owner, "/v1/categories", &body).await.status(),
+            app.post_with(&a.owner, "/v1/categories", &body)
+                .await
+                .status(),
             201
         );
     }
@@ -158,7 +126,7 @@ async fn categories_are_listed_a_page_at_a_time_in_the_documented_shape() {
     let mut path = "/v1/categories?limit=2".to_owned();
     let mut pages = 0;
     loop {
-        let page: Value = get(&app, &a.owner, &path).await.json().await.unwrap();
+        let page: Value = app.get_with(&a.owner, &path).await.json().await.unwrap();
         pages += 1;
         for category in page["items"].as_array().unwrap() {
             handles.push(category["handle"].as_str().unwrap().to_owned());
@@ -173,7 +141,9 @@ async fn categories_are_listed_a_page_at_a_time_in_the_documented_shape() {
 
     // A made-up cursor or an out-of-range limit names its field.
     for (query, field) in [("cursor=bm90LWEta2V5", "cursor"), ("limit=101", "limit")] {
-        let refused = get(&app, &a.owner, &format!("/v1/categories?{query}")).await;
+        let refused = app
+            .get_with(&a.owner, &format!("/v1/categories?{query}"))
+            .await;
         assert_eq!(refused.status(), 422, "{query}");
         let problem: Value = refused.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");

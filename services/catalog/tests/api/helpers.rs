@@ -4,7 +4,6 @@ use caravan_shared::identity::Role;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::tenant_status::{self, Quotas};
 use caravan_shared::testing::TestApp;
-use reqwest::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -148,25 +147,6 @@ pub fn goji(handle: &str, sku: &str, stock: i32) -> Value {
             "stock": stock, "low_stock_threshold": 5
         }]
     })
-}
-
-pub async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub async fn get(app: &TestApp, token: &str, path: &str) -> Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
 }
 
 pub use caravan_shared::testing::problem;

@@ -1,6 +1,6 @@
 //! The stock list: every variant of the shop with its stock, by SKU.
 
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use serde_json::Value;
 
 fn skus(page: &Value) -> Vec<&str> {
@@ -23,17 +23,22 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
         ("goji-b", "B-1", 50),
         ("goji-c", "C-1", 5),
     ] {
-        let created = post(&app, &a.owner, "/v1/products", &goji(handle, sku, stock)).await;
+        let created = app
+            .post_with(&a.owner, "/v1/products", &goji(handle, sku, stock))
+            .await;
         assert_eq!(created.status(), 201);
     }
     let mut other = goji("walnuts", "X-1", 1);
     other["title"] = serde_json::json!({"en": "Aksu walnuts"});
     assert_eq!(
-        post(&app, &b.owner, "/v1/products", &other).await.status(),
+        app.post_with(&b.owner, "/v1/products", &other)
+            .await
+            .status(),
         201
     );
 
-    let first: Value = get(&app, &a.owner, "/v1/inventory?limit=2")
+    let first: Value = app
+        .get_with(&a.owner, "/v1/inventory?limit=2")
         .await
         .json()
         .await
@@ -53,25 +58,24 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
     assert!(item["variant_id"].is_string() && item["product_id"].is_string());
     assert_eq!(first["items"][1]["low"], false);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/inventory?limit=2&cursor={cursor}"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let second: Value = app
+        .get_with(&a.owner, &format!("/v1/inventory?limit=2&cursor={cursor}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(skus(&second), ["C-1"]);
     assert!(second["next_cursor"].is_null());
 
-    let low: Value = get(&app, &a.owner, "/v1/inventory?low_stock=true")
+    let low: Value = app
+        .get_with(&a.owner, "/v1/inventory?low_stock=true")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(skus(&low), ["A-1", "C-1"]);
-    let by_sku: Value = get(&app, &a.owner, "/v1/inventory?q=b-1")
+    let by_sku: Value = app
+        .get_with(&a.owner, "/v1/inventory?q=b-1")
         .await
         .json()
         .await
@@ -81,14 +85,16 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
         .as_str()
         .unwrap()
         .to_owned();
-    let one: Value = get(&app, &a.owner, &format!("/v1/inventory?variant_id={b1}"))
+    let one: Value = app
+        .get_with(&a.owner, &format!("/v1/inventory?variant_id={b1}"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(skus(&one), ["B-1"]);
     // Another shop asking for it by id finds nothing.
-    let not_theirs: Value = get(&app, &b.owner, &format!("/v1/inventory?variant_id={b1}"))
+    let not_theirs: Value = app
+        .get_with(&b.owner, &format!("/v1/inventory?variant_id={b1}"))
         .await
         .json()
         .await
@@ -97,20 +103,23 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
         not_theirs["items"].as_array().unwrap().is_empty(),
         "{not_theirs}"
     );
-    let by_title: Value = get(&app, &a.owner, "/v1/inventory?q=%E6%9E%B8%E6%9D%9E") // 枸杞
+    let by_title: Value = app
+        .get_with(&a.owner, "/v1/inventory?q=%E6%9E%B8%E6%9D%9E") // 枸杞
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(skus(&by_title), ["A-1", "B-1", "C-1"]);
     // Another shop's variants are not there, whatever the filter; its own are.
-    let nothing: Value = get(&app, &a.owner, "/v1/inventory?q=walnut")
+    let nothing: Value = app
+        .get_with(&a.owner, "/v1/inventory?q=walnut")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(skus(&nothing), Vec::<&str>::new());
-    let theirs: Value = get(&app, &b.owner, "/v1/inventory")
+    let theirs: Value = app
+        .get_with(&b.owner, "/v1/inventory")
         .await
         .json()
         .await
@@ -118,7 +127,8 @@ async fn the_stock_list_pages_filters_and_stays_in_its_shop() {
     assert_eq!(skus(&theirs), ["X-1"]);
     assert_eq!(theirs["items"][0]["low"], true);
     // A's cursor in B's list continues B's list, nothing of A's.
-    let crossed: Value = get(&app, &b.owner, &format!("/v1/inventory?cursor={cursor}"))
+    let crossed: Value = app
+        .get_with(&b.owner, &format!("/v1/inventory?cursor={cursor}"))
         .await
         .json()
         .await
@@ -131,22 +141,24 @@ async fn the_stock_list_refuses_bad_queries_by_name() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
     let body = problem(
-        get(&app, &a.owner, "/v1/inventory?cursor=made-up").await,
+        app.get_with(&a.owner, "/v1/inventory?cursor=made-up").await,
         422,
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "cursor", "{body}");
     let long = "x".repeat(201);
     let body = problem(
-        get(&app, &a.owner, &format!("/v1/inventory?q={long}")).await,
+        app.get_with(&a.owner, &format!("/v1/inventory?q={long}"))
+            .await,
         422,
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "q", "{body}");
-    let body = problem(get(&app, &a.owner, "/v1/inventory?limit=0").await, 422).await;
+    let body = problem(app.get_with(&a.owner, "/v1/inventory?limit=0").await, 422).await;
     assert_eq!(body["errors"][0]["field"], "limit", "{body}");
     problem(
-        get(&app, &a.owner, "/v1/inventory?low_stock=maybe").await,
+        app.get_with(&a.owner, "/v1/inventory?low_stock=maybe")
+            .await,
         422,
     )
     .await;

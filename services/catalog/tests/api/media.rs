@@ -3,7 +3,7 @@
 //! long caching, attached to products of their own shop only — in a directory and
 //! in a real S3-compatible server.
 
-use crate::helpers::{MediaDir, Shop, get, goji, post, problem, shop, spawn_app_with};
+use crate::helpers::{MediaDir, Shop, goji, problem, shop, spawn_app_with};
 use caravan_shared::TenantId;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::testing::{TestApp, count, free_port};
@@ -413,16 +413,17 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
     // Shop B cannot use it, and cannot tell it from an id nobody has.
     let mut theirs = goji("stolen", "STOLEN-1", 1);
     theirs["images"] = json!([{"media_id": media_id, "alt": "not ours"}]);
-    let stolen = problem(post(&app, &b.owner, "/v1/products", &theirs).await, 422).await;
+    let stolen = problem(app.post_with(&b.owner, "/v1/products", &theirs).await, 422).await;
     theirs["images"] = json!([{"media_id": Uuid::new_v4(), "alt": "not ours"}]);
-    let unknown = problem(post(&app, &b.owner, "/v1/products", &theirs).await, 422).await;
+    let unknown = problem(app.post_with(&b.owner, "/v1/products", &theirs).await, 422).await;
     assert_eq!(
         stolen["errors"],
         json!([{"field": "images[0].media_id", "message": "no such upload"}])
     );
     assert_eq!(stolen["errors"], unknown["errors"]);
     assert_eq!(stolen["detail"], unknown["detail"]);
-    let listed: Value = get(&app, &b.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&b.owner, "/v1/products")
         .await
         .json()
         .await
@@ -433,10 +434,10 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
     // Exactly one of url and media_id.
     let mut both = goji("both", "BOTH-1", 1);
     both["images"] = json!([{"media_id": media_id, "url": "https://cdn.example.cn/a.jpg"}]);
-    let body = problem(post(&app, &a.owner, "/v1/products", &both).await, 422).await;
+    let body = problem(app.post_with(&a.owner, "/v1/products", &both).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "images[0]", "{body}");
     both["images"] = json!([{"alt": "nothing"}]);
-    let body = problem(post(&app, &a.owner, "/v1/products", &both).await, 422).await;
+    let body = problem(app.post_with(&a.owner, "/v1/products", &both).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "images[0]", "{body}");
 
     // Shop A's product shows the photo with its renditions; URL images as before.
@@ -445,7 +446,7 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
         {"media_id": media_id, "alt": "Goji on the drying racks"},
         {"url": "https://cdn.zhongning-goji.cn/goji.jpg", "alt": "Goji"}
     ]);
-    let created = post(&app, &a.owner, "/v1/products", &ours).await;
+    let created = app.post_with(&a.owner, "/v1/products", &ours).await;
     assert_eq!(created.status(), 201);
     let product: Value = created.json().await.unwrap();
     let check = |images: &Value| {
@@ -466,13 +467,15 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
     };
     check(&product["images"]);
     let id = product["id"].as_str().unwrap();
-    let shown: Value = get(&app, &a.owner, &format!("/v1/products/{id}"))
+    let shown: Value = app
+        .get_with(&a.owner, &format!("/v1/products/{id}"))
         .await
         .json()
         .await
         .unwrap();
     check(&shown["images"]);
-    let listed: Value = get(&app, &a.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products")
         .await
         .json()
         .await
@@ -495,35 +498,32 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
 
     // A change of other fields keeps the photo; a change of images checks them again.
     let patched: Value = app
-        .client
-        .patch(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&a.owner)
-        .json(&json!({"tags": ["goji"]}))
-        .send()
+        .patch_with(
+            &a.owner,
+            &format!("/v1/products/{id}"),
+            &json!({"tags": ["goji"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     check(&patched["images"]);
     let refused = app
-        .client
-        .patch(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&a.owner)
-        .json(&json!({"images": [{"media_id": Uuid::new_v4()}]}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &a.owner,
+            &format!("/v1/products/{id}"),
+            &json!({"images": [{"media_id": Uuid::new_v4()}]}),
+        )
+        .await;
     let body = problem(refused, 422).await;
     assert_eq!(body["errors"][0]["field"], "images[0].media_id", "{body}");
     let reordered: Value = app
-        .client
-        .patch(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&a.owner)
-        .json(&json!({"images": [{"media_id": media_id}]}))
-        .send()
+        .patch_with(
+            &a.owner,
+            &format!("/v1/products/{id}"),
+            &json!({"images": [{"media_id": media_id}]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -531,7 +531,7 @@ async fn uploads_are_attached_to_products_of_their_own_shop_only() {
     assert!(reordered["images"][0]["alt"].is_null());
 
     // The CSV export still works with photos on products.
-    let export = get(&app, &a.owner, "/v1/products/export").await;
+    let export = app.get_with(&a.owner, "/v1/products/export").await;
     assert_eq!(export.status(), 200);
 }
 
@@ -698,7 +698,7 @@ async fn an_unreadable_media_row_is_an_internal_error_not_a_guessed_photo() {
             .unwrap();
         let mut product = goji(&format!("goji-{n}"), &format!("G-{n}"), 1);
         product["images"] = json!([{"media_id": media_id, "alt": "Goji"}]);
-        let answer = post(&app, &a.owner, "/v1/products", &product).await;
+        let answer = app.post_with(&a.owner, "/v1/products", &product).await;
         let body = problem(answer, 500).await;
         assert_eq!(body["code"], "internal_error", "{change}: {body}");
     }
@@ -714,6 +714,6 @@ async fn an_unreadable_media_row_is_an_internal_error_not_a_guessed_photo() {
         .unwrap();
     let mut product = goji("goji-ok", "G-OK", 1);
     product["images"] = json!([{"media_id": media_id, "alt": "Goji"}]);
-    let answer = post(&app, &a.owner, "/v1/products", &product).await;
+    let answer = app.post_with(&a.owner, "/v1/products", &product).await;
     assert_eq!(answer.status(), 201);
 }

@@ -1,4 +1,4 @@
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -12,7 +12,8 @@ async fn usage(
     token: &str,
     query: &str,
 ) -> reqwest::Response {
-    get(app, token, &format!("/v1/operations/catalog/usage{query}")).await
+    app.get_with(token, &format!("/v1/operations/catalog/usage{query}"))
+        .await
 }
 
 #[tokio::test]
@@ -26,7 +27,7 @@ async fn operators_read_the_products_each_shop_counts_against_its_plan_and_the_t
         if index == 2 {
             product["status"] = json!("draft");
         }
-        let created = post(&app, &a.owner, "/v1/products", &product).await;
+        let created = app.post_with(&a.owner, "/v1/products", &product).await;
         assert_eq!(created.status(), 201);
         made.push(
             created.json::<Value>().await.unwrap()["id"]
@@ -36,21 +37,17 @@ async fn operators_read_the_products_each_shop_counts_against_its_plan_and_the_t
         );
     }
     // An archived product no longer counts; a draft does.
-    let archived = post(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}/archive", made[0]),
-        &json!({}),
-    )
-    .await;
+    let archived = app
+        .post_with(
+            &a.owner,
+            &format!("/v1/products/{}/archive", made[0]),
+            &json!({}),
+        )
+        .await;
     assert_eq!(archived.status(), 200);
-    let created = post(
-        &app,
-        &b.owner,
-        "/v1/products",
-        &goji("walnuts", "WALNUT-1", 4),
-    )
-    .await;
+    let created = app
+        .post_with(&b.owner, "/v1/products", &goji("walnuts", "WALNUT-1", 4))
+        .await;
     assert_eq!(created.status(), 201);
 
     let operator = app.keys.operator();
@@ -76,7 +73,9 @@ async fn operators_read_the_products_each_shop_counts_against_its_plan_and_the_t
     );
 
     // The quota counts the same: a third product fits the plan's 3, a fourth does not.
-    let third = post(&app, &a.owner, "/v1/products", &goji("goji-3", "GOJI-3", 1)).await;
+    let third = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-3", "GOJI-3", 1))
+        .await;
     assert_eq!(third.status(), 201);
     let of_a: Value = usage(&app, &operator, &format!("?tenant_id={}", a.id))
         .await
@@ -84,7 +83,9 @@ async fn operators_read_the_products_each_shop_counts_against_its_plan_and_the_t
         .await
         .unwrap();
     assert_eq!(of_a["counts"]["products"], 3);
-    let fourth = post(&app, &a.owner, "/v1/products", &goji("goji-4", "GOJI-4", 1)).await;
+    let fourth = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-4", "GOJI-4", 1))
+        .await;
     assert_eq!(problem(fourth, 403).await["code"], "quota_exceeded");
 }
 

@@ -2,7 +2,7 @@
 //! outbox, relay, feed and consumer: an event the catalog cannot settle is parked
 //! for an operator, never passed over as if it had been handled.
 
-use crate::helpers::{get, goji, post, problem, shop, spawn_app_with};
+use crate::helpers::{goji, problem, shop, spawn_app_with};
 use caravan_shared::config::ServiceName;
 use caravan_shared::testing::{TestApp, free_port};
 use sea_orm::ConnectionTrait;
@@ -55,7 +55,8 @@ async fn an_order_event_without_a_usable_order_id_is_parked_and_the_next_one_sti
         .unwrap();
 
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 10))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 10))
         .await
         .json()
         .await
@@ -63,13 +64,13 @@ async fn an_order_event_without_a_usable_order_id_is_parked_and_the_next_one_sti
     let product_path = format!("/v1/products/{}", product["id"].as_str().unwrap());
     let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
     let order = Uuid::now_v7();
-    let held = post(
-        &app,
-        &app.keys.service("order"),
-        "/internal/v1/reservations",
-        &json!({"tenant_id": a.id, "order_id": order, "lines": [{"variant_id": variant, "quantity": 3}]}),
-    )
-    .await;
+    let held = app
+        .post_with(
+            &app.keys.service("order"),
+            "/internal/v1/reservations",
+            &json!({"tenant_id": a.id, "order_id": order, "lines": [{"variant_id": variant, "quantity": 3}]}),
+        )
+        .await;
     assert_eq!(held.status(), 201);
 
     // Event 1 names no order the catalog can read; event 2 is a good one.
@@ -111,7 +112,8 @@ async fn an_order_event_without_a_usable_order_id_is_parked_and_the_next_one_sti
     // Consumption went on: the good event after it settled its order.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let sold: Value = get(&app, &a.owner, &product_path)
+        let sold: Value = app
+            .get_with(&a.owner, &product_path)
             .await
             .json()
             .await
@@ -126,13 +128,13 @@ async fn an_order_event_without_a_usable_order_id_is_parked_and_the_next_one_sti
     assert_eq!(offset_and_parked(&owner, 2).await, (2, None));
 
     // An operator retrying it sees the same reason, and it stays parked.
-    let retried = post(
-        &app,
-        &app.keys.operator(),
-        "/v1/operations/catalog/parked-events/order/1/retry",
-        &json!({}),
-    )
-    .await;
+    let retried = app
+        .post_with(
+            &app.keys.operator(),
+            "/v1/operations/catalog/parked-events/order/1/retry",
+            &json!({}),
+        )
+        .await;
     let body = problem(retried, 409).await;
     assert_eq!(body["code"], "handler_failed");
     assert!(

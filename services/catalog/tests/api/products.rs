@@ -1,4 +1,4 @@
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use caravan_shared::identity::Role;
 use serde_json::{Value, json};
 
@@ -7,13 +7,9 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
     let b = shop(&app, "active", None).await;
-    let created = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("goji-500", "GOJI-500", 10),
-    )
-    .await;
+    let created = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-500", "GOJI-500", 10))
+        .await;
     assert_eq!(created.status(), 201);
     let product: Value = created.json().await.unwrap();
     let id = product["id"].as_str().unwrap();
@@ -21,48 +17,39 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
 
     // Shop B: 404 on every route, empty listings.
     assert_eq!(
-        get(&app, &b.owner, &format!("/v1/products/{id}"))
+        app.get_with(&b.owner, &format!("/v1/products/{id}"))
             .await
             .status(),
         404
     );
     let patch = app
-        .client
-        .patch(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&b.owner)
-        .json(&json!({"tags": ["x"]}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &b.owner,
+            &format!("/v1/products/{id}"),
+            &json!({"tags": ["x"]}),
+        )
+        .await;
     assert_eq!(patch.status(), 404);
     assert_eq!(
-        post(
-            &app,
-            &b.owner,
-            &format!("/v1/products/{id}/archive"),
-            &json!({})
-        )
-        .await
-        .status(),
+        app.post_with(&b.owner, &format!("/v1/products/{id}/archive"), &json!({}))
+            .await
+            .status(),
         404
     );
     let delete = app
-        .client
-        .delete(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&b.owner)
-        .send()
-        .await
-        .unwrap();
+        .delete_with(&b.owner, &format!("/v1/products/{id}"))
+        .await;
     assert_eq!(delete.status(), 404);
-    let adjust = post(
-        &app,
-        &b.owner,
-        "/v1/inventory/adjustments",
-        &json!({"variant_id": variant, "delta": 5, "reason": "received"}),
-    )
-    .await;
+    let adjust = app
+        .post_with(
+            &b.owner,
+            "/v1/inventory/adjustments",
+            &json!({"variant_id": variant, "delta": 5, "reason": "received"}),
+        )
+        .await;
     assert_eq!(adjust.status(), 404);
-    let listed: Value = get(&app, &b.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&b.owner, "/v1/products")
         .await
         .json()
         .await
@@ -70,14 +57,9 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
     assert_eq!(listed["items"], json!([]));
     // The same handle and SKU are free in shop B.
     assert_eq!(
-        post(
-            &app,
-            &b.owner,
-            "/v1/products",
-            &goji("goji-500", "GOJI-500", 1)
-        )
-        .await
-        .status(),
+        app.post_with(&b.owner, "/v1/products", &goji("goji-500", "GOJI-500", 1))
+            .await
+            .status(),
         201
     );
     // Shop B's storefront does not show A's product under the same handle's id either.
@@ -93,7 +75,7 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
     // An app of shop A with only catalog:read cannot write; nor can it touch B.
     let reader = app.keys.member(a.id, Role::App, &["catalog:read"]);
     assert_eq!(
-        post(&app, &reader, "/v1/products", &goji("other", "OTHER-1", 1))
+        app.post_with(&reader, "/v1/products", &goji("other", "OTHER-1", 1))
             .await
             .status(),
         403
@@ -101,22 +83,23 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
     let writer = app
         .keys
         .member(a.id, Role::App, &["catalog:write", "catalog:read"]);
-    let b_product: Value = get(&app, &b.owner, "/v1/products")
+    let b_product: Value = app
+        .get_with(&b.owner, "/v1/products")
         .await
         .json()
         .await
         .unwrap();
     let b_id = b_product["items"][0]["id"].as_str().unwrap();
     let cross = app
-        .client
-        .patch(app.url(&format!("/v1/products/{b_id}")))
-        .bearer_auth(&writer)
-        .json(&json!({"tags": ["taken"]}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &writer,
+            &format!("/v1/products/{b_id}"),
+            &json!({"tags": ["taken"]}),
+        )
+        .await;
     assert_eq!(cross.status(), 404);
-    let b_after: Value = get(&app, &b.owner, &format!("/v1/products/{b_id}"))
+    let b_after: Value = app
+        .get_with(&b.owner, &format!("/v1/products/{b_id}"))
         .await
         .json()
         .await
@@ -128,56 +111,48 @@ async fn another_shop_cannot_read_change_or_detect_a_product() {
 async fn products_are_managed_and_stock_is_kept_in_a_ledger() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("goji-1kg", "GOJI-1KG", 20),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-1kg", "GOJI-1KG", 20))
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = product["id"].as_str().unwrap();
     let variant = product["variants"][0]["id"].as_str().unwrap();
     assert_eq!(product["variants"][0]["available"], 20);
 
-    let duplicate = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("goji-1kg", "OTHER-SKU", 1),
-    )
-    .await;
+    let duplicate = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-1kg", "OTHER-SKU", 1))
+        .await;
     assert_eq!(problem(duplicate, 409).await["code"], "handle_taken");
-    let sku = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("other-handle", "GOJI-1KG", 1),
-    )
-    .await;
+    let sku = app
+        .post_with(
+            &a.owner,
+            "/v1/products",
+            &goji("other-handle", "GOJI-1KG", 1),
+        )
+        .await;
     assert_eq!(problem(sku, 409).await["code"], "sku_taken");
 
-    let received = post(&app, &a.owner, "/v1/inventory/adjustments", &json!({"variant_id": variant, "delta": 30, "reason": "received", "note": "August harvest"})).await;
+    let received = app.post_with(&a.owner, "/v1/inventory/adjustments", &json!({"variant_id": variant, "delta": 30, "reason": "received", "note": "August harvest"})).await;
     assert_eq!(received.json::<Value>().await.unwrap()["on_hand"], 50);
-    let too_much = post(
-        &app,
-        &a.owner,
-        "/v1/inventory/adjustments",
-        &json!({"variant_id": variant, "delta": -51, "reason": "damaged"}),
-    )
-    .await;
+    let too_much = app
+        .post_with(
+            &a.owner,
+            "/v1/inventory/adjustments",
+            &json!({"variant_id": variant, "delta": -51, "reason": "damaged"}),
+        )
+        .await;
     assert_eq!(problem(too_much, 409).await["code"], "insufficient_stock");
-    let ledger: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/inventory/adjustments?variant_id={variant}"),
-    )
-    .await
-    .json::<Value>()
-    .await
-    .unwrap()["items"]
+    let ledger: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/inventory/adjustments?variant_id={variant}"),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
         .take();
     let deltas: Vec<i64> = ledger
         .as_array()
@@ -187,25 +162,32 @@ async fn products_are_managed_and_stock_is_kept_in_a_ledger() {
         .collect();
     assert_eq!(deltas, [30, 20]);
     for limit in [0, 101] {
-        let refused = get(
-            &app,
-            &a.owner,
-            &format!("/v1/inventory/adjustments?variant_id={variant}&limit={limit}"),
-        )
-        .await;
+        let refused = app
+            .get_with(
+                &a.owner,
+                &format!("/v1/inventory/adjustments?variant_id={variant}&limit={limit}"),
+            )
+            .await;
         assert_eq!(problem(refused, 422).await["errors"][0]["field"], "limit");
     }
 
-    let patched = app.client.patch(app.url(&format!("/v1/products/{id}"))).bearer_auth(&a.owner)
-        .json(&json!({"tags": ["goji", "organic"], "title": {"zh-CN": "有机枸杞", "en": "Organic goji"}})).send().await.unwrap();
+    let patched = app
+        .patch_with(
+            &a.owner,
+            &format!("/v1/products/{id}"),
+            &json!({"tags": ["goji", "organic"], "title": {"zh-CN": "有机枸杞", "en": "Organic goji"}}),
+        )
+        .await;
     assert_eq!(patched.status(), 200);
-    let listed: Value = get(&app, &a.owner, "/v1/products?tag=organic")
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products?tag=organic")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
-    let searched: Value = get(&app, &a.owner, "/v1/products?q=%E6%9C%89%E6%9C%BA")
+    let searched: Value = app
+        .get_with(&a.owner, "/v1/products?q=%E6%9C%89%E6%9C%BA")
         .await
         .json()
         .await
@@ -218,20 +200,12 @@ async fn products_are_managed_and_stock_is_kept_in_a_ledger() {
 
     // Active products cannot be deleted; archived ones disappear from the storefront.
     let delete = app
-        .client
-        .delete(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(&a.owner)
-        .send()
-        .await
-        .unwrap();
+        .delete_with(&a.owner, &format!("/v1/products/{id}"))
+        .await;
     assert_eq!(problem(delete, 409).await["code"], "not_deletable");
-    let archived = post(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{id}/archive"),
-        &json!({}),
-    )
-    .await;
+    let archived = app
+        .post_with(&a.owner, &format!("/v1/products/{id}/archive"), &json!({}))
+        .await;
     assert_eq!(
         archived.json::<Value>().await.unwrap()["status"],
         "archived"
@@ -253,7 +227,7 @@ async fn bad_input_is_refused_with_the_field_and_the_quota_applies() {
     bad["variants"][0]["unit"] = json!("bushel");
     bad["harvest_months"] = json!([13]);
     bad["storage"] = json!("warm");
-    let refused = problem(post(&app, &a.owner, "/v1/products", &bad).await, 422).await;
+    let refused = problem(app.post_with(&a.owner, "/v1/products", &bad).await, 422).await;
     let fields: Vec<&str> = refused["errors"]
         .as_array()
         .unwrap()
@@ -272,17 +246,22 @@ async fn bad_input_is_refused_with_the_field_and_the_quota_applies() {
     }
     let mut no_price = goji("no-price", "NP-1", 1);
     no_price["variants"][0]["prices"] = json!([{"amount": 100, "currency": "XYZ"}]);
-    let body = problem(post(&app, &a.owner, "/v1/products", &no_price).await, 422).await;
+    let body = problem(
+        app.post_with(&a.owner, "/v1/products", &no_price).await,
+        422,
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "variants[0].prices[0].currency");
 
     assert_eq!(
-        post(&app, &a.owner, "/v1/products", &goji("first", "F-1", 1))
+        app.post_with(&a.owner, "/v1/products", &goji("first", "F-1", 1))
             .await
             .status(),
         201
     );
     let over = problem(
-        post(&app, &a.owner, "/v1/products", &goji("second", "S-1", 1)).await,
+        app.post_with(&a.owner, "/v1/products", &goji("second", "S-1", 1))
+            .await,
         403,
     )
     .await;
@@ -296,7 +275,8 @@ async fn a_suspended_shops_staff_are_refused() {
     let a = shop(&app, "active", None).await;
     crate::helpers::set_status(&app, &a, "suspended").await;
     let refused = problem(
-        post(&app, &a.owner, "/v1/products", &goji("x", "X-1", 1)).await,
+        app.post_with(&a.owner, "/v1/products", &goji("x", "X-1", 1))
+            .await,
         403,
     )
     .await;
@@ -315,22 +295,22 @@ async fn a_variants_prices_change_and_reach_the_storefront() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
     let b = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
         .await
         .json()
         .await
         .unwrap();
     let id = product["id"].as_str().unwrap();
     let variant = product["variants"][0]["id"].as_str().unwrap();
-    let path = app.url(&format!("/v1/products/{id}/variants/{variant}"));
+    let path = format!("/v1/products/{id}/variants/{variant}");
     let changed = app
-        .client
-        .patch(&path)
-        .bearer_auth(&a.owner)
-        .json(&json!({"prices": [{"amount": 7200, "currency": "CNY"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &a.owner,
+            &path,
+            &json!({"prices": [{"amount": 7200, "currency": "CNY"}], "compare_at_price": {"amount": 8000, "currency": "CNY"}}),
+        )
+        .await;
     assert_eq!(changed.status(), 200);
     let page: Value = app
         .client
@@ -346,34 +326,23 @@ async fn a_variants_prices_change_and_reach_the_storefront() {
         json!({"amount": 7200, "currency": "CNY"})
     );
     let bad = app
-        .client
-        .patch(&path)
-        .bearer_auth(&a.owner)
-        .json(&json!({"unit": "bushel"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(&a.owner, &path, &json!({"unit": "bushel"}))
+        .await;
     assert_eq!(problem(bad, 422).await["errors"][0]["field"], "unit");
     let negative = app
-        .client
-        .patch(&path)
-        .bearer_auth(&a.owner)
-        .json(&json!({"compare_at_price": {"amount": -1, "currency": "CNY"}}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &a.owner,
+            &path,
+            &json!({"compare_at_price": {"amount": -1, "currency": "CNY"}}),
+        )
+        .await;
     assert_eq!(
         problem(negative, 422).await["errors"][0]["field"],
         "compare_at_price.amount"
     );
     let other = app
-        .client
-        .patch(&path)
-        .bearer_auth(&b.owner)
-        .json(&json!({"weight_grams": 1}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(&b.owner, &path, &json!({"weight_grams": 1}))
+        .await;
     assert_eq!(other.status(), 404);
 }
 
@@ -382,16 +351,12 @@ async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_ow
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
     let b = shop(&app, "active", None).await;
-    let product: Value = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("goji-500g", "GOJI-500", 10),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji-500g", "GOJI-500", 10))
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = product["id"].as_str().unwrap();
     let path = format!("/v1/products/{id}/variants");
     let box_of_1kg = json!({
@@ -399,7 +364,7 @@ async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_ow
         "prices": [{"amount": 12800, "currency": "CNY"}], "stock": 25,
         "title": {"zh-CN": "1 公斤礼盒"}
     });
-    let added = post(&app, &a.owner, &path, &box_of_1kg).await;
+    let added = app.post_with(&a.owner, &path, &box_of_1kg).await;
     assert_eq!(added.status(), 201);
     let added: Value = added.json().await.unwrap();
     let variants = added["variants"].as_array().unwrap();
@@ -407,27 +372,30 @@ async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_ow
     let new = variants.iter().find(|v| v["sku"] == "GOJI-1KG").unwrap();
     assert_eq!(new["on_hand"], 25);
     assert_eq!(new["prices"][0]["amount"], 12800);
-    let ledger: Value = get(
-        &app,
-        &a.owner,
-        &format!(
-            "/v1/inventory/adjustments?variant_id={}",
-            new["id"].as_str().unwrap()
-        ),
-    )
-    .await
-    .json::<Value>()
-    .await
-    .unwrap()["items"]
+    let ledger: Value = app
+        .get_with(
+            &a.owner,
+            &format!(
+                "/v1/inventory/adjustments?variant_id={}",
+                new["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
         .take();
     assert_eq!(ledger[0]["reason"], "initial", "{ledger}");
 
     // The same SKU again is taken; a bad price names its field; nothing is added.
-    assert_eq!(post(&app, &a.owner, &path, &box_of_1kg).await.status(), 409);
+    assert_eq!(
+        app.post_with(&a.owner, &path, &box_of_1kg).await.status(),
+        409
+    );
     let mut free = box_of_1kg.clone();
     free["sku"] = json!("GOJI-2KG");
     free["prices"] = json!([{"amount": -1, "currency": "CNY"}]);
-    let refused = post(&app, &a.owner, &path, &free).await;
+    let refused = app.post_with(&a.owner, &path, &free).await;
     assert_eq!(refused.status(), 422);
     let problem: Value = refused.json().await.unwrap();
     assert!(
@@ -439,21 +407,22 @@ async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_ow
     );
     // Another shop cannot add to it, and learns nothing: the same 404 as no product.
     free["prices"] = json!([{"amount": 100, "currency": "CNY"}]);
-    let theirs = post(&app, &b.owner, &path, &free).await;
+    let theirs = app.post_with(&b.owner, &path, &free).await;
     assert_eq!(theirs.status(), 404);
-    let unknown = post(
-        &app,
-        &b.owner,
-        &format!("/v1/products/{}/variants", uuid::Uuid::now_v7()),
-        &free,
-    )
-    .await;
+    let unknown = app
+        .post_with(
+            &b.owner,
+            &format!("/v1/products/{}/variants", uuid::Uuid::now_v7()),
+            &free,
+        )
+        .await;
     assert_eq!(unknown.status(), 404);
     assert_eq!(
         theirs.json::<Value>().await.unwrap(),
         unknown.json::<Value>().await.unwrap()
     );
-    let after: Value = get(&app, &a.owner, &format!("/v1/products/{id}"))
+    let after: Value = app
+        .get_with(&a.owner, &format!("/v1/products/{id}"))
         .await
         .json()
         .await

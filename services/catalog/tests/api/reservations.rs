@@ -1,4 +1,4 @@
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -6,16 +6,12 @@ use uuid::Uuid;
 async fn five_hundred_concurrent_checkouts_never_oversell_one_hundred() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("hot-goji", "HOT-1", 100),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("hot-goji", "HOT-1", 100))
+        .await
+        .json()
+        .await
+        .unwrap();
     let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
     let service = app.keys.service("order");
 
@@ -47,15 +43,15 @@ async fn five_hundred_concurrent_checkouts_never_oversell_one_hundred() {
         400,
         "{statuses:?}"
     );
-    let after: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", product["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let after: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", product["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["variants"][0]["reserved"], 100);
     assert_eq!(after["variants"][0]["available"], 0);
 }
@@ -64,12 +60,14 @@ async fn five_hundred_concurrent_checkouts_never_oversell_one_hundred() {
 async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let goji_product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 10))
+    let goji_product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 10))
         .await
         .json()
         .await
         .unwrap();
-    let raisin_product: Value = post(&app, &a.owner, "/v1/products", &goji("raisins", "R-1", 2))
+    let raisin_product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("raisins", "R-1", 2))
         .await
         .json()
         .await
@@ -86,14 +84,14 @@ async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
     let order = Uuid::now_v7();
 
     // Too many raisins: nothing is held, the short line is named.
-    let short = post(
-        &app,
-        &service,
-        "/internal/v1/reservations",
-        &json!({"tenant_id": a.id, "order_id": order,
+    let short = app
+        .post_with(
+            &service,
+            "/internal/v1/reservations",
+            &json!({"tenant_id": a.id, "order_id": order,
         "lines": [{"variant_id": goji, "quantity": 3}, {"variant_id": raisins, "quantity": 5}]}),
-    )
-    .await;
+        )
+        .await;
     let body = problem(short, 409).await;
     assert_eq!(body["code"], "insufficient_stock");
     assert_eq!(body["errors"][0]["field"], "lines[1]");
@@ -103,22 +101,25 @@ async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
             .unwrap()
             .contains("2 available")
     );
-    let goji_after: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let goji_after: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(goji_after["variants"][0]["reserved"], 0, "all or nothing");
 
     let request = json!({"tenant_id": a.id, "order_id": order, "lines": [{"variant_id": goji, "quantity": 3}, {"variant_id": raisins, "quantity": 2}]});
-    let held = post(&app, &service, "/internal/v1/reservations", &request).await;
+    let held = app
+        .post_with(&service, "/internal/v1/reservations", &request)
+        .await;
     assert_eq!(held.status(), 201);
     let first: Value = held.json().await.unwrap();
-    let repeated: Value = post(&app, &service, "/internal/v1/reservations", &request)
+    let repeated: Value = app
+        .post_with(&service, "/internal/v1/reservations", &request)
         .await
         .json()
         .await
@@ -127,87 +128,87 @@ async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
         first, repeated,
         "the same call answers the same reservation"
     );
-    let raisins_after: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", raisin_product["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let raisins_after: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", raisin_product["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         raisins_after["variants"][0]["reserved"], 2,
         "held once, not twice"
     );
 
-    let commit = post(
-        &app,
-        &service,
-        &format!("/internal/v1/reservations/{order}/commit"),
-        &json!({"tenant_id": a.id}),
-    )
-    .await;
+    let commit = app
+        .post_with(
+            &service,
+            &format!("/internal/v1/reservations/{order}/commit"),
+            &json!({"tenant_id": a.id}),
+        )
+        .await;
     assert_eq!(commit.status(), 200);
-    let again = post(
-        &app,
-        &service,
-        &format!("/internal/v1/reservations/{order}/commit"),
-        &json!({"tenant_id": a.id}),
-    )
-    .await;
+    let again = app
+        .post_with(
+            &service,
+            &format!("/internal/v1/reservations/{order}/commit"),
+            &json!({"tenant_id": a.id}),
+        )
+        .await;
     assert_eq!(again.status(), 200);
-    let release = post(
-        &app,
-        &service,
-        &format!("/internal/v1/reservations/{order}/release"),
-        &json!({"tenant_id": a.id}),
-    )
-    .await;
+    let release = app
+        .post_with(
+            &service,
+            &format!("/internal/v1/reservations/{order}/release"),
+            &json!({"tenant_id": a.id}),
+        )
+        .await;
     assert_eq!(problem(release, 409).await["code"], "reservation_settled");
-    let goji_sold: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let goji_sold: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(goji_sold["variants"][0]["on_hand"], 7);
     assert_eq!(goji_sold["variants"][0]["reserved"], 0);
 
     // A released order gives its stock back.
     let other = Uuid::now_v7();
-    post(&app, &service, "/internal/v1/reservations", &json!({"tenant_id": a.id, "order_id": other, "lines": [{"variant_id": goji, "quantity": 7}]})).await;
-    let released = post(
-        &app,
-        &service,
-        &format!("/internal/v1/reservations/{other}/release"),
-        &json!({"tenant_id": a.id}),
-    )
-    .await;
+    app.post_with(&service, "/internal/v1/reservations", &json!({"tenant_id": a.id, "order_id": other, "lines": [{"variant_id": goji, "quantity": 7}]})).await;
+    let released = app
+        .post_with(
+            &service,
+            &format!("/internal/v1/reservations/{other}/release"),
+            &json!({"tenant_id": a.id}),
+        )
+        .await;
     assert_eq!(released.status(), 200);
-    let goji_back: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let goji_back: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", goji_product["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(goji_back["variants"][0]["available"], 7);
 
     // Only services may reserve; another shop's id finds nothing.
     assert_eq!(
-        post(&app, &a.owner, "/internal/v1/reservations", &request)
+        app.post_with(&a.owner, "/internal/v1/reservations", &request)
             .await
             .status(),
         403
     );
     let b = shop(&app, "active", None).await;
-    let cross = post(&app, &service, "/internal/v1/reservations", &json!({"tenant_id": b.id, "order_id": Uuid::now_v7(), "lines": [{"variant_id": goji, "quantity": 1}]})).await;
+    let cross = app.post_with(&service, "/internal/v1/reservations", &json!({"tenant_id": b.id, "order_id": Uuid::now_v7(), "lines": [{"variant_id": goji, "quantity": 1}]})).await;
     let cross = problem(cross, 409).await;
     assert!(
         cross["errors"][0]["message"]
@@ -222,7 +223,8 @@ async fn reservations_are_all_or_nothing_idempotent_and_settle_once() {
 async fn settled_reservations_are_not_reported_as_held_and_huge_numbers_are_refused() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 10))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 10))
         .await
         .json()
         .await
@@ -232,37 +234,39 @@ async fn settled_reservations_are_not_reported_as_held_and_huge_numbers_are_refu
     let order = Uuid::now_v7();
     let request = json!({"tenant_id": a.id, "order_id": order, "lines": [{"variant_id": variant, "quantity": 2}]});
     assert_eq!(
-        post(&app, &service, "/internal/v1/reservations", &request)
+        app.post_with(&service, "/internal/v1/reservations", &request)
             .await
             .status(),
         201
     );
-    post(
-        &app,
+    app.post_with(
         &service,
         &format!("/internal/v1/reservations/{order}/release"),
         &json!({"tenant_id": a.id}),
     )
     .await;
-    let again = post(&app, &service, "/internal/v1/reservations", &request).await;
+    let again = app
+        .post_with(&service, "/internal/v1/reservations", &request)
+        .await;
     assert_eq!(problem(again, 409).await["code"], "reservation_settled");
 
     let huge = json!({"tenant_id": a.id, "order_id": Uuid::now_v7(), "lines": [{"variant_id": variant, "quantity": i32::MAX}]});
     assert_eq!(
         problem(
-            post(&app, &service, "/internal/v1/reservations", &huge).await,
+            app.post_with(&service, "/internal/v1/reservations", &huge)
+                .await,
             422
         )
         .await["errors"][0]["field"],
         "lines[0].quantity"
     );
-    let overflow = post(
-        &app,
-        &a.owner,
-        "/v1/inventory/adjustments",
-        &json!({"variant_id": variant, "delta": 2147483640, "reason": "received"}),
-    )
-    .await;
+    let overflow = app
+        .post_with(
+            &a.owner,
+            "/v1/inventory/adjustments",
+            &json!({"variant_id": variant, "delta": 2147483640, "reason": "received"}),
+        )
+        .await;
     assert_eq!(problem(overflow, 422).await["errors"][0]["field"], "delta");
     let nul = app
         .client

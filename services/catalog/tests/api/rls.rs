@@ -33,13 +33,8 @@ async fn a_shops_transaction_sees_only_its_own_events_and_status() {
     let b = shop(&app, "active", None).await;
     for (shop, sku) in [(&a, "GOJI-A"), (&b, "GOJI-B")] {
         let created = app
-            .client
-            .post(app.url("/v1/products"))
-            .bearer_auth(&shop.owner)
-            .json(&goji("goji", sku, 5))
-            .send()
-            .await
-            .unwrap();
+            .post_with(&shop.owner, "/v1/products", &goji("goji", sku, 5))
+            .await;
         assert_eq!(created.status(), 201);
         // The storefront finds each shop by its slug alone.
         let listed = app

@@ -2,7 +2,7 @@
 //! newer version or by hand) is an internal error, logged and answered 500; never a
 //! variant shown without its price.
 
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
@@ -10,7 +10,8 @@ use serde_json::Value;
 async fn a_price_in_an_unknown_currency_is_an_internal_error_not_a_missing_price() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
         .await
         .json()
         .await
@@ -44,7 +45,7 @@ async fn a_price_in_an_unknown_currency_is_an_internal_error_not_a_missing_price
         !body.to_string().contains("XYZ"),
         "internals stay inside: {body}"
     );
-    let staff = get(&app, &a.owner, &staff_path).await;
+    let staff = app.get_with(&a.owner, &staff_path).await;
     assert_eq!(problem(staff, 500).await["code"], "internal_error");
 
     // Readable again: served again.
@@ -57,5 +58,57 @@ async fn a_price_in_an_unknown_currency_is_an_internal_error_not_a_missing_price
     assert_eq!(
         app.client.get(&storefront).send().await.unwrap().status(),
         200
+    );
+}
+
+#[tokio::test]
+async fn a_compare_at_price_in_an_unknown_currency_is_an_internal_error_not_dropped() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let staff_path = format!("/v1/products/{}", product["id"].as_str().unwrap());
+    let storefront = app.url(&format!("/v1/shops/{}/products/goji", a.slug));
+
+    let owner = caravan_shared::db::connect(&app.database.owner_url, 1)
+        .await
+        .unwrap();
+    let set_compare_at = |price: &str| {
+        format!("UPDATE variants SET compare_at_price = {price} WHERE id = '{variant}'")
+    };
+    owner
+        .execute_unprepared(&set_compare_at(r#"'{"amount": 7800, "currency": "XYZ"}'"#))
+        .await
+        .unwrap();
+
+    let buyer = app.client.get(&storefront).send().await.unwrap();
+    let body = problem(buyer, 500).await;
+    assert_eq!(body["code"], "internal_error");
+    assert!(
+        !body.to_string().contains("XYZ"),
+        "internals stay inside: {body}"
+    );
+    let staff = app.get_with(&a.owner, &staff_path).await;
+    assert_eq!(problem(staff, 500).await["code"], "internal_error");
+
+    // Readable again: served again, with the price.
+    owner
+        .execute_unprepared(&set_compare_at(r#"'{"amount": 7800, "currency": "CNY"}'"#))
+        .await
+        .unwrap();
+    let staff: Value = app
+        .get_with(&a.owner, &staff_path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        staff["variants"][0]["compare_at_price"],
+        serde_json::json!({"amount": 7800, "currency": "CNY"})
     );
 }

@@ -2,7 +2,7 @@
 //! hand) is an internal error, logged and answered 500; never a default, and never
 //! a product that silently is "not active".
 
-use crate::helpers::{get, goji, post, problem, shop, spawn_app};
+use crate::helpers::{goji, problem, shop, spawn_app};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,7 +11,8 @@ use uuid::Uuid;
 async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_product() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
         .await
         .json()
         .await
@@ -44,7 +45,7 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
         "internals stay inside: {body}"
     );
     for path in [staff_path.as_str(), "/v1/products", "/v1/inventory"] {
-        let staff = get(&app, &a.owner, path).await;
+        let staff = app.get_with(&a.owner, path).await;
         assert_eq!(
             problem(staff, 500).await["code"],
             "internal_error",
@@ -59,9 +60,15 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
         .unwrap();
     let buyer = app.client.get(&storefront).send().await.unwrap();
     assert_eq!(buyer.status(), 200);
-    let staff: Value = get(&app, &a.owner, &staff_path).await.json().await.unwrap();
+    let staff: Value = app
+        .get_with(&a.owner, &staff_path)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(staff["status"], "active");
-    let stock: Value = get(&app, &a.owner, "/v1/inventory")
+    let stock: Value = app
+        .get_with(&a.owner, "/v1/inventory")
         .await
         .json()
         .await
@@ -73,22 +80,19 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
 async fn a_reservation_with_an_unknown_status_is_an_internal_error_not_a_conflict() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    let product: Value = post(&app, &a.owner, "/v1/products", &goji("goji", "G-1", 5))
+    let product: Value = app
+        .post_with(&a.owner, "/v1/products", &goji("goji", "G-1", 5))
         .await
         .json()
         .await
         .unwrap();
     let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
     let order = Uuid::now_v7();
-    let reserve = || {
-        app.client
-            .post(app.url("/internal/v1/reservations"))
-            .bearer_auth(app.keys.service("order"))
-            .json(&json!({"tenant_id": a.id, "order_id": order,
-                "lines": [{"variant_id": variant, "quantity": 2}]}))
-            .send()
-    };
-    let held = reserve().await.unwrap();
+    let order_service = app.keys.service("order");
+    let reservation = json!({"tenant_id": a.id, "order_id": order,
+        "lines": [{"variant_id": variant, "quantity": 2}]});
+    let reserve = || app.post_with(&order_service, "/internal/v1/reservations", &reservation);
+    let held = reserve().await;
     assert_eq!(held.status(), 201);
     let held: Value = held.json().await.unwrap();
     assert_eq!(held["lines"][0]["status"], "held", "{held}");
@@ -107,7 +111,7 @@ async fn a_reservation_with_an_unknown_status_is_an_internal_error_not_a_conflic
         .await
         .unwrap();
 
-    let again = reserve().await.unwrap();
+    let again = reserve().await;
     let body = problem(again, 500).await;
     assert_eq!(body["code"], "internal_error");
     assert!(

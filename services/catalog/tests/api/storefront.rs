@@ -1,27 +1,22 @@
-use crate::helpers::{goji, post, shop, spawn_app};
+use crate::helpers::{goji, shop, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn buyers_search_in_chinese_and_get_their_language_and_currency() {
     let app = spawn_app().await;
     let a = shop(&app, "active", None).await;
-    post(
-        &app,
-        &a.owner,
-        "/v1/products",
-        &goji("ningxia-goji", "G-1", 5),
-    )
-    .await;
+    app.post_with(&a.owner, "/v1/products", &goji("ningxia-goji", "G-1", 5))
+        .await;
     let mut raisins = goji("turpan-raisins", "R-1", 0);
     raisins["title"] =
         json!({"zh-CN": "吐鲁番葡萄干", "en": "Turpan raisins", "ug": "تۇرپان ئۈزۈم قۇرۇقى"});
     raisins["description"] = json!({"zh-CN": "无核白葡萄", "en": "Seedless green raisins"});
     raisins["tags"] = json!(["raisins"]);
     raisins["variants"][0]["prices"] = json!([{"amount": 3900, "currency": "CNY"}]);
-    post(&app, &a.owner, "/v1/products", &raisins).await;
+    app.post_with(&a.owner, "/v1/products", &raisins).await;
     let mut draft = goji("secret-draft", "D-1", 5);
     draft["status"] = json!("draft");
-    post(&app, &a.owner, "/v1/products", &draft).await;
+    app.post_with(&a.owner, "/v1/products", &draft).await;
 
     let url = |query: &str| app.url(&format!("/v1/shops/{}/products{query}", a.slug));
     let all: Value = app

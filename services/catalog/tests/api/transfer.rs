@@ -1,4 +1,4 @@
-use crate::helpers::{get, shop, spawn_app};
+use crate::helpers::{shop, spawn_app};
 use serde_json::Value;
 
 const HEADER: &str = "handle,status,title.zh-CN,title.en,title.ug,description.zh-CN,description.en,description.ug,tags,origin_country,origin_province,origin_place,producer,harvest_months,shelf_life_days,storage,certifications,sku,variant_title.zh-CN,variant_title.en,unit,weight_grams,prices,stock,low_stock_threshold";
@@ -46,7 +46,8 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     assert_eq!(rows[4]["errors"][0]["field"], "prices");
     assert_eq!(rows[4]["line"], 6);
 
-    let listed: Value = get(&app, &a.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products")
         .await
         .json()
         .await
@@ -64,18 +65,18 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
         .find(|v| v["sku"] == "MELON-1")
         .unwrap()["id"]
         .clone();
-    let ledger: Value = get(
-        &app,
-        &a.owner,
-        &format!(
-            "/v1/inventory/adjustments?variant_id={}",
-            melon_id.as_str().unwrap()
-        ),
-    )
-    .await
-    .json::<Value>()
-    .await
-    .unwrap()["items"]
+    let ledger: Value = app
+        .get_with(
+            &a.owner,
+            &format!(
+                "/v1/inventory/adjustments?variant_id={}",
+                melon_id.as_str().unwrap()
+            ),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
         .take();
     assert_eq!(ledger[0]["reason"], "import", "{ledger}");
 
@@ -85,15 +86,15 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     );
     let report: Value = import(&app, &a.owner, again).await.json().await.unwrap();
     assert_eq!(report["updated"], 1);
-    let product: Value = get(
-        &app,
-        &a.owner,
-        &format!("/v1/products/{}", items[0]["id"].as_str().unwrap()),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let product: Value = app
+        .get_with(
+            &a.owner,
+            &format!("/v1/products/{}", items[0]["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let melon = product["variants"]
         .as_array()
         .unwrap()
@@ -104,7 +105,7 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     assert_eq!(melon["prices"][0]["amount"], 3300);
 
     // Export answers the same format, and re-importing it changes nothing but updates.
-    let exported = get(&app, &a.owner, "/v1/products/export").await;
+    let exported = app.get_with(&a.owner, "/v1/products/export").await;
     assert!(
         exported.headers()["content-type"]
             .to_str()
@@ -119,13 +120,8 @@ async fn a_csv_import_applies_good_products_and_reports_bad_rows() {
     assert_eq!(report["updated"], 2);
 
     let not_csv = app
-        .client
-        .post(app.url("/v1/products/import"))
-        .bearer_auth(&a.owner)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_with(&a.owner, "/v1/products/import", &serde_json::json!({}))
+        .await;
     assert_eq!(not_csv.status(), 415);
     let no_columns = import(&app, &a.owner, "name,price\nx,1\n".to_owned()).await;
     assert_eq!(no_columns.status(), 422);
@@ -145,7 +141,8 @@ async fn a_duplicate_sku_across_new_products_fails_only_the_second() {
     assert_eq!(report["created"], 2, "{report}");
     assert_eq!(report["failed"], 1);
     assert_eq!(report["rows"][1]["outcome"], "error");
-    let listed: Value = get(&app, &a.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products")
         .await
         .json()
         .await
@@ -163,7 +160,8 @@ async fn an_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchange
     );
     let report: Value = import(&app, &a.owner, csv).await.json().await.unwrap();
     assert_eq!(report["created"], 1, "{report}");
-    let exported = get(&app, &a.owner, "/v1/products/export")
+    let exported = app
+        .get_with(&a.owner, "/v1/products/export")
         .await
         .text()
         .await
@@ -174,7 +172,8 @@ async fn an_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchange
     );
     let again: Value = import(&app, &a.owner, exported).await.json().await.unwrap();
     assert_eq!(again["updated"], 1, "{again}");
-    let listed: Value = get(&app, &a.owner, "/v1/products")
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products")
         .await
         .json()
         .await

@@ -2,14 +2,17 @@
 //! machine, shipping zones and the totals of a checkout.
 
 pub mod authorisation;
+pub mod payment;
 pub mod reporting;
 pub mod shipping;
 pub mod status;
 
+use caravan_shared::domain::text::line;
 use caravan_shared::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 pub use authorisation::{AuthorisationStatus, Settled};
+pub use payment::{PaymentKind, PaymentStatus};
 pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
 
 /// Most units of one variant in a cart.
@@ -17,33 +20,10 @@ pub const MAX_QUANTITY: i32 = 10_000;
 /// Most lines in a cart.
 pub const MAX_LINES: usize = 100;
 
-fn text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    raw: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let value = raw.trim();
-    if value.is_empty() && required {
-        errors.push(FieldError::new(field, "is required"));
-        return None;
-    }
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-        return None;
-    }
-    if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-        return None;
-    }
-    Some(value.to_owned())
+/// The value of a field's check, or `None` with its problem added to `errors`: a
+/// form's every invalid field is named at once.
+pub fn collect<T>(errors: &mut Vec<FieldError>, checked: Result<T, FieldError>) -> Option<T> {
+    checked.map_err(|error| errors.push(error)).ok()
 }
 
 /// Where an order goes, as the buyer typed it.
@@ -112,15 +92,19 @@ impl Address {
     /// Checks every field, collecting each problem under `prefix.field`.
     pub fn parse(input: &AddressInput, prefix: &str, errors: &mut Vec<FieldError>) -> Option<Self> {
         let field = |name: &str| format!("{prefix}.{name}");
-        let country = caravan_shared::domain::check_country_code(&input.country, field("country"))
-            .map_err(|error| errors.push(error))
-            .ok();
-        let province = text(errors, &field("province"), &input.province, 100, false);
-        let city = text(errors, &field("city"), &input.city, 100, true);
-        let district = text(errors, &field("district"), &input.district, 100, false);
-        let street = text(errors, &field("street"), &input.street, 300, true);
-        let postal_code = text(errors, &field("postal_code"), &input.postal_code, 20, false);
-        let recipient = text(errors, &field("recipient"), &input.recipient, 100, true);
+        let country = collect(
+            errors,
+            caravan_shared::domain::check_country_code(&input.country, field("country")),
+        );
+        let mut part = |name: &str, raw: &str, min: usize, max: usize| {
+            collect(errors, line(raw, &field(name), min, max))
+        };
+        let province = part("province", &input.province, 0, 100);
+        let city = part("city", &input.city, 1, 100);
+        let district = part("district", &input.district, 0, 100);
+        let street = part("street", &input.street, 1, 300);
+        let postal_code = part("postal_code", &input.postal_code, 0, 20);
+        let recipient = part("recipient", &input.recipient, 1, 100);
         if let Some(code) = &postal_code
             && !code
                 .chars()
@@ -140,43 +124,6 @@ impl Address {
             postal_code: postal_code?,
             recipient: recipient?,
         })
-    }
-}
-
-/// A phone number: digits with an optional leading `+`, spaces and hyphens allowed.
-pub fn parse_phone(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    let phone = raw.trim();
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let shaped = phone
-        .char_indices()
-        .all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (i == 0 && c == '+'));
-    if !shaped || !(5..=20).contains(&digits) {
-        errors.push(FieldError::new(
-            field,
-            "must be a phone number of 5 to 20 digits, optionally starting with +",
-        ));
-        return None;
-    }
-    Some(phone.to_owned())
-}
-
-/// An optional free text of at most `max` characters.
-pub fn parse_note(
-    raw: Option<&str>,
-    field: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<Option<String>> {
-    match raw.map(str::trim) {
-        None | Some("") => Some(None),
-        Some(value) if value.chars().count() > max => {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-            None
-        }
-        Some(value) => Some(Some(value.to_owned())),
     }
 }
 
@@ -230,14 +177,5 @@ mod tests {
             fields,
             ["shipping_address.country", "shipping_address.street"]
         );
-    }
-
-    #[test]
-    fn phones_are_checked() {
-        let mut errors = Vec::new();
-        assert!(parse_phone("+86 138-0000-0000", "phone", &mut errors).is_some());
-        assert!(parse_phone("call me", "phone", &mut errors).is_none());
-        assert!(parse_phone("12+34567", "phone", &mut errors).is_none());
-        assert_eq!(errors.len(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! A buyer's orders: read one (with its access token, or as its customer), list a
 //! customer's own, and pay.
 
-use super::{OrderState, buyer, header};
+use super::{OrderState, header};
 use crate::store::{self, OrderFilter, OrderRow};
 use crate::views::{OrderList, OrderSummary, OrderView};
 use crate::workflow::{self, payment};
@@ -10,7 +10,7 @@ use caravan_shared::ApiError;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
-use caravan_shared::identity::Principal;
+use caravan_shared::identity::MaybeSignedIn;
 use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use chrono::{DateTime, Utc};
@@ -31,13 +31,13 @@ pub const ORDER_TOKEN: &str = "X-Order-Token";
 /// a bearer token that does not verify matters only without the order's token.
 fn may_see(
     request: &HttpRequest,
-    customer: Result<Option<Principal>, ApiError>,
+    customer: Result<MaybeSignedIn, ApiError>,
     order: &OrderRow,
 ) -> Result<bool, ApiError> {
     if header(request, ORDER_TOKEN).is_some_and(|t| secrets::matches(t, &order.access_token_hash)) {
         return Ok(true);
     }
-    Ok(match (customer?, &order.customer_id) {
+    Ok(match (customer?.0, &order.customer_id) {
         (Some(principal), Some(owner)) => &principal.subject == owner,
         _ => false,
     })
@@ -61,10 +61,10 @@ pub async fn show(
     state: web::Data<OrderState>,
     request: HttpRequest,
     path: web::Path<(String, Uuid)>,
+    customer: Result<MaybeSignedIn, ApiError>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let (slug, id) = path.into_inner();
     let shop = state.storefront(&slug).await?;
-    let customer = buyer(&request).await;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let row = store::order(&tx, id, false)
         .await?
@@ -94,14 +94,12 @@ pub async fn show(
 #[get("/v1/shops/{shop}/orders")]
 pub async fn list(
     state: web::Data<OrderState>,
-    request: HttpRequest,
     shop: web::Path<String>,
     page: web::Query<PageQuery>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<web::Json<OrderList>, ApiError> {
     let shop = state.storefront(&shop).await?;
-    let customer = buyer(&request)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("log in to see your orders"))?;
+    let customer = customer.ok_or_else(|| ApiError::unauthorized("log in to see your orders"))?;
     let page = PageRequest::from_query(page.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let rows = store::list_orders(
@@ -226,6 +224,7 @@ pub async fn pay(
     request: HttpRequest,
     path: web::Path<(String, Uuid)>,
     body: Json<PaymentRequest>,
+    customer: Result<MaybeSignedIn, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let body = body.into_inner();
@@ -246,7 +245,6 @@ pub async fn pay(
             "is required for card payments",
         ));
     }
-    let customer = buyer(&request).await;
     // The attempt, in a short transaction of its own with the order locked.
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let order = workflow::lock(&tx, id)

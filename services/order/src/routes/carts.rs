@@ -1,7 +1,7 @@
 //! Carts: a guest's (opened with the secret cart token) or a logged-in customer's.
 
-use super::{OrderState, buyer, header};
-use crate::catalog::Sellable;
+use super::{OrderState, header};
+use crate::catalog::line_problem;
 use crate::domain::shipping;
 use crate::domain::{MAX_LINES, MAX_QUANTITY};
 use crate::store::{self, CartRow};
@@ -11,6 +11,7 @@ use caravan_shared::ErrorCode;
 use caravan_shared::domain::{Currency, Locale, Money, parse_accept_language};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
+use caravan_shared::identity::{MaybeSignedIn, Principal};
 use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::{ApiError, TenantId};
@@ -82,21 +83,21 @@ fn check_quantity(quantity: i32) -> Result<(), ApiError> {
     }
 }
 
-/// Opens a cart the caller may use: with its token, or as its customer. Anything
+/// Opens a cart the caller may use: with its token, or as its `customer`. Anything
 /// else is 404, so a cart's existence is not disclosed.
 pub async fn open(
     request: &HttpRequest,
+    customer: Option<&Principal>,
     tx: &TenantTx,
     id: Uuid,
     lock: bool,
 ) -> Result<CartRow, ApiError> {
-    let customer = buyer(request).await?;
     let cart = store::cart(tx, id, lock)
         .await?
         .ok_or_else(|| ApiError::not_found("no such cart"))?;
     let by_token =
         header(request, CART_TOKEN).is_some_and(|t| secrets::matches(t, &cart.token_hash));
-    let by_account = match (&customer, &cart.customer_id) {
+    let by_account = match (customer, &cart.customer_id) {
         (Some(principal), Some(owner)) => &principal.subject == owner,
         _ => false,
     };
@@ -104,28 +105,6 @@ pub async fn open(
         Ok(cart)
     } else {
         Err(ApiError::not_found("no such cart"))
-    }
-}
-
-/// What is wrong with a line, if anything.
-pub fn line_problem(
-    sellable: Option<&Sellable>,
-    quantity: i32,
-    currency: Currency,
-) -> Option<&'static str> {
-    let Some(sellable) = sellable else {
-        return Some("unavailable");
-    };
-    if sellable.product_status != "active" {
-        return Some("unavailable");
-    }
-    if sellable.price_in(currency).is_none() {
-        return Some("not_sold_in_currency");
-    }
-    match sellable.available {
-        Some(0) => Some("out_of_stock"),
-        Some(available) if available < quantity => Some("insufficient_stock"),
-        _ => None,
     }
 }
 
@@ -227,17 +206,17 @@ pub async fn create(
     request: HttpRequest,
     shop: web::Path<String>,
     body: OptionalJson<NewCart>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<HttpResponse, ApiError> {
     let shop = state.storefront(&shop).await?;
-    let customer = buyer(&request).await?;
     let input = body.0.unwrap_or_default();
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let facts = store::shop(tx.conn(), shop.tenant).await?;
     let (base, offered, default_locale) = match &facts {
         Some(facts) => (
-            facts.base_currency.clone(),
-            facts.currencies.clone(),
-            facts.default_locale.clone(),
+            facts.profile.base_currency.clone(),
+            facts.profile.currencies.clone(),
+            facts.profile.default_locale.clone(),
         ),
         None => ("CNY".to_owned(), vec!["CNY".to_owned()], "zh-CN".to_owned()),
     };
@@ -304,11 +283,12 @@ pub async fn show(
     request: HttpRequest,
     path: web::Path<(String, Uuid)>,
     destination: web::Query<Destination>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<web::Json<CartView>, ApiError> {
     let (slug, id) = path.into_inner();
     let shop = state.storefront(&slug).await?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let cart = open(&request, &tx, id, false).await?;
+    let cart = open(&request, customer.as_ref(), &tx, id, false).await?;
     tx.commit().await?;
     let country = destination.country.as_deref();
     if let Some(code) = country {
@@ -319,16 +299,28 @@ pub async fn show(
     Ok(web::Json(view(&state, shop.tenant, cart, place).await?))
 }
 
+/// The cart whose lines change, and who asks.
+struct CartAsked<'a> {
+    request: &'a HttpRequest,
+    customer: Option<&'a Principal>,
+    slug: &'a str,
+    id: Uuid,
+}
+
 async fn change_line(
     state: &OrderState,
-    request: &HttpRequest,
-    slug: &str,
-    id: Uuid,
+    asked: CartAsked<'_>,
     change: impl AsyncFnOnce(&TenantTx) -> Result<(), ApiError>,
 ) -> Result<CartView, ApiError> {
+    let CartAsked {
+        request,
+        customer,
+        slug,
+        id,
+    } = asked;
     let shop = state.storefront(slug).await?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let cart = open(request, &tx, id, true).await?;
+    let cart = open(request, customer, &tx, id, true).await?;
     if let Some(order) = cart.order_id {
         return Err(ApiError::conflict(
             ErrorCode::CartCheckedOut,
@@ -365,6 +357,7 @@ pub async fn add_line(
     request: HttpRequest,
     path: web::Path<(String, Uuid)>,
     body: Json<LineInput>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<web::Json<CartView>, ApiError> {
     let (slug, id) = path.into_inner();
     let line = body.into_inner();
@@ -383,7 +376,13 @@ pub async fn add_line(
             "no such variant on sale in this shop",
         ));
     }
-    let view = change_line(&state, &request, &slug, id, async |tx| {
+    let asked = CartAsked {
+        request: &request,
+        customer: customer.as_ref(),
+        slug: &slug,
+        id,
+    };
+    let view = change_line(&state, asked, async |tx| {
         let lines = store::cart_lines(tx, id).await?;
         if lines.len() >= MAX_LINES && !lines.iter().any(|l| l.variant_id == line.variant_id) {
             return Err(ApiError::invalid_field(
@@ -421,11 +420,18 @@ pub async fn set_line(
     request: HttpRequest,
     path: web::Path<(String, Uuid, Uuid)>,
     body: Json<QuantityInput>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<web::Json<CartView>, ApiError> {
     let (slug, id, variant) = path.into_inner();
     let quantity = body.into_inner().quantity;
     check_quantity(quantity)?;
-    let view = change_line(&state, &request, &slug, id, async |tx| {
+    let asked = CartAsked {
+        request: &request,
+        customer: customer.as_ref(),
+        slug: &slug,
+        id,
+    };
+    let view = change_line(&state, asked, async |tx| {
         let lines = store::cart_lines(tx, id).await?;
         if !lines.iter().any(|l| l.variant_id == variant) {
             return Err(ApiError::not_found("the cart has no line for this variant"));
@@ -457,9 +463,16 @@ pub async fn remove_line(
     state: web::Data<OrderState>,
     request: HttpRequest,
     path: web::Path<(String, Uuid, Uuid)>,
+    MaybeSignedIn(customer): MaybeSignedIn,
 ) -> Result<web::Json<CartView>, ApiError> {
     let (slug, id, variant) = path.into_inner();
-    let view = change_line(&state, &request, &slug, id, async |tx| {
+    let asked = CartAsked {
+        request: &request,
+        customer: customer.as_ref(),
+        slug: &slug,
+        id,
+    };
+    let view = change_line(&state, asked, async |tx| {
         if store::remove_line(tx, id, variant).await? {
             Ok(())
         } else {

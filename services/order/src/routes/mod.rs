@@ -12,9 +12,8 @@ mod staff;
 
 use crate::catalog::Catalog;
 use crate::payments::Providers;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::HttpRequest;
 use caravan_shared::ApiError;
-use caravan_shared::identity::{Principal, Role};
 use caravan_shared::service::ServiceContext;
 use caravan_shared::tenant_status::{self, ShopState};
 use std::sync::Arc;
@@ -38,25 +37,6 @@ impl OrderState {
     /// The active shop with this slug, or 404.
     pub async fn storefront(&self, slug: &str) -> Result<ShopState, ApiError> {
         tenant_status::storefront(&self.context.db, slug).await
-    }
-}
-
-/// The logged-in buyer, when the request carries a bearer token; a token that does
-/// not verify is refused rather than ignored.
-pub async fn buyer(request: &HttpRequest) -> Result<Option<Principal>, ApiError> {
-    if request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .is_none()
-    {
-        return Ok(None);
-    }
-    let principal = Principal::extract(request).await?;
-    match principal.role {
-        Role::App | Role::Service => Err(ApiError::forbidden(
-            "carts and checkout are for people; apps use the staff order API",
-        )),
-        _ => Ok(Some(principal)),
     }
 }
 

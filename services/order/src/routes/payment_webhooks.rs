@@ -6,7 +6,7 @@
 //! (requested or pending). Anything else changes nothing.
 
 use super::{OrderState, header};
-use crate::domain::{AuthorisationStatus, Settled};
+use crate::domain::{AuthorisationStatus, PaymentStatus, Settled};
 use crate::views::money;
 use crate::{store, workflow};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -122,11 +122,13 @@ pub async fn receive(
         workflow::payment_attempt(
             &tx,
             &order.row,
-            provider.name(),
-            "declined",
-            "reported by the provider",
-            Some(&authorisation.reference),
-            &actor,
+            &workflow::Unpaid {
+                provider: provider.name(),
+                status: PaymentStatus::Declined,
+                detail: "reported by the provider",
+                reference: Some(&authorisation.reference),
+                actor: &actor,
+            },
         )
         .await?;
     }

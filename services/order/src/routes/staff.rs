@@ -7,7 +7,7 @@ use crate::schemas;
 use crate::store::{self, OrderFilter};
 use crate::views::{OrderList, OrderSummary, OrderView, TimelineEntry};
 use crate::workflow::refund::{Cancelling, Finished};
-use crate::workflow::{self, Locked, Shipment};
+use crate::workflow::{self, Locked, Parcel, Shipment};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use caravan_shared::ApiError;
 use caravan_shared::domain::{Money, Page, PageQuery, PageRequest};
@@ -334,7 +334,12 @@ pub async fn fulfil(
         &caller,
         id.into_inner(),
         async |tx, order, actor| {
-            workflow::fulfil(tx, order, &carrier, &tracking, wanted.as_deref(), actor).await?;
+            let parcel = Parcel {
+                carrier: &carrier,
+                tracking_number: &tracking,
+                wanted: wanted.as_deref(),
+            };
+            workflow::fulfil(tx, order, &parcel, actor).await?;
             Ok(())
         },
     )

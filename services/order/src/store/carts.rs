@@ -1,34 +1,25 @@
 //! Carts and their lines.
 
-use super::{StoredCurrency, tenant_of};
-use caravan_shared::db::statement;
+use super::entities::{cart_lines, carts};
+use super::tenant_of;
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 /// A cart.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct CartRow {
-    pub id: Uuid,
-    pub token_hash: String,
-    pub customer_id: Option<String>,
-    pub currency: StoredCurrency,
-    pub locale: String,
-    pub order_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+pub type CartRow = carts::Model;
 
 /// A cart line.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct CartLineRow {
-    pub variant_id: Uuid,
-    pub quantity: i32,
-}
+pub type CartLineRow = cart_lines::Model;
+
+/// The most of one variant a cart holds (the column's check).
+const MAX_QUANTITY: i32 = 10_000;
 
 /// Creates a cart.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %id))]
 pub async fn insert_cart(
     scope: &impl TenantScoped,
     id: Uuid,
@@ -37,52 +28,49 @@ pub async fn insert_cart(
     currency: Currency,
     locale: &str,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO carts (id, tenant_id, token_hash, customer_id, currency, locale) VALUES ($1, $2, $3, $4, $5, $6)",
-            vec![
-                id.into(),
-                tenant_of(scope),
-                token_hash.into(),
-                customer.map(str::to_owned).into(),
-                currency.as_str().into(),
-                locale.into(),
-            ],
-        ))
-        .await?;
+    carts::Entity::insert(carts::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_of(scope)),
+        token_hash: Set(token_hash.to_owned()),
+        customer_id: Set(customer.map(str::to_owned)),
+        currency: Set(currency.into()),
+        locale: Set(locale.to_owned()),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(())
 }
 
 /// A cart; `lock` holds it until the transaction ends.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %id, lock = lock))]
 pub async fn cart(
     scope: &impl TenantScoped,
     id: Uuid,
     lock: bool,
 ) -> Result<Option<CartRow>, DbErr> {
-    let suffix = if lock { " FOR UPDATE" } else { "" };
-    CartRow::find_by_statement(statement(
-        &format!(
-            "SELECT id, token_hash, customer_id, currency, locale, order_id, created_at, updated_at \
-             FROM carts WHERE tenant_id = $1 AND id = $2{suffix}"
-        ),
-        vec![tenant_of(scope), id.into()],
-    ))
-    .one(scope.conn())
-    .await
+    let query = carts::Entity::find()
+        .filter(carts::Column::TenantId.eq(tenant_of(scope)))
+        .filter(carts::Column::Id.eq(id));
+    let query = if lock { query.lock_exclusive() } else { query };
+    query.one(scope.conn()).await
 }
 
 /// A cart's lines, in the order they were added.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %cart))]
 pub async fn cart_lines(scope: &impl TenantScoped, cart: Uuid) -> Result<Vec<CartLineRow>, DbErr> {
-    CartLineRow::find_by_statement(statement(
-        "SELECT variant_id, quantity FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 ORDER BY added_at, variant_id",
-        vec![tenant_of(scope), cart.into()],
-    ))
-    .all(scope.conn())
-    .await
+    cart_lines::Entity::find()
+        .filter(cart_lines::Column::TenantId.eq(tenant_of(scope)))
+        .filter(cart_lines::Column::CartId.eq(cart))
+        .order_by_asc(cart_lines::Column::AddedAt)
+        .order_by_asc(cart_lines::Column::VariantId)
+        .all(scope.conn())
+        .await
 }
 
-/// Sets a line's quantity (`add`: adds to what is there); answers the new quantity.
+/// Sets a line's quantity (`add`: adds to what is there, up to the most a line
+/// holds); answers the new quantity.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %cart, variant = %variant, quantity = quantity, add = add))]
 pub async fn put_line(
     scope: &impl TenantScoped,
     cart: Uuid,
@@ -90,66 +78,69 @@ pub async fn put_line(
     quantity: i32,
     add: bool,
 ) -> Result<i32, DbErr> {
-    let sql = if add {
-        "INSERT INTO cart_lines (cart_id, tenant_id, variant_id, quantity) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = least(cart_lines.quantity + $4, 10000) RETURNING quantity"
+    let mut on_conflict =
+        OnConflict::columns([cart_lines::Column::CartId, cart_lines::Column::VariantId]);
+    if add {
+        on_conflict.value(
+            cart_lines::Column::Quantity,
+            Func::least([
+                Expr::col((cart_lines::Entity, cart_lines::Column::Quantity)).add(quantity),
+                Expr::val(MAX_QUANTITY),
+            ]),
+        );
     } else {
-        "INSERT INTO cart_lines (cart_id, tenant_id, variant_id, quantity) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = $4 RETURNING quantity"
-    };
-    let row = scope
-        .conn()
-        .query_one_raw(statement(
-            sql,
-            vec![
-                cart.into(),
-                tenant_of(scope),
-                variant.into(),
-                quantity.into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotInserted)?;
+        on_conflict.update_column(cart_lines::Column::Quantity);
+    }
+    let line = cart_lines::Entity::insert(cart_lines::ActiveModel {
+        cart_id: Set(cart),
+        tenant_id: Set(tenant_of(scope)),
+        variant_id: Set(variant),
+        quantity: Set(quantity),
+        ..Default::default()
+    })
+    .on_conflict(on_conflict)
+    .exec_with_returning(scope.conn())
+    .await?;
     touch_cart(scope, cart).await?;
-    row.try_get("", "quantity")
+    Ok(line.quantity)
 }
 
 /// Removes a line; answers whether it was there.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %cart, variant = %variant))]
 pub async fn remove_line(
     scope: &impl TenantScoped,
     cart: Uuid,
     variant: Uuid,
 ) -> Result<bool, DbErr> {
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "DELETE FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 AND variant_id = $3",
-            vec![tenant_of(scope), cart.into(), variant.into()],
-        ))
+    let result = cart_lines::Entity::delete_many()
+        .filter(cart_lines::Column::TenantId.eq(tenant_of(scope)))
+        .filter(cart_lines::Column::CartId.eq(cart))
+        .filter(cart_lines::Column::VariantId.eq(variant))
+        .exec(scope.conn())
         .await?;
     touch_cart(scope, cart).await?;
-    Ok(result.rows_affected() == 1)
+    Ok(result.rows_affected == 1)
 }
 
 async fn touch_cart(scope: &impl TenantScoped, cart: Uuid) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE carts SET updated_at = now() WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), cart.into()],
-        ))
+    carts::Entity::update_many()
+        .col_expr(carts::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(carts::Column::TenantId.eq(tenant_of(scope)))
+        .filter(carts::Column::Id.eq(cart))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }
 
 /// Marks a cart as turned into `order`.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), cart = %cart, order = %order))]
 pub async fn close_cart(scope: &impl TenantScoped, cart: Uuid, order: Uuid) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE carts SET order_id = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), cart.into(), order.into()],
-        ))
+    carts::Entity::update_many()
+        .col_expr(carts::Column::OrderId, Expr::value(order))
+        .col_expr(carts::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(carts::Column::TenantId.eq(tenant_of(scope)))
+        .filter(carts::Column::Id.eq(cart))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }

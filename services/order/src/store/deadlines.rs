@@ -10,6 +10,7 @@ use uuid::Uuid;
 /// Records when `order`'s held stock must be settled by, in a transaction of the
 /// shop's own on `db` (outside any transaction of the order, so it survives the
 /// checkout failing).
+#[tracing::instrument(skip_all, fields(tenant = %tenant, order = %order, due_at = %due_at))]
 pub async fn set_deadline(
     db: &DatabaseConnection,
     tenant: TenantId,
@@ -29,6 +30,7 @@ pub async fn set_deadline(
 
 /// Forgets an order's deadline in a transaction of the shop's own on `db` (the
 /// checkout that set it failed before the order was written).
+#[tracing::instrument(skip_all, fields(tenant = %tenant, order = %order))]
 pub async fn forget_deadline(
     db: &DatabaseConnection,
     tenant: TenantId,
@@ -41,6 +43,7 @@ pub async fn forget_deadline(
 
 /// Forgets an order's deadline (it was paid, cancelled, expired or never placed), on
 /// a transaction scoped to the order's shop.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn clear_deadline<C: ConnectionTrait>(conn: &C, order: Uuid) -> Result<(), DbErr> {
     conn.execute_raw(statement(
         "DELETE FROM order_deadlines WHERE order_id = $1",
@@ -59,6 +62,7 @@ pub struct DueDeadline {
 
 /// The next passed deadline of any shop that nobody else is working on, locked until
 /// the transaction ends: a platform-scope query.
+#[tracing::instrument(skip_all)]
 pub async fn next_due(scope: &PlatformScope<'_>) -> Result<Option<DueDeadline>, DbErr> {
     DueDeadline::find_by_statement(statement(
         "SELECT order_id, tenant_id FROM order_deadlines WHERE due_at <= now() \

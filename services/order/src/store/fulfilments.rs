@@ -1,24 +1,17 @@
 //! Shipments.
 
+use super::entities::fulfillments;
 use super::tenant_of;
-use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 /// A shipment.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct FulfillmentRow {
-    pub id: Uuid,
-    pub carrier: String,
-    pub tracking_number: String,
-    pub lines: serde_json::Value,
-    pub actor: String,
-    pub created_at: DateTime<Utc>,
-}
+pub type FulfillmentRow = fulfillments::Model;
 
 /// Records a shipment.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn insert_fulfillment(
     scope: &impl TenantScoped,
     order: Uuid,
@@ -28,35 +21,32 @@ pub async fn insert_fulfillment(
     actor: &str,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO fulfillments (id, tenant_id, order_id, carrier, tracking_number, lines, actor) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![
-                id.into(),
-                tenant_of(scope),
-                order.into(),
-                carrier.into(),
-                tracking_number.into(),
-                lines.clone().into(),
-                actor.into(),
-            ],
-        ))
-        .await?;
+    fulfillments::Entity::insert(fulfillments::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_of(scope)),
+        order_id: Set(order),
+        carrier: Set(carrier.to_owned()),
+        tracking_number: Set(tracking_number.to_owned()),
+        lines: Set(lines.clone()),
+        actor: Set(actor.to_owned()),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(id)
 }
 
 /// An order's shipments, oldest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn fulfillments(
     scope: &impl TenantScoped,
     order: Uuid,
 ) -> Result<Vec<FulfillmentRow>, DbErr> {
-    FulfillmentRow::find_by_statement(statement(
-        "SELECT id, carrier, tracking_number, lines, actor, created_at FROM fulfillments \
-         WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at, id",
-        vec![tenant_of(scope), order.into()],
-    ))
-    .all(scope.conn())
-    .await
+    fulfillments::Entity::find()
+        .filter(fulfillments::Column::TenantId.eq(tenant_of(scope)))
+        .filter(fulfillments::Column::OrderId.eq(order))
+        .order_by_asc(fulfillments::Column::CreatedAt)
+        .order_by_asc(fulfillments::Column::Id)
+        .all(scope.conn())
+        .await
 }

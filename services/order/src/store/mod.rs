@@ -3,15 +3,16 @@
 
 mod carts;
 mod deadlines;
+pub mod entities;
 mod fulfilments;
 mod orders;
 mod payments;
 mod reports;
 mod settings;
 mod shipping;
-mod shops;
 mod timeline;
 
+pub use caravan_shared::tenant_status::shop;
 pub use carts::*;
 pub use deadlines::*;
 pub use fulfilments::*;
@@ -20,49 +21,106 @@ pub use payments::*;
 pub use reports::*;
 pub use settings::*;
 pub use shipping::*;
-pub use shops::*;
 pub use timeline::*;
 
-use crate::domain::{AuthorisationStatus, OrderStatus};
+use crate::domain::{AuthorisationStatus, OrderStatus, PaymentKind, PaymentStatus};
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable, Value};
+use uuid::Uuid;
 
-fn tenant_of(scope: &impl TenantScoped) -> Value {
-    scope.tenant().into_uuid().into()
+/// The scope's shop, as the value of a query's `tenant_id` filter (row-level
+/// security shows only its rows too).
+fn tenant_of(scope: &impl TenantScoped) -> Uuid {
+    scope.tenant().into_uuid()
 }
 
 // ---- typed columns ----
 //
-// Statuses and currencies are read into their Rust types: a row holding a value
-// Caravan does not know fails to read (the request answers 500 and the cause is
-// logged), rather than passing for some other status or currency.
+// Statuses, payment kinds and currencies are read into their Rust types: a row
+// holding a value Caravan does not know fails to read (the request answers 500 and
+// the cause is logged), rather than passing for some other status or currency. They
+// are written as their text, and the entities (`entities.rs`) hold them typed.
+// `domain/` knows nothing of sea-orm: its traits are implemented here.
 
-use caravan_shared::db::decode_text as decode;
-
-impl TryGetable for OrderStatus {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        decode(res, index, "order status", OrderStatus::parse)
-    }
-}
-
-impl TryGetable for AuthorisationStatus {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        decode(
-            res,
-            index,
-            "authorisation status",
-            AuthorisationStatus::parse,
-        )
-    }
-}
+caravan_shared::stored_as_text!(
+    OrderStatus,
+    "order status",
+    OrderStatus::parse,
+    OrderStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    AuthorisationStatus,
+    "authorisation status",
+    AuthorisationStatus::parse,
+    AuthorisationStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    PaymentKind,
+    "payment kind",
+    PaymentKind::parse,
+    PaymentKind::as_str
+);
+caravan_shared::stored_as_text!(
+    PaymentStatus,
+    "payment status",
+    PaymentStatus::parse,
+    PaymentStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    StoredCurrency,
+    "currency",
+    |raw: &str| Currency::parse(raw).ok().map(StoredCurrency),
+    |currency: StoredCurrency| currency.0.as_str()
+);
 
 /// A stored currency code, read as the [`Currency`] it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StoredCurrency(pub Currency);
 
-impl TryGetable for StoredCurrency {
-    fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
-        decode(res, index, "currency", |raw| Currency::parse(raw).ok()).map(Self)
+impl From<Currency> for StoredCurrency {
+    fn from(currency: Currency) -> Self {
+        Self(currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Value;
+    use sea_orm::sea_query::ValueType;
+
+    #[test]
+    fn typed_columns_are_written_as_their_text_and_unknown_text_is_refused() {
+        let paid = Value::from(OrderStatus::Paid);
+        assert_eq!(paid, Value::String(Some("paid".into())));
+        assert_eq!(
+            <OrderStatus as ValueType>::try_from(paid).ok(),
+            Some(OrderStatus::Paid)
+        );
+        let on_hold = Value::String(Some("on_hold".into()));
+        assert!(<OrderStatus as ValueType>::try_from(on_hold).is_err());
+        let voided = Value::from(AuthorisationStatus::Voided);
+        assert_eq!(
+            <AuthorisationStatus as ValueType>::try_from(voided).ok(),
+            Some(AuthorisationStatus::Voided)
+        );
+        let refund = Value::from(PaymentKind::Refund);
+        assert_eq!(refund, Value::String(Some("refund".into())));
+        assert_eq!(
+            <PaymentKind as ValueType>::try_from(refund).ok(),
+            Some(PaymentKind::Refund)
+        );
+        let chargeback = Value::String(Some("chargeback".into()));
+        assert!(<PaymentKind as ValueType>::try_from(chargeback).is_err());
+        let pending = Value::from(PaymentStatus::Pending);
+        assert_eq!(
+            <PaymentStatus as ValueType>::try_from(pending).ok(),
+            Some(PaymentStatus::Pending)
+        );
+        let disputed = Value::String(Some("disputed".into()));
+        assert!(<PaymentStatus as ValueType>::try_from(disputed).is_err());
+        let zzz = Value::String(Some("ZZZ".into()));
+        assert!(<StoredCurrency as ValueType>::try_from(zzz).is_err());
+        assert!(<StoredCurrency as ValueType>::try_from(Value::String(None)).is_err());
     }
 }

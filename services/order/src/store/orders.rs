@@ -1,64 +1,26 @@
 //! Orders and their lines, order numbers and the monthly quota, and the writes
 //! that move an order along (status, money, fulfilled quantities).
 
-use super::{StoredCurrency, tenant_of};
+use super::entities::{order_lines, orders};
+use super::tenant_of;
 use crate::domain::{OrderStatus, Transition};
 use caravan_shared::db::statement;
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 use uuid::Uuid;
 
 /// An order.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct OrderRow {
-    pub id: Uuid,
-    pub number: i64,
-    pub status: OrderStatus,
-    pub currency: StoredCurrency,
-    pub locale: String,
-    pub email: String,
-    pub phone: String,
-    pub customer_id: Option<String>,
-    pub cart_id: Uuid,
-    pub shipping_address: serde_json::Value,
-    pub shipping_rate: serde_json::Value,
-    pub note: Option<String>,
-    pub subtotal: i64,
-    pub shipping: i64,
-    pub total: i64,
-    pub paid: i64,
-    pub refunded: i64,
-    pub access_token_hash: String,
-    pub payment_provider: Option<String>,
-    pub expires_at: DateTime<Utc>,
-    pub paid_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub cancel_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-const ORDER: &str = "id, number, status, currency, locale, email, phone, customer_id, cart_id, shipping_address, \
-    shipping_rate, note, subtotal, shipping, total, paid, refunded, access_token_hash, payment_provider, expires_at, \
-    paid_at, cancelled_at, cancel_reason, created_at, updated_at";
+pub type OrderRow = orders::Model;
 
 /// An order line.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct OrderLineRow {
-    pub id: Uuid,
-    pub variant_id: Uuid,
-    pub product_id: Uuid,
-    pub sku: String,
-    pub product_title: serde_json::Value,
-    pub variant_title: serde_json::Value,
-    pub unit_price: i64,
-    pub quantity: i32,
-    pub line_total: i64,
-    pub weight_grams: i32,
-    pub fulfilled_quantity: i32,
-}
+pub type OrderLineRow = order_lines::Model;
 
 /// An order to store.
 pub struct NewOrder {
@@ -95,93 +57,86 @@ pub struct NewLine {
 }
 
 /// Stores an order and its lines.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.id, number = order.number))]
 pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result<(), DbErr> {
     let tenant = tenant_of(scope);
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO orders (id, tenant_id, number, status, currency, locale, email, phone, customer_id, cart_id, \
-             shipping_address, shipping_rate, note, subtotal, shipping, total, access_token_hash, expires_at) \
-             VALUES ($1, $2, $3, $18, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            vec![
-                order.id.into(),
-                tenant.clone(),
-                order.number.into(),
-                order.currency.as_str().into(),
-                order.locale.clone().into(),
-                order.email.clone().into(),
-                order.phone.clone().into(),
-                order.customer_id.clone().into(),
-                order.cart_id.into(),
-                order.shipping_address.clone().into(),
-                order.shipping_rate.clone().into(),
-                order.note.clone().into(),
-                order.subtotal.into(),
-                order.shipping.into(),
-                order.total.into(),
-                order.access_token_hash.clone().into(),
-                order.expires_at.into(),
-                // Where every order starts.
-                OrderStatus::PendingPayment.as_str().into(),
-            ],
-        ))
+    orders::Entity::insert(orders::ActiveModel {
+        id: Set(order.id),
+        tenant_id: Set(tenant),
+        number: Set(order.number),
+        // Where every order starts.
+        status: Set(OrderStatus::PendingPayment),
+        currency: Set(order.currency.into()),
+        locale: Set(order.locale.clone()),
+        email: Set(order.email.clone()),
+        phone: Set(order.phone.clone()),
+        customer_id: Set(order.customer_id.clone()),
+        cart_id: Set(order.cart_id),
+        shipping_address: Set(order.shipping_address.clone()),
+        shipping_rate: Set(order.shipping_rate.clone()),
+        note: Set(order.note.clone()),
+        subtotal: Set(order.subtotal),
+        shipping: Set(order.shipping),
+        total: Set(order.total),
+        access_token_hash: Set(order.access_token_hash.clone()),
+        expires_at: Set(order.expires_at),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
+    let lines = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(position, line)| order_lines::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            order_id: Set(order.id),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            variant_id: Set(line.variant_id),
+            product_id: Set(line.product_id),
+            sku: Set(line.sku.clone()),
+            product_title: Set(line.product_title.clone()),
+            variant_title: Set(line.variant_title.clone()),
+            unit_price: Set(line.unit_price),
+            quantity: Set(line.quantity),
+            line_total: Set(line.line_total),
+            weight_grams: Set(line.weight_grams),
+            ..Default::default()
+        });
+    order_lines::Entity::insert_many(lines)
+        .exec_without_returning(scope.conn())
         .await?;
-    for (position, line) in order.lines.iter().enumerate() {
-        scope
-            .conn()
-            .execute_raw(statement(
-                "INSERT INTO order_lines (id, tenant_id, order_id, position, variant_id, product_id, sku, product_title, \
-                 variant_title, unit_price, quantity, line_total, weight_grams) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                vec![
-                    Uuid::now_v7().into(),
-                    tenant.clone(),
-                    order.id.into(),
-                    i32::try_from(position).unwrap_or(i32::MAX).into(),
-                    line.variant_id.into(),
-                    line.product_id.into(),
-                    line.sku.clone().into(),
-                    line.product_title.clone().into(),
-                    line.variant_title.clone().into(),
-                    line.unit_price.into(),
-                    line.quantity.into(),
-                    line.line_total.into(),
-                    line.weight_grams.into(),
-                ],
-            ))
-            .await?;
-    }
     Ok(())
 }
 
 /// An order; `lock` holds it until the transaction ends (every change of status
 /// locks first, so two changes of one order take turns).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %id, lock = lock))]
 pub async fn order(
     scope: &impl TenantScoped,
     id: Uuid,
     lock: bool,
 ) -> Result<Option<OrderRow>, DbErr> {
-    let suffix = if lock { " FOR UPDATE" } else { "" };
-    OrderRow::find_by_statement(statement(
-        &format!("SELECT {ORDER} FROM orders WHERE tenant_id = $1 AND id = $2{suffix}"),
-        vec![tenant_of(scope), id.into()],
-    ))
-    .one(scope.conn())
-    .await
+    let query = orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::Id.eq(id));
+    let query = if lock { query.lock_exclusive() } else { query };
+    query.one(scope.conn()).await
 }
 
 /// An order's lines.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn order_lines(
     scope: &impl TenantScoped,
     order: Uuid,
 ) -> Result<Vec<OrderLineRow>, DbErr> {
-    OrderLineRow::find_by_statement(statement(
-        "SELECT id, variant_id, product_id, sku, product_title, variant_title, unit_price, quantity, line_total, \
-         weight_grams, fulfilled_quantity FROM order_lines WHERE tenant_id = $1 AND order_id = $2 ORDER BY position",
-        vec![tenant_of(scope), order.into()],
-    ))
-    .all(scope.conn())
-    .await
+    order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(tenant_of(scope)))
+        .filter(order_lines::Column::OrderId.eq(order))
+        .order_by_asc(order_lines::Column::Position)
+        .all(scope.conn())
+        .await
 }
 
 /// Filters of the staff's order list.
@@ -199,117 +154,122 @@ pub struct OrderFilter {
 }
 
 /// Orders, newest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), status = ?filter.status, limit = filter.limit))]
 pub async fn list_orders(
     scope: &impl TenantScoped,
     filter: &OrderFilter,
 ) -> Result<Vec<OrderRow>, DbErr> {
-    let mut sql = format!("SELECT {ORDER} FROM orders WHERE tenant_id = $1");
-    let mut values: Vec<Value> = vec![tenant_of(scope)];
-    let mut push = |clause: &str, value: Value, values: &mut Vec<Value>| {
-        values.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
-    };
-    if let Some(status) = &filter.status {
-        push(" AND status = ?", status.as_str().into(), &mut values);
-    }
-    if let Some(from) = filter.from {
-        push(" AND created_at >= ?", from.into(), &mut values);
-    }
-    if let Some(to) = filter.to {
-        push(" AND created_at < ?", to.into(), &mut values);
-    }
-    if let Some(customer) = &filter.customer {
-        push(" AND customer_id = ?", customer.clone().into(), &mut values);
-    }
-    if let Some(text) = &filter.text {
-        let digits = text.trim_start_matches('#');
-        match digits.parse::<i64>() {
-            Ok(number) => push(" AND number = ?", number.into(), &mut values),
-            Err(_) => {
-                push(
-                    " AND lower(email) LIKE ?",
-                    caravan_shared::db::contains_pattern(&text.to_lowercase()).into(),
-                    &mut values,
-                );
-            }
-        }
-    }
-    if let Some((at, id)) = filter.before {
-        values.push(at.into());
-        values.push(id.into());
-        let n = values.len();
-        sql.push_str(&format!(" AND (created_at, id) < (${}, ${n})", n - 1));
-    }
-    sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT {}",
-        filter.limit
-    ));
-    OrderRow::find_by_statement(statement(&sql, values))
-        .all(scope.conn())
-        .await
+    listing(tenant_of(scope), filter).all(scope.conn()).await
 }
+
+/// The query of [`list_orders`].
+fn listing(tenant: Uuid, filter: &OrderFilter) -> sea_orm::Select<orders::Entity> {
+    let text =
+        filter
+            .text
+            .as_deref()
+            .map(|text| match text.trim_start_matches('#').parse::<i64>() {
+                Ok(number) => orders::Column::Number.eq(number),
+                Err(_) => Expr::expr(Func::lower(Expr::col(orders::Column::Email)))
+                    .like(caravan_shared::db::contains_pattern(&text.to_lowercase())),
+            });
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant))
+        .apply_if(filter.status, |query, status| {
+            query.filter(orders::Column::Status.eq(status))
+        })
+        .apply_if(filter.from, |query, from| {
+            query.filter(orders::Column::CreatedAt.gte(from))
+        })
+        .apply_if(filter.to, |query, to| {
+            query.filter(orders::Column::CreatedAt.lt(to))
+        })
+        .apply_if(filter.customer.as_deref(), |query, customer| {
+            query.filter(orders::Column::CustomerId.eq(customer))
+        })
+        .apply_if(text, |query, text| query.filter(text))
+        .apply_if(filter.before, |query, (at, id)| {
+            query.filter(
+                Expr::tuple([
+                    Expr::col(orders::Column::CreatedAt),
+                    Expr::col(orders::Column::Id),
+                ])
+                .lt(Expr::tuple([Expr::value(at), Expr::value(id)])),
+            )
+        })
+        .order_by_desc(orders::Column::CreatedAt)
+        .order_by_desc(orders::Column::Id)
+        .limit(filter.limit)
+}
+
+/// Makes sure the shop has a counter row ($1 the shop).
+const ENSURE_COUNTER: &str =
+    "INSERT INTO order_counters (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING";
+
+/// Takes the shop's next number ($1 the shop), locking its counter row until the
+/// transaction ends.
+const TAKE_NUMBER: &str = "UPDATE order_counters SET last_number = last_number + 1 \
+     WHERE tenant_id = $1 RETURNING last_number";
 
 /// The shop's next order number. The counter row stays locked until the
 /// transaction ends, so numbers are handed out one at a time and a rollback gives
 /// the number back: no gaps, no duplicates.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn next_number(scope: &impl TenantScoped) -> Result<i64, DbErr> {
     scope
         .conn()
-        .execute_raw(statement(
-            "INSERT INTO order_counters (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
-            vec![tenant_of(scope)],
-        ))
+        .execute_raw(statement(ENSURE_COUNTER, vec![tenant_of(scope).into()]))
         .await?;
     let row = scope
         .conn()
-        .query_one_raw(statement(
-            "UPDATE order_counters SET last_number = last_number + 1 WHERE tenant_id = $1 RETURNING last_number",
-            vec![tenant_of(scope)],
-        ))
+        .query_one_raw(statement(TAKE_NUMBER, vec![tenant_of(scope).into()]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("order counter".into()))?;
     row.try_get("", "last_number")
 }
 
+/// The orders the shop placed since the start of the calendar month in UTC ($1 the
+/// shop): what its plan's monthly quota counts.
+const ORDERS_THIS_MONTH: &str = "SELECT count(*) AS placed FROM orders WHERE tenant_id = $1 \
+     AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'";
+
 /// Orders placed since the start of the current calendar month (UTC).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn orders_this_month(scope: &impl TenantScoped) -> Result<i64, DbErr> {
     let row = scope
         .conn()
-        .query_one_raw(statement(
-            "SELECT count(*) AS placed FROM orders WHERE tenant_id = $1 \
-             AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-            vec![tenant_of(scope)],
-        ))
+        .query_one_raw(statement(ORDERS_THIS_MONTH, vec![tenant_of(scope).into()]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
     row.try_get("", "placed")
 }
 
 /// Moves an order's status as the state machine allowed ([`Transition`], only made
-/// by [`OrderStatus::apply`]). The row must still be in the move's `from` status;
-/// anything else is an error and writes nothing.
+/// by [`OrderStatus::apply`]). Only a row still in the move's `from` status changes
+/// (one statement); anything else is an error and writes nothing.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order, from = transition.from().as_str(), to = transition.to().as_str()))]
 pub async fn set_status(
     scope: &impl TenantScoped,
     order: Uuid,
     transition: Transition,
 ) -> Result<(), DbErr> {
     let (from, to) = (transition.from(), transition.to());
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE orders SET status = $4, updated_at = now(), \
-             paid_at = CASE WHEN $4 = 'paid' THEN now() ELSE paid_at END, \
-             cancelled_at = CASE WHEN $4 IN ('cancelled', 'expired') THEN now() ELSE cancelled_at END \
-             WHERE tenant_id = $1 AND id = $2 AND status = $3",
-            vec![
-                tenant_of(scope),
-                order.into(),
-                from.as_str().into(),
-                to.as_str().into(),
-            ],
-        ))
+    let mut update = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(to))
+        .col_expr(orders::Column::UpdatedAt, Expr::current_timestamp());
+    if to == OrderStatus::Paid {
+        update = update.col_expr(orders::Column::PaidAt, Expr::current_timestamp());
+    }
+    if matches!(to, OrderStatus::Cancelled | OrderStatus::Expired) {
+        update = update.col_expr(orders::Column::CancelledAt, Expr::current_timestamp());
+    }
+    let result = update
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::Id.eq(order))
+        .filter(orders::Column::Status.eq(from))
+        .exec(scope.conn())
         .await?;
-    if result.rows_affected() != 1 {
+    if result.rows_affected != 1 {
         return Err(DbErr::Custom(format!(
             "order {order} was not {from}, so it was not moved to {to}"
         )));
@@ -317,7 +277,9 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Adds to the money an order has received and returned.
+/// Adds to the money an order has received and returned; `provider`, when given,
+/// becomes the order's payment provider.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order, paid = paid, refunded = refunded))]
 pub async fn add_money(
     scope: &impl TenantScoped,
     order: Uuid,
@@ -325,52 +287,96 @@ pub async fn add_money(
     refunded: i64,
     provider: Option<&str>,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE orders SET paid = paid + $3, refunded = refunded + $4, \
-             payment_provider = coalesce($5, payment_provider), updated_at = now() \
-             WHERE tenant_id = $1 AND id = $2",
-            vec![
-                tenant_of(scope),
-                order.into(),
-                paid.into(),
-                refunded.into(),
-                provider.map(str::to_owned).into(),
-            ],
-        ))
+    let mut update = orders::Entity::update_many()
+        .col_expr(
+            orders::Column::Paid,
+            Expr::col(orders::Column::Paid).add(paid),
+        )
+        .col_expr(
+            orders::Column::Refunded,
+            Expr::col(orders::Column::Refunded).add(refunded),
+        )
+        .col_expr(orders::Column::UpdatedAt, Expr::current_timestamp());
+    if let Some(provider) = provider {
+        update = update.col_expr(orders::Column::PaymentProvider, Expr::value(provider));
+    }
+    update
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::Id.eq(order))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }
 
 /// Records why an order was cancelled.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn set_cancel_reason(
     scope: &impl TenantScoped,
     order: Uuid,
     reason: &str,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE orders SET cancel_reason = $3 WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), order.into(), reason.into()],
-        ))
+    orders::Entity::update_many()
+        .col_expr(orders::Column::CancelReason, Expr::value(reason))
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::Id.eq(order))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }
 
 /// Adds shipped units to a line.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), line = %line, quantity = quantity))]
 pub async fn fulfil_line(
     scope: &impl TenantScoped,
     line: Uuid,
     quantity: i32,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "UPDATE order_lines SET fulfilled_quantity = fulfilled_quantity + $3 WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), line.into(), quantity.into()],
-        ))
+    order_lines::Entity::update_many()
+        .col_expr(
+            order_lines::Column::FulfilledQuantity,
+            Expr::col(order_lines::Column::FulfilledQuantity).add(quantity),
+        )
+        .filter(order_lines::Column::TenantId.eq(tenant_of(scope)))
+        .filter(order_lines::Column::Id.eq(line))
+        .exec(scope.conn())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::DbBackend;
+
+    #[test]
+    fn the_listing_names_the_shop_and_binds_every_filter() {
+        let filter = OrderFilter {
+            status: Some(OrderStatus::Paid),
+            text: Some("50%_off".into()),
+            before: Some((Utc::now(), Uuid::nil())),
+            limit: 20,
+            ..Default::default()
+        };
+        let sql = listing(Uuid::nil(), &filter).build(DbBackend::Postgres).sql;
+        assert!(sql.contains(r#""orders"."tenant_id" = $1"#), "{sql}");
+        assert!(sql.contains(r#""orders"."status" = $2"#), "{sql}");
+        assert!(sql.contains(r#"LOWER("email") LIKE $3"#), "{sql}");
+        assert!(sql.contains(r#"("created_at", "id") < ($4, $5)"#), "{sql}");
+        assert!(sql.ends_with("LIMIT $6"), "{sql}");
+    }
+
+    #[test]
+    fn a_number_is_looked_up_as_a_number() {
+        let filter = OrderFilter {
+            text: Some("#1001".into()),
+            limit: 20,
+            ..Default::default()
+        };
+        let built = listing(Uuid::nil(), &filter).build(DbBackend::Postgres);
+        assert!(
+            built.sql.contains(r#""orders"."number" = $2"#),
+            "{}",
+            built.sql
+        );
+    }
 }

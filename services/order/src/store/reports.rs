@@ -20,6 +20,7 @@ pub struct SalesRow {
 /// delivered, refunded, cancelled and refunded), per currency. An order is paid
 /// once `paid_at` is set, which happens only as it moves to `paid`; orders
 /// cancelled or expired before payment never have it.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), from = %from, to = %to))]
 pub async fn sales(
     scope: &impl TenantScoped,
     from: DateTime<Utc>,
@@ -30,7 +31,7 @@ pub async fn sales(
          coalesce(sum(refunded), 0)::bigint AS refunded FROM orders \
          WHERE tenant_id = $1 AND paid_at IS NOT NULL AND created_at >= $2 AND created_at < $3 \
          GROUP BY currency ORDER BY currency",
-        vec![tenant_of(scope), from.into(), to.into()],
+        vec![tenant_of(scope).into(), from.into(), to.into()],
     ))
     .all(scope.conn())
     .await
@@ -48,6 +49,7 @@ pub struct WorkloadRow {
 }
 
 /// The shop's current workload and the orders placed in `[from, to)`.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), from = %from, to = %to))]
 pub async fn workload(
     scope: &impl TenantScoped,
     from: DateTime<Utc>,
@@ -64,7 +66,7 @@ pub async fn workload(
                AND l.order_id = o.id AND l.fulfilled_quantity < l.quantity)) AS to_ship, \
            count(*) FILTER (WHERE o.created_at >= $2 AND o.created_at < $3) AS placed \
          FROM orders o WHERE o.tenant_id = $1",
-        vec![tenant_of(scope), from.into(), to.into()],
+        vec![tenant_of(scope).into(), from.into(), to.into()],
     ))
     .one(scope.conn())
     .await?
@@ -80,6 +82,7 @@ pub struct ExportLineRow {
 }
 
 /// The lines of `orders`, each order's in its own order.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), orders = orders.len()))]
 pub async fn lines_of(
     scope: &impl TenantScoped,
     orders: &[Uuid],
@@ -87,7 +90,7 @@ pub async fn lines_of(
     ExportLineRow::find_by_statement(statement(
         "SELECT order_id, sku, quantity FROM order_lines WHERE tenant_id = $1 AND order_id = ANY($2) \
          ORDER BY order_id, position",
-        vec![tenant_of(scope), orders.to_vec().into()],
+        vec![tenant_of(scope).into(), orders.to_vec().into()],
     ))
     .all(scope.conn())
     .await
@@ -102,6 +105,7 @@ pub struct ExportShipmentRow {
 }
 
 /// The shipments of `orders`, oldest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), orders = orders.len()))]
 pub async fn shipments_of(
     scope: &impl TenantScoped,
     orders: &[Uuid],
@@ -109,7 +113,7 @@ pub async fn shipments_of(
     ExportShipmentRow::find_by_statement(statement(
         "SELECT order_id, carrier, tracking_number FROM fulfillments WHERE tenant_id = $1 AND order_id = ANY($2) \
          ORDER BY order_id, created_at, id",
-        vec![tenant_of(scope), orders.to_vec().into()],
+        vec![tenant_of(scope).into(), orders.to_vec().into()],
     ))
     .all(scope.conn())
     .await

@@ -1,134 +1,118 @@
 //! Shipping zones and their rates.
 
-use super::{StoredCurrency, tenant_of};
+use super::entities::{shipping_rates, shipping_zones};
+use super::tenant_of;
 use crate::domain::shipping::{Rate, Zone};
-use caravan_shared::db::statement;
 use caravan_shared::domain::Money;
 use caravan_shared::tenancy::TenantScoped;
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-#[derive(Debug, FromQueryResult)]
-struct ZoneRow {
-    id: Uuid,
-    name: String,
-    countries: Vec<String>,
-    provinces: Vec<String>,
-    currency: StoredCurrency,
-    free_shipping_threshold: Option<i64>,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct RateRow {
-    id: Uuid,
-    zone_id: Uuid,
-    name: String,
-    min_weight_grams: i32,
-    max_weight_grams: Option<i32>,
-    price: i64,
-}
-
-/// Stores a zone (new, or replacing one with the same id).
+/// Stores a zone (new, or replacing one with the same id) and its rates.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), zone = %zone.id))]
 pub async fn save_zone(scope: &impl TenantScoped, zone: &Zone) -> Result<(), DbErr> {
     let tenant = tenant_of(scope);
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO shipping_zones (id, tenant_id, name, countries, provinces, currency, free_shipping_threshold) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = $3, countries = $4, \
-             provinces = $5, currency = $6, free_shipping_threshold = $7, updated_at = now()",
-            vec![
-                zone.id.into(),
-                tenant.clone(),
-                zone.name.clone().into(),
-                zone.countries.clone().into(),
-                zone.provinces.clone().into(),
-                zone.currency.as_str().into(),
-                zone.free_shipping_threshold.map(|m| m.amount).into(),
-            ],
-        ))
+    shipping_zones::Entity::insert(shipping_zones::ActiveModel {
+        id: Set(zone.id),
+        tenant_id: Set(tenant),
+        name: Set(zone.name.clone()),
+        countries: Set(zone.countries.clone()),
+        provinces: Set(zone.provinces.clone()),
+        currency: Set(zone.currency.into()),
+        free_shipping_threshold: Set(zone.free_shipping_threshold.map(|m| m.amount)),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(shipping_zones::Column::Id)
+            .update_columns([
+                shipping_zones::Column::Name,
+                shipping_zones::Column::Countries,
+                shipping_zones::Column::Provinces,
+                shipping_zones::Column::Currency,
+                shipping_zones::Column::FreeShippingThreshold,
+            ])
+            .value(shipping_zones::Column::UpdatedAt, Expr::current_timestamp())
+            .to_owned(),
+    )
+    .exec_without_returning(scope.conn())
+    .await?;
+    shipping_rates::Entity::delete_many()
+        .filter(shipping_rates::Column::TenantId.eq(tenant))
+        .filter(shipping_rates::Column::ZoneId.eq(zone.id))
+        .exec(scope.conn())
         .await?;
-    scope
-        .conn()
-        .execute_raw(statement(
-            "DELETE FROM shipping_rates WHERE tenant_id = $1 AND zone_id = $2",
-            vec![tenant.clone(), zone.id.into()],
-        ))
+    let rates = zone
+        .rates
+        .iter()
+        .enumerate()
+        .map(|(position, rate)| shipping_rates::ActiveModel {
+            id: Set(rate.id),
+            tenant_id: Set(tenant),
+            zone_id: Set(zone.id),
+            name: Set(rate.name.clone()),
+            min_weight_grams: Set(rate.min_weight_grams),
+            max_weight_grams: Set(rate.max_weight_grams),
+            price: Set(rate.price.amount),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+        });
+    shipping_rates::Entity::insert_many(rates)
+        .exec_without_returning(scope.conn())
         .await?;
-    for (position, rate) in zone.rates.iter().enumerate() {
-        scope
-            .conn()
-            .execute_raw(statement(
-                "INSERT INTO shipping_rates (id, tenant_id, zone_id, name, min_weight_grams, max_weight_grams, price, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                vec![
-                    rate.id.into(),
-                    tenant.clone(),
-                    zone.id.into(),
-                    rate.name.clone().into(),
-                    rate.min_weight_grams.into(),
-                    rate.max_weight_grams.into(),
-                    rate.price.amount.into(),
-                    i32::try_from(position).unwrap_or(i32::MAX).into(),
-                ],
-            ))
-            .await?;
-    }
     Ok(())
 }
 
 /// The shop's zones, oldest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn zones(scope: &impl TenantScoped) -> Result<Vec<Zone>, DbErr> {
-    let zones = ZoneRow::find_by_statement(statement(
-        "SELECT id, name, countries, provinces, currency, free_shipping_threshold FROM shipping_zones \
-         WHERE tenant_id = $1 ORDER BY id",
-        vec![tenant_of(scope)],
-    ))
-    .all(scope.conn())
-    .await?;
-    let rates = RateRow::find_by_statement(statement(
-        "SELECT id, zone_id, name, min_weight_grams, max_weight_grams, price FROM shipping_rates \
-         WHERE tenant_id = $1 ORDER BY zone_id, position",
-        vec![tenant_of(scope)],
-    ))
-    .all(scope.conn())
-    .await?;
-    let mut result = Vec::with_capacity(zones.len());
-    for row in zones {
-        let currency = row.currency.0;
-        result.push(Zone {
-            id: row.id,
-            name: row.name,
-            countries: row.countries,
-            provinces: row.provinces,
-            currency,
-            free_shipping_threshold: row
-                .free_shipping_threshold
-                .map(|amount| Money::new(amount, currency)),
-            rates: rates
-                .iter()
-                .filter(|rate| rate.zone_id == row.id)
-                .map(|rate| Rate {
-                    id: rate.id,
-                    name: rate.name.clone(),
-                    min_weight_grams: rate.min_weight_grams,
-                    max_weight_grams: rate.max_weight_grams,
-                    price: Money::new(rate.price, currency),
-                })
-                .collect(),
-        });
-    }
-    Ok(result)
+    let zones = shipping_zones::Entity::find()
+        .filter(shipping_zones::Column::TenantId.eq(tenant_of(scope)))
+        .order_by_asc(shipping_zones::Column::Id)
+        .all(scope.conn())
+        .await?;
+    let rates = shipping_rates::Entity::find()
+        .filter(shipping_rates::Column::TenantId.eq(tenant_of(scope)))
+        .order_by_asc(shipping_rates::Column::ZoneId)
+        .order_by_asc(shipping_rates::Column::Position)
+        .all(scope.conn())
+        .await?;
+    Ok(zones
+        .into_iter()
+        .map(|row| {
+            let currency = row.currency.0;
+            Zone {
+                id: row.id,
+                name: row.name,
+                countries: row.countries,
+                provinces: row.provinces,
+                currency,
+                free_shipping_threshold: row
+                    .free_shipping_threshold
+                    .map(|amount| Money::new(amount, currency)),
+                rates: rates
+                    .iter()
+                    .filter(|rate| rate.zone_id == row.id)
+                    .map(|rate| Rate {
+                        id: rate.id,
+                        name: rate.name.clone(),
+                        min_weight_grams: rate.min_weight_grams,
+                        max_weight_grams: rate.max_weight_grams,
+                        price: Money::new(rate.price, currency),
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
-/// Deletes a zone; answers whether it existed.
+/// Deletes a zone (its rates go with it); answers whether it existed.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), zone = %id))]
 pub async fn delete_zone(scope: &impl TenantScoped, id: Uuid) -> Result<bool, DbErr> {
-    let result = scope
-        .conn()
-        .execute_raw(statement(
-            "DELETE FROM shipping_zones WHERE tenant_id = $1 AND id = $2",
-            vec![tenant_of(scope), id.into()],
-        ))
+    let result = shipping_zones::Entity::delete_many()
+        .filter(shipping_zones::Column::TenantId.eq(tenant_of(scope)))
+        .filter(shipping_zones::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(result.rows_affected == 1)
 }

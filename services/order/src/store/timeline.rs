@@ -1,23 +1,17 @@
 //! An order's timeline.
 
+use super::entities::order_timeline;
 use super::tenant_of;
-use caravan_shared::db::statement;
 use caravan_shared::tenancy::TenantScoped;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 /// An entry of an order's timeline.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct TimelineRow {
-    pub id: Uuid,
-    pub actor: String,
-    pub action: String,
-    pub detail: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
+pub type TimelineRow = order_timeline::Model;
 
 /// Notes who did what to an order.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order, action = action))]
 pub async fn note(
     scope: &impl TenantScoped,
     order: Uuid,
@@ -25,29 +19,27 @@ pub async fn note(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(
-            "INSERT INTO order_timeline (id, tenant_id, order_id, actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-            vec![
-                Uuid::now_v7().into(),
-                tenant_of(scope),
-                order.into(),
-                actor.into(),
-                action.into(),
-                detail.into(),
-            ],
-        ))
-        .await?;
+    order_timeline::Entity::insert(order_timeline::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_of(scope)),
+        order_id: Set(order),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        detail: Set(detail),
+        ..Default::default()
+    })
+    .exec_without_returning(scope.conn())
+    .await?;
     Ok(())
 }
 
 /// An order's timeline, oldest first.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
 pub async fn timeline(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<TimelineRow>, DbErr> {
-    TimelineRow::find_by_statement(statement(
-        "SELECT id, actor, action, detail, created_at FROM order_timeline WHERE tenant_id = $1 AND order_id = $2 ORDER BY id",
-        vec![tenant_of(scope), order.into()],
-    ))
-    .all(scope.conn())
-    .await
+    order_timeline::Entity::find()
+        .filter(order_timeline::Column::TenantId.eq(tenant_of(scope)))
+        .filter(order_timeline::Column::OrderId.eq(order))
+        .order_by_asc(order_timeline::Column::Id)
+        .all(scope.conn())
+        .await
 }

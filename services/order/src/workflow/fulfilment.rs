@@ -23,18 +23,33 @@ pub struct Shipment {
     pub quantity: i32,
 }
 
+/// A shipment as staff describe it.
+#[derive(Debug, Clone, Copy)]
+pub struct Parcel<'a> {
+    /// Who carries it.
+    pub carrier: &'a str,
+    /// The carrier's tracking number.
+    pub tracking_number: &'a str,
+    /// Which units (`None`: every unit left to ship).
+    pub wanted: Option<&'a [Shipment]>,
+}
+
 /// Records a shipment of `wanted` units (`None`: every unit left to ship). An order
 /// whose status ships nothing, or with nothing left to ship, answers 409 before the
 /// lines are looked at; lines that are not the order's or more units than are left
 /// answer 422. Either way nothing is written.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id))]
 pub async fn fulfil(
     scope: &impl TenantScoped,
     order: &Locked,
-    carrier: &str,
-    tracking_number: &str,
-    wanted: Option<&[Shipment]>,
+    parcel: &Parcel<'_>,
     actor: &str,
 ) -> Result<OrderView, ApiError> {
+    let Parcel {
+        carrier,
+        tracking_number,
+        wanted,
+    } = *parcel;
     let row = &order.row;
     row.status
         .allows(Action::Fulfil(Shipping::Part))
@@ -106,6 +121,7 @@ pub async fn fulfil(
 }
 
 /// Marks a shipped order delivered.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id))]
 pub async fn deliver(
     scope: &impl TenantScoped,
     order: &Locked,

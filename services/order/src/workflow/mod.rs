@@ -1,18 +1,21 @@
-//! What happens to an order after it is placed: payment, fulfilment, delivery,
-//! cancellation, expiry and refunds. Each step runs in the caller's tenant
-//! transaction with the order's row locked, moves the status only through the state
-//! machine (a status is written only from a [`Transition`] it allowed), and writes
-//! the payment records, the timeline entry, the event and the emails in that same
-//! transaction. A buyer's payment and a refund ask their provider between two such
-//! transactions, with none open ([`payment`], [`refund`]).
+//! How an order is placed ([`checkout`]: quota, reservation, pricing, number,
+//! order, event and emails) and what happens to it after: payment, fulfilment,
+//! delivery, cancellation, expiry and refunds. Each later step runs in the
+//! caller's tenant transaction with the order's row locked, moves the status only
+//! through the state machine (a status is written only from a [`Transition`] it
+//! allowed), and writes the payment records, the timeline entry, the event and the
+//! emails in that same transaction. A buyer's payment and a refund ask their
+//! provider between two such transactions, with none open ([`payment`],
+//! [`refund`]).
 
+pub mod checkout;
 pub mod payment;
 pub mod refund;
 
 mod fulfilment;
 
-pub use fulfilment::{Shipment, deliver, fulfil};
-pub use payment::{expire, pay, payment_attempt};
+pub use fulfilment::{Parcel, Shipment, deliver, fulfil};
+pub use payment::{Unpaid, expire, pay, payment_attempt};
 
 use crate::domain::{Action, AuthorisationStatus, IllegalTransition, Settled, Transition};
 use crate::store::{self, OrderLineRow, OrderRow};
@@ -24,6 +27,7 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 /// The 409 for a move the status does not allow; names the current status.
+#[tracing::instrument(skip_all, fields(from = error.from.as_str()))]
 pub fn illegal(error: IllegalTransition) -> ApiError {
     ApiError::conflict(ErrorCode::InvalidStatusChange, error.to_string())
         .with_field("status", error.from.as_str())
@@ -35,6 +39,7 @@ fn advance(row: &OrderRow, action: Action) -> Result<Transition, ApiError> {
 }
 
 /// The 409 for a notification about an authorisation that is already settled.
+#[tracing::instrument(skip_all, fields(status = error.status.as_str()))]
 pub fn settled(error: Settled) -> ApiError {
     ApiError::conflict(
         ErrorCode::AuthorisationSettled,
@@ -45,6 +50,7 @@ pub fn settled(error: Settled) -> ApiError {
 
 /// Settles an open authorisation as `outcome`, once: of two settlements racing,
 /// the second is refused.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), authorisation = %authorisation, current = current.as_str(), outcome = outcome.as_str()))]
 pub async fn settle(
     scope: &impl TenantScoped,
     authorisation: Uuid,
@@ -67,6 +73,7 @@ pub struct Locked {
 }
 
 /// Locks an order for a change; `None` when the shop has no such order.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %id))]
 pub async fn lock(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Locked>, DbErr> {
     let Some(row) = store::order(scope, id, true).await? else {
         return Ok(None);
@@ -76,6 +83,7 @@ pub async fn lock(scope: &impl TenantScoped, id: Uuid) -> Result<Option<Locked>,
 }
 
 /// An order as it now stands: its row and lines (for events) and its full view.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %id))]
 pub async fn load(
     scope: &impl TenantScoped,
     id: Uuid,
@@ -91,6 +99,7 @@ pub async fn load(
 }
 
 /// The full view of an order.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %id))]
 pub async fn view(scope: &impl TenantScoped, id: Uuid) -> Result<Option<OrderView>, DbErr> {
     Ok(load(scope, id).await?.map(|(_, _, view)| view))
 }
@@ -113,6 +122,7 @@ pub struct ShopContact {
 }
 
 /// What the emails need to know of the shop.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn shop_contact(
     scope: &impl TenantScoped,
     settings: store::SettingsRow,
@@ -120,16 +130,12 @@ pub async fn shop_contact(
     let shop = store::shop(scope.conn(), scope.tenant()).await?;
     Ok(match shop {
         Some(shop) => ShopContact {
-            name: if shop.name.is_empty() {
-                shop.slug
-            } else {
-                shop.name
-            },
+            name: shop.profile.display_name(&shop.slug).to_owned(),
             staff_email: settings
                 .notify_email
-                .or(shop.contact_email)
-                .or(shop.owner_email),
-            locale: shop.default_locale,
+                .or(shop.profile.contact_email)
+                .or(shop.profile.owner_email),
+            locale: shop.profile.default_locale,
         },
         None => ShopContact {
             name: "Caravan".into(),

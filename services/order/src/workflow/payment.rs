@@ -17,7 +17,7 @@
 //! provider notifications use them too); [`expire`] ends an order not paid in time.
 
 use super::{Locked, advance, current, illegal, lock, settle, view};
-use crate::domain::{Action, AuthorisationStatus, OrderStatus};
+use crate::domain::{Action, AuthorisationStatus, OrderStatus, PaymentKind, PaymentStatus};
 use crate::events;
 use crate::payments::{ANSWER_WITHIN, Authorisation, Charge, PaymentError, PaymentProvider};
 use crate::store::{self, NewPayment, OrderRow};
@@ -76,6 +76,7 @@ fn expired() -> ApiError {
 
 /// Records an attempt to pay the locked `order` with `provider`, in `tx`, and
 /// commits it: the provider is asked afterwards, with no transaction open.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), order = %order.row.id, provider = provider.name()))]
 pub async fn start(
     tx: TenantTx,
     order: &Locked,
@@ -117,11 +118,13 @@ pub async fn start(
             payment_attempt(
                 &tx,
                 row,
-                &asking.provider,
-                "pending",
-                "the payment provider's answer never arrived; waiting for its notification",
-                Some(&asking.reference),
-                "system",
+                &Unpaid {
+                    provider: &asking.provider,
+                    status: PaymentStatus::Pending,
+                    detail: "the payment provider's answer never arrived; waiting for its notification",
+                    reference: Some(&asking.reference),
+                    actor: "system",
+                },
             )
             .await?;
         }
@@ -149,6 +152,7 @@ pub async fn start(
 
 /// Asks the provider for the money: authorise, then capture. Call it with no
 /// transaction open.
+#[tracing::instrument(skip_all, fields(order = %attempt.order, provider = provider.name()))]
 pub async fn ask(provider: &dyn PaymentProvider, attempt: &Attempt) -> Answer {
     match provider
         .authorise(&attempt.charge, &attempt.instructions)
@@ -167,6 +171,7 @@ pub async fn ask(provider: &dyn PaymentProvider, attempt: &Attempt) -> Answer {
 
 /// Records the provider's `answer` to `attempt` against the order as it now stands,
 /// in a transaction of its own on `db`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, order = %attempt.order, provider = provider.name()))]
 pub async fn finish(
     db: &DatabaseConnection,
     tenant: TenantId,
@@ -224,7 +229,15 @@ pub async fn finish(
             } else {
                 format!("taken after the order was {status}")
             };
-            let returned = give_back_late(db, tenant, provider, attempt, &why, &captured).await?;
+            let returned = give_back_late(LateCapture {
+                db,
+                tenant,
+                provider,
+                attempt,
+                why: &why,
+                captured: &captured,
+            })
+            .await?;
             let back = if returned {
                 "the money taken was returned"
             } else {
@@ -263,11 +276,13 @@ pub async fn finish(
             payment_attempt(
                 &tx,
                 &order.row,
-                provider.name(),
-                "pending",
-                &instructions,
-                named,
-                "buyer",
+                &Unpaid {
+                    provider: provider.name(),
+                    status: PaymentStatus::Pending,
+                    detail: &instructions,
+                    reference: named,
+                    actor: "buyer",
+                },
             )
             .await?;
             Ok(Outcome::Waiting(commit_view(tx, attempt.order).await?))
@@ -279,11 +294,13 @@ pub async fn finish(
             payment_attempt(
                 &tx,
                 &order.row,
-                provider.name(),
-                "pending",
-                "the payment provider did not answer in time; waiting for its notification",
-                Some(reference),
-                "buyer",
+                &Unpaid {
+                    provider: provider.name(),
+                    status: PaymentStatus::Pending,
+                    detail: "the payment provider did not answer in time; waiting for its notification",
+                    reference: Some(reference),
+                    actor: "buyer",
+                },
             )
             .await?;
             tx.commit().await?;
@@ -295,11 +312,13 @@ pub async fn finish(
             payment_attempt(
                 &tx,
                 &order.row,
-                provider.name(),
-                "failed",
-                "timeout",
-                None,
-                "buyer",
+                &Unpaid {
+                    provider: provider.name(),
+                    status: PaymentStatus::Failed,
+                    detail: "timeout",
+                    reference: None,
+                    actor: "buyer",
+                },
             )
             .await?;
             tx.commit().await?;
@@ -313,11 +332,13 @@ pub async fn finish(
             payment_attempt(
                 &tx,
                 &order.row,
-                provider.name(),
-                "declined",
-                &detail,
-                named,
-                "buyer",
+                &Unpaid {
+                    provider: provider.name(),
+                    status: PaymentStatus::Declined,
+                    detail: &detail,
+                    reference: named,
+                    actor: "buyer",
+                },
             )
             .await?;
             tx.commit().await?;
@@ -347,18 +368,35 @@ fn too_late(status: OrderStatus, detail: String) -> ApiError {
     ApiError::conflict(code, detail).with_field("status", status.as_str())
 }
 
+/// Money a gateway took that cannot pay the order, and where to record its return.
+struct LateCapture<'a> {
+    /// The order database, for a transaction of the return's own.
+    db: &'a DatabaseConnection,
+    /// The order's shop.
+    tenant: TenantId,
+    /// The provider that took the money.
+    provider: &'a dyn PaymentProvider,
+    /// The attempt that took it.
+    attempt: &'a Attempt,
+    /// Why it cannot pay the order.
+    why: &'a str,
+    /// The capture's reference.
+    captured: &'a str,
+}
+
 /// Returns money `captured` that cannot pay the order (`why`), asking the provider
 /// with no transaction open, then records it in a transaction of its own as a
 /// failed payment naming both references, so the order's `paid` is untouched.
 /// Answers whether the provider gave it back.
-async fn give_back_late(
-    db: &DatabaseConnection,
-    tenant: TenantId,
-    provider: &dyn PaymentProvider,
-    attempt: &Attempt,
-    why: &str,
-    captured: &str,
-) -> Result<bool, ApiError> {
+async fn give_back_late(late: LateCapture<'_>) -> Result<bool, ApiError> {
+    let LateCapture {
+        db,
+        tenant,
+        provider,
+        attempt,
+        why,
+        captured,
+    } = late;
     let amount = attempt.charge.amount;
     tracing::warn!(
         order = %attempt.order, reference = captured, why,
@@ -387,8 +425,8 @@ async fn give_back_late(
         attempt.order,
         &NewPayment {
             provider: provider.name(),
-            kind: "payment",
-            status: "failed",
+            kind: PaymentKind::Payment,
+            status: PaymentStatus::Failed,
             amount: amount.amount,
             reference: Some(captured.to_owned()),
             detail: Some(detail.clone()),
@@ -415,6 +453,7 @@ async fn give_back_late(
 }
 
 /// Records a successful payment of the whole order and marks it paid.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id, provider = provider))]
 pub async fn pay(
     scope: &impl TenantScoped,
     order: &Locked,
@@ -430,8 +469,8 @@ pub async fn pay(
         row.id,
         &NewPayment {
             provider,
-            kind: "payment",
-            status: "succeeded",
+            kind: PaymentKind::Payment,
+            status: PaymentStatus::Succeeded,
             amount,
             reference: reference.clone(),
             detail: None,
@@ -464,24 +503,44 @@ pub async fn pay(
     Ok(())
 }
 
+/// A payment attempt that took no money.
+#[derive(Debug, Clone, Copy)]
+pub struct Unpaid<'a> {
+    /// The provider asked.
+    pub provider: &'a str,
+    /// `pending` (a transfer, or a gateway that has not answered), `declined` or
+    /// `failed`.
+    pub status: PaymentStatus,
+    /// Why, or what the buyer is asked to do.
+    pub detail: &'a str,
+    /// The attempt's reference, if it has one.
+    pub reference: Option<&'a str>,
+    /// Who asked.
+    pub actor: &'a str,
+}
+
 /// Records a payment attempt that did not take money (declined, or waiting for a
 /// transfer or for a gateway that timed out), with the attempt's reference if it
 /// has one.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %row.id, status = attempt.status.as_str()))]
 pub async fn payment_attempt(
     scope: &impl TenantScoped,
     row: &OrderRow,
-    provider: &str,
-    status: &str,
-    detail: &str,
-    reference: Option<&str>,
-    actor: &str,
+    attempt: &Unpaid<'_>,
 ) -> Result<(), ApiError> {
+    let Unpaid {
+        provider,
+        status,
+        detail,
+        reference,
+        actor,
+    } = *attempt;
     store::insert_payment(
         scope,
         row.id,
         &NewPayment {
             provider,
-            kind: "payment",
+            kind: PaymentKind::Payment,
             status,
             amount: row.total,
             reference: reference.map(str::to_owned),
@@ -490,13 +549,13 @@ pub async fn payment_attempt(
         },
     )
     .await?;
-    if status == "pending" {
+    if status == PaymentStatus::Pending {
         store::add_money(scope, row.id, 0, 0, Some(provider)).await?;
     }
     let action = match status {
-        "pending" => "payment_pending",
-        "declined" => "payment_declined",
-        _ => "payment_failed",
+        PaymentStatus::Pending => "payment_pending",
+        PaymentStatus::Declined => "payment_declined",
+        PaymentStatus::Failed | PaymentStatus::Succeeded => "payment_failed",
     };
     store::note(
         scope,
@@ -510,6 +569,7 @@ pub async fn payment_attempt(
 }
 
 /// Expires an unpaid order past its deadline; its stock is released.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id))]
 pub async fn expire(scope: &impl TenantScoped, order: &Locked) -> Result<(), ApiError> {
     let transition = advance(&order.row, Action::Expire)?;
     store::set_status(scope, order.row.id, transition).await?;

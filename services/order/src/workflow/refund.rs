@@ -14,7 +14,7 @@
 //!    moves as it now stands.
 
 use super::{Locked, advance, current, lock, shop_contact};
-use crate::domain::{Action, OrderStatus};
+use crate::domain::{Action, OrderStatus, PaymentKind, PaymentStatus};
 use crate::emails;
 use crate::events;
 use crate::payments::{PaymentError, PaymentProvider};
@@ -78,7 +78,7 @@ async fn record_pending(
         .await?
         .into_iter()
         .rev()
-        .find(|p| p.kind == "payment" && p.status == "succeeded")
+        .find(|p| p.kind == PaymentKind::Payment && p.status == PaymentStatus::Succeeded)
         .and_then(|p| p.reference)
         .unwrap_or_default();
     let refund = store::insert_payment(
@@ -86,8 +86,8 @@ async fn record_pending(
         row.id,
         &NewPayment {
             provider: provider.name(),
-            kind: "refund",
-            status: "pending",
+            kind: PaymentKind::Refund,
+            status: PaymentStatus::Pending,
             amount: amount.amount,
             reference: None,
             detail: None,
@@ -106,6 +106,7 @@ async fn record_pending(
 
 /// Asks `provider` to return the money of `refunding`. Call it with no transaction
 /// open; answers the refund's reference.
+#[tracing::instrument(skip_all, fields(order = %refunding.order, refund = %refunding.refund))]
 pub async fn give_back(
     provider: &dyn PaymentProvider,
     refunding: &Refunding,
@@ -129,8 +130,8 @@ async fn settle_refund(
         ))
     })?;
     let (status, reference, detail) = match &answered {
-        Ok(reference) => ("succeeded", Some(reference.as_str()), None),
-        Err(error) => ("failed", None, Some(error.to_string())),
+        Ok(reference) => (PaymentStatus::Succeeded, Some(reference.as_str()), None),
+        Err(error) => (PaymentStatus::Failed, None, Some(error.to_string())),
     };
     if !store::settle_refund(
         scope,
@@ -244,6 +245,7 @@ async fn cancelled(
 /// or being refunded) is cancelled at once and its stock released; a paid one has
 /// what is left recorded as a pending refund, and is cancelled once that money is
 /// back ([`finish_cancel`]).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id))]
 pub async fn start_cancel(
     scope: &impl TenantScoped,
     order: &Locked,
@@ -272,6 +274,7 @@ pub async fn start_cancel(
 /// back, cancels the order as it now stands. An order shipped or refunded meanwhile
 /// is not cancelled: the money given back is recorded as a refund, and the answer
 /// is 409.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %refunding.order, refund = %refunding.refund))]
 pub async fn finish_cancel(
     scope: &impl TenantScoped,
     refunding: &Refunding,
@@ -301,6 +304,7 @@ pub async fn finish_cancel(
 
 /// Begins returning part or all of what was paid (`None`: everything left); never
 /// more than is left once the refunds in flight are counted.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.row.id))]
 pub async fn start_refund(
     scope: &impl TenantScoped,
     order: &Locked,
@@ -350,6 +354,7 @@ pub async fn start_refund(
 }
 
 /// Records the provider's answer to a refund and moves the order as it now stands.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %refunding.order, refund = %refunding.refund))]
 pub async fn finish_refund(
     scope: &impl TenantScoped,
     refunding: &Refunding,

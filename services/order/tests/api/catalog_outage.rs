@@ -35,7 +35,8 @@ async fn an_unreachable_catalog_answers_503_saying_what_failed_not_where() {
     let shop = stack.shop(10).await;
 
     let cart: Value = stack
-        .post_order(None, &format!("/v1/shops/{}/carts", shop.slug), &json!({}))
+        .order
+        .post(&format!("/v1/shops/{}/carts", shop.slug), &json!({}))
         .await
         .json()
         .await

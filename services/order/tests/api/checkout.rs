@@ -48,7 +48,8 @@ async fn a_guest_fills_a_cart_checks_out_pays_and_is_emailed() {
     );
     // Without the token the cart does not exist.
     let hidden = stack
-        .get_order(None, &format!("/v1/shops/{}/carts/{}", shop.slug, cart.0))
+        .order
+        .get(&format!("/v1/shops/{}/carts/{}", shop.slug, cart.0))
         .await;
     problem(hidden, 404).await;
 
@@ -132,7 +133,7 @@ async fn a_guest_fills_a_cart_checks_out_pays_and_is_emailed() {
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["status"], "paid");
     assert!(read.get("access_token").is_none());
-    problem(stack.get_order(None, &path).await, 404).await;
+    problem(stack.order.get(&path).await, 404).await;
     let wrong = stack
         .order
         .client
@@ -288,6 +289,25 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["email", "phone", "shipping_address.street"]);
+    assert_eq!(
+        refused["errors"][1]["message"],
+        "must be a phone number of 5 to 20 digits, e.g. +86 951 555 0100"
+    );
+    assert_eq!(refused["errors"][2]["message"], "is required");
+
+    // A note keeps its line breaks; other control characters are refused, as in a
+    // line of the address.
+    let mut bells = good.clone();
+    bells["note"] = json!("工作日\n送货\u{7}");
+    bells["shipping_address"]["recipient"] = json!("王\t芳");
+    let refused = problem(stack.checkout(&shop, &cart, "bad-1a", &bells).await, 422).await;
+    assert_eq!(
+        refused["errors"],
+        json!([
+            {"field": "shipping_address.recipient", "message": "must not contain control characters"},
+            {"field": "note", "message": "must not contain control characters"},
+        ])
+    );
 
     let mut abroad = good.clone();
     abroad["shipping_address"]["country"] = json!("KZ");
@@ -383,8 +403,8 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
         assert_eq!(refused["errors"][0]["field"], field);
     }
     let currency = stack
-        .post_order(
-            None,
+        .order
+        .post(
             &format!("/v1/shops/{}/carts", shop.slug),
             &json!({"currency": "EUR"}),
         )
@@ -395,7 +415,8 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
     );
     problem(
         stack
-            .post_order(None, "/v1/shops/no-such-shop/carts", &json!({}))
+            .order
+            .post("/v1/shops/no-such-shop/carts", &json!({}))
             .await,
         404,
     )
@@ -405,7 +426,8 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
     for query in ["limit=abc", "from=yesterday", "status=shipped"] {
         let refused = problem(
             stack
-                .get_order(Some(&shop.owner), &format!("/v1/orders?{query}"))
+                .order
+                .get_with(&shop.owner, &format!("/v1/orders?{query}"))
                 .await,
             422,
         )
@@ -419,7 +441,8 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
     // Nothing was ordered and nothing is held.
     assert_eq!(stack.stock(&shop, shop.variant).await, (5, 0));
     let orders: Value = stack
-        .get_order(Some(&shop.owner), "/v1/orders")
+        .order
+        .get_with(&shop.owner, "/v1/orders")
         .await
         .json()
         .await
@@ -456,8 +479,9 @@ async fn unpaid_orders_expire_and_release_their_stock() {
         .await;
     stack.wait_for_stock(&shop, shop.variant, (4, 0)).await;
     let staff: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
         )
         .await
@@ -471,8 +495,9 @@ async fn unpaid_orders_expire_and_release_their_stock() {
         json!({"field": "status", "message": "expired"})
     );
     let timeline: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}/timeline", order["id"].as_str().unwrap()),
         )
         .await
@@ -497,13 +522,12 @@ async fn a_reservation_whose_order_was_never_written_is_released() {
     let token = stack.tenant.keys.service("order");
     let reserved = stack
         .catalog
-        .client
-        .post(stack.catalog.url("/internal/v1/reservations"))
-        .bearer_auth(&token)
-        .json(&json!({"tenant_id": shop.id, "order_id": orphan, "lines": [{"variant_id": shop.variant, "quantity": 4}]}))
-        .send()
-        .await
-        .unwrap();
+        .post_with(
+            &token,
+            "/internal/v1/reservations",
+            &json!({"tenant_id": shop.id, "order_id": orphan, "lines": [{"variant_id": shop.variant, "quantity": 4}]}),
+        )
+        .await;
     assert_eq!(reserved.status(), 201);
     stack
         .order_sql(&format!(
@@ -512,4 +536,62 @@ async fn a_reservation_whose_order_was_never_written_is_released() {
         ))
         .await;
     stack.wait_for_stock(&shop, shop.variant, (6, 0)).await;
+}
+
+/// The buyer's routes are for people: an app's or a service's token is refused
+/// (403), a token that does not verify too (401, never taken for a guest), and no
+/// token at all is a guest. An order's token shows the order whatever bearer token
+/// comes with it.
+#[tokio::test]
+async fn buyer_routes_refuse_apps_and_bad_tokens_and_serve_guests() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let app = stack.tenant.keys.member(
+        shop.id,
+        caravan_shared::identity::Role::App,
+        &["orders:read", "orders:write"],
+    );
+    let service = stack.tenant.keys.service("catalog");
+    let carts = format!("/v1/shops/{}/carts", shop.slug);
+    let orders = format!("/v1/shops/{}/orders", shop.slug);
+    for token in [&app, &service] {
+        for answer in [
+            stack.order.post_with(token, &carts, &json!({})).await,
+            stack.order.get_with(token, &orders).await,
+        ] {
+            let refused = problem(answer, 403).await;
+            assert_eq!(
+                refused["detail"], "this is for people; apps use the staff API",
+                "{refused}"
+            );
+        }
+    }
+    problem(
+        stack
+            .order
+            .post_with("not-a-token", &carts, &json!({}))
+            .await,
+        401,
+    )
+    .await;
+    problem(stack.order.get_with("not-a-token", &orders).await, 401).await;
+    problem(stack.order.get(&orders).await, 401).await;
+    assert_eq!(stack.order.post(&carts, &json!({})).await.status(), 201);
+
+    let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    let path = format!("{orders}/{}", order["id"].as_str().unwrap());
+    let read = |bearer: Option<&'static str>| {
+        let mut request = stack
+            .order
+            .client
+            .get(stack.order.url(&path))
+            .header("X-Order-Token", order["access_token"].as_str().unwrap());
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    assert_eq!(read(None).await.unwrap().status(), 200);
+    // With the order's token, the bearer token is not needed and not looked at.
+    assert_eq!(read(Some("not-a-token")).await.unwrap().status(), 200);
 }

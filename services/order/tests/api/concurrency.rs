@@ -83,7 +83,7 @@ async fn concurrent_refunds_never_return_more_than_was_paid() {
     let path = format!("/v1/orders/{}/refunds", order["id"].as_str().unwrap());
     let half_and_more = serde_json::json!({"amount": {"amount": total / 2 + 1, "currency": "CNY"}});
     let answers = futures_util::future::join_all(
-        (0..6).map(|_| stack.post_order(Some(&shop.owner), &path, &half_and_more)),
+        (0..6).map(|_| stack.order.post_with(&shop.owner, &path, &half_and_more)),
     )
     .await;
     let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
@@ -97,8 +97,9 @@ async fn concurrent_refunds_never_return_more_than_was_paid() {
         "{statuses:?}"
     );
     let after: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
         )
         .await
@@ -134,8 +135,9 @@ async fn payments_of_one_order_racing_pay_it_once() {
         }
     }
     let view: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
         )
         .await
@@ -190,14 +192,14 @@ async fn refunds_racing_for_what_is_left_return_it_once_and_the_ledger_adds_up()
     let total = order["total"]["amount"].as_i64().unwrap();
     let path = format!("/v1/orders/{id}/refunds");
     let part = serde_json::json!({"amount": {"amount": total / 3, "currency": "CNY"}});
-    let answer = stack.post_order(Some(&shop.owner), &path, &part).await;
+    let answer = stack.order.post_with(&shop.owner, &path, &part).await;
     assert_eq!(answer.status().as_u16(), 200);
 
     // Each asks for everything left: whichever is recorded first takes it, and the
     // others find nothing left, whether it is still in flight or already returned.
     let everything_left = serde_json::json!({});
     let answers = futures_util::future::join_all(
-        (0..4).map(|_| stack.post_order(Some(&shop.owner), &path, &everything_left)),
+        (0..4).map(|_| stack.order.post_with(&shop.owner, &path, &everything_left)),
     )
     .await;
     let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
@@ -237,9 +239,9 @@ async fn a_cancellation_racing_refunds_gives_the_money_back_once() {
     let everything_left = serde_json::json!({});
     let reason = serde_json::json!({"reason": "Buyer asked to cancel"});
     let (cancelled, refunded) = tokio::join!(
-        stack.post_order(Some(&shop.owner), &cancel, &reason),
-        futures_util::future::join_all((0..3).map(|_| stack.post_order(
-            Some(&shop.owner),
+        stack.order.post_with(&shop.owner, &cancel, &reason),
+        futures_util::future::join_all((0..3).map(|_| stack.order.post_with(
+            &shop.owner,
             &refunds,
             &everything_left
         )),),
@@ -297,11 +299,12 @@ async fn money_being_refunded_counts_as_refunded_for_refunds_and_cancellations()
     refund_in_flight(&stack, id, in_flight).await;
     let path = format!("/v1/orders/{id}/refunds");
     let too_much = serde_json::json!({"amount": {"amount": left + 1, "currency": "CNY"}});
-    let answer = stack.post_order(Some(&shop.owner), &path, &too_much).await;
+    let answer = stack.order.post_with(&shop.owner, &path, &too_much).await;
     assert_eq!(answer.status().as_u16(), 422);
     assert!(answer.text().await.unwrap().contains("being refunded"));
     let answer = stack
-        .post_order(Some(&shop.owner), &path, &serde_json::json!({}))
+        .order
+        .post_with(&shop.owner, &path, &serde_json::json!({}))
         .await;
     assert_eq!(answer.status().as_u16(), 200);
     let after: Value = answer.json().await.unwrap();
@@ -318,7 +321,7 @@ async fn money_being_refunded_counts_as_refunded_for_refunds_and_cancellations()
     refund_in_flight(&stack, id, in_flight).await;
     let cancel = format!("/v1/orders/{id}/cancel");
     let reason = serde_json::json!({"reason": "Buyer asked to cancel"});
-    let answer = stack.post_order(Some(&shop.owner), &cancel, &reason).await;
+    let answer = stack.order.post_with(&shop.owner, &cancel, &reason).await;
     assert_eq!(answer.status().as_u16(), 200);
     let after: Value = answer.json().await.unwrap();
     assert_eq!(after["status"], "cancelled");

@@ -6,11 +6,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-pub use caravan_shared::testing::problem;
-
-pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@example.cn", Uuid::now_v7().simple())
-}
+pub use caravan_shared::testing::{problem, unique_email};
 
 /// The order service with a real catalog beside it, sharing one Redis prefix; the
 /// tenant service is played by an event producer under its name, so shops exist
@@ -184,8 +180,9 @@ impl Stack {
             .create_product(&owner, &format!("goji-{}", Uuid::now_v7().simple()), stock)
             .await;
         let zone = self
-            .post_order(
-                Some(&owner),
+            .order
+            .post_with(
+                &owner,
                 "/v1/shipping-zones",
                 &json!({
                     "name": "中国大陆", "countries": ["CN"],
@@ -219,7 +216,7 @@ impl Stack {
             &pool,
             sea_orm::Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
-                "SELECT contact_email FROM shops WHERE tenant_id = $1",
+                "SELECT contact_email FROM tenant_status WHERE tenant_id = $1",
                 [tenant.into()],
             ),
         )
@@ -241,11 +238,8 @@ impl Stack {
                 .status();
             let order = self
                 .order
-                .client
-                .post(self.order.url(&format!("/v1/shops/{slug}/carts")))
-                .send()
+                .post(&format!("/v1/shops/{slug}/carts"), &json!({}))
                 .await
-                .unwrap()
                 .status();
             let facts = self.has_shop_facts(id).await;
             if catalog == 200 && order == 201 && facts {
@@ -267,7 +261,7 @@ impl Stack {
             &pool,
             sea_orm::Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
-                "SELECT 1 AS known FROM shops WHERE tenant_id = $1",
+                "SELECT 1 AS known FROM tenant_status WHERE tenant_id = $1",
                 [tenant.into()],
             ),
         )
@@ -280,10 +274,10 @@ impl Stack {
     pub async fn create_product(&self, owner: &str, handle: &str, stock: i32) -> (Uuid, Uuid) {
         let response = self
             .catalog
-            .client
-            .post(self.catalog.url("/v1/products"))
-            .bearer_auth(owner)
-            .json(&json!({
+            .post_with(
+                owner,
+                "/v1/products",
+                &json!({
                 "handle": handle, "status": "active",
                 "title": {"zh-CN": "宁夏中宁枸杞", "en": "Ningxia goji berries"},
                 "variants": [{
@@ -292,10 +286,9 @@ impl Stack {
                     "prices": [{"amount": 6800, "currency": "CNY"}, {"amount": 950, "currency": "USD"}],
                     "stock": stock
                 }]
-            }))
-            .send()
-            .await
-            .unwrap();
+                }),
+            )
+            .await;
         assert_eq!(response.status(), 201);
         let product: Value = response.json().await.unwrap();
         (
@@ -317,12 +310,8 @@ impl Stack {
     pub async fn stock_of(&self, owner: &str, product: Uuid, variant: Uuid) -> (i64, i64) {
         let product: Value = self
             .catalog
-            .client
-            .get(self.catalog.url(&format!("/v1/products/{product}")))
-            .bearer_auth(owner)
-            .send()
+            .get_with(owner, &format!("/v1/products/{product}"))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -355,26 +344,11 @@ impl Stack {
         }
     }
 
-    pub async fn post_order(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
-        let mut request = self.order.client.post(self.order.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
-    }
-
-    pub async fn get_order(&self, token: Option<&str>, path: &str) -> Response {
-        let mut request = self.order.client.get(self.order.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
-    }
-
     /// A guest cart holding `quantity` of the shop's variant; answers (id, token).
     pub async fn cart(&self, shop: &Shop, quantity: i32) -> (String, String) {
         let cart: Value = self
-            .post_order(None, &format!("/v1/shops/{}/carts", shop.slug), &json!({}))
+            .order
+            .post(&format!("/v1/shops/{}/carts", shop.slug), &json!({}))
             .await
             .json()
             .await
@@ -510,8 +484,9 @@ impl Stack {
     /// The order as the shop's staff see it.
     pub async fn staff_view(&self, shop: &Shop, order: &Value) -> Value {
         let response = self
-            .get_order(
-                Some(&shop.owner),
+            .order
+            .get_with(
+                &shop.owner,
                 &format!("/v1/orders/{}", order["id"].as_str().unwrap()),
             )
             .await;

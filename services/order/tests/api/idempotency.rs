@@ -133,8 +133,9 @@ async fn a_checkout_replay_by_another_customer_gets_nothing_of_the_order() {
 
     // Alice's cart belongs to her account.
     let cart: Value = stack
-        .post_order(
-            Some(&alice),
+        .order
+        .post_with(
+            &alice,
             &format!("/v1/shops/{}/carts", shop.slug),
             &json!({}),
         )
@@ -148,8 +149,9 @@ async fn a_checkout_replay_by_another_customer_gets_nothing_of_the_order() {
         cart["token"].as_str().unwrap().to_owned(),
     );
     let added = stack
-        .post_order(
-            Some(&alice),
+        .order
+        .post_with(
+            &alice,
             &format!("/v1/shops/{}/carts/{}/lines", shop.slug, cart.0),
             &json!({"variant_id": shop.variant, "quantity": 1}),
         )

@@ -66,8 +66,9 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
     let owner = accepted["access_token"].as_str().unwrap().to_owned();
     let (_, variant) = stack.create_product(&owner, "zhongning-goji", 20).await;
     let zone = stack
-        .post_order(
-            Some(&owner),
+        .order
+        .post_with(
+            &owner,
             "/v1/shipping-zones",
             &json!({
                 "name": "Mainland and Kazakhstan", "countries": ["CN", "KZ"],
@@ -96,16 +97,18 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
     assert_eq!(cart["locale"], "en-US");
     let cart_id = cart["id"].as_str().unwrap().to_owned();
     let added = stack
-        .post_order(
-            Some(&buyer),
+        .order
+        .post_with(
+            &buyer,
             &format!("/v1/shops/{slug}/carts/{cart_id}/lines"),
             &json!({"variant_id": variant, "quantity": 3}),
         )
         .await;
     assert_eq!(added.status(), 200);
     let with_options: Value = stack
-        .get_order(
-            Some(&buyer),
+        .order
+        .get_with(
+            &buyer,
             &format!("/v1/shops/{slug}/carts/{cart_id}?country=KZ"),
         )
         .await
@@ -122,10 +125,8 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
     let stranger = customer(auth, &unique_email("stranger")).await;
     problem(
         stack
-            .get_order(
-                Some(&stranger),
-                &format!("/v1/shops/{slug}/carts/{cart_id}"),
-            )
+            .order
+            .get_with(&stranger, &format!("/v1/shops/{slug}/carts/{cart_id}"))
             .await,
         404,
     )
@@ -156,15 +157,17 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
 
     // The customer pays and reads the order with their own token, no order token.
     let paid = stack
-        .post_order(
-            Some(&buyer),
+        .order
+        .post_with(
+            &buyer,
             &format!("/v1/shops/{slug}/orders/{id}/payments"),
             &json!({"provider": "test", "card_number": "4242424242424242"}),
         )
         .await;
     assert_eq!(paid.status(), 200);
     let mine: Value = stack
-        .get_order(Some(&buyer), &format!("/v1/shops/{slug}/orders"))
+        .order
+        .get_with(&buyer, &format!("/v1/shops/{slug}/orders"))
         .await
         .json()
         .await
@@ -173,13 +176,15 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
     assert_eq!(mine["items"][0]["status"], "paid");
     problem(
         stack
-            .get_order(Some(&stranger), &format!("/v1/shops/{slug}/orders/{id}"))
+            .order
+            .get_with(&stranger, &format!("/v1/shops/{slug}/orders/{id}"))
             .await,
         404,
     )
     .await;
     let theirs: Value = stack
-        .get_order(Some(&stranger), &format!("/v1/shops/{slug}/orders"))
+        .order
+        .get_with(&stranger, &format!("/v1/shops/{slug}/orders"))
         .await
         .json()
         .await
@@ -188,8 +193,9 @@ async fn the_buyer_journey_against_real_auth_and_catalog_services() {
 
     // The owner, signed in through the real auth service, ships it.
     let shipped = stack
-        .post_order(
-            Some(&owner),
+        .order
+        .post_with(
+            &owner,
             &format!("/v1/orders/{id}/fulfillments"),
             &json!({"carrier": "Kazpost", "tracking_number": "KZ123456789CN"}),
         )

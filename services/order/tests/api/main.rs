@@ -7,6 +7,7 @@ mod idempotency;
 mod journey;
 mod operations;
 mod payments;
+mod replica;
 mod reports;
 mod rls;
 mod staff;

@@ -9,7 +9,8 @@ async fn the_service_answers_its_operational_endpoints() {
 
 async fn usage(stack: &Stack, token: &str, query: &str) -> reqwest::Response {
     stack
-        .get_order(Some(token), &format!("/v1/operations/order/usage{query}"))
+        .order
+        .get_with(token, &format!("/v1/operations/order/usage{query}"))
         .await
 }
 
@@ -31,8 +32,7 @@ async fn operators_read_each_shops_orders_this_month_and_net_sales_and_the_total
     stack.paid_order(&a, 1).await;
     let refunded = stack.paid_order(&a, 2).await;
     let refund = stack
-        .post_order(
-            Some(&a.owner),
+        .order.post_with(&a.owner,
             &format!("/v1/orders/{}/refunds", refunded["id"].as_str().unwrap()),
             &json!({"amount": {"amount": 2000, "currency": "CNY"}, "reason": "One box arrived damaged"}),
         )
@@ -57,7 +57,8 @@ async fn operators_read_each_shops_orders_this_month_and_net_sales_and_the_total
     );
     // The same net as the shop's own summary says.
     let summary: Value = stack
-        .get_order(Some(&a.owner), "/v1/orders/summary")
+        .order
+        .get_with(&a.owner, "/v1/orders/summary")
         .await
         .json()
         .await

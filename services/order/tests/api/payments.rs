@@ -301,8 +301,9 @@ async fn a_timed_out_payment_is_paid_once_when_the_gateway_confirms_it_even_twic
     assert_eq!(after["paid"], order["total"]);
     assert_eq!(statuses(&after), ["pending", "succeeded"]);
     let timeline: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}/timeline", order["id"].as_str().unwrap()),
         )
         .await
@@ -423,8 +424,9 @@ async fn the_service_refuses_to_start_with_the_test_gateway_on_and_no_secret_of_
 /// The order's timeline entries with `action`.
 async fn entries(stack: &Stack, shop: &Shop, order: &Value, action: &str) -> Vec<Value> {
     let timeline: Value = stack
-        .get_order(
-            Some(&shop.owner),
+        .order
+        .get_with(
+            &shop.owner,
             &format!("/v1/orders/{}/timeline", order["id"].as_str().unwrap()),
         )
         .await
@@ -464,7 +466,7 @@ async fn while_a_slow_gateway_is_asked_no_connection_or_lock_is_held() {
         stack.staff_view(&shop, &orders[1]).await["status"],
         "pending_payment"
     );
-    let list = stack.get_order(Some(&shop.owner), "/v1/orders").await;
+    let list = stack.order.get_with(&shop.owner, "/v1/orders").await;
     assert_eq!(list.status(), 200);
     let took = asked.elapsed();
     assert!(
@@ -502,8 +504,9 @@ async fn money_a_gateway_takes_after_the_order_was_paid_otherwise_goes_back() {
         "{second}"
     );
     let marked = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{id}/mark-paid"),
             &json!({"reference": "ICBC 2026-11-28 #1"}),
         )

@@ -8,8 +8,7 @@ use uuid::Uuid;
 /// A zone charging US$3.00 to the mainland, for orders paid in dollars.
 async fn add_usd_zone(stack: &Stack, shop: &Shop) {
     let zone = stack
-        .post_order(
-            Some(&shop.owner),
+        .order.post_with(&shop.owner,
             "/v1/shipping-zones",
             &json!({
                 "name": "中国大陆 (USD)", "countries": ["CN"],
@@ -23,8 +22,8 @@ async fn add_usd_zone(stack: &Stack, shop: &Shop) {
 /// A guest order of one unit paid in US dollars (US$9.50 + US$3.00), unpaid.
 async fn usd_order(stack: &Stack, shop: &Shop) -> Value {
     let cart: Value = stack
-        .post_order(
-            None,
+        .order
+        .post(
             &format!("/v1/shops/{}/carts", shop.slug),
             &json!({"currency": "USD"}),
         )
@@ -61,7 +60,8 @@ async fn usd_order(stack: &Stack, shop: &Shop) -> Value {
 
 async fn summary(stack: &Stack, token: &str, query: &str) -> Value {
     let response = stack
-        .get_order(Some(token), &format!("/v1/orders/summary{query}"))
+        .order
+        .get_with(token, &format!("/v1/orders/summary{query}"))
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -72,7 +72,7 @@ fn id(order: &Value) -> &str {
 }
 
 async fn post_ok(stack: &Stack, shop: &Shop, path: &str, body: Value) {
-    let response = stack.post_order(Some(&shop.owner), path, &body).await;
+    let response = stack.order.post_with(&shop.owner, path, &body).await;
     assert_eq!(response.status(), 200, "{path}");
 }
 
@@ -241,8 +241,9 @@ async fn the_window_includes_from_excludes_to_and_defaults_to_this_month_in_chin
 
     let reversed = problem(
         stack
-            .get_order(
-                Some(&shop.owner),
+            .order
+            .get_with(
+                &shop.owner,
                 "/v1/orders/summary?from=2026-04-01T00:00:00Z&to=2026-03-01T00:00:00Z",
             )
             .await,
@@ -251,7 +252,8 @@ async fn the_window_includes_from_excludes_to_and_defaults_to_this_month_in_chin
     .await;
     assert_eq!(reversed["errors"][0]["field"], "from");
     let malformed = stack
-        .get_order(Some(&shop.owner), "/v1/orders/summary?from=yesterday")
+        .order
+        .get_with(&shop.owner, "/v1/orders/summary?from=yesterday")
         .await;
     assert!(malformed.status().is_client_error());
     assert_ne!(malformed.status(), 404);
@@ -291,7 +293,8 @@ async fn export(
     query: &str,
 ) -> (reqwest::header::HeaderMap, Vec<Vec<String>>) {
     let response = stack
-        .get_order(Some(token), &format!("/v1/orders/export{query}"))
+        .order
+        .get_with(token, &format!("/v1/orders/export{query}"))
         .await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
@@ -327,12 +330,8 @@ async fn the_export_writes_every_column_neutralises_formulas_and_filters_like_th
     let sku: String = {
         let product: Value = stack
             .catalog
-            .client
-            .get(stack.catalog.url(&format!("/v1/products/{}", shop.product)))
-            .bearer_auth(&shop.owner)
-            .send()
+            .get_with(&shop.owner, &format!("/v1/products/{}", shop.product))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -452,7 +451,8 @@ async fn the_export_writes_every_column_neutralises_formulas_and_filters_like_th
     assert_eq!(none, vec![HEADER.map(str::to_owned).to_vec()]);
     let unknown = problem(
         stack
-            .get_order(Some(&shop.owner), "/v1/orders/export?status=shipped")
+            .order
+            .get_with(&shop.owner, "/v1/orders/export?status=shipped")
             .await,
         422,
     )
@@ -486,12 +486,6 @@ async fn another_shops_staff_see_none_of_this_shops_orders() {
     assert_eq!(rows.len(), 3);
 
     // Without a token, or as a buyer, nothing.
-    assert_eq!(
-        stack.get_order(None, "/v1/orders/summary").await.status(),
-        401
-    );
-    assert_eq!(
-        stack.get_order(None, "/v1/orders/export").await.status(),
-        401
-    );
+    assert_eq!(stack.order.get("/v1/orders/summary").await.status(), 401);
+    assert_eq!(stack.order.get("/v1/orders/export").await.status(), 401);
 }

@@ -14,7 +14,7 @@ async fn staff_ship_in_parts_mark_delivered_and_the_buyer_is_told() {
     let buyer = order["email"].as_str().unwrap();
 
     let partial = stack
-        .post_order(Some(&shop.owner), &format!("/v1/orders/{id}/fulfillments"), &json!({
+        .order.post_with(&shop.owner, &format!("/v1/orders/{id}/fulfillments"), &json!({
             "carrier": "顺丰速运", "tracking_number": "SF1000000001", "lines": [{"line_id": line, "quantity": 1}]
         }))
         .await;
@@ -25,7 +25,7 @@ async fn staff_ship_in_parts_mark_delivered_and_the_buyer_is_told() {
 
     // More than is left is refused; the rest ships.
     let too_many = stack
-        .post_order(Some(&shop.owner), &format!("/v1/orders/{id}/fulfillments"), &json!({
+        .order.post_with(&shop.owner, &format!("/v1/orders/{id}/fulfillments"), &json!({
             "carrier": "顺丰速运", "tracking_number": "SF1000000002", "lines": [{"line_id": line, "quantity": 3}]
         }))
         .await;
@@ -34,8 +34,9 @@ async fn staff_ship_in_parts_mark_delivered_and_the_buyer_is_told() {
         "lines[0].quantity"
     );
     let rest = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{id}/fulfillments"),
             &json!({"carrier": "顺丰速运", "tracking_number": "SF1000000002"}),
         )
@@ -45,11 +46,8 @@ async fn staff_ship_in_parts_mark_delivered_and_the_buyer_is_told() {
     assert_eq!(rest["fulfillments"].as_array().unwrap().len(), 2);
 
     let delivered = stack
-        .post_order(
-            Some(&shop.owner),
-            &format!("/v1/orders/{id}/deliver"),
-            &json!({}),
-        )
+        .order
+        .post_with(&shop.owner, &format!("/v1/orders/{id}/deliver"), &json!({}))
         .await;
     assert_eq!(
         delivered.json::<Value>().await.unwrap()["status"],
@@ -69,7 +67,8 @@ async fn staff_ship_in_parts_mark_delivered_and_the_buyer_is_told() {
     );
 
     let timeline: Value = stack
-        .get_order(Some(&shop.owner), &format!("/v1/orders/{id}/timeline"))
+        .order
+        .get_with(&shop.owner, &format!("/v1/orders/{id}/timeline"))
         .await
         .json()
         .await
@@ -103,7 +102,8 @@ async fn illegal_moves_answer_409_with_the_current_status() {
     ] {
         let refused = problem(
             stack
-                .post_order(Some(&shop.owner), &format!("/v1/orders/{id}/{path}"), &body)
+                .order
+                .post_with(&shop.owner, &format!("/v1/orders/{id}/{path}"), &body)
                 .await,
             409,
         )
@@ -120,8 +120,9 @@ async fn illegal_moves_answer_409_with_the_current_status() {
     assert_eq!(again["errors"][0]["message"], "paid");
     let marked = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &format!("/v1/orders/{}/mark-paid", paid["id"].as_str().unwrap()),
                 &json!({}),
             )
@@ -131,8 +132,9 @@ async fn illegal_moves_answer_409_with_the_current_status() {
     .await;
     assert_eq!(marked["errors"][0]["message"], "paid");
     let shipped = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{}/fulfillments", paid["id"].as_str().unwrap()),
             &json!({"carrier": "EMS", "tracking_number": "E2"}),
         )
@@ -140,8 +142,9 @@ async fn illegal_moves_answer_409_with_the_current_status() {
     assert_eq!(shipped.status(), 200);
     let cancel = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &format!("/v1/orders/{}/cancel", paid["id"].as_str().unwrap()),
                 &json!({"reason": "too late"}),
             )
@@ -157,7 +160,7 @@ async fn shipping_an_order_with_nothing_left_to_ship_answers_409_and_records_not
     let stack = spawn_stack().await;
     let shop = stack.shop(10).await;
     let post =
-        async |path: String, body: Value| stack.post_order(Some(&shop.owner), &path, &body).await;
+        async |path: String, body: Value| stack.order.post_with(&shop.owner, &path, &body).await;
     let ship = json!({"carrier": "顺丰速运", "tracking_number": "SF2000000001"});
     let refund = json!({"amount": {"amount": 1000, "currency": "CNY"}, "reason": "一盒破损"});
 
@@ -209,7 +212,8 @@ async fn shipping_an_order_with_nothing_left_to_ship_answers_409_and_records_not
         assert_eq!(after["fulfillments"].as_array().unwrap().len(), 1);
         assert_eq!(after["refunded"]["amount"], 1000);
         let timeline: Value = stack
-            .get_order(Some(&shop.owner), &format!("/v1/orders/{id}/timeline"))
+            .order
+            .get_with(&shop.owner, &format!("/v1/orders/{id}/timeline"))
             .await
             .json()
             .await
@@ -235,8 +239,9 @@ async fn refunds_are_bounded_by_what_was_paid() {
 
     let too_much = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &path,
                 &json!({"amount": {"amount": total + 1, "currency": "CNY"}}),
             )
@@ -247,8 +252,9 @@ async fn refunds_are_bounded_by_what_was_paid() {
     assert_eq!(too_much["errors"][0]["field"], "amount.amount");
     let wrong_currency = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &path,
                 &json!({"amount": {"amount": 100, "currency": "USD"}}),
             )
@@ -259,8 +265,9 @@ async fn refunds_are_bounded_by_what_was_paid() {
     assert_eq!(wrong_currency["errors"][0]["field"], "amount.currency");
     let negative = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &path,
                 &json!({"amount": {"amount": -5, "currency": "CNY"}}),
             )
@@ -312,7 +319,8 @@ async fn refunds_are_bounded_by_what_was_paid() {
         assert_eq!(view["status"], "partially_refunded");
     }
     let rest: Value = stack
-        .post_order(Some(&shop.owner), &path, &json!({}))
+        .order
+        .post_with(&shop.owner, &path, &json!({}))
         .await
         .json()
         .await
@@ -321,8 +329,9 @@ async fn refunds_are_bounded_by_what_was_paid() {
     assert_eq!(rest["refunded"]["amount"], total);
     let more = problem(
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &path,
                 &json!({"amount": {"amount": 1, "currency": "CNY"}}),
             )
@@ -349,8 +358,9 @@ async fn cancelling_gives_stock_and_money_back() {
     let pending = stack.place_order(&shop, 2, &unique_email("buyer")).await;
     stack.wait_for_stock(&shop, shop.variant, (10, 2)).await;
     let cancelled = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{}/cancel", pending["id"].as_str().unwrap()),
             &json!({"reason": "买家要求取消"}),
         )
@@ -364,8 +374,9 @@ async fn cancelling_gives_stock_and_money_back() {
     let paid = stack.paid_order(&shop, 3).await;
     stack.wait_for_stock(&shop, shop.variant, (7, 0)).await;
     let cancelled = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{}/cancel", paid["id"].as_str().unwrap()),
             &json!({"reason": "缺货"}),
         )
@@ -384,8 +395,9 @@ async fn cancelling_gives_stock_and_money_back() {
     );
 
     let no_reason = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{}/cancel", paid["id"].as_str().unwrap()),
             &json!({"reason": " "}),
         )
@@ -399,13 +411,12 @@ async fn manual_payments_wait_for_the_shop_to_confirm() {
     let shop = stack.shop(10).await;
     let settings = stack
         .order
-        .client
-        .patch(stack.order.url("/v1/orders/settings"))
-        .bearer_auth(&shop.owner)
-        .json(&json!({"bank_transfer_details": "农业银行 6228 4800 0000 0000 000", "payment_window_minutes": 120}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &shop.owner,
+            "/v1/orders/settings",
+            &json!({"bank_transfer_details": "农业银行 6228 4800 0000 0000 000", "payment_window_minutes": 120}),
+        )
+        .await;
     assert_eq!(settings.status(), 200);
     let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
     let expires: chrono::DateTime<chrono::Utc> =
@@ -432,8 +443,9 @@ async fn manual_payments_wait_for_the_shop_to_confirm() {
         "农业银行 6228 4800 0000 0000 000"
     );
     let marked = stack
-        .post_order(
-            Some(&shop.owner),
+        .order
+        .post_with(
+            &shop.owner,
             &format!("/v1/orders/{}/mark-paid", order["id"].as_str().unwrap()),
             &json!({"reference": "ABC-88231"}),
         )
@@ -445,13 +457,12 @@ async fn manual_payments_wait_for_the_shop_to_confirm() {
 
     let bad = stack
         .order
-        .client
-        .patch(stack.order.url("/v1/orders/settings"))
-        .bearer_auth(&shop.owner)
-        .json(&json!({"payment_window_minutes": 1, "notify_email": "nope"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_with(
+            &shop.owner,
+            "/v1/orders/settings",
+            &json!({"payment_window_minutes": 1, "notify_email": "nope"}),
+        )
+        .await;
     let bad = problem(bad, 422).await;
     assert_eq!(bad["errors"].as_array().unwrap().len(), 2);
 }
@@ -467,14 +478,16 @@ async fn another_shop_cannot_read_change_or_detect_these_orders() {
     // The other shop's staff: 404 everywhere, empty lists.
     problem(
         stack
-            .get_order(Some(&other.owner), &format!("/v1/orders/{id}"))
+            .order
+            .get_with(&other.owner, &format!("/v1/orders/{id}"))
             .await,
         404,
     )
     .await;
     problem(
         stack
-            .get_order(Some(&other.owner), &format!("/v1/orders/{id}/timeline"))
+            .order
+            .get_with(&other.owner, &format!("/v1/orders/{id}/timeline"))
             .await,
         404,
     )
@@ -491,32 +504,32 @@ async fn another_shop_cannot_read_change_or_detect_these_orders() {
     ] {
         problem(
             stack
-                .post_order(
-                    Some(&other.owner),
-                    &format!("/v1/orders/{id}/{path}"),
-                    &body,
-                )
+                .order
+                .post_with(&other.owner, &format!("/v1/orders/{id}/{path}"), &body)
                 .await,
             404,
         )
         .await;
     }
     let list: Value = stack
-        .get_order(Some(&other.owner), "/v1/orders")
+        .order
+        .get_with(&other.owner, "/v1/orders")
         .await
         .json()
         .await
         .unwrap();
     assert!(list["items"].as_array().unwrap().is_empty());
     let search: Value = stack
-        .get_order(Some(&other.owner), "/v1/orders?q=1001")
+        .order
+        .get_with(&other.owner, "/v1/orders?q=1001")
         .await
         .json()
         .await
         .unwrap();
     assert!(search["items"].as_array().unwrap().is_empty());
     let zones: Value = stack
-        .get_order(Some(&other.owner), "/v1/shipping-zones")
+        .order
+        .get_with(&other.owner, "/v1/shipping-zones")
         .await
         .json()
         .await
@@ -524,16 +537,16 @@ async fn another_shop_cannot_read_change_or_detect_these_orders() {
     assert_eq!(zones["items"].as_array().unwrap().len(), 1);
     assert_ne!(zones["items"][0]["id"], shop.zone["id"]);
     let zone_path = format!("/v1/shipping-zones/{}", shop.zone["id"].as_str().unwrap());
-    let replaced = stack.order.client.put(stack.order.url(&zone_path)).bearer_auth(&other.owner).json(&json!({"name": "x", "countries": ["CN"], "rates": [{"name": "x", "price": {"amount": 1, "currency": "CNY"}}]})).send().await.unwrap();
-    problem(replaced, 404).await;
-    let removed = stack
+    let replaced = stack
         .order
-        .client
-        .delete(stack.order.url(&zone_path))
-        .bearer_auth(&other.owner)
-        .send()
-        .await
-        .unwrap();
+        .put_with(
+            &other.owner,
+            &zone_path,
+            &json!({"name": "x", "countries": ["CN"], "rates": [{"name": "x", "price": {"amount": 1, "currency": "CNY"}}]}),
+        )
+        .await;
+    problem(replaced, 404).await;
+    let removed = stack.order.delete_with(&other.owner, &zone_path).await;
     problem(removed, 404).await;
     // Through the other shop's storefront, the order does not exist even with its token.
     let via_other = stack
@@ -551,14 +564,16 @@ async fn another_shop_cannot_read_change_or_detect_these_orders() {
     problem(via_other, 404).await;
     // The owner still sees it untouched.
     let mine: Value = stack
-        .get_order(Some(&shop.owner), &format!("/v1/orders/{id}"))
+        .order
+        .get_with(&shop.owner, &format!("/v1/orders/{id}"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(mine["status"], "paid");
     let mine: Value = stack
-        .get_order(Some(&shop.owner), "/v1/orders?q=%231001")
+        .order
+        .get_with(&shop.owner, "/v1/orders?q=%231001")
         .await
         .json()
         .await
@@ -616,23 +631,24 @@ async fn apps_need_the_order_scopes_and_quotas_and_suspension_are_enforced() {
         .tenant
         .keys
         .member(shop.id, Role::App, &["catalog:read"]);
-    problem(stack.get_order(Some(&catalog_app), "/v1/orders").await, 403).await;
+    problem(stack.order.get_with(&catalog_app, "/v1/orders").await, 403).await;
     let reader = stack
         .tenant
         .keys
         .member(shop.id, Role::App, &["orders:read"]);
     assert_eq!(
-        stack.get_order(Some(&reader), "/v1/orders").await.status(),
+        stack.order.get_with(&reader, "/v1/orders").await.status(),
         200
     );
     problem(
         stack
-            .post_order(Some(&reader), "/v1/shipping-zones", &json!({}))
+            .order
+            .post_with(&reader, "/v1/shipping-zones", &json!({}))
             .await,
         403,
     )
     .await;
-    problem(stack.get_order(None, "/v1/orders").await, 401).await;
+    problem(stack.order.get("/v1/orders").await, 401).await;
 
     // The plan allows one order a month.
     stack.place_order(&shop, 1, &unique_email("buyer")).await;
@@ -657,11 +673,13 @@ async fn apps_need_the_order_scopes_and_quotas_and_suspension_are_enforced() {
     let started = Instant::now();
     loop {
         let storefront = stack
-            .post_order(None, &format!("/v1/shops/{slug}/carts"), &json!({}))
+            .order
+            .post(&format!("/v1/shops/{slug}/carts"), &json!({}))
             .await
             .status();
         let staff = stack
-            .get_order(Some(&shop.owner), "/v1/orders")
+            .order
+            .get_with(&shop.owner, "/v1/orders")
             .await
             .status();
         if storefront == 404 && staff == 403 {

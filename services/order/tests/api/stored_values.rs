@@ -1,6 +1,6 @@
-//! Statuses and currencies read from rows are what they say or an error: a value
-//! the service does not know answers 500 (logged), never a default that could, say,
-//! make a corrupted order payable.
+//! Statuses, payment kinds and currencies read from rows are what they say or an
+//! error: a value the service does not know answers 500 (logged), never a default
+//! that could, say, make a corrupted order payable or refundable.
 
 use crate::helpers::{Shop, Stack, problem, spawn_stack, unique_email};
 use serde_json::{Value, json};
@@ -24,19 +24,22 @@ async fn unreadable(stack: &Stack, shop: &Shop, order: &Value, stored: &str) {
             .unwrap(),
         stack.pay(shop, order, "4242424242424242").await,
         stack
-            .get_order(Some(&shop.owner), &format!("/v1/orders/{id}"))
+            .order
+            .get_with(&shop.owner, &format!("/v1/orders/{id}"))
             .await,
-        stack.get_order(Some(&shop.owner), "/v1/orders").await,
+        stack.order.get_with(&shop.owner, "/v1/orders").await,
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &format!("/v1/orders/{id}/mark-paid"),
                 &json!({}),
             )
             .await,
         stack
-            .post_order(
-                Some(&shop.owner),
+            .order
+            .post_with(
+                &shop.owner,
                 &format!("/v1/orders/{id}/cancel"),
                 &json!({"reason": "corrupted"}),
             )
@@ -123,4 +126,77 @@ async fn an_order_with_an_unknown_stored_currency_answers_500_and_cannot_be_paid
         .unwrap();
     let body = problem(read, 500).await;
     assert_eq!(body["code"], "internal_error");
+}
+
+/// A paid order whose payment row holds a value this version does not know, written
+/// as the database's owner past the column's check (`column`'s constraint dropped):
+/// reading the order, by its buyer or its staff, and refunding it answer 500
+/// problem+json without the value; no refund is recorded and no money moves.
+async fn unreadable_payment(column: &str, stored: &str) {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.paid_order(&shop, 1).await;
+    let id = order["id"].as_str().unwrap();
+    stack
+        .order_sql(&format!(
+            "ALTER TABLE payments DROP CONSTRAINT payments_{column}_check; \
+             UPDATE payments SET {column} = '{stored}' WHERE order_id = '{id}'"
+        ))
+        .await;
+    let answers = [
+        stack
+            .order
+            .client
+            .get(
+                stack
+                    .order
+                    .url(&format!("/v1/shops/{}/orders/{id}", shop.slug)),
+            )
+            .header("X-Order-Token", order["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+        stack
+            .order
+            .get_with(&shop.owner, &format!("/v1/orders/{id}"))
+            .await,
+        stack
+            .order
+            .post_with(
+                &shop.owner,
+                &format!("/v1/orders/{id}/refunds"),
+                &json!({"amount": {"amount": 2000, "currency": "CNY"}, "reason": "一盒破损"}),
+            )
+            .await,
+    ];
+    for answer in answers {
+        let url = answer.url().path().to_owned();
+        let body = problem(answer, 500).await;
+        assert_eq!(body["code"], "internal_error", "{url}: {body}");
+        assert!(!body.to_string().contains(stored), "{url}: {body}");
+    }
+    let rows = stack
+        .order_rows(&format!(
+            "SELECT status, paid, refunded, \
+             (SELECT count(*) FROM payments WHERE order_id = o.id) AS payments, \
+             (SELECT {column} FROM payments WHERE order_id = o.id LIMIT 1) AS stored \
+             FROM orders o WHERE id = '{id}'"
+        ))
+        .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "paid", "{rows:?}");
+    assert_eq!(rows[0]["paid"], order["total"]["amount"], "{rows:?}");
+    assert_eq!(rows[0]["refunded"], 0, "{rows:?}");
+    assert_eq!(rows[0]["payments"], 1, "{rows:?}");
+    assert_eq!(rows[0]["stored"], stored, "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_payment_with_an_unknown_stored_status_answers_500_and_is_not_refunded() {
+    unreadable_payment("status", "disputed").await;
+}
+
+#[tokio::test]
+async fn a_payment_with_an_unknown_stored_kind_answers_500_and_is_not_refunded() {
+    unreadable_payment("kind", "chargeback").await;
 }

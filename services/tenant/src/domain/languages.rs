@@ -50,7 +50,7 @@ impl ShopNames {
                 ));
                 continue;
             };
-            match super::text(name, &at, 1, MAX_NAME) {
+            match caravan_shared::domain::text::line(name, &at, 1, MAX_NAME) {
                 Ok(name) => {
                     if names.insert(locale.clone(), name).is_some() {
                         errors.push(FieldError::new(

@@ -359,50 +359,9 @@ impl ApplicationStatus {
     }
 }
 
-/// Checks free text: trimmed, between `min` and `max` characters.
-pub fn text(raw: &str, field: &str, min: usize, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim();
-    let length = value.chars().count();
-    if length < min {
-        return Err(FieldError::new(
-            field,
-            if min == 1 {
-                "is required".to_owned()
-            } else {
-                format!("must be at least {min} characters")
-            },
-        ));
-    }
-    if length > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 /// Checks an email address (normalised to lowercase).
 pub fn email(raw: &str, field: &str) -> Result<String, FieldError> {
     caravan_shared::domain::Email::parse(raw, field).map(|email| email.as_str().to_owned())
-}
-
-/// Checks a phone number: digits with optional `+`, spaces, dashes; 5 to 20 digits.
-pub fn phone(raw: &str, field: &str) -> Result<String, FieldError> {
-    let value = raw.trim();
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    let allowed = value
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (c == '+' && i == 0));
-    if allowed && (5..=20).contains(&digits) {
-        Ok(value.to_owned())
-    } else {
-        Err(FieldError::new(
-            field,
-            "must be a phone number, e.g. +86 951 555 0100",
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -541,7 +500,5 @@ mod tests {
             "ma.jun@example.cn"
         );
         assert!(email("nope", "email").is_err());
-        assert!(phone("+86 951 555 0100", "phone").is_ok());
-        assert!(phone("call me", "phone").is_err());
     }
 }

@@ -125,7 +125,7 @@ impl SettingsPatch {
         let mut errors: Vec<FieldError> = Vec::new();
         let mut next = current.clone();
         if let Some(name) = self.name {
-            match super::text(&name, "name", 1, 100) {
+            match caravan_shared::domain::text::line(&name, "name", 1, 100) {
                 Ok(name) => next.name = name,
                 Err(error) => errors.push(error),
             }
@@ -154,7 +154,7 @@ impl SettingsPatch {
             }
         }
         if let Some(phone) = self.contact_phone {
-            match super::phone(&phone, "contact_phone") {
+            match caravan_shared::domain::text::phone(&phone, "contact_phone") {
                 Ok(phone) => next.contact_phone = Some(phone),
                 Err(error) => errors.push(error),
             }

@@ -3,23 +3,18 @@
 use super::TenantState;
 use super::views::{ApplicationView, TenantView};
 use crate::domain::languages::{MailLanguage, ShopNames, names_schema};
-use crate::domain::{ApplicationDecision, ApplicationStatus, PLAN_CODES, Slug, email, phone, text};
-use crate::emails;
-use crate::store::entities::applications;
-use crate::store::{self, is_duplicate};
+use crate::domain::{PLAN_CODES, Slug, email};
+use crate::store::{self};
+use crate::workflow::applying::{self, Applicant};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use caravan_shared::ErrorCode;
+use caravan_shared::domain::text::{line, paragraphs, phone};
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::{Json, OptionalJson};
 use caravan_shared::identity::Operator;
-use caravan_shared::mail;
-use caravan_shared::tenancy::{PlatformScope, PlatformTx};
+use caravan_shared::tenancy::PlatformTx;
 use caravan_shared::{ApiError, FieldError};
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -178,12 +173,12 @@ pub async fn apply(
             String::new()
         }
     };
-    let shop_name = take(text(&body.shop_name, "shop_name", 1, 100));
-    let region = take(text(&body.region, "region", 1, 60));
-    let contact_name = take(text(&body.contact_name, "contact_name", 1, 100));
+    let shop_name = take(line(&body.shop_name, "shop_name", 1, 100));
+    let region = take(line(&body.region, "region", 1, 60));
+    let contact_name = take(line(&body.contact_name, "contact_name", 1, 100));
     let contact_email = take(email(&body.email, "email"));
     let contact_phone = take(phone(&body.phone, "phone"));
-    let description = take(text(&body.description, "description", 1, 2000));
+    let description = take(paragraphs(&body.description, "description", 1, 2000));
     let names = ShopNames::parse(&body.names.unwrap_or_default(), "names", &mut errors);
     let plan = body.plan.filter(|plan| {
         let known = PLAN_CODES.contains(&plan.as_str());
@@ -219,127 +214,14 @@ pub async fn apply(
         plan,
         locale,
     };
-    let outcome = make_application(&state, slug, applicant).await;
-    if outcome.is_err() {
-        allowance.give_back(&state).await;
-    }
-    outcome
-}
-
-/// Who applies, as checked.
-struct Applicant {
-    shop_name: String,
-    region: String,
-    contact_name: String,
-    contact_email: String,
-    contact_phone: String,
-    description: String,
-    names: ShopNames,
-    plan: Option<String>,
-    locale: MailLanguage,
-}
-
-/// Stores the application unless its slug is taken (then the refusal lists free ones).
-async fn make_application(
-    state: &TenantState,
-    slug: Slug,
-    applicant: Applicant,
-) -> Result<HttpResponse, ApiError> {
-    let Applicant {
-        shop_name,
-        region,
-        contact_name,
-        contact_email,
-        contact_phone,
-        description,
-        names,
-        plan,
-        locale,
-    } = applicant;
-
-    let taken = |slug: &Slug| {
-        ApiError::conflict(ErrorCode::SlugTaken, format!("the slug {slug} is taken"))
-            .with_field("slug", "is taken")
-    };
-    let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
-    if store::slug_taken(tx.conn(), slug.as_str()).await? {
-        return Err(suggest(tx.conn(), &slug, taken(&slug)).await?);
-    }
-    let created = store::insert_application(
-        tx.conn(),
-        applications::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            shop_name: Set(shop_name),
-            slug: Set(slug.as_str().to_owned()),
-            region: Set(region),
-            contact_name: Set(contact_name),
-            email: Set(contact_email),
-            phone: Set(contact_phone),
-            description: Set(description),
-            status: Set(ApplicationStatus::Pending.as_str().to_owned()),
-            names: Set(names.to_stored()),
-            plan: Set(plan),
-            locale: Set(locale.as_str().to_owned()),
-            ..Default::default()
-        },
-    )
-    .await;
-    match created {
-        Ok(application) => {
-            // The applicant hears that it arrived, in the same transaction: no
-            // application without its confirmation, no confirmation of none.
-            mail::enqueue(
-                tx.conn(),
-                &emails::application_received(&application, &state.context.settings.public_url),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(HttpResponse::Created().json(ApplicationView::from(application)))
-        }
-        Err(error) if is_duplicate(&error) => {
-            // The failed insert spoilt the transaction: suggest from a fresh one.
-            tx.rollback().await?;
-            let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
-            Err(suggest(tx.conn(), &slug, taken(&slug)).await?)
-        }
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// Why a public application works in platform scope: its slug is checked against
-/// every shop and open application, and it belongs to no shop until approved.
-const SLUG_CHECK: &str = "an application's slug is checked against every open application";
-
-/// Up to three free slugs like `slug`.
-async fn free_alternatives(
-    db: &impl ConnectionTrait,
-    slug: &Slug,
-) -> Result<Vec<String>, ApiError> {
-    let mut free = Vec::new();
-    for option in slug.alternatives() {
-        if !store::slug_taken(db, &option).await? {
-            free.push(option);
-        }
-        if free.len() == 3 {
-            break;
+    let public_url = &state.context.settings.public_url;
+    match applying::submit(&state.context.db, public_url, slug, applicant).await {
+        Ok(application) => Ok(HttpResponse::Created().json(ApplicationView::from(application))),
+        Err(error) => {
+            allowance.give_back(&state).await;
+            Err(error)
         }
     }
-    Ok(free)
-}
-
-/// Adds free alternatives to a slug-taken error: in `choices`, and in words.
-async fn suggest(
-    db: &impl ConnectionTrait,
-    slug: &Slug,
-    error: ApiError,
-) -> Result<ApiError, ApiError> {
-    let free = free_alternatives(db, slug).await?;
-    Ok(error
-        .with_detail(format!(
-            "the slug {slug} is taken; free ones: {}",
-            free.join(", ")
-        ))
-        .with_choices(free))
 }
 
 /// Filters of the application list.
@@ -478,44 +360,9 @@ pub async fn approve(
     id: web::Path<Uuid>,
     body: OptionalJson<ApproveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let named_plan = body.0.and_then(|body| body.plan);
+    let plan = body.0.and_then(|body| body.plan);
     let actor = format!("operator:{}", operator.0.subject);
-    let tx = state.context.db.begin().await?;
-    PlatformScope::enter(
-        &tx,
-        "an operator turns an application (no shop's) into a new shop",
-    )
-    .await?;
-    let application = store::application_for_update(&tx, id.into_inner())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such application"))?;
-    let plan_code = named_plan
-        .or_else(|| application.plan.clone())
-        .unwrap_or_else(|| "free".to_owned());
-    let plan = store::plan(&tx, &plan_code)
-        .await?
-        .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
-    let decided =
-        ApplicationStatus::from_stored(&application.status)?.after(ApplicationDecision::Approve)?;
-    let shop = super::open_shop(
-        &tx,
-        super::NewShop {
-            slug: application.slug.clone(),
-            name: application.shop_name.clone(),
-            region: application.region.clone(),
-            owner_email: application.email.clone(),
-            owner_name: Some(application.contact_name.clone()),
-            phone: Some(application.phone.clone()),
-            names: application.names.clone(),
-        },
-        &plan,
-        &actor,
-        "approve",
-        json!({"application_id": application.id, "plan": plan.code}),
-    )
-    .await?;
-    store::decide_application(&tx, application.id, decided, None, Some(shop.id), &actor).await?;
-    tx.commit().await?;
+    let shop = applying::approve(&state.context.db, id.into_inner(), plan, &actor).await?;
     Ok(HttpResponse::Created().json(TenantView::from(shop)))
 }
 
@@ -555,31 +402,10 @@ pub async fn reject(
     id: web::Path<Uuid>,
     body: Json<RejectRequest>,
 ) -> Result<web::Json<ApplicationView>, ApiError> {
-    let reason =
-        text(&body.reason, "reason", 1, 1000).map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let reason = paragraphs(&body.reason, "reason", 1, 1000)
+        .map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let actor = format!("operator:{}", operator.0.subject);
-    let tx = state.context.db.begin().await?;
-    PlatformScope::enter(&tx, "an operator rejects an application (no shop's)").await?;
-    let application = store::application_for_update(&tx, id.into_inner())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such application"))?;
-    let decided =
-        ApplicationStatus::from_stored(&application.status)?.after(ApplicationDecision::Reject)?;
-    store::decide_application(&tx, application.id, decided, Some(&reason), None, &actor).await?;
-    store::audit(
-        &tx,
-        None,
-        &actor,
-        "reject",
-        Some(&reason),
-        json!({"application_id": application.id, "slug": application.slug}),
-    )
-    .await?;
-    mail::enqueue(&tx, &emails::application_rejected(&application, &reason)).await?;
-    let decided = store::application(&tx, application.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such application"))?;
-    tx.commit().await?;
+    let decided = applying::reject(&state.context.db, id.into_inner(), &reason, &actor).await?;
     Ok(web::Json(decided.into()))
 }
 
@@ -637,14 +463,7 @@ pub async fn slug_availability(
     query: web::Query<SlugQuery>,
 ) -> Result<web::Json<SlugAvailability>, ApiError> {
     let slug = Slug::parse(&query.slug).map_err(|error| ApiError::invalid_fields(vec![error]))?;
-    let tx = PlatformTx::begin(&state.context.db, SLUG_CHECK).await?;
-    let available = !store::slug_taken(tx.conn(), slug.as_str()).await?;
-    let choices = if available {
-        Vec::new()
-    } else {
-        free_alternatives(tx.conn(), &slug).await?
-    };
-    tx.commit().await?;
+    let (available, choices) = applying::availability(&state.context.db, &slug).await?;
     Ok(web::Json(SlugAvailability {
         slug: slug.as_str().to_owned(),
         available,

@@ -4,17 +4,18 @@
 use super::TenantState;
 use super::views::{AuditEntry, TenantView};
 use crate::domain::settings::SettingsPatch;
-use crate::domain::{PLAN_CODES, ShopAction, ShopStatus, Slug, email, text};
+use crate::domain::{PLAN_CODES, ShopAction, ShopStatus, Slug, email};
 use crate::events;
 use crate::store;
 use crate::store::entities::tenants;
+use crate::workflow::opening::{self, NewShop};
 use actix_web::{HttpResponse, get, patch, post, web};
-use caravan_shared::ErrorCode;
+use caravan_shared::domain::text::{line, paragraphs};
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::{Operator, Principal, Role};
-use caravan_shared::tenancy::{PlatformScope, TenantScope, TenantTx};
+use caravan_shared::tenancy::{TenantScope, TenantTx};
 use caravan_shared::{ApiError, FieldError, TenantId, tenant_status};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
@@ -69,53 +70,31 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut errors = Vec::new();
-    let name = text(&body.name, "name", 1, 100)
+    let name = line(&body.name, "name", 1, 100)
         .map_err(|e| errors.push(e))
         .ok();
     let slug = Slug::parse(&body.slug).map_err(|e| errors.push(e)).ok();
     let owner = email(&body.owner_email, "owner_email")
         .map_err(|e| errors.push(e))
         .ok();
-    let region = text(body.region.as_deref().unwrap_or(""), "region", 0, 60)
+    let region = line(body.region.as_deref().unwrap_or(""), "region", 0, 60)
         .map_err(|e| errors.push(e))
         .ok();
     let (Some(name), Some(slug), Some(owner), Some(region)) = (name, slug, owner, region) else {
         return Err(ApiError::invalid_fields(errors));
     };
     let actor = format!("operator:{}", operator.0.subject);
-    let tx = state.context.db.begin().await?;
-    PlatformScope::enter(
-        &tx,
-        "an operator opens a shop: its slug is checked against every open application",
-    )
-    .await?;
-    let plan = store::plan(&tx, body.plan.as_deref().unwrap_or("free"))
-        .await?
-        .ok_or_else(|| ApiError::invalid_field("plan", "no such plan"))?;
-    if store::slug_taken(&tx, slug.as_str()).await? {
-        return Err(
-            ApiError::conflict(ErrorCode::SlugTaken, format!("the slug {slug} is taken"))
-                .with_field("slug", "is taken"),
-        );
-    }
-    let shop = super::open_shop(
-        &tx,
-        super::NewShop {
-            slug: slug.as_str().to_owned(),
-            name,
-            region,
-            owner_email: owner,
-            owner_name: None,
-            phone: None,
-            names: json!({}),
-        },
-        &plan,
-        &actor,
-        "create",
-        json!({"plan": plan.code}),
-    )
-    .await?;
-    tx.commit().await?;
+    let shop = NewShop {
+        slug: slug.as_str().to_owned(),
+        name,
+        region,
+        owner_email: owner,
+        owner_name: None,
+        phone: None,
+        names: json!({}),
+    };
+    let shop =
+        opening::open_directly(&state.context.db, shop, body.plan.as_deref(), &actor).await?;
     Ok(HttpResponse::Created().json(TenantView::from(shop)))
 }
 
@@ -340,9 +319,10 @@ async fn change_status(
     reason: Option<String>,
 ) -> Result<web::Json<TenantView>, ApiError> {
     let reason = match reason {
-        Some(reason) => {
-            Some(text(&reason, "reason", 1, 1000).map_err(|e| ApiError::invalid_fields(vec![e]))?)
-        }
+        Some(reason) => Some(
+            paragraphs(&reason, "reason", 1, 1000)
+                .map_err(|e| ApiError::invalid_fields(vec![e]))?,
+        ),
         None if matches!(action, ShopAction::Suspend | ShopAction::Close) => {
             return Err(ApiError::invalid_field("reason", "is required"));
         }

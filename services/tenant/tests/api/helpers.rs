@@ -1,6 +1,6 @@
 use caravan_shared::config::ServiceName;
+pub use caravan_shared::testing::unique_email;
 use caravan_shared::testing::{TestApp, free_port, reserve_port, wait_for_mail};
-use reqwest::Response;
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "goji-harvest-in-zhongning";
@@ -16,10 +16,6 @@ pub struct Platform {
 
 pub fn unique(tag: &str) -> String {
     format!("{tag}-{}", &uuid::Uuid::now_v7().simple().to_string()[18..])
-}
-
-pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
 pub async fn spawn_platform() -> Platform {
@@ -95,61 +91,29 @@ pub fn application(slug: &str, email: &str) -> Value {
     })
 }
 
+impl std::ops::Deref for Platform {
+    type Target = TestApp;
+
+    /// Requests go to the tenant service.
+    fn deref(&self) -> &TestApp {
+        &self.tenant
+    }
+}
+
 impl Platform {
-    pub async fn post(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
-        let mut request = self.tenant.client.post(self.tenant.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
-    }
-
-    pub async fn delete(&self, token: &str, path: &str) -> Response {
-        self.tenant
-            .client
-            .delete(self.tenant.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.tenant
-            .client
-            .patch(self.tenant.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
-        let mut request = self.tenant.client.get(self.tenant.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
-    }
-
     /// Applies, approves, and has the owner accept the emailed invitation; answers
     /// (shop id, slug, owner email, owner's access token).
     pub async fn live_shop(&self, tag: &str) -> (String, String, String, String) {
         let slug = unique(tag);
         let owner = unique_email("owner");
         let applied: Value = self
-            .post(
-                None,
-                "/v1/tenants/applications",
-                &application(&slug, &owner),
-            )
+            .post("/v1/tenants/applications", &application(&slug, &owner))
             .await
             .json()
             .await
             .unwrap();
         let approved = self
-            .post(
+            .post_with(
                 Some(&self.operator),
                 &format!(
                     "/v1/tenants/applications/{}/approve",

@@ -35,7 +35,7 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
     let (a, _, _, _) = platform.live_shop("aksu").await;
     let (b, _, _, _) = platform.live_shop("korla").await;
     let suspended = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{b}/suspend"),
             &json!({"reason": "fraud review"}),
@@ -45,7 +45,6 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
     // An application still pending, and one rejected: the platform's, of no shop.
     let pending: Value = platform
         .post(
-            None,
             "/v1/tenants/applications",
             &application(&unique("hami"), &unique_email("hami")),
         )
@@ -55,7 +54,6 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
         .unwrap();
     let rejected: Value = platform
         .post(
-            None,
             "/v1/tenants/applications",
             &application(&unique("turpan"), &unique_email("turpan")),
         )
@@ -64,7 +62,7 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
         .await
         .unwrap();
     let rejection = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!(
                 "/v1/tenants/applications/{}/reject",
@@ -175,7 +173,7 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
 
     // And so do the operators' listings; the audit trail of a shop is read in its scope.
     let listed: Value = platform
-        .get(
+        .get_with(
             Some(&platform.operator),
             "/v1/tenants/applications?status=pending&limit=100",
         )
@@ -191,7 +189,7 @@ async fn a_shops_transaction_sees_only_its_own_rows_and_operators_see_all() {
             .any(|item| item["id"] == pending["id"])
     );
     let trail: Value = platform
-        .get(Some(&platform.operator), &format!("/v1/tenants/{b}/audit"))
+        .get_with(Some(&platform.operator), &format!("/v1/tenants/{b}/audit"))
         .await
         .json()
         .await

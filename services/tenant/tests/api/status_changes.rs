@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 /// Posts to `path` as an operator, expects the refusal, and answers its `detail`.
 async fn refused(platform: &Platform, path: &str, body: Value) -> String {
-    let answer = platform.post(Some(&platform.operator), path, &body).await;
+    let answer = platform
+        .post_with(Some(&platform.operator), path, &body)
+        .await;
     let problem = problem(answer, 409).await;
     assert_eq!(problem["code"], "invalid_status_change", "{problem}");
     problem["detail"].as_str().unwrap().to_owned()
@@ -16,7 +18,7 @@ async fn refused(platform: &Platform, path: &str, body: Value) -> String {
 
 async fn shop(platform: &Platform) -> String {
     let created = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             "/v1/tenants",
             &json!({"name": "Hami Melons", "slug": unique("hami"), "owner_email": unique_email("hami")}),
@@ -40,7 +42,7 @@ async fn a_refused_shop_status_change_says_why_in_a_sentence() {
         "an active shop cannot be reinstated"
     );
     let suspended = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/suspend"),
             &reason,
@@ -57,7 +59,7 @@ async fn a_refused_shop_status_change_says_why_in_a_sentence() {
         "a suspended shop cannot be suspended again"
     );
     let closed = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/close"),
             &reason,
@@ -88,7 +90,6 @@ async fn a_decided_application_refuses_another_decision_in_a_sentence() {
     let platform = spawn_platform().await;
     let applied: Value = platform
         .post(
-            None,
             "/v1/tenants/applications",
             &application(&unique("gansu"), &unique_email("gansu")),
         )
@@ -99,7 +100,7 @@ async fn a_decided_application_refuses_another_decision_in_a_sentence() {
     let id = applied["id"].as_str().unwrap();
     let reason = json!({"reason": "Please add the cooperative's registration number."});
     let rejected = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/applications/{id}/reject"),
             &reason,
@@ -126,7 +127,7 @@ async fn a_decided_application_refuses_another_decision_in_a_sentence() {
     );
     // Still rejected: a refused move changes nothing.
     let shown: Value = platform
-        .get(
+        .get_with(
             Some(&platform.operator),
             &format!("/v1/tenants/applications/{id}"),
         )
@@ -143,7 +144,6 @@ async fn a_status_the_service_does_not_know_is_an_internal_error_not_a_default()
     let id = shop(&platform).await;
     let applied: Value = platform
         .post(
-            None,
             "/v1/tenants/applications",
             &application(&unique("korla"), &unique_email("korla")),
         )
@@ -169,7 +169,7 @@ async fn a_status_the_service_does_not_know_is_an_internal_error_not_a_default()
 
     // "approved" is an application's status: a shop holding it is not taken as active.
     let suspend = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/suspend"),
             &json!({"reason": "fraud review"}),
@@ -182,7 +182,7 @@ async fn a_status_the_service_does_not_know_is_an_internal_error_not_a_default()
         "internals stay inside: {body}"
     );
     let approve = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/applications/{application_id}/approve"),
             &json!({}),

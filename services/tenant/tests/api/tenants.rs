@@ -9,7 +9,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
 
     // Not an operator: refused.
     let refused = platform
-        .post(
+        .post_with(
             Some(&owner_token),
             &format!("/v1/tenants/{id}/suspend"),
             &json!({"reason": "x"}),
@@ -17,7 +17,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
         .await;
     assert_eq!(refused.status(), 403);
     let no_reason = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/suspend"),
             &json!({}),
@@ -29,7 +29,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
     );
 
     let suspended = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/suspend"),
             &json!({"reason": "origin labels under review"}),
@@ -44,14 +44,11 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
     // The shop disappears for buyers, its staff are refused, and the auth service
     // stops issuing tokens for it.
     assert_eq!(
-        platform
-            .get(None, &format!("/v1/shops/{slug}"))
-            .await
-            .status(),
+        platform.get(&format!("/v1/shops/{slug}")).await.status(),
         404
     );
     let own = platform
-        .get(Some(&owner_token), &format!("/v1/tenants/{id}"))
+        .get_with(Some(&owner_token), &format!("/v1/tenants/{id}"))
         .await;
     assert_eq!(problem(own, 403).await["code"], "tenant_suspended");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -75,7 +72,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
     }
 
     let twice = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/suspend"),
             &json!({"reason": "again"}),
@@ -83,7 +80,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
         .await;
     assert_eq!(problem(twice, 409).await["code"], "invalid_status_change");
     let reinstated = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/reinstate"),
             &json!({}),
@@ -91,15 +88,12 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
         .await;
     assert_eq!(reinstated.status(), 200);
     assert_eq!(
-        platform
-            .get(None, &format!("/v1/shops/{slug}"))
-            .await
-            .status(),
+        platform.get(&format!("/v1/shops/{slug}")).await.status(),
         200
     );
 
     let closed = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/close"),
             &json!({"reason": "cooperative dissolved"}),
@@ -107,7 +101,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
         .await;
     assert_eq!(closed.status(), 200);
     let reopen = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/reinstate"),
             &json!({}),
@@ -116,7 +110,7 @@ async fn operators_steer_the_lifecycle_and_others_may_not() {
     assert_eq!(reopen.status(), 409);
 
     let audit: Value = platform
-        .get(Some(&platform.operator), &format!("/v1/tenants/{id}/audit"))
+        .get_with(Some(&platform.operator), &format!("/v1/tenants/{id}/audit"))
         .await
         .json()
         .await
@@ -136,7 +130,7 @@ async fn a_plan_change_reaches_other_services() {
     let platform = spawn_platform().await;
     let (id, slug, _owner, _token) = platform.live_shop("korla").await;
     let plans: Value = platform
-        .get(None, "/v1/plans")
+        .get("/v1/plans")
         .await
         .json::<Value>()
         .await
@@ -149,7 +143,7 @@ async fn a_plan_change_reaches_other_services() {
     );
 
     let unknown = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/plan"),
             &json!({"plan": "platinum"}),
@@ -157,7 +151,7 @@ async fn a_plan_change_reaches_other_services() {
         .await;
     assert_eq!(problem(unknown, 422).await["errors"][0]["field"], "plan");
     let changed = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/plan"),
             &json!({"plan": "pro"}),
@@ -199,11 +193,11 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
         "timezone": "Asia/Urumqi", "ship_to": ["CN", "KZ"]
     });
     let changed = platform
-        .patch(&token_a, &format!("/v1/tenants/{id_a}"), &patch)
+        .patch_with(&token_a, &format!("/v1/tenants/{id_a}"), &patch)
         .await;
     assert_eq!(changed.status(), 200);
     let profile: Value = platform
-        .get(None, &format!("/v1/shops/{slug_a}"))
+        .get(&format!("/v1/shops/{slug_a}"))
         .await
         .json()
         .await
@@ -212,7 +206,7 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
     assert_eq!(profile["description"]["ug"], "نىڭشيا لەڭزە");
 
     let invalid = platform
-        .patch(
+        .patch_with(
             &token_a,
             &format!("/v1/tenants/{id_a}"),
             &json!({"currencies": ["USD"], "ship_to": ["CN", "XK"], "logo_url": "http://x"}),
@@ -232,7 +226,7 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
         "{invalid}"
     );
     let bad_currency = platform
-        .patch(
+        .patch_with(
             &token_a,
             &format!("/v1/tenants/{id_a}"),
             &json!({"base_currency": "XYZ"}),
@@ -245,11 +239,11 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
 
     // Shop B's owner: 404 on A, whether reading or writing, and A is unchanged.
     let read = platform
-        .get(Some(&token_b), &format!("/v1/tenants/{id_a}"))
+        .get_with(Some(&token_b), &format!("/v1/tenants/{id_a}"))
         .await;
     assert_eq!(problem(read, 404).await["code"], "not_found");
     let write = platform
-        .patch(
+        .patch_with(
             &token_b,
             &format!("/v1/tenants/{id_a}"),
             &json!({"name": "Taken over"}),
@@ -257,14 +251,14 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
         .await;
     assert_eq!(write.status(), 404);
     let unknown = platform
-        .get(
+        .get_with(
             Some(&token_b),
             &format!("/v1/tenants/{}", uuid::Uuid::now_v7()),
         )
         .await;
     assert_eq!(unknown.status(), 404, "existence is not disclosed");
     let a: Value = platform
-        .get(Some(&token_a), &format!("/v1/tenants/{id_a}"))
+        .get_with(Some(&token_a), &format!("/v1/tenants/{id_a}"))
         .await
         .json()
         .await
@@ -272,7 +266,7 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
     assert_eq!(a["name"], "Zhongning Goji Cooperative");
     assert_eq!(
         platform
-            .get(Some(&token_b), &format!("/v1/tenants/{id_b}"))
+            .get_with(Some(&token_b), &format!("/v1/tenants/{id_b}"))
             .await
             .status(),
         200
@@ -280,18 +274,21 @@ async fn staff_change_their_settings_but_cannot_see_or_touch_another_shop() {
 
     // Operator-only reads.
     assert_eq!(
-        platform.get(Some(&token_a), "/v1/tenants").await.status(),
+        platform
+            .get_with(Some(&token_a), "/v1/tenants")
+            .await
+            .status(),
         403
     );
     assert_eq!(
         platform
-            .get(Some(&token_a), "/v1/tenants/applications")
+            .get_with(Some(&token_a), "/v1/tenants/applications")
             .await
             .status(),
         403
     );
     let listed: Value = platform
-        .get(
+        .get_with(
             Some(&platform.operator),
             &format!("/v1/tenants?q={}", &slug_a),
         )
@@ -308,7 +305,7 @@ async fn an_operator_creates_a_shop_directly() {
     let owner = unique_email("aysha");
     let slug = unique("turpan");
     let created = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             "/v1/tenants",
             &json!({"name": "Turpan Raisins", "slug": slug, "owner_email": owner, "plan": "standard", "region": "Xinjiang"}),
@@ -320,7 +317,7 @@ async fn an_operator_creates_a_shop_directly() {
         .unwrap();
     assert!(invitation[0].token().is_some());
     let taken = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             "/v1/tenants",
             &json!({"name": "Again", "slug": slug, "owner_email": owner}),
@@ -336,7 +333,7 @@ async fn the_auth_service_enforces_the_plans_staff_quota() {
     let slug = unique("quota");
     let owner = unique_email("owner");
     let shop: Value = platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             "/v1/tenants",
             &json!({"name": "Quota Co-op", "slug": slug, "owner_email": owner, "plan": "free"}),
@@ -383,7 +380,7 @@ async fn the_auth_service_enforces_the_plans_staff_quota() {
     // On a bigger plan, more staff may be invited.
     let id = shop["id"].as_str().unwrap();
     platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{id}/plan"),
             &json!({"plan": "standard"}),
@@ -411,7 +408,7 @@ async fn operators_list_shops_by_plan_status_and_text_together() {
         ("d", "standard"),
     ] {
         let created: Value = platform
-            .post(
+            .post_with(
                 Some(&platform.operator),
                 "/v1/tenants",
                 &json!({"name": "Plan Co-op", "slug": format!("{tag}-{name}"), "owner_email": unique_email(name), "plan": plan}),
@@ -424,7 +421,7 @@ async fn operators_list_shops_by_plan_status_and_text_together() {
     }
     let d = &ids["d"];
     platform
-        .post(
+        .post_with(
             Some(&platform.operator),
             &format!("/v1/tenants/{d}/suspend"),
             &json!({"reason": "unpaid invoice"}),
@@ -434,7 +431,7 @@ async fn operators_list_shops_by_plan_status_and_text_together() {
         let platform = &platform;
         async move {
             let page: Value = platform
-                .get(Some(&platform.operator), &format!("/v1/tenants?{query}"))
+                .get_with(Some(&platform.operator), &format!("/v1/tenants?{query}"))
                 .await
                 .json()
                 .await
@@ -467,7 +464,7 @@ async fn operators_list_shops_by_plan_status_and_text_together() {
     );
 
     let refused = platform
-        .get(
+        .get_with(
             Some(&platform.operator),
             "/v1/tenants?plan=platinum&status=gone",
         )
@@ -482,12 +479,7 @@ async fn operators_list_shops_by_plan_status_and_text_together() {
     assert_eq!(fields, ["status", "plan"], "{refused}");
 
     // Documented as the status filter is: the plans to choose from.
-    let document: Value = platform
-        .get(None, "/openapi.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let document: Value = platform.get("/openapi.json").await.json().await.unwrap();
     let parameters = document["paths"]["/v1/tenants"]["get"]["parameters"]
         .as_array()
         .unwrap();
@@ -501,7 +493,7 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
     let (id, slug, _owner, token) = platform.live_shop("names").await;
     let names = json!({"ug": "جۇڭنىڭ لەڭزە", "ru": "Годжи Чжуннин", "zh-cn": "中宁枸杞"});
     let changed = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"names": names}),
@@ -517,14 +509,14 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
     );
 
     let profile: Value = platform
-        .get(None, &format!("/v1/shops/{slug}"))
+        .get(&format!("/v1/shops/{slug}"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(profile["names"], expected);
     let directory: Value = platform
-        .get(None, "/v1/shops?limit=100")
+        .get("/v1/shops?limit=100")
         .await
         .json()
         .await
@@ -539,7 +531,7 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
 
     // A bad name is refused with the other bad fields, and nothing changes.
     let refused = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"names": {"en": "x".repeat(101), "ug": "ok"}, "timezone": "Mars"}),
@@ -554,7 +546,7 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
         .collect();
     assert_eq!(fields, ["names.en", "timezone"], "{refused}");
     let unchanged: Value = platform
-        .get(Some(&token), &format!("/v1/tenants/{id}"))
+        .get_with(Some(&token), &format!("/v1/tenants/{id}"))
         .await
         .json()
         .await
@@ -563,7 +555,7 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
 
     // The map is replaced whole; `{}` clears it.
     let replaced: Value = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"names": {"en": "Zhongning Goji"}}),
@@ -574,14 +566,14 @@ async fn staff_name_their_shop_in_other_languages_and_buyers_see_it() {
         .unwrap();
     assert_eq!(replaced["names"], json!({"en": "Zhongning Goji"}));
     let cleared: Value = platform
-        .patch(&token, &format!("/v1/tenants/{id}"), &json!({"names": {}}))
+        .patch_with(&token, &format!("/v1/tenants/{id}"), &json!({"names": {}}))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(cleared["names"], json!({}));
     let profile: Value = platform
-        .get(None, &format!("/v1/shops/{slug}"))
+        .get(&format!("/v1/shops/{slug}"))
         .await
         .json()
         .await

@@ -12,7 +12,7 @@ fn default_theme() -> Value {
 async fn refused(platform: &Platform, token: &str, id: &str, body: Value) -> Vec<(String, String)> {
     let answer = problem(
         platform
-            .patch(token, &format!("/v1/tenants/{id}"), &body)
+            .patch_with(token, &format!("/v1/tenants/{id}"), &body)
             .await,
         422,
     )
@@ -32,13 +32,13 @@ async fn refused(platform: &Platform, token: &str, id: &str, body: Value) -> Vec
 
 async fn theme_of(platform: &Platform, token: &str, id: &str, slug: &str) -> (Value, Value) {
     let staff: Value = platform
-        .get(Some(token), &format!("/v1/tenants/{id}"))
+        .get_with(Some(token), &format!("/v1/tenants/{id}"))
         .await
         .json()
         .await
         .unwrap();
     let public: Value = platform
-        .get(None, &format!("/v1/shops/{slug}"))
+        .get(&format!("/v1/shops/{slug}"))
         .await
         .json()
         .await
@@ -57,7 +57,7 @@ async fn a_new_shop_has_the_default_theme_and_its_owner_changes_and_resets_it() 
 
     let banner = format!("/media/{id}/0193b2d0-4f10-7a2b-8c3d-4e5f6a7b8c9d/1280.webp");
     let changed = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"theme": {
@@ -79,7 +79,7 @@ async fn a_new_shop_has_the_default_theme_and_its_owner_changes_and_resets_it() 
 
     // Only what is sent changes; null puts one value back to its default.
     let partly = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"name": "Zhongning Goji", "theme": {"brand_color": null, "sections": null}}),
@@ -93,7 +93,7 @@ async fn a_new_shop_has_the_default_theme_and_its_owner_changes_and_resets_it() 
     );
     // A settings change without a theme keeps it.
     let kept: Value = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"timezone": "Asia/Urumqi"}),
@@ -105,7 +105,7 @@ async fn a_new_shop_has_the_default_theme_and_its_owner_changes_and_resets_it() 
     assert_eq!(kept["theme"], partly["theme"]);
     // The whole theme back to the defaults.
     let reset: Value = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"theme": null}),
@@ -169,7 +169,7 @@ async fn colours_white_text_cannot_be_read_on_are_refused_with_the_ratio() {
     }
     // #767676 just passes (4.54:1).
     let passes = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"theme": {"accent_color": "#767676"}}),
@@ -211,7 +211,7 @@ async fn sections_are_known_distinct_and_at_least_one() {
     assert_eq!(errors[0].0, "theme.sections");
     // An unknown theme field is a malformed request.
     let unknown = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"theme": {"font": "serif"}}),
@@ -221,7 +221,7 @@ async fn sections_are_known_distinct_and_at_least_one() {
     // A theme is an object: a list where one belongs changes nothing.
     for not_an_object in [json!([null, null]), json!(["#0F6E56"]), json!("banner")] {
         let refused = platform
-            .patch(
+            .patch_with(
                 &token,
                 &format!("/v1/tenants/{id}"),
                 &json!({"theme": not_an_object}),
@@ -230,7 +230,7 @@ async fn sections_are_known_distinct_and_at_least_one() {
         assert!(refused.status().is_client_error(), "{not_an_object}");
     }
     let subset = platform
-        .patch(
+        .patch_with(
             &token,
             &format!("/v1/tenants/{id}"),
             &json!({"theme": {"sections": ["story", "categories"]}}),
@@ -252,7 +252,7 @@ async fn logo_and_banner_may_be_this_shops_uploads_but_not_another_shops() {
     let own_logo = format!("/media/{id_a}/{upload}/640.jpg");
     let own_banner = format!("/media/{id_a}/{upload}/1280.webp");
     let changed = platform
-        .patch(
+        .patch_with(
             &token_a,
             &format!("/v1/tenants/{id_a}"),
             &json!({"logo_url": own_logo, "theme": {"banner_url": own_banner}}),
@@ -260,7 +260,7 @@ async fn logo_and_banner_may_be_this_shops_uploads_but_not_another_shops() {
         .await;
     assert_eq!(changed.status(), 200);
     let profile: Value = platform
-        .get(None, &format!("/v1/shops/{slug_a}"))
+        .get(&format!("/v1/shops/{slug_a}"))
         .await
         .json()
         .await
@@ -303,7 +303,7 @@ async fn logo_and_banner_may_be_this_shops_uploads_but_not_another_shops() {
     }
     // HTTPS still works, and null removes.
     let https = platform
-        .patch(
+        .patch_with(
             &token_b,
             &format!("/v1/tenants/{id_b}"),
             &json!({"logo_url": "https://cdn.example.cn/logo.png", "theme": {"banner_url": "https://cdn.example.cn/banner.jpg"}}),
@@ -311,7 +311,7 @@ async fn logo_and_banner_may_be_this_shops_uploads_but_not_another_shops() {
         .await;
     assert_eq!(https.status(), 200);
     let cleared: Value = platform
-        .patch(
+        .patch_with(
             &token_b,
             &format!("/v1/tenants/{id_b}"),
             &json!({"logo_url": null, "theme": {"banner_url": null}}),
@@ -330,7 +330,7 @@ async fn another_shops_owner_cannot_change_this_shops_theme() {
     let (id_a, slug_a, _owner_a, token_a) = platform.live_shop("own-a").await;
     let (_id_b, _slug_b, _owner_b, token_b) = platform.live_shop("own-b").await;
     let write = platform
-        .patch(
+        .patch_with(
             &token_b,
             &format!("/v1/tenants/{id_a}"),
             &json!({"theme": {"brand_color": "#000000", "sections": ["story"]}}),
@@ -343,7 +343,7 @@ async fn another_shops_owner_cannot_change_this_shops_theme() {
     );
     // Operators may.
     let operator = platform
-        .patch(
+        .patch_with(
             &platform.operator,
             &format!("/v1/tenants/{id_a}"),
             &json!({"theme": {"brand_color": "#000000"}}),

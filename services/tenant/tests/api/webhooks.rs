@@ -97,7 +97,7 @@ async fn a_signed_delivery_is_retried_until_it_succeeds_once() {
     let receiver = start_receiver(2);
 
     let created = platform
-        .post(
+        .post_with(
             Some(&owner),
             "/v1/webhooks",
             &json!({"url": receiver.url, "events": ["tenant.updated"]}),
@@ -109,7 +109,7 @@ async fn a_signed_delivery_is_retried_until_it_succeeds_once() {
     let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
 
     let changed = platform
-        .patch(
+        .patch_with(
             &owner,
             &format!("/v1/tenants/{id}"),
             &json!({"name": "Zhongning Goji Co-op"}),
@@ -143,7 +143,7 @@ async fn a_signed_delivery_is_retried_until_it_succeeds_once() {
     }
 
     let log: Value = platform
-        .get(
+        .get_with(
             Some(&owner),
             &format!("/v1/webhooks/{endpoint_id}/deliveries"),
         )
@@ -163,7 +163,7 @@ async fn a_signed_delivery_is_retried_until_it_succeeds_once() {
 
     // A delivery can be sent again by hand.
     let retried = platform
-        .post(
+        .post_with(
             Some(&owner),
             &format!("/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"),
             &json!({}),
@@ -191,7 +191,7 @@ async fn internal_and_plain_http_urls_are_refused() {
         "not a url",
     ] {
         let refused = platform
-            .post(
+            .post_with(
                 Some(&owner),
                 "/v1/webhooks",
                 &json!({"url": url, "events": ["order.paid"]}),
@@ -204,7 +204,7 @@ async fn internal_and_plain_http_urls_are_refused() {
         );
     }
     let unknown_event = platform
-        .post(
+        .post_with(
             Some(&owner),
             "/v1/webhooks",
             &json!({"url": "https://8.8.8.8/hook", "events": ["order.teleported"]}),
@@ -272,7 +272,7 @@ async fn every_spelling_of_an_internal_address_is_refused_at_registration() {
     ];
     for url in corpus {
         let refused = platform
-            .post(
+            .post_with(
                 Some(&owner),
                 "/v1/webhooks",
                 &json!({"url": url, "events": ["order.paid"]}),
@@ -283,7 +283,7 @@ async fn every_spelling_of_an_internal_address_is_refused_at_registration() {
     }
     // A change of URL is checked the same way, and changes nothing.
     let endpoint: Value = platform
-        .post(
+        .post_with(
             Some(&owner),
             "/v1/webhooks",
             &json!({"url": "https://8.8.8.8/hook", "events": ["order.paid"]}),
@@ -295,7 +295,7 @@ async fn every_spelling_of_an_internal_address_is_refused_at_registration() {
     let id = endpoint["id"].as_str().unwrap();
     for url in corpus {
         let refused = platform
-            .patch(&owner, &format!("/v1/webhooks/{id}"), &json!({"url": url}))
+            .patch_with(&owner, &format!("/v1/webhooks/{id}"), &json!({"url": url}))
             .await;
         assert_eq!(
             problem(refused, 422).await["errors"][0]["field"],
@@ -304,7 +304,7 @@ async fn every_spelling_of_an_internal_address_is_refused_at_registration() {
         );
     }
     let listed: Value = platform
-        .get(Some(&owner), "/v1/webhooks")
+        .get_with(Some(&owner), "/v1/webhooks")
         .await
         .json::<Value>()
         .await
@@ -332,7 +332,7 @@ async fn a_delivery_to_a_name_resolving_to_loopback_is_not_made_and_fails() {
     // The endpoint was registered while its name resolved to a public address; now
     // the name resolves to 127.0.0.1 (DNS rebinding, played here by `localhost`).
     let endpoint: Value = platform
-        .post(
+        .post_with(
             Some(&owner),
             "/v1/webhooks",
             &json!({"url": "https://8.8.8.8/hook", "events": ["tenant.updated"]}),
@@ -355,7 +355,7 @@ async fn a_delivery_to_a_name_resolving_to_loopback_is_not_made_and_fails() {
     .unwrap();
 
     let changed = platform
-        .patch(
+        .patch_with(
             &owner,
             &format!("/v1/tenants/{id}"),
             &json!({"name": "Hotan Walnut Co-op"}),
@@ -366,7 +366,7 @@ async fn a_delivery_to_a_name_resolving_to_loopback_is_not_made_and_fails() {
     let deadline = Instant::now() + Duration::from_secs(15);
     let delivery = loop {
         let log: Value = platform
-            .get(
+            .get_with(
                 Some(&owner),
                 &format!("/v1/webhooks/{endpoint_id}/deliveries"),
             )
@@ -404,7 +404,7 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     let (_a, _slug_a, _owner_a, owner_a) = platform.live_shop("hooks-a").await;
     let (_b, _slug_b, _owner_b, owner_b) = platform.live_shop("hooks-b").await;
     let endpoint: Value = platform
-        .post(
+        .post_with(
             Some(&owner_a),
             "/v1/webhooks",
             &json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}),
@@ -416,7 +416,7 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     let id = endpoint["id"].as_str().unwrap();
 
     let listed: Value = platform
-        .get(Some(&owner_b), "/v1/webhooks")
+        .get_with(Some(&owner_b), "/v1/webhooks")
         .await
         .json::<Value>()
         .await
@@ -425,14 +425,14 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     assert_eq!(listed, json!([]));
     assert_eq!(
         platform
-            .get(Some(&owner_b), &format!("/v1/webhooks/{id}"))
+            .get_with(Some(&owner_b), &format!("/v1/webhooks/{id}"))
             .await
             .status(),
         404
     );
     assert_eq!(
         platform
-            .patch(
+            .patch_with(
                 &owner_b,
                 &format!("/v1/webhooks/{id}"),
                 &json!({"enabled": false})
@@ -443,14 +443,14 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     );
     assert_eq!(
         platform
-            .get(Some(&owner_b), &format!("/v1/webhooks/{id}/deliveries"))
+            .get_with(Some(&owner_b), &format!("/v1/webhooks/{id}/deliveries"))
             .await
             .status(),
         404
     );
     assert_eq!(
         platform
-            .post(
+            .post_with(
                 Some(&owner_b),
                 &format!("/v1/webhooks/{id}/rotate-secret"),
                 &json!({})
@@ -461,13 +461,13 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     );
     assert_eq!(
         platform
-            .delete(&owner_b, &format!("/v1/webhooks/{id}"))
+            .delete_with(&owner_b, &format!("/v1/webhooks/{id}"))
             .await
             .status(),
         404
     );
     let still: Value = platform
-        .get(Some(&owner_a), &format!("/v1/webhooks/{id}"))
+        .get_with(Some(&owner_a), &format!("/v1/webhooks/{id}"))
         .await
         .json()
         .await
@@ -475,7 +475,7 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     assert_eq!(still["enabled"], true);
 
     let rotated: Value = platform
-        .post(
+        .post_with(
             Some(&owner_a),
             &format!("/v1/webhooks/{id}/rotate-secret"),
             &json!({}),
@@ -487,7 +487,7 @@ async fn another_shop_cannot_see_or_change_a_shops_webhooks() {
     assert_ne!(rotated["secret"], endpoint["secret"]);
     assert_eq!(
         platform
-            .delete(&owner_a, &format!("/v1/webhooks/{id}"))
+            .delete_with(&owner_a, &format!("/v1/webhooks/{id}"))
             .await
             .status(),
         204
@@ -504,7 +504,7 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
     let (id, _slug, owner_email, owner) = platform.live_shop("failing").await;
     let receiver = start_receiver(usize::MAX);
     let endpoint: Value = platform
-        .post(
+        .post_with(
             Some(&owner),
             "/v1/webhooks",
             &json!({"url": receiver.url, "events": ["tenant.updated"]}),
@@ -526,7 +526,7 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
     .unwrap();
 
     platform
-        .patch(
+        .patch_with(
             &owner,
             &format!("/v1/tenants/{id}"),
             &json!({"timezone": "Asia/Urumqi"}),
@@ -535,7 +535,7 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let state: Value = platform
-            .get(Some(&owner), &format!("/v1/webhooks/{endpoint_id}"))
+            .get_with(Some(&owner), &format!("/v1/webhooks/{endpoint_id}"))
             .await
             .json()
             .await

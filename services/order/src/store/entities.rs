@@ -1,0 +1,304 @@
+//! sea-orm entities of the order database's ordinary tables, one module per table
+//! (see `migrations/*.sql`). Statuses, payment kinds and currencies are typed columns (their
+//! sea-orm traits are in `store/mod.rs`): a row holding a value Caravan does not know
+//! fails to read. The order counters (`orders.rs`) and the deadlines
+//! (`deadlines.rs`) are reached by named SQL only: there the statement is the point.
+
+/// A shop's checkout settings.
+pub mod order_settings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub payment_window_minutes: i32,
+        pub bank_transfer_details: Option<String>,
+        pub notify_email: Option<String>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Shipping zones: where a shop ships, in which currency.
+pub mod shipping_zones {
+    use crate::store::StoredCurrency;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipping_zones")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub name: String,
+        pub countries: Vec<String>,
+        pub provinces: Vec<String>,
+        pub currency: StoredCurrency,
+        pub free_shipping_threshold: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A zone's rates, by weight.
+pub mod shipping_rates {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipping_rates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub zone_id: Uuid,
+        pub name: String,
+        pub min_weight_grams: i32,
+        pub max_weight_grams: Option<i32>,
+        pub price: i64,
+        pub position: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Carts.
+pub mod carts {
+    use crate::store::StoredCurrency;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "carts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        /// SHA-256 of the guest's cart token.
+        pub token_hash: String,
+        pub customer_id: Option<String>,
+        pub currency: StoredCurrency,
+        pub locale: String,
+        pub order_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A cart's lines.
+pub mod cart_lines {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cart_lines")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cart_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub variant_id: Uuid,
+        pub tenant_id: Uuid,
+        pub quantity: i32,
+        pub added_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Orders.
+pub mod orders {
+    use crate::domain::OrderStatus;
+    use crate::store::StoredCurrency;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub number: i64,
+        pub status: OrderStatus,
+        pub currency: StoredCurrency,
+        pub locale: String,
+        pub email: String,
+        pub phone: String,
+        pub customer_id: Option<String>,
+        pub cart_id: Uuid,
+        pub shipping_address: Json,
+        pub shipping_rate: Json,
+        pub note: Option<String>,
+        pub subtotal: i64,
+        pub shipping: i64,
+        pub total: i64,
+        pub paid: i64,
+        pub refunded: i64,
+        pub access_token_hash: String,
+        pub payment_provider: Option<String>,
+        pub expires_at: DateTimeUtc,
+        pub paid_at: Option<DateTimeUtc>,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub cancel_reason: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An order's lines: the price snapshot taken at checkout.
+pub mod order_lines {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_lines")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub position: i32,
+        pub variant_id: Uuid,
+        pub product_id: Uuid,
+        pub sku: String,
+        pub product_title: Json,
+        pub variant_title: Json,
+        pub unit_price: i64,
+        pub quantity: i32,
+        pub line_total: i64,
+        pub weight_grams: i32,
+        pub fulfilled_quantity: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Every movement of money: payments in, refunds out.
+pub mod payments {
+    use crate::domain::{PaymentKind, PaymentStatus};
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "payments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub provider: String,
+        pub kind: PaymentKind,
+        pub status: PaymentStatus,
+        pub amount: i64,
+        pub reference: Option<String>,
+        pub detail: Option<String>,
+        pub actor: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Every authorisation a card gateway was asked for (a payment attempt).
+pub mod payment_authorisations {
+    use crate::domain::AuthorisationStatus;
+    use crate::store::StoredCurrency;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "payment_authorisations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub provider: String,
+        /// Made by Caravan before the gateway is asked; the gateway echoes it.
+        pub reference: String,
+        pub amount: i64,
+        pub currency: StoredCurrency,
+        pub status: AuthorisationStatus,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Shipments (the table keeps its American spelling).
+pub mod fulfillments {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "fulfillments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub carrier: String,
+        pub tracking_number: String,
+        /// `[{line_id, quantity}]`.
+        pub lines: Json,
+        pub actor: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Who did what to an order, and when.
+pub mod order_timeline {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_timeline")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub actor: String,
+        pub action: String,
+        pub detail: Json,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

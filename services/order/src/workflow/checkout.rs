@@ -1,0 +1,404 @@
+//! Checkout: a cart becomes an order.
+//!
+//! The steps, and why in this order:
+//! 1. The caller's right to the cart (its token, or its customer's account) is
+//!    checked and the cart locked before anything else: a stored answer holds the
+//!    order's access token, so it is only ever replayed to whoever may use the cart.
+//!    A retry waits on the cart's lock for the first attempt. (The handler does
+//!    this, and claims the `Idempotency-Key` in the order's transaction, in a key
+//!    space of this cart and this caller: a retry answers what the first attempt
+//!    answered; anyone else's key is another key.)
+//! 2. [`checkout`]: the cart, the address, the shipping rate and fresh prices from
+//!    the catalog give the order's price snapshot.
+//! 3. A deadline for the order is recorded on its own, then the catalog reserves
+//!    every line or none. A crash after this point still has the stock released
+//!    when the deadline passes.
+//! 4. Only now is the shop's order number taken: its counter row stays locked for
+//!    the few milliseconds until commit, so concurrent checkouts get consecutive
+//!    numbers, and a rollback gives the number back.
+//! 5. The order, its lines, the timeline, `order.created`, the emails and the
+//!    idempotent answer commit together.
+
+use super::{load, shop_contact};
+use crate::catalog::{Catalog, Reserved, Sellable, line_problem};
+use crate::domain::Address;
+use crate::domain::shipping::{self, ShippingOption};
+use crate::store::{self, CartLineRow, CartRow, NewLine, NewOrder, SettingsRow};
+use crate::views::{ChosenRate, OrderView, localize};
+use crate::{emails, events};
+use caravan_shared::domain::{Currency, Money, MoneyError};
+use caravan_shared::error::FieldError;
+use caravan_shared::idempotency::{self, IdempotencyKey};
+use caravan_shared::mail;
+use caravan_shared::secrets;
+use caravan_shared::tenancy::TenantTx;
+use caravan_shared::tenant_status::ShopState;
+use caravan_shared::{ApiError, ErrorCode};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What checkout reaches beyond the order's transaction.
+pub struct Context<'a> {
+    /// Prices and stock.
+    pub catalog: &'a Catalog,
+    /// The pool order deadlines are written on, beside the order's transaction.
+    pub deadlines: &'a DatabaseConnection,
+    /// Where the buyer's order page is.
+    pub public_url: &'a str,
+}
+
+/// Who is buying and where it goes, as parsed from the request.
+pub struct Buyer {
+    /// Where the confirmation goes.
+    pub email: String,
+    /// For the courier.
+    pub phone: String,
+    /// Where it goes.
+    pub address: Address,
+    /// For the shop.
+    pub note: Option<String>,
+    /// The logged-in customer, if any.
+    pub customer: Option<String>,
+}
+
+/// An `Idempotency-Key` claimed in the order's transaction, whose answer is saved
+/// with the order (or with the refusal that is final).
+pub struct Claimed {
+    /// The key space: this shop, this cart, this caller.
+    pub scope: String,
+    /// The key.
+    pub key: IdempotencyKey,
+}
+
+/// A checkout to make.
+pub struct Checkout<'a> {
+    /// The shop.
+    pub shop: &'a ShopState,
+    /// The cart, locked in the order's transaction.
+    pub cart: CartRow,
+    /// The buyer.
+    pub buyer: Buyer,
+    /// One of the cart's shipping options for the address.
+    pub rate_id: Uuid,
+    /// The claimed key.
+    pub claimed: Claimed,
+}
+
+/// The 403 for a shop whose plan's monthly orders are used up.
+fn quota_exceeded(max: i32) -> ApiError {
+    ApiError::forbidden_because(
+        ErrorCode::QuotaExceeded,
+        format!("this shop's plan allows {max} orders a month; it has taken them all"),
+    )
+}
+
+/// The shop may take another order this month under its plan.
+async fn within_quota(tx: &TenantTx, shop: &ShopState) -> Result<(), ApiError> {
+    match shop.quotas.max_orders_per_month {
+        Some(max) if store::orders_this_month(tx).await? >= i64::from(max) => {
+            Err(quota_exceeded(max))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn money_error(error: MoneyError) -> ApiError {
+    ApiError::validation(error.to_string())
+}
+
+/// Turns the locked cart of `checkout` into an order in `tx`, and commits it with the
+/// key's answer: the order's view (with its access token), as saved for the key.
+/// The stock is reserved before the order is written and released again if it is
+/// not.
+#[tracing::instrument(skip_all, fields(tenant = %tx.tenant(), cart = %checkout.cart.id))]
+pub async fn checkout(
+    tx: TenantTx,
+    context: &Context<'_>,
+    checkout: Checkout<'_>,
+) -> Result<serde_json::Value, ApiError> {
+    let tenant = tx.tenant();
+    if let Some(placed) = checkout.cart.order_id {
+        return Err(ApiError::conflict(
+            ErrorCode::CartCheckedOut,
+            format!("this cart already became order {placed}"),
+        ));
+    }
+    let cart_lines = store::cart_lines(&tx, checkout.cart.id).await?;
+    if cart_lines.is_empty() {
+        return Err(ApiError::invalid_field("cart_id", "the cart is empty"));
+    }
+    within_quota(&tx, checkout.shop).await?;
+    let currency = checkout.cart.currency.0;
+    let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
+    let variants = context.catalog.variants(tenant, &ids, true).await?;
+    let priced = price(&cart_lines, &variants, currency, &checkout.cart.locale)?;
+    let zones = store::zones(&tx).await?;
+    let rate = choose_rate(&zones, &checkout.buyer.address, &priced, checkout.rate_id)?;
+    let total = priced
+        .subtotal
+        .checked_add(rate.price)
+        .map_err(money_error)?;
+    let settings = store::settings(&tx).await?;
+    let draft = Draft {
+        id: Uuid::now_v7(),
+        expires_at: Utc::now()
+            + chrono::Duration::minutes(i64::from(settings.payment_window_minutes)),
+        priced,
+        rate,
+        total,
+        settings,
+    };
+    let id = draft.id;
+
+    // The deadline first, on its own: it outlives this transaction whatever happens.
+    store::set_deadline(context.deadlines, tenant, id, draft.expires_at).await?;
+    let lines: Vec<(Uuid, i32)> = draft
+        .priced
+        .lines
+        .iter()
+        .map(|l| (l.variant_id, l.quantity))
+        .collect();
+    match context.catalog.reserve(tenant, id, &lines).await {
+        Ok(Reserved::Held) => {}
+        Ok(Reserved::Short(short)) => {
+            store::forget_deadline(context.deadlines, tenant, id).await?;
+            let mut error = ApiError::conflict(
+                ErrorCode::InsufficientStock,
+                format!(
+                    "{} line(s) of the cart are short of stock; nothing was reserved",
+                    short.len()
+                ),
+            );
+            for line in short {
+                error = error.with_field(line.field, line.message);
+            }
+            // Final for this key: a retry is told the same.
+            let answer = serde_json::to_value(error.problem()).unwrap_or_default();
+            let claimed = &checkout.claimed;
+            idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 409, &answer).await?;
+            tx.commit().await?;
+            return Err(error);
+        }
+        Err(error) => {
+            // The reservation may or may not have been made: release it now if we
+            // can; the deadline releases it otherwise.
+            if context.catalog.release(tenant, id).await.is_ok() {
+                store::forget_deadline(context.deadlines, tenant, id).await?;
+            }
+            return Err(error.into());
+        }
+    }
+
+    let outcome: Result<serde_json::Value, ApiError> = async {
+        let view = place(&tx, context, &checkout, draft).await?;
+        let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+        let claimed = &checkout.claimed;
+        idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 201, &answer).await?;
+        tx.commit().await?;
+        Ok(answer)
+    }
+    .await;
+    if outcome.is_err() {
+        // Nothing was written: give the stock back straight away.
+        if context.catalog.release(tenant, id).await.is_ok() {
+            store::forget_deadline(context.deadlines, tenant, id)
+                .await
+                .ok();
+        }
+    }
+    outcome
+}
+
+/// What the cart comes to, at the catalog's current prices.
+struct Priced {
+    lines: Vec<NewLine>,
+    subtotal: Money,
+    weight: i64,
+}
+
+/// The order as priced, before it is written.
+struct Draft {
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+    priced: Priced,
+    rate: ShippingOption,
+    total: Money,
+    settings: SettingsRow,
+}
+
+fn price(
+    cart_lines: &[CartLineRow],
+    variants: &HashMap<Uuid, Sellable>,
+    currency: Currency,
+    locale: &str,
+) -> Result<Priced, ApiError> {
+    let mut problems = Vec::new();
+    let mut lines = Vec::new();
+    let mut subtotal = Money::zero(currency);
+    let mut weight = 0i64;
+    for (index, line) in cart_lines.iter().enumerate() {
+        let sellable = variants.get(&line.variant_id);
+        // Stock is the reservation's to judge, atomically; the rest is judged here.
+        let problem = line_problem(sellable, line.quantity, currency)
+            .filter(|p| *p != "out_of_stock" && *p != "insufficient_stock");
+        // A line without a problem has a price in the cart's currency; one without
+        // is never priced at zero.
+        let priced = sellable.and_then(|s| Some((s, s.price_in(currency)?)));
+        match (priced, problem) {
+            (Some((sellable, unit)), None) => {
+                let total = unit
+                    .checked_mul(i64::from(line.quantity))
+                    .map_err(money_error)?;
+                subtotal = subtotal.checked_add(total).map_err(money_error)?;
+                weight += i64::from(sellable.weight_grams) * i64::from(line.quantity);
+                lines.push(NewLine {
+                    variant_id: line.variant_id,
+                    product_id: sellable.product_id,
+                    sku: sellable.sku.clone(),
+                    product_title: sellable.product_title.clone(),
+                    variant_title: sellable.title.clone(),
+                    unit_price: unit.amount,
+                    quantity: line.quantity,
+                    line_total: total.amount,
+                    weight_grams: sellable.weight_grams,
+                });
+            }
+            (_, problem) => {
+                let what = sellable
+                    .map(|s| format!("{} ({})", localize(&s.product_title, locale), s.sku))
+                    .unwrap_or_else(|| format!("variant {}", line.variant_id));
+                problems.push(FieldError::new(
+                    format!("lines[{index}]"),
+                    format!(
+                        "{what} is {}",
+                        problem.unwrap_or("not_sold_in_currency").replace('_', " ")
+                    ),
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let mut error = ApiError::conflict(
+            ErrorCode::CartNotPurchasable,
+            "some lines of the cart cannot be bought; update the cart",
+        );
+        for problem in problems {
+            error = error.with_field(problem.field, problem.message);
+        }
+        return Err(error);
+    }
+    Ok(Priced {
+        lines,
+        subtotal,
+        weight,
+    })
+}
+
+fn choose_rate(
+    zones: &[shipping::Zone],
+    address: &Address,
+    priced: &Priced,
+    wanted: Uuid,
+) -> Result<ShippingOption, ApiError> {
+    if !shipping::ships_to(zones, address) {
+        return Err(ApiError::invalid_field(
+            "shipping_address.country",
+            format!(
+                "this shop does not ship to {} {}",
+                address.country, address.province
+            )
+            .trim_end()
+            .to_owned(),
+        ));
+    }
+    shipping::options(
+        zones,
+        (&address.country, &address.province),
+        priced.weight,
+        priced.subtotal,
+    )
+    .into_iter()
+    .find(|option| option.rate_id == wanted)
+    .ok_or_else(|| {
+        ApiError::invalid_field(
+            "shipping_rate_id",
+            "is not a shipping option for this address and cart; read the cart with ?country= for the options",
+        )
+    })
+}
+
+/// Writes the reserved order: number, order and lines, the cart closed, the
+/// timeline, `order.created` and the emails, all in `tx`.
+async fn place(
+    tx: &TenantTx,
+    context: &Context<'_>,
+    checkout: &Checkout<'_>,
+    draft: Draft,
+) -> Result<OrderView, ApiError> {
+    let (shop, cart, buyer) = (checkout.shop, &checkout.cart, &checkout.buyer);
+    let number = store::next_number(tx).await?;
+    // Exact under the counter's lock: concurrent checkouts count one at a time.
+    within_quota(tx, shop).await?;
+    let token = secrets::generate();
+    let order = NewOrder {
+        id: draft.id,
+        number,
+        currency: cart.currency.0,
+        locale: cart.locale.clone(),
+        email: buyer.email.clone(),
+        phone: buyer.phone.clone(),
+        customer_id: buyer.customer.clone(),
+        cart_id: cart.id,
+        shipping_address: serde_json::to_value(&buyer.address).unwrap_or_default(),
+        shipping_rate: serde_json::to_value(ChosenRate {
+            rate_id: draft.rate.rate_id,
+            zone: draft.rate.zone.clone(),
+            name: draft.rate.name.clone(),
+        })
+        .unwrap_or_default(),
+        note: buyer.note.clone(),
+        subtotal: draft.priced.subtotal.amount,
+        shipping: draft.rate.price.amount,
+        total: draft.total.amount,
+        access_token_hash: secrets::hash(&token),
+        expires_at: draft.expires_at,
+        lines: draft.priced.lines,
+    };
+    store::insert_order(tx, &order).await?;
+    store::close_cart(tx, cart.id, order.id).await?;
+    store::note(
+        tx,
+        order.id,
+        "buyer",
+        "placed",
+        serde_json::json!({"number": number, "total": draft.total}),
+    )
+    .await?;
+    let (row, lines, mut view) = load(tx, order.id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new order vanished")))?;
+    events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
+    let instructions = draft.settings.bank_transfer_details.clone();
+    let contact = shop_contact(tx, draft.settings).await?;
+    mail::enqueue(
+        tx.conn(),
+        &emails::confirmation(
+            &view,
+            &contact.name,
+            instructions.as_deref(),
+            &emails::order_page(context.public_url, &shop.slug, &view, &token),
+        ),
+    )
+    .await?;
+    if let Some(staff) = &contact.staff_email {
+        mail::enqueue(
+            tx.conn(),
+            &emails::new_order_notice(&view, &contact.name, staff, &contact.locale),
+        )
+        .await?;
+    }
+    view.access_token = Some(token);
+    Ok(view)
+}
