@@ -1,10 +1,12 @@
 //! The catalog's domain: products with produce data, variants with prices and stock,
 //! parsed once at the edge into values that cannot be invalid.
 
+pub mod changes;
 pub mod limits;
 pub mod media;
 pub mod status;
 
+pub use changes::{ProductChange, VariantChange, changed_status};
 pub use status::{ProductStatus, ReservationStatus};
 
 use crate::schemas;

@@ -1,5 +1,6 @@
 //! The catalog service's HTTP routes (parse, call, map).
 
+mod categories;
 mod internal;
 mod inventory;
 mod media;
@@ -38,10 +39,10 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(inventory::stock)
         .service(media::upload)
         .service(media::serve)
-        .service(inventory::create_category)
-        .service(inventory::update_category)
-        .service(inventory::delete_category)
-        .service(inventory::categories)
+        .service(categories::create_category)
+        .service(categories::update_category)
+        .service(categories::delete_category)
+        .service(categories::categories)
         .service(storefront::list)
         .service(storefront::detail)
         .service(storefront::categories)

@@ -3,43 +3,25 @@
 use super::CatalogState;
 use crate::domain::limits;
 use crate::domain::{
-    self, Image, Origin, ProductFields, ProductRequest, ProductStatus, VariantInput, check_product,
-    check_variant, handle, requested_status, storage_schema,
+    self, Image, Origin, ProductChange, ProductRequest, ProductStatus, VariantChange, VariantInput,
+    storage_schema,
 };
-use crate::events;
 use crate::schemas;
-use crate::store::{self, ProductRow, ProductValues};
-use crate::views::{ImageView, MediaView, ProductView};
-use crate::workflow::products::{
-    conflict_on_duplicate, ensure_quota, insert_full, insert_variant, variant_values,
-};
+use crate::store;
+use crate::views::ProductView;
+use crate::workflow;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use caravan_shared::ErrorCode;
+use caravan_shared::ApiError;
 use caravan_shared::domain::{LocalizedText, Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
 use caravan_shared::identity::RequireScope;
 use caravan_shared::identity::scopes::{CatalogRead, CatalogWrite};
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::{ApiError, FieldError};
 use serde::Deserialize;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub(crate) async fn check_categories(
-    tx: &TenantTx,
-    ids: &[Uuid],
-    errors: &mut Vec<FieldError>,
-) -> Result<(), ApiError> {
-    if !ids.is_empty() && store::known_categories(tx, ids).await? != ids.len() as i64 {
-        errors.push(FieldError::new(
-            "category_ids",
-            "names a category this shop does not have",
-        ));
-    }
-    Ok(())
-}
 
 /// Creates a product with its variants. The plan's product quota applies.
 #[utoipa::path(
@@ -60,90 +42,11 @@ pub async fn create(
     caller: RequireScope<CatalogWrite>,
     body: Json<ProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut errors = Vec::new();
-    let handle = handle(&body.handle, "handle")
-        .map_err(|e| errors.push(e))
-        .ok();
-    let status = requested_status(body.status.as_deref())
-        .map_err(|e| errors.push(e))
-        .ok();
-    check_product(&body.fields(), &mut errors);
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    check_categories(&tx, &body.category_ids, &mut errors).await?;
-    let images = resolve_images(&tx, &body.images, &mut errors).await?;
-    let Some((handle, status)) = handle.zip(status).filter(|_| errors.is_empty()) else {
-        return Err(ApiError::invalid_fields(errors));
-    };
-    ensure_quota(&tx, 1).await?;
     let actor = caller.principal.describe();
-    let id = insert_full(&tx, handle, status, body, images, &actor).await?;
-    let view = load(&tx, id).await?;
-    tx.commit().await?;
+    let view =
+        workflow::products::create(&state.context.db, caller.tenant, &actor, body.into_inner())
+            .await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-/// The stored form of checked images: URL images as written, uploads with their
-/// size and renditions (so every reader of a product sees a `url`). An upload the
-/// shop does not have — unknown, or another shop's — is refused with the same
-/// answer either way, so no shop can probe another's ids.
-pub(crate) async fn resolve_images(
-    tx: &impl caravan_shared::tenancy::TenantScoped,
-    images: &[Image],
-    errors: &mut Vec<FieldError>,
-) -> Result<serde_json::Value, ApiError> {
-    let ids: Vec<Uuid> = images
-        .iter()
-        .filter(|image| image.url.is_none())
-        .filter_map(|image| image.media_id)
-        .collect();
-    let uploads = if ids.is_empty() {
-        Vec::new()
-    } else {
-        store::media(tx, &ids).await?
-    };
-    let tenant = tx.tenant().into_uuid();
-    let mut stored = Vec::with_capacity(images.len());
-    for (index, image) in images.iter().enumerate() {
-        match (image.url.is_none(), image.media_id) {
-            (true, Some(media_id)) => match uploads.iter().find(|upload| upload.id == media_id) {
-                Some(upload) => {
-                    let media = MediaView::new(tenant, upload).map_err(ApiError::internal)?;
-                    stored.push(
-                        serde_json::to_value(ImageView::of_media(media, image.alt.clone()))
-                            .unwrap_or_default(),
-                    );
-                }
-                None => errors.push(FieldError::new(
-                    format!("images[{index}].media_id"),
-                    "no such upload",
-                )),
-            },
-            _ => stored.push(serde_json::to_value(image).unwrap_or_default()),
-        }
-    }
-    Ok(serde_json::Value::Array(stored))
-}
-
-/// A variant's own route names its fields without the `variant.` the check puts
-/// before them.
-fn variant_refusal(errors: Vec<FieldError>) -> ApiError {
-    ApiError::invalid_fields(
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(e.field.trim_start_matches("variant."), e.message))
-            .collect(),
-    )
-}
-
-async fn load(tx: &TenantTx, id: Uuid) -> Result<ProductView, ApiError> {
-    let row = store::product(tx, id).await?.ok_or_else(not_found)?;
-    let variants = store::variants_of(tx, &[id]).await?;
-    Ok(ProductView::new(row, &variants))
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("no such product")
 }
 
 /// Filters of the staff product list.
@@ -242,14 +145,12 @@ pub async fn show(
     caller: RequireScope<CatalogRead>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ProductView>, ApiError> {
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let view = load(&tx, id.into_inner()).await?;
-    tx.commit().await?;
+    let view = workflow::products::view(&state.context.db, caller.tenant, id.into_inner()).await?;
     Ok(web::Json(view))
 }
 
-/// A partial change of a product (its variants are changed through stock adjustments
-/// and, for prices, by re-creating them).
+/// A partial change of a product (its variants change through
+/// `PATCH /v1/products/{id}/variants/{variant_id}`, their stock through adjustments).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "active", "tags": ["goji", "organic"]}))]
@@ -292,6 +193,41 @@ pub struct ProductPatch {
     /// Certifications: at most 20, each at most 100 characters.
     #[schema(max_items = 20, max_length = 100, pattern = r"^[^\x00]*$")]
     pub certifications: Option<Vec<String>>,
+}
+
+impl From<ProductPatch> for ProductChange {
+    fn from(patch: ProductPatch) -> Self {
+        let ProductPatch {
+            handle,
+            title,
+            description,
+            status,
+            category_ids,
+            tags,
+            images,
+            origin,
+            producer,
+            harvest_months,
+            shelf_life_days,
+            storage,
+            certifications,
+        } = patch;
+        Self {
+            handle,
+            title,
+            description,
+            status,
+            category_ids,
+            tags,
+            images,
+            origin,
+            producer,
+            harvest_months,
+            shelf_life_days,
+            storage,
+            certifications,
+        }
+    }
 }
 
 fn patch_title_schema() -> Schema {
@@ -340,114 +276,11 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: Json<ProductPatch>,
 ) -> Result<web::Json<ProductView>, ApiError> {
-    let id = id.into_inner();
-    let patch = body.into_inner();
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let current = store::product(&tx, id).await?.ok_or_else(not_found)?;
-    let mut errors = Vec::new();
-    let images = match &patch.images {
-        Some(images) => Some(resolve_images(&tx, images, &mut errors).await?),
-        None => None,
-    };
-    let values = merge(current, patch, images, &mut errors);
-    check_categories(&tx, &values.category_ids, &mut errors).await?;
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(errors));
-    }
-    store::update_product(&tx, id, &values)
-        .await
-        .map_err(conflict_on_duplicate)?;
-    events::product(&tx, "product.updated", id, &values.handle, values.status).await?;
-    let view = load(&tx, id).await?;
-    tx.commit().await?;
+    let change = ProductChange::from(body.into_inner());
+    let view =
+        workflow::products::update(&state.context.db, caller.tenant, id.into_inner(), change)
+            .await?;
     Ok(web::Json(view))
-}
-
-fn merge(
-    current: ProductRow,
-    patch: ProductPatch,
-    images: Option<serde_json::Value>,
-    errors: &mut Vec<FieldError>,
-) -> ProductValues {
-    let handle = match patch.handle {
-        Some(raw) => handle(&raw, "handle")
-            .map_err(|e| errors.push(e))
-            .unwrap_or(current.handle.clone()),
-        None => current.handle.clone(),
-    };
-    // Archiving has its own call; a patch may name the status the product has.
-    let status = match patch.status.as_deref().map(ProductStatus::parse) {
-        None => current.status,
-        Some(Some(status @ (ProductStatus::Draft | ProductStatus::Active))) => status,
-        Some(Some(status)) if status == current.status => status,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "status",
-                "must be draft or active; archive with POST /v1/products/{id}/archive",
-            ));
-            current.status
-        }
-    };
-    let images = images.unwrap_or(current.images);
-    let harvest_months = patch.harvest_months.unwrap_or(current.harvest_months);
-    let shelf_life_days = patch.shelf_life_days.or(current.shelf_life_days);
-    let storage = patch.storage.or(current.storage);
-    // What the change writes is checked; what it keeps was checked when written.
-    check_product(
-        &ProductFields {
-            title: patch.title.as_ref(),
-            description: patch.description.as_ref(),
-            tags: patch.tags.as_deref(),
-            producer: patch.producer.as_deref(),
-            origin: patch.origin.as_ref(),
-            certifications: patch.certifications.as_deref(),
-            images: patch.images.as_deref(),
-            category_ids: patch.category_ids.as_deref(),
-            harvest_months: Some(&harvest_months),
-            shelf_life_days,
-            storage: storage.as_deref(),
-            variants: None,
-        },
-        errors,
-    );
-    let title: Option<LocalizedText> = patch
-        .title
-        .or_else(|| serde_json::from_value(current.title.clone()).ok());
-    let description: Option<LocalizedText> = patch
-        .description
-        .or_else(|| serde_json::from_value(current.description).ok());
-    let tags = patch.tags.unwrap_or(current.tags);
-    let producer = patch.producer.or(current.producer);
-    ProductValues {
-        search_text: domain::search_text(
-            &handle,
-            title.as_ref(),
-            description.as_ref(),
-            &tags,
-            producer.as_deref(),
-        ),
-        handle,
-        title: title.map_or(current.title, |t| {
-            serde_json::to_value(t).unwrap_or_default()
-        }),
-        description: description.map_or_else(
-            || serde_json::json!({}),
-            |d| serde_json::to_value(d).unwrap_or_default(),
-        ),
-        status,
-        category_ids: patch.category_ids.unwrap_or(current.category_ids),
-        tags,
-        images,
-        origin: patch
-            .origin
-            .map(|o| serde_json::to_value(o).unwrap_or_default())
-            .unwrap_or(current.origin),
-        producer,
-        harvest_months,
-        shelf_life_days,
-        storage,
-        certifications: patch.certifications.unwrap_or(current.certifications),
-    }
 }
 
 /// Archives a product: gone from the storefront, kept for orders and history.
@@ -466,21 +299,8 @@ pub async fn archive(
     caller: RequireScope<CatalogWrite>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ProductView>, ApiError> {
-    let id = id.into_inner();
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    if !store::set_status(&tx, id, ProductStatus::Archived).await? {
-        return Err(not_found());
-    }
-    let view = load(&tx, id).await?;
-    events::product(
-        &tx,
-        "product.archived",
-        id,
-        &view.handle,
-        ProductStatus::Archived,
-    )
-    .await?;
-    tx.commit().await?;
+    let view =
+        workflow::products::archive(&state.context.db, caller.tenant, id.into_inner()).await?;
     Ok(web::Json(view))
 }
 
@@ -501,17 +321,7 @@ pub async fn remove(
     caller: RequireScope<CatalogWrite>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let product = store::product(&tx, id).await?.ok_or_else(not_found)?;
-    if product.status != ProductStatus::Draft || store::has_orders(&tx, id).await? {
-        return Err(ApiError::conflict(
-            ErrorCode::NotDeletable,
-            "only drafts without orders can be deleted; archive it instead",
-        ));
-    }
-    store::delete_product(&tx, id).await?;
-    tx.commit().await?;
+    workflow::products::remove(&state.context.db, caller.tenant, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -542,6 +352,29 @@ pub struct VariantPatch {
     /// `stock.low` threshold, 0 to 10000000.
     #[schema(minimum = 0, maximum = 10000000)]
     pub low_stock_threshold: Option<i32>,
+}
+
+impl From<VariantPatch> for VariantChange {
+    fn from(patch: VariantPatch) -> Self {
+        let VariantPatch {
+            title,
+            options,
+            unit,
+            weight_grams,
+            prices,
+            compare_at_price,
+            low_stock_threshold,
+        } = patch;
+        Self {
+            title,
+            options,
+            unit,
+            weight_grams,
+            prices,
+            compare_at_price,
+            low_stock_threshold,
+        }
+    }
 }
 
 fn variant_title_schema() -> Schema {
@@ -603,46 +436,9 @@ pub async fn update_variant(
     body: Json<VariantPatch>,
 ) -> Result<web::Json<ProductView>, ApiError> {
     let (id, variant_id) = path.into_inner();
-    let patch = body.into_inner();
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let current = store::variant(&tx, variant_id)
-        .await?
-        .filter(|variant| variant.product_id == id)
-        .ok_or_else(|| ApiError::not_found("no such variant"))?;
-    let as_input = VariantInput {
-        sku: current.sku.clone(),
-        title: patch
-            .title
-            .or_else(|| serde_json::from_value(current.title.clone()).ok()),
-        options: patch
-            .options
-            .unwrap_or_else(|| current.options.as_object().cloned().unwrap_or_default()),
-        unit: patch.unit.unwrap_or(current.unit.clone()),
-        weight_grams: patch.weight_grams.unwrap_or(current.weight_grams),
-        prices: match patch.prices {
-            Some(prices) => prices,
-            None => current.prices.0.clone(),
-        },
-        compare_at_price: match patch.compare_at_price {
-            Some(price) => price,
-            None => current.compare_at_price.map(|price| price.0),
-        },
-        track_stock: current.track_stock,
-        stock: current.on_hand,
-        low_stock_threshold: patch
-            .low_stock_threshold
-            .unwrap_or(current.low_stock_threshold),
-    };
-    let mut errors = Vec::new();
-    check_variant(&as_input, "variant", &mut errors);
-    if !errors.is_empty() {
-        return Err(variant_refusal(errors));
-    }
-    store::update_variant(&tx, variant_id, &variant_values(&as_input, 0)).await?;
-    store::refresh_min_price(&tx, id).await?;
-    let view = load(&tx, id).await?;
-    events::product(&tx, "product.updated", id, &view.handle, view.status).await?;
-    tx.commit().await?;
+    let change = VariantChange::from(body.into_inner());
+    let view = workflow::variants::update(&state.context.db, caller.tenant, id, variant_id, change)
+        .await?;
     Ok(web::Json(view))
 }
 
@@ -669,27 +465,14 @@ pub async fn add_variant(
     id: web::Path<Uuid>,
     body: Json<VariantInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let variant = body.into_inner();
-    let mut errors = Vec::new();
-    check_variant(&variant, "variant", &mut errors);
-    if !errors.is_empty() {
-        return Err(variant_refusal(errors));
-    }
-    let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    // The product's row is locked so two additions take two positions.
-    store::lock_product(&tx, id).await?.ok_or_else(not_found)?;
-    let count = store::variants_of(&tx, &[id]).await?.len();
-    if count >= limits::MAX_VARIANTS {
-        return Err(ApiError::invalid_field(
-            "sku",
-            format!("a product has at most {} variants", limits::MAX_VARIANTS),
-        ));
-    }
-    insert_variant(&tx, id, &variant, count, &caller.principal.describe()).await?;
-    store::refresh_min_price(&tx, id).await?;
-    let view = load(&tx, id).await?;
-    events::product(&tx, "product.updated", id, &view.handle, view.status).await?;
-    tx.commit().await?;
+    let actor = caller.principal.describe();
+    let view = workflow::variants::add(
+        &state.context.db,
+        caller.tenant,
+        &actor,
+        id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }

@@ -3,3 +3,4 @@
 
 pub mod import;
 pub(crate) mod products;
+pub(crate) mod variants;

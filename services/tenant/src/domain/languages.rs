@@ -15,9 +15,9 @@ pub const MAX_NAME: usize = 100;
 /// Tags as [`Locale`] writes them, for the documentation of the names' keys.
 const CANONICAL_TAG: &str = "^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$";
 
-/// Text with something besides white space in it and no NUL (what [`super::text`]
-/// accepts).
-const NOT_BLANK: &str = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$";
+/// One line with something besides white space in it and no control characters
+/// (what `caravan_shared::domain::text::line` accepts with a minimum of 1).
+const NOT_BLANK: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 
 /// A shop's name in other languages than its `name`: language tag → name, 1 to 100
 /// characters each, at most [`MAX_NAME_LANGUAGES`] languages. May be empty.

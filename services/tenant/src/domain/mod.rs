@@ -4,6 +4,7 @@
 pub mod languages;
 pub mod settings;
 pub mod theme;
+pub mod webhooks;
 
 use caravan_shared::ErrorCode;
 use caravan_shared::{ApiError, FieldError};

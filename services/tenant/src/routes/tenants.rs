@@ -33,7 +33,7 @@ pub struct CreateRequest {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub name: String,
     /// Slug.
@@ -46,7 +46,7 @@ pub struct CreateRequest {
     #[schema(schema_with = super::optional_plan_schema)]
     pub plan: Option<String>,
     /// Region or province (at most 60 characters; default empty).
-    #[schema(max_length = 60, pattern = r"^[^\u0000]*$")]
+    #[schema(max_length = 60, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub region: Option<String>,
 }
 
@@ -289,7 +289,7 @@ pub struct ReasonRequest {
     #[schema(
         min_length = 1,
         max_length = 1000,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
     )]
     pub reason: Option<String>,
 }
@@ -306,7 +306,7 @@ pub struct RequiredReasonRequest {
         nullable = false,
         min_length = 1,
         max_length = 1000,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000D \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
     )]
     pub reason: Option<String>,
 }

@@ -2,8 +2,10 @@
 //! delivery log, and manual retries.
 
 use super::TenantState;
+use crate::domain::webhooks::DeliveryStatus;
+use crate::store;
+use crate::store::webhooks::{Attempt, Delivery, Endpoint};
 use crate::webhooks::destination::GuardedResolver;
-use crate::webhooks::store::{self, Attempt, Delivery, Endpoint};
 use crate::webhooks::{EVENT_TYPES, check_destination, new_secret};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use caravan_shared::ErrorCode;
@@ -201,7 +203,7 @@ pub async fn create(
     };
     let secret = new_secret();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoint = store::insert_endpoint(&tx, &url, &events, &secret).await?;
+    let endpoint = store::webhooks::insert_endpoint(&tx, &url, &events, &secret).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(EndpointWithSecret {
         endpoint: endpoint.into(),
@@ -228,7 +230,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<EndpointView>>, ApiError> {
     let page = PageRequest::from_query(query.into_inner())?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoints = store::endpoints(&tx, page.after()?, page.fetch_limit()).await?;
+    let endpoints = store::webhooks::endpoints(&tx, page.after()?, page.fetch_limit()).await?;
     tx.commit().await?;
     let endpoints = Page::from_rows(endpoints, page.limit(), |endpoint| endpoint.id);
     Ok(web::Json(endpoints.map(EndpointView::from)))
@@ -251,7 +253,7 @@ pub async fn show(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<EndpointView>, ApiError> {
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoint = store::endpoint(&tx, id.into_inner())
+    let endpoint = store::webhooks::endpoint(&tx, id.into_inner())
         .await?
         .ok_or_else(not_found)?;
     tx.commit().await?;
@@ -294,7 +296,7 @@ pub async fn update(
         return Err(ApiError::invalid_fields(errors));
     }
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoint = store::update_endpoint(
+    let endpoint = store::webhooks::update_endpoint(
         &tx,
         id.into_inner(),
         url.as_deref(),
@@ -324,7 +326,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let deleted = store::delete_endpoint(&tx, id.into_inner()).await?;
+    let deleted = store::webhooks::delete_endpoint(&tx, id.into_inner()).await?;
     tx.commit().await?;
     if deleted {
         Ok(HttpResponse::NoContent().finish())
@@ -352,10 +354,12 @@ pub async fn rotate_secret(
     let id = id.into_inner();
     let secret = new_secret();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    if !store::set_secret(&tx, id, &secret).await? {
+    if !store::webhooks::set_secret(&tx, id, &secret).await? {
         return Err(not_found());
     }
-    let endpoint = store::endpoint(&tx, id).await?.ok_or_else(not_found)?;
+    let endpoint = store::webhooks::endpoint(&tx, id)
+        .await?
+        .ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(web::Json(EndpointWithSecret {
         endpoint: endpoint.into(),
@@ -423,7 +427,7 @@ fn delivery_view(delivery: Delivery, attempts: &[Attempt]) -> DeliveryView {
         id: delivery.id,
         event_id: delivery.event_id,
         event_type: delivery.event_type,
-        status: delivery.status,
+        status: delivery.status.as_str().to_owned(),
         delivered_at: delivery.delivered_at,
         created_at: delivery.created_at,
     }
@@ -466,12 +470,12 @@ pub async fn deliveries(
     })?;
     let before: Option<Uuid> = page.after()?;
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoint = store::endpoint(&tx, id.into_inner())
+    let endpoint = store::webhooks::endpoint(&tx, id.into_inner())
         .await?
         .ok_or_else(not_found)?;
-    let rows = store::deliveries(&tx, endpoint.id, page.fetch_limit(), before).await?;
+    let rows = store::webhooks::deliveries(&tx, endpoint.id, page.fetch_limit(), before).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let attempts = store::attempts(&tx, &ids).await?;
+    let attempts = store::webhooks::attempts(&tx, &ids).await?;
     tx.commit().await?;
     let page =
         Page::from_rows(rows, page.limit(), |row| row.id).map(|row| delivery_view(row, &attempts));
@@ -500,10 +504,10 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     let (endpoint_id, delivery_id) = path.into_inner();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
-    let endpoint = store::endpoint(&tx, endpoint_id)
+    let endpoint = store::webhooks::endpoint(&tx, endpoint_id)
         .await?
         .ok_or_else(not_found)?;
-    let delivery = store::delivery(&tx, delivery_id)
+    let delivery = store::webhooks::delivery(&tx, delivery_id)
         .await?
         .filter(|delivery| delivery.endpoint_id == endpoint.id)
         .ok_or_else(|| ApiError::not_found("no such delivery"))?;
@@ -514,17 +518,11 @@ pub async fn retry(
         ));
     }
     // The job row first, as the sender locks it first: the same order, no deadlock.
-    store::queue(
-        tx.conn(),
-        delivery.id,
-        caller.tenant.into_uuid(),
-        Utc::now(),
-    )
-    .await?;
-    store::settle(
+    store::webhooks::queue(&tx, delivery.id, Utc::now()).await?;
+    store::webhooks::settle(
         &tx,
         delivery.id,
-        "pending",
+        DeliveryStatus::Pending,
         delivery.attempts,
         Some(Utc::now()),
     )

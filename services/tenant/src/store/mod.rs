@@ -1,6 +1,7 @@
 //! Queries of the tenant database.
 
 pub mod entities;
+pub mod webhooks;
 
 use crate::domain::settings::Settings;
 use crate::domain::theme::Theme;

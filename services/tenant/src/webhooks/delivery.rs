@@ -2,7 +2,7 @@
 //! they concern that subscribed to their type, in the consumer's transaction (so
 //! each event yields each delivery exactly once).
 
-use super::store;
+use crate::store;
 use caravan_shared::TenantId;
 use caravan_shared::events::Envelope;
 use caravan_shared::events::consumer::EventHandler;
@@ -20,9 +20,15 @@ impl EventHandler for Fanout {
         };
         let scope = TenantScope::enter(tx, TenantId::from(tenant)).await?;
         let payload = serde_json::to_value(event)?;
-        for endpoint in store::subscribed(&scope, &event.event_type).await? {
-            store::insert_delivery(&scope, endpoint.id, event.id, &event.event_type, &payload)
-                .await?;
+        for endpoint in store::webhooks::subscribed(&scope, &event.event_type).await? {
+            store::webhooks::insert_delivery(
+                &scope,
+                endpoint.id,
+                event.id,
+                &event.event_type,
+                &payload,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! Webhooks: a shop's endpoints receive the events it subscribed to, signed with the
-//! endpoint's secret, retried with backoff, disabled after a day of failures.
+//! endpoint's secret, retried with backoff, disabled after a day of failures. Their
+//! rows are reached through `store::webhooks`.
 
 pub mod delivery;
 pub mod destination;
 pub mod sender;
-pub mod store;
 
 use aws_lc_rs::hmac;
 use caravan_shared::FieldError;

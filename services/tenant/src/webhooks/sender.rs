@@ -12,16 +12,17 @@
 //! resolved by the client's own resolver, once per connection (see `destination`).
 
 use super::destination::{GuardedResolver, Refusal, delivery_client, refusal_of};
-use super::{RETRY_MULTIPLES, check_url, signature, store};
-use crate::store as shops;
+use super::{RETRY_MULTIPLES, check_url, signature};
+use crate::domain::webhooks::DeliveryStatus;
+use crate::store;
+use crate::store::webhooks::{Delivery, Endpoint};
 use caravan_shared::TenantId;
 use caravan_shared::mail::{self, Email};
 use caravan_shared::tenancy::{PlatformScope, TenantScope};
 use caravan_shared::worker::{self, Wakeup};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Sends webhook deliveries.
 #[derive(Clone)]
@@ -74,37 +75,38 @@ impl Sender {
     /// Sends the next due delivery, if any; answers whether there was one.
     pub async fn send_next(&self) -> anyhow::Result<bool> {
         let tx = self.db.begin().await?;
-        PlatformScope::enter(&tx, "the webhook sender picks the next due job of any shop").await?;
-        // The job row stays locked while its delivery is sent, so no other sender
-        // takes it; a crash rolls back and leaves it due. From the shop's scope on,
-        // the transaction sees that shop's rows only (the job's among them).
-        let job = tx
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT delivery_id, tenant_id FROM webhook_jobs WHERE due_at <= now() \
-                 ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-            ))
-            .await?;
-        let Some(job) = job else {
+        let platform =
+            PlatformScope::enter(&tx, "the webhook sender picks the next due job of any shop")
+                .await?;
+        // The job row stays locked while its delivery is sent (see
+        // `next_due_job`). From the shop's scope on, the transaction sees that shop's
+        // rows only (the job's among them).
+        let Some(job) = store::webhooks::next_due_job(&platform).await? else {
             tx.rollback().await?;
             return Ok(false);
         };
-        let delivery_id: Uuid = job.try_get("", "delivery_id")?;
-        let tenant = TenantId::from(job.try_get::<Uuid>("", "tenant_id")?);
-        let scope = TenantScope::enter(&tx, tenant).await?;
-        let delivery = store::delivery(&scope, delivery_id).await?;
+        let delivery_id = job.delivery_id;
+        let scope = TenantScope::enter(&tx, TenantId::from(job.tenant_id)).await?;
+        let delivery = store::webhooks::delivery(&scope, delivery_id).await?;
         let endpoint = match &delivery {
-            Some(delivery) => store::endpoint(&scope, delivery.endpoint_id).await?,
+            Some(delivery) => store::webhooks::endpoint(&scope, delivery.endpoint_id).await?,
             None => None,
         };
         let (Some(delivery), Some(endpoint)) = (delivery, endpoint) else {
-            dequeue(&tx, delivery_id).await?;
+            store::webhooks::dequeue(&scope, delivery_id).await?;
             tx.commit().await?;
             return Ok(true);
         };
         if !endpoint.enabled {
-            store::settle(&scope, delivery.id, "failed", delivery.attempts, None).await?;
-            dequeue(&tx, delivery_id).await?;
+            store::webhooks::settle(
+                &scope,
+                delivery.id,
+                DeliveryStatus::Failed,
+                delivery.attempts,
+                None,
+            )
+            .await?;
+            store::webhooks::dequeue(&scope, delivery_id).await?;
             tx.commit().await?;
             return Ok(true);
         }
@@ -121,7 +123,7 @@ impl Sender {
             }
         };
         let refused = matches!(outcome, Err(Failure::Refused(_)));
-        store::record_attempt(
+        store::webhooks::record_attempt(
             &scope,
             delivery.id,
             attempt,
@@ -132,9 +134,16 @@ impl Sender {
         .await?;
 
         if error.is_none() {
-            store::settle(&scope, delivery.id, "delivered", attempt, None).await?;
-            store::endpoint_succeeded(&scope, endpoint.id).await?;
-            dequeue(&tx, delivery_id).await?;
+            store::webhooks::settle(
+                &scope,
+                delivery.id,
+                DeliveryStatus::Delivered,
+                attempt,
+                None,
+            )
+            .await?;
+            store::webhooks::endpoint_succeeded(&scope, endpoint.id).await?;
+            store::webhooks::dequeue(&scope, delivery_id).await?;
         } else {
             // A refused destination is not retried: trying again would not make it
             // public, only give a rebinding name more chances.
@@ -145,15 +154,29 @@ impl Sender {
             match retry {
                 Some(multiple) => {
                     let due = Utc::now() + self.retry_base * *multiple;
-                    store::settle(&scope, delivery.id, "pending", attempt, Some(due)).await?;
-                    store::queue(&tx, delivery_id, tenant.into_uuid(), due).await?;
+                    store::webhooks::settle(
+                        &scope,
+                        delivery.id,
+                        DeliveryStatus::Pending,
+                        attempt,
+                        Some(due),
+                    )
+                    .await?;
+                    store::webhooks::queue(&scope, delivery_id, due).await?;
                 }
                 None => {
-                    store::settle(&scope, delivery.id, "failed", attempt, None).await?;
-                    dequeue(&tx, delivery_id).await?;
+                    store::webhooks::settle(
+                        &scope,
+                        delivery.id,
+                        DeliveryStatus::Failed,
+                        attempt,
+                        None,
+                    )
+                    .await?;
+                    store::webhooks::dequeue(&scope, delivery_id).await?;
                 }
             }
-            let failing_since = store::endpoint_failed(&scope, endpoint.id).await?;
+            let failing_since = store::webhooks::endpoint_failed(&scope, endpoint.id).await?;
             if failing_since.is_some_and(|since| Utc::now() - since > chrono::Duration::days(1)) {
                 self.disable(&scope, &endpoint).await?;
             }
@@ -162,12 +185,7 @@ impl Sender {
         Ok(true)
     }
 
-    async fn post(
-        &self,
-        url: &str,
-        secret: &str,
-        delivery: &store::Delivery,
-    ) -> Result<u16, Failure> {
+    async fn post(&self, url: &str, secret: &str, delivery: &Delivery) -> Result<u16, Failure> {
         // Checked again at every try: the setting may have changed since registration.
         // A host name is checked as the client connects, by its resolver.
         let url = check_url(url, self.allow_internal)
@@ -198,15 +216,11 @@ impl Sender {
         Ok(response.status().as_u16())
     }
 
-    async fn disable(
-        &self,
-        scope: &TenantScope<'_>,
-        endpoint: &store::Endpoint,
-    ) -> anyhow::Result<()> {
+    async fn disable(&self, scope: &TenantScope<'_>, endpoint: &Endpoint) -> anyhow::Result<()> {
         use caravan_shared::tenancy::TenantScoped;
         let reason = "every delivery failed for a day";
-        store::disable(scope, endpoint.id, reason).await?;
-        if let Some(shop) = shops::tenant(scope.conn(), endpoint.tenant_id).await? {
+        store::webhooks::disable(scope, endpoint.id, reason).await?;
+        if let Some(shop) = store::tenant(scope.conn(), endpoint.tenant_id).await? {
             mail::enqueue(
                 scope.conn(),
                 &Email {
@@ -221,7 +235,7 @@ impl Sender {
                 },
             )
             .await?;
-            shops::audit(
+            store::audit(
                 scope.conn(),
                 Some(shop.id),
                 "system",
@@ -254,14 +268,4 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         cause = current.source();
     }
     text
-}
-
-async fn dequeue<C: ConnectionTrait>(conn: &C, delivery: Uuid) -> Result<(), sea_orm::DbErr> {
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "DELETE FROM webhook_jobs WHERE delivery_id = $1",
-        [delivery.into()],
-    ))
-    .await?;
-    Ok(())
 }

@@ -556,3 +556,110 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told() {
             .any(|m| m.subject.contains("webhook") && m.text.contains(&receiver.url))
     );
 }
+
+/// A delivery whose stored status this version does not know (a newer version's, or
+/// damage), written as the database's owner past the column's check: the delivery
+/// log and a retry answer 500 problem+json without the value, never reading it as
+/// some status, and nothing changes.
+#[tokio::test]
+async fn a_delivery_with_an_unknown_stored_status_answers_500() {
+    // Nothing listens on the discard port, so the first try fails; retries are the
+    // default thirty seconds apart, so the delivery then waits, pending.
+    let platform = spawn_platform_with(&[("WEBHOOKS_ALLOW_INTERNAL", "true")]).await;
+    let (id, _slug, _owner, owner) = platform.live_shop("corrupt").await;
+    let endpoint: Value = platform
+        .post_with(
+            Some(&owner),
+            "/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/hook", "events": ["tenant.updated"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    let changed = platform
+        .patch_with(
+            &owner,
+            &format!("/v1/tenants/{id}"),
+            &json!({"name": "Turpan Raisin Co-op"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let log_path = format!("/v1/webhooks/{endpoint_id}/deliveries");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let delivery = loop {
+        let log: Value = platform
+            .get_with(Some(&owner), &log_path)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let delivery = log["items"][0].clone();
+        if delivery["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            break delivery;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the delivery was never tried: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(delivery["status"], "pending", "{delivery}");
+    let delivery_id = delivery["id"].as_str().unwrap();
+
+    let owner_db = caravan_shared::db::connect(&platform.tenant.database.owner_url, 1)
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &owner_db,
+        &format!(
+            "ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_status_check; \
+             UPDATE webhook_deliveries SET status = 'bounced' WHERE id = '{delivery_id}'"
+        ),
+    )
+    .await
+    .unwrap();
+
+    let answers = [
+        platform.get_with(Some(&owner), &log_path).await,
+        platform
+            .post_with(
+                Some(&owner),
+                &format!("/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"),
+                &json!({}),
+            )
+            .await,
+    ];
+    for answer in answers {
+        let url = answer.url().path().to_owned();
+        let body = problem(answer, 500).await;
+        assert_eq!(body["code"], "internal_error", "{url}: {body}");
+        assert!(!body.to_string().contains("bounced"), "{url}: {body}");
+    }
+    // The endpoint itself still reads; the delivery is as it was left, and the
+    // refused retry queued nothing for now.
+    let shown = platform
+        .get_with(Some(&owner), &format!("/v1/webhooks/{endpoint_id}"))
+        .await;
+    assert_eq!(shown.status(), 200);
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &owner_db,
+        caravan_shared::db::statement(
+            "SELECT d.status, d.attempts, \
+             (SELECT count(*) FROM webhook_jobs j \
+              WHERE j.delivery_id = d.id AND j.due_at <= now()) AS due \
+             FROM webhook_deliveries d WHERE d.id = $1",
+            vec![uuid::Uuid::parse_str(delivery_id).unwrap().into()],
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(row.try_get::<String>("", "status").unwrap(), "bounced");
+    assert_eq!(row.try_get::<i32>("", "attempts").unwrap(), 1);
+    assert_eq!(row.try_get::<i64>("", "due").unwrap(), 0);
+}
