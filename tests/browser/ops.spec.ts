@@ -336,13 +336,13 @@ test.describe('opening a shop and running the platform', () => {
     });
     // The order service hears of the shop before its handler is made to fail.
     await expect
-      .poll(() => psql('order', `SELECT count(*) FROM shops WHERE tenant_id = '${shop.id}'`).trim(), { timeout: 10_000 })
+      .poll(() => psql('order', `SELECT count(*) FROM tenant_status WHERE tenant_id = '${shop.id}'`).trim(), { timeout: 10_000 })
       .toBe('1');
     psql(
       'order',
       `CREATE OR REPLACE FUNCTION browser_check_refuses() RETURNS trigger LANGUAGE plpgsql AS $$ ` +
         `BEGIN RAISE EXCEPTION 'refused by the browser check'; END $$; ` +
-        `CREATE TRIGGER browser_check_refuses BEFORE UPDATE ON shops FOR EACH ROW EXECUTE FUNCTION browser_check_refuses();`,
+        `CREATE TRIGGER browser_check_refuses BEFORE UPDATE ON tenant_status FOR EACH ROW EXECUTE FUNCTION browser_check_refuses();`,
     );
     try {
       await api.call(token, 'PATCH', `/v1/tenants/${shop.id}`, { contact_email: `shop@${slug}.example.cn` });
@@ -356,7 +356,7 @@ test.describe('opening a shop and running the platform', () => {
         )
         .toBe(true);
     } finally {
-      psql('order', 'DROP TRIGGER IF EXISTS browser_check_refuses ON shops; DROP FUNCTION IF EXISTS browser_check_refuses();');
+      psql('order', 'DROP TRIGGER IF EXISTS browser_check_refuses ON tenant_status; DROP FUNCTION IF EXISTS browser_check_refuses();');
     }
 
     await operatorSignIn(page);
