@@ -211,15 +211,13 @@ pub async fn create(
     let shop = state.storefront(&shop).await?;
     let input = body.0.unwrap_or_default();
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let facts = store::shop(tx.conn(), shop.tenant).await?;
-    let (base, offered, default_locale) = match &facts {
-        Some(facts) => (
-            facts.profile.base_currency.clone(),
-            facts.profile.currencies.clone(),
-            facts.profile.default_locale.clone(),
-        ),
-        None => ("CNY".to_owned(), vec!["CNY".to_owned()], "zh-CN".to_owned()),
-    };
+    // The storefront's replica row carries what the shop sells in and speaks.
+    let profile = shop.profile;
+    let (base, offered, default_locale) = (
+        profile.base_currency,
+        profile.currencies,
+        profile.default_locale,
+    );
     let currency = input.currency.unwrap_or(base);
     let currency = match Currency::parse(&currency) {
         Ok(parsed) if offered.contains(&currency) => parsed,

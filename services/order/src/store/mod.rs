@@ -12,7 +12,6 @@ mod settings;
 mod shipping;
 mod timeline;
 
-pub use caravan_shared::tenant_status::shop;
 pub use carts::*;
 pub use deadlines::*;
 pub use fulfilments::*;

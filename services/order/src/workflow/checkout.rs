@@ -19,7 +19,7 @@
 //! 5. The order, its lines, the timeline, `order.created`, the emails and the
 //!    idempotent answer commit together.
 
-use super::{load, shop_contact};
+use super::{ShopContact, load};
 use crate::catalog::{Catalog, Reserved, Sellable, line_problem};
 use crate::domain::Address;
 use crate::domain::shipping::{self, ShippingOption};
@@ -381,7 +381,8 @@ async fn place(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new order vanished")))?;
     events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
     let instructions = draft.settings.bank_transfer_details.clone();
-    let contact = shop_contact(tx, draft.settings).await?;
+    // The shop was read for this request already (the storefront check).
+    let contact = ShopContact::of(Some(shop.clone()), draft.settings);
     mail::enqueue(
         tx.conn(),
         &emails::confirmation(

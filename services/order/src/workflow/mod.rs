@@ -23,6 +23,7 @@ use crate::views::OrderView;
 use caravan_shared::ApiError;
 use caravan_shared::ErrorCode;
 use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::tenant_status::{self, ShopState};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
@@ -121,26 +122,34 @@ pub struct ShopContact {
     pub locale: String,
 }
 
-/// What the emails need to know of the shop.
+impl ShopContact {
+    /// The contact of `shop` as the replica knows it; `settings` may name another
+    /// address for order notices.
+    pub fn of(shop: Option<ShopState>, settings: store::SettingsRow) -> Self {
+        match shop {
+            Some(shop) => Self {
+                name: shop.profile.display_name(&shop.slug).to_owned(),
+                staff_email: settings
+                    .notify_email
+                    .or(shop.profile.contact_email)
+                    .or(shop.profile.owner_email),
+                locale: shop.profile.default_locale,
+            },
+            None => Self {
+                name: "Caravan".into(),
+                staff_email: settings.notify_email,
+                locale: "zh-CN".into(),
+            },
+        }
+    }
+}
+
+/// What the emails need to know of the scope's shop, read from its replica.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
 pub async fn shop_contact(
     scope: &impl TenantScoped,
     settings: store::SettingsRow,
 ) -> Result<ShopContact, DbErr> {
-    let shop = store::shop(scope.conn(), scope.tenant()).await?;
-    Ok(match shop {
-        Some(shop) => ShopContact {
-            name: shop.profile.display_name(&shop.slug).to_owned(),
-            staff_email: settings
-                .notify_email
-                .or(shop.profile.contact_email)
-                .or(shop.profile.owner_email),
-            locale: shop.profile.default_locale,
-        },
-        None => ShopContact {
-            name: "Caravan".into(),
-            staff_email: settings.notify_email,
-            locale: "zh-CN".into(),
-        },
-    })
+    let shop = tenant_status::shop(scope.conn(), scope.tenant()).await?;
+    Ok(ShopContact::of(shop, settings))
 }
