@@ -17,6 +17,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use caravan_shared::ApiError;
 use caravan_shared::config::{self, Environment, Source};
+use caravan_shared::deadline;
 use caravan_shared::http::{GATEWAY_HEADER, TrustedProxies};
 use caravan_shared::identity::JwksVerifier;
 use caravan_shared::redis_conn::Redis;
@@ -73,7 +74,18 @@ pub struct GatewaySettings {
     pub jwt_audience: String,
     /// `RATE_LIMIT_ANONYMOUS`, `RATE_LIMIT_AUTHENTICATED`: requests per minute.
     pub limits: Limits,
+    /// `UPSTREAM_TIMEOUT_MS`: how long the gateway waits for a service's answer
+    /// ([`DEFAULT_UPSTREAM_TIMEOUT`]); it tells the service so in `Request-Timeout`,
+    /// and answers 503 `busy` with `Retry-After` when the time is up.
+    pub upstream_timeout: Duration,
 }
+
+/// How long the gateway waits for a service by default: less than Caravan's own
+/// clients wait for the gateway (15 s, the web faces and the `caravan-client` SDK),
+/// more than a service needs to shed a request it cannot serve in time (its database
+/// pool gives up after 5 s, the order service's call to the catalog after 8 s). See
+/// README, "Slow is not down".
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(12);
 
 impl GatewaySettings {
     /// Reads the settings from `source`.
@@ -113,6 +125,12 @@ impl GatewaySettings {
                     Limits::default().authenticated,
                 )?,
             },
+            upstream_timeout: config::millis_setting(
+                source,
+                "UPSTREAM_TIMEOUT_MS",
+                DEFAULT_UPSTREAM_TIMEOUT,
+                deadline::MAX_REQUEST_TIMEOUT,
+            )?,
         })
     }
 }
@@ -120,6 +138,7 @@ impl GatewaySettings {
 struct Gateway {
     upstreams: Upstreams,
     http: reqwest::Client,
+    upstream_timeout: Duration,
     limiter: Limiter,
     trusted_proxies: TrustedProxies,
     grants: Grants,
@@ -150,6 +169,8 @@ const CLAIMS: &[&str] = &[
     "x-method-override",
     // Passed on once, below (the services check that it is a reasonable id).
     "x-request-id",
+    // Replaced by the gateway's own wait, or the client's when that is shorter.
+    deadline::REQUEST_TIMEOUT_HEADER,
     GATEWAY_HEADER,
     // Issued by the gateway to the web tier only.
     GRANT_HEADER,
@@ -269,18 +290,30 @@ async fn forward(
     if let (Upstream::Web, Some(client)) = (upstream, client) {
         outgoing = outgoing.header(GRANT_HEADER, gateway.grants.issue(client));
     }
+    // The service is told how long this hop waits (a client may ask for less), and
+    // gives up a little earlier with 503 `busy`, so the gateway rarely times out itself.
+    let wait = request
+        .headers()
+        .get(deadline::REQUEST_TIMEOUT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(deadline::parse)
+        .map_or(gateway.upstream_timeout, |asked| {
+            asked.min(gateway.upstream_timeout)
+        });
     outgoing = outgoing
         .header("x-forwarded-proto", scheme)
         .header(GATEWAY_HEADER, "1")
         .header("x-request-id", request_id.as_str())
+        .header(
+            deadline::REQUEST_TIMEOUT_HEADER,
+            deadline::header_value(wait),
+        )
+        .timeout(wait)
         .body(body);
-    let answer = outgoing.send().await.map_err(|error| {
-        tracing::warn!(%error, upstream = ?upstream, "upstream unreachable");
-        ApiError::unavailable(format!(
-            "the {} service cannot be reached; retry shortly",
-            upstream.name()
-        ))
-    })?;
+    let answer = outgoing
+        .send()
+        .await
+        .map_err(|error| upstream_failed(upstream, &error))?;
     let mut response = HttpResponse::build(
         actix_web::http::StatusCode::from_u16(answer.status().as_u16())
             .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY),
@@ -290,13 +323,28 @@ async fn forward(
             response.append_header((name.as_str(), value.as_bytes()));
         }
     }
-    let bytes = answer.bytes().await.map_err(|error| {
-        ApiError::unavailable(format!(
-            "the {} service broke off: {error}",
-            upstream.name()
-        ))
-    })?;
+    let bytes = answer
+        .bytes()
+        .await
+        .map_err(|error| upstream_failed(upstream, &error))?;
     Ok(response.body(bytes))
+}
+
+/// The answer when a service gave none: 503 with `Retry-After` either way, `busy`
+/// when it was too slow (it is up), "cannot be reached" only when it is not there.
+/// The service's address and the client's error stay in the log.
+fn upstream_failed(upstream: Upstream, error: &reqwest::Error) -> ApiError {
+    let name = upstream.name();
+    if error.is_timeout() {
+        tracing::warn!(%error, upstream = ?upstream, "upstream too slow");
+        ApiError::busy(format!("the {name} service is busy; try again in a moment"))
+    } else {
+        tracing::warn!(%error, upstream = ?upstream, "upstream unreachable");
+        ApiError::unavailable(format!(
+            "the {name} service cannot be reached; try again shortly"
+        ))
+        .with_retry_after(1)
+    }
 }
 
 /// The service URL for a routed path: exactly the path that was routed, checked
@@ -390,8 +438,9 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
         trusted_proxies: settings.trusted_proxies,
         grants: Grants::new(),
         upstreams: settings.upstreams,
+        upstream_timeout: settings.upstream_timeout,
         http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(settings.upstream_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     });
@@ -413,6 +462,7 @@ pub fn build(settings: GatewaySettings) -> anyhow::Result<Running> {
             .default_service(web::to(limited))
     })
     .keep_alive(caravan_shared::http::SERVER_KEEP_ALIVE)
+    .tcp_nodelay(true)
     .listen(listener)?
     .shutdown_timeout(10)
     .run();

@@ -236,6 +236,10 @@ pub struct Settings {
     pub migration_database_url: String,
     /// `DATABASE_MAX_CONNECTIONS`: pool size.
     pub database_max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a free pool
+    /// connection before it is answered 503 `busy` with `Retry-After`. Short, so the
+    /// service gives up before any caller does (README, "Slow is not down").
+    pub database_acquire_timeout: Duration,
     /// `REDIS_URL`.
     pub redis_url: String,
     /// `REDIS_PREFIX`: prefix of every key and channel this deployment uses.
@@ -274,7 +278,39 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
 }
 
+/// The longest `DATABASE_ACQUIRE_TIMEOUT_MS` accepted: a caller (the order service
+/// calling the catalog, 8 s, of which the catalog takes 7.2 s) must still be waiting
+/// when the pool gives up.
+pub const MAX_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(7);
+
+/// Reads a duration given in milliseconds: at least 1 ms and at most `max`.
+pub fn millis_setting(
+    source: &dyn Source,
+    name: &str,
+    default: Duration,
+    max: Duration,
+) -> Result<Duration, ConfigError> {
+    let default_ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+    let millis: u64 = setting(source, name, default_ms)?;
+    let max_ms = max.as_millis();
+    if millis == 0 || u128::from(millis) > max_ms {
+        return Err(ConfigError {
+            variable: name.to_owned(),
+            reason: format!("must be between 1 and {max_ms} milliseconds (got {millis})"),
+        });
+    }
+    Ok(Duration::from_millis(millis))
+}
+
 impl Settings {
+    /// The runtime pool's size and patience, as [`crate::db::connect_pool`] takes them.
+    pub fn pool(&self) -> crate::db::Pool {
+        crate::db::Pool {
+            max_connections: self.database_max_connections,
+            acquire_timeout: self.database_acquire_timeout,
+        }
+    }
+
     /// The base URL of `service`.
     pub fn url_of(&self, service: ServiceName) -> &str {
         match service {
@@ -307,6 +343,12 @@ impl Settings {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let database_acquire_timeout = millis_setting(
+            source,
+            "DATABASE_ACQUIRE_TIMEOUT_MS",
+            crate::db::DEFAULT_ACQUIRE_TIMEOUT,
+            MAX_ACQUIRE_TIMEOUT,
+        )?;
         let body_limit = setting(source, "BODY_LIMIT_BYTES", 1024 * 1024usize)?;
         if body_limit == 0 {
             return Err(ConfigError {
@@ -333,6 +375,7 @@ impl Settings {
                 &postgres,
             )?,
             database_max_connections,
+            database_acquire_timeout,
             redis_url: url_setting(
                 source,
                 "REDIS_URL",
@@ -444,6 +487,26 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.variable, "DATABASE_URL");
+
+        for bad in ["0", "60000", "soon"] {
+            let error = Settings::from_source(
+                ServiceName::Auth,
+                source(&[("DATABASE_ACQUIRE_TIMEOUT_MS", bad)]),
+            )
+            .unwrap_err();
+            assert_eq!(error.variable, "DATABASE_ACQUIRE_TIMEOUT_MS", "{bad}");
+        }
+        let short = Settings::from_source(
+            ServiceName::Auth,
+            source(&[("DATABASE_ACQUIRE_TIMEOUT_MS", "250")]),
+        )
+        .unwrap();
+        assert_eq!(short.pool().acquire_timeout, Duration::from_millis(250));
+        let default = Settings::from_source(ServiceName::Auth, source(&[])).unwrap();
+        assert_eq!(
+            default.database_acquire_timeout,
+            crate::db::DEFAULT_ACQUIRE_TIMEOUT
+        );
 
         let error =
             Settings::from_source(ServiceName::Auth, source(&[("BODY_LIMIT_BYTES", "lots")]))

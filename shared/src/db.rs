@@ -158,15 +158,62 @@ fn check_identifier(name: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Connects a pool.
+/// How long a request waits for a free connection by default
+/// (`DATABASE_ACQUIRE_TIMEOUT_MS`). Shorter than any caller's deadline (README,
+/// "Slow is not down"): a service out of connections answers 503 `busy` with
+/// `Retry-After` while its caller still listens, rather than queueing the request
+/// past everyone's patience.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A runtime pool's size and patience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    /// Connections at most (`DATABASE_MAX_CONNECTIONS`).
+    pub max_connections: u32,
+    /// How long a request waits for one (`DATABASE_ACQUIRE_TIMEOUT_MS`).
+    pub acquire_timeout: Duration,
+}
+
+impl From<u32> for Pool {
+    /// `max_connections` connections, waited for [`DEFAULT_ACQUIRE_TIMEOUT`].
+    fn from(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+        }
+    }
+}
+
+/// How long work that no client waits on (provisioning, migrations, background
+/// jobs, tools and tests) waits for a connection of a pool from [`connect`].
+pub const BACKGROUND_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connects a pool of `max_connections` for work no client waits on: it waits
+/// [`BACKGROUND_ACQUIRE_TIMEOUT`] for a connection. Pools that serve requests come
+/// from [`connect_pool`] (or [`provision`]) with a short wait.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url);
+    connect_pool(
+        url,
+        Pool {
+            max_connections,
+            acquire_timeout: BACKGROUND_ACQUIRE_TIMEOUT,
+        },
+    )
+    .await
+}
+
+/// Connects a pool. A request that finds no connection free within
+/// `pool.acquire_timeout` fails with `DbErr::ConnectionAcquire(Timeout)`, which
+/// [`crate::ApiError`] answers as 503 `busy`.
+pub async fn connect_pool(url: &str, pool: Pool) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(plain_on_loopback(url));
+    // sea-orm hands both timeouts to sqlx's one acquire timeout (the later wins):
+    // opening a new connection counts against the same wait.
     options
-        .max_connections(max_connections)
+        .max_connections(pool.max_connections)
         .min_connections(0)
-        .connect_timeout(Duration::from_secs(5))
-        // Under a burst, requests queue for a connection rather than fail.
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(pool.acquire_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false);
     Database::connect(options).await
 }
@@ -353,6 +400,41 @@ pub async fn migrate<S: ServiceMigrations>(
     Ok(())
 }
 
+/// The URL to connect with: TLS to a database on this machine protects nothing and
+/// costs every statement an encryption at each end, so a URL naming a loopback host
+/// (`localhost`, `127.0.0.0/8`, `::1`) without an `sslmode` gets `sslmode=disable`.
+/// Any other host keeps sqlx's default (`prefer`) or the `sslmode` the URL names.
+pub fn plain_on_loopback(raw: &str) -> String {
+    let Ok(mut url) = Url::parse(raw) else {
+        return raw.to_owned();
+    };
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    if !loopback || url.query_pairs().any(|(name, _)| name == "sslmode") {
+        return raw.to_owned();
+    }
+    url.query_pairs_mut().append_pair("sslmode", "disable");
+    url.to_string()
+}
+
+/// Whether `error` is, or was caused by, a pool that found no connection in time:
+/// none free (`ConnectionAcquire`), or none opened yet (`Conn`, when a pool is made).
+pub fn pool_timed_out(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| match cause.downcast_ref::<DbErr>() {
+            Some(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)) => true,
+            Some(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(error))) => {
+                matches!(**error, sea_orm::sqlx::Error::PoolTimedOut)
+            }
+            _ => false,
+        })
+}
+
 /// Refuses a runtime connection that row-level security would not apply to.
 pub async fn check_runtime_role(db: &DatabaseConnection) -> anyhow::Result<()> {
     let row = db
@@ -374,11 +456,22 @@ pub async fn check_runtime_role(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the database and role when missing, migrates, and returns the runtime pool.
+/// Creates the database and role when missing, migrates, and returns the runtime pool
+/// of `max_connections`, waited for [`DEFAULT_ACQUIRE_TIMEOUT`].
 pub async fn provision<S: ServiceMigrations>(
     migration_url: &str,
     runtime_url: &str,
     max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    provision_pool::<S>(migration_url, runtime_url, Pool::from(max_connections)).await
+}
+
+/// Creates the database and role when missing, migrates, and returns the runtime
+/// pool: `pool` as the settings give it ([`crate::config::Settings::pool`]).
+pub async fn provision_pool<S: ServiceMigrations>(
+    migration_url: &str,
+    runtime_url: &str,
+    pool: Pool,
 ) -> anyhow::Result<DatabaseConnection> {
     let owner_url = PgUrl::parse(migration_url).context("MIGRATION_DATABASE_URL")?;
     let runtime = PgUrl::parse(runtime_url).context("DATABASE_URL")?;
@@ -394,11 +487,27 @@ pub async fn provision<S: ServiceMigrations>(
     migrate::<S>(&owner, runtime.user(), &database).await?;
     owner.close().await?;
 
-    let pool = connect(runtime.as_str(), max_connections)
-        .await
-        .with_context(|| format!("connecting as {}", runtime.user()))?;
-    check_runtime_role(&pool).await?;
-    Ok(pool)
+    // The pool's wait is short, for requests; a loaded server may take longer than
+    // that to open the first connection, which is no reason not to start.
+    let started = std::time::Instant::now();
+    loop {
+        let opened: anyhow::Result<DatabaseConnection> = async {
+            let runtime_pool = connect_pool(runtime.as_str(), pool).await?;
+            check_runtime_role(&runtime_pool).await?;
+            Ok(runtime_pool)
+        }
+        .await;
+        match opened {
+            Err(error)
+                if pool_timed_out(&error) && started.elapsed() < BACKGROUND_ACQUIRE_TIMEOUT =>
+            {
+                tracing::warn!("no database connection yet; trying again");
+            }
+            opened => {
+                return opened.with_context(|| format!("connecting as {}", runtime.user()));
+            }
+        }
+    }
 }
 
 fn redact(url: &PgUrl) -> String {
@@ -430,6 +539,31 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn a_database_on_this_machine_is_reached_without_tls_and_any_other_as_the_url_says() {
+        assert_eq!(
+            plain_on_loopback("postgres://caravan_order@127.0.0.1:5432/caravan_order"),
+            "postgres://caravan_order@127.0.0.1:5432/caravan_order?sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://u@localhost/db?application_name=x"),
+            "postgres://u@localhost/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://u@[::1]:5432/db"),
+            "postgres://u@[::1]:5432/db?sslmode=disable"
+        );
+        for kept in [
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "postgres://u@postgres:5432/db",
+            "postgres://u@10.0.0.7/db",
+            "postgres://u@db.example.cn/db",
+        ] {
+            assert_eq!(plain_on_loopback(kept), kept);
+        }
+    }
     #[test]
     fn like_patterns_take_wildcards_literally() {
         assert_eq!(super::contains_pattern("goji"), "%goji%");

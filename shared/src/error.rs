@@ -123,6 +123,9 @@ error_codes! {
     UpstreamTimeout = "upstream_timeout",
     /// A dependency the request needs is unavailable.
     ServiceUnavailable = "service_unavailable",
+    /// The service (or one it asked) is busy and shed the request before doing
+    /// anything; `Retry-After` says when to try again.
+    Busy = "busy",
     /// Something went wrong inside; it has been logged.
     InternalError = "internal_error",
 }
@@ -387,6 +390,30 @@ impl ApiError {
         .with_detail(detail)
     }
 
+    /// 503 `busy` with `Retry-After: 1`: the service (or one it needs) is too busy to
+    /// take the request in time and did nothing; `detail` says who, e.g. "the catalog
+    /// is busy; try again in a moment".
+    pub fn busy(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Busy,
+            "Service busy",
+        )
+        .with_detail(detail)
+        .with_retry_after(1)
+    }
+
+    /// Answers with `Retry-After` in seconds (at least 1).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// The `Retry-After` this error answers with, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// 500: something went wrong inside. The cause is logged, never answered.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut error = Self::new(
@@ -473,8 +500,16 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What the service says when it has no database connection free in time.
+pub const BUSY_DETAIL: &str = "the service is busy; try again in a moment";
+
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> Self {
+        // A pool that timed out under some context is still a busy service, not a fault.
+        if crate::db::pool_timed_out(&error) {
+            tracing::warn!(error = %format!("{error:#}"), "no database connection free in time");
+            return Self::busy(BUSY_DETAIL);
+        }
         Self::internal(error)
     }
 }
@@ -489,11 +524,19 @@ impl From<sea_orm::DbErr> for ApiError {
             return Self::validation("text must not contain NUL characters")
                 .with_field("body", "contains a NUL character");
         }
-        if matches!(error, sea_orm::DbErr::ConnectionAcquire(_)) {
-            tracing::warn!(%error, "no database connection free");
-            let mut busy = Self::unavailable("the service is busy; retry shortly");
-            busy.retry_after = Some(1);
-            return busy;
+        // sqlx's `PoolTimedOut` (no connection free within `DATABASE_ACQUIRE_TIMEOUT_MS`)
+        // arrives as `ConnectionAcquire(Timeout)`: shed the request, do not fail it.
+        match &error {
+            sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout) => {
+                tracing::warn!(%error, "no database connection free in time");
+                return Self::busy(BUSY_DETAIL);
+            }
+            sea_orm::DbErr::ConnectionAcquire(_) => {
+                tracing::warn!(%error, "the database pool is closed");
+                return Self::unavailable("the database cannot be reached; try again shortly")
+                    .with_retry_after(1);
+            }
+            _ => {}
         }
         Self::internal(error)
     }
@@ -588,6 +631,26 @@ mod tests {
         );
         let text = body_of(&error).to_string();
         assert!(!text.contains("secret_table"), "{text}");
+    }
+
+    #[test]
+    fn a_pool_that_timed_out_is_busy_not_broken() {
+        use sea_orm::{DbErr, error::ConnAcquireErr};
+        let direct = ApiError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        let wrapped = ApiError::from(
+            anyhow::Error::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+                .context("reading the products"),
+        );
+        for error in [direct, wrapped] {
+            let response = error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+            let body = body_of(&error);
+            assert_eq!(body["code"], "busy");
+            assert_eq!(body["detail"], BUSY_DETAIL);
+        }
+        let other = ApiError::from(anyhow::Error::from(DbErr::Custom("boom".to_owned())));
+        assert_eq!(other.code(), ErrorCode::InternalError);
     }
 
     #[test]

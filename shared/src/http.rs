@@ -622,14 +622,28 @@ pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src '
 /// Content-Security-Policy ([`DOCS_CONTENT_SECURITY_POLICY`]), `X-Frame-Options:
 /// DENY` and `Referrer-Policy: no-referrer`, as the gateway serves its own docs.
 /// (Handlers' errors reach it as answers: actix turns them into responses before any
-/// middleware sees them.)
+/// middleware sees them. A middleware's error — a request shed at its deadline by
+/// [`crate::deadline::honour`] — becomes an answer only after every middleware: it
+/// gets the same headers here.)
 pub async fn security_headers(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let is_docs = request.path() == "/docs" || request.path().starts_with("/docs/");
-    let mut response = next.call(request).await?;
-    let headers = response.headers_mut();
+    match next.call(request).await {
+        Ok(mut response) => {
+            secure(response.headers_mut(), is_docs);
+            Ok(response)
+        }
+        Err(error) => {
+            let mut response = error.error_response();
+            secure(response.headers_mut(), is_docs);
+            Err(actix_web::error::InternalError::from_response(error.to_string(), response).into())
+        }
+    }
+}
+
+fn secure(headers: &mut header::HeaderMap, is_docs: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
@@ -654,7 +668,6 @@ pub async fn security_headers(
             header::HeaderValue::from_static("no-referrer"),
         );
     }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 //! provisioning and migrations, the common HTTP surface of a service (operators' status
 //! and usage reads among it), and the test harness (feature `testing`).
 
+pub mod cache;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -20,6 +22,7 @@ pub mod operations;
 pub mod redis_conn;
 pub mod secrets;
 pub mod service;
+pub mod shops;
 pub mod spreadsheet;
 pub mod telemetry;
 pub mod tenancy;

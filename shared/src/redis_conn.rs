@@ -19,7 +19,10 @@ impl Redis {
     /// Prepares a connection; it is made on first use, so a service starts (and
     /// reports not ready) while Redis is down.
     pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
+        // Commands go out at once (redis-rs leaves Nagle's algorithm on by default).
+        let info = redis::IntoConnectionInfo::into_connection_info(url)?
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))

@@ -2,6 +2,7 @@
 //! verifier) and its HTTP application with the common endpoints — `/healthz`,
 //! `/readyz`, `/metrics`, `/openapi.json` and offline API docs at `/docs`.
 
+use crate::cache::Notifications;
 use crate::config::{ServiceName, Settings};
 use crate::db::{self, ServiceMigrations};
 use crate::error::ApiError;
@@ -13,6 +14,7 @@ use crate::identity::JwksVerifier;
 use crate::identity::service_token::ServiceTokens;
 use crate::metrics::{self, Metrics};
 use crate::redis_conn::Redis;
+use crate::shops::Shops;
 use crate::telemetry::{self, RequestSpan};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -36,6 +38,12 @@ pub struct ServiceContext {
     pub settings: Settings,
     /// Its database, as the runtime role.
     pub db: DatabaseConnection,
+    /// The shops as this service knows them, held in memory (the shop check of
+    /// every request reads them here).
+    pub shops: Shops,
+    /// The database's notifications, for the caches of this process: one
+    /// connection for all of them.
+    pub notifications: Notifications,
     /// Redis, under this deployment's prefix.
     pub redis: Redis,
     /// Its metrics registry.
@@ -52,10 +60,10 @@ impl ServiceContext {
     /// Provisions and migrates the service's database, prepares Redis and the token
     /// verifier.
     pub async fn start<S: ServiceMigrations>(settings: Settings) -> anyhow::Result<Self> {
-        let db = db::provision::<S>(
+        let db = db::provision_pool::<S>(
             &settings.migration_database_url,
             &settings.database_url,
-            settings.database_max_connections,
+            settings.pool(),
         )
         .await?;
         let redis = Redis::new(&settings.redis_url, &settings.redis_prefix).context("REDIS_URL")?;
@@ -78,9 +86,14 @@ impl ServiceContext {
         );
         relay.spawn();
         let consumer_metrics = ConsumerMetrics::register(&metrics.registry)?;
+        let notifications = Notifications::new(&settings.database_url);
+        let shops = Shops::new(db.clone());
+        shops.listen(&notifications);
         Ok(Self {
             settings,
             db,
+            shops,
+            notifications,
             redis,
             metrics,
             verifier: web::Data::new(verifier),
@@ -378,10 +391,6 @@ fn document_common_errors(operation: &mut utoipa::openapi::path::Operation) {
             "No such resource (another shop's objects are not disclosed)",
         ));
     }
-    common.push((
-        "503",
-        "A dependency (database, Redis, another service) is unavailable or busy; retry",
-    ));
     for (status, description) in common {
         operation
             .responses
@@ -403,6 +412,12 @@ fn document_common_errors(operation: &mut utoipa::openapi::path::Operation) {
                 )
             });
     }
+    // A dependency unavailable, or the service busy: 503 with `Retry-After`.
+    operation
+        .responses
+        .responses
+        .entry("503".to_owned())
+        .or_insert_with(crate::deadline::documented_unavailable);
 }
 
 /// A running HTTP application.
@@ -470,6 +485,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(http::no_route))
+                .wrap(from_fn(crate::deadline::honour))
                 .wrap(from_fn(http::undeclared_method))
                 .wrap(from_fn(http::internal_stays_internal))
                 .wrap(http::problem_responses())
@@ -480,6 +496,8 @@ impl Application {
                 .wrap(from_fn(http::security_headers))
         })
         .keep_alive(http::SERVER_KEEP_ALIVE)
+        // Answers go out at once, whatever the client's ACKs are doing.
+        .tcp_nodelay(true)
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .run();

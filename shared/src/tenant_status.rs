@@ -35,6 +35,35 @@ pub const SHOP_PROFILE_MIGRATION: SqlMigration = SqlMigration {
     sql: include_str!("../migrations/0005_shop_profile.sql"),
 };
 
+/// Announces every change of the replica at commit on [`SHOP_CHANGES`], for the
+/// directory of shops ([`crate::shops`]); every service lists it after
+/// [`SHOP_PROFILE_MIGRATION`].
+pub const SHOP_CHANGES_MIGRATION: SqlMigration = SqlMigration {
+    name: "m0000_caravan_shop_changes",
+    sql: include_str!("../migrations/0006_shop_changes.sql"),
+};
+
+/// The `NOTIFY` channel of the replica's changes: each payload a [`ShopChange`], or
+/// [`crate::cache::EVERYTHING`].
+pub const SHOP_CHANGES: &str = "caravan_shops";
+
+/// A shop whose replica row changed, as [`SHOP_CHANGES`] announces it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShopChange {
+    /// Its id.
+    pub tenant: Uuid,
+    /// Its slug (before the change, in one announcement, and after it, in another).
+    pub slug: String,
+}
+
+impl ShopChange {
+    /// The change a payload announces; `None` for [`crate::cache::EVERYTHING`] or a
+    /// payload this version does not read (both mean: every shop may have changed).
+    pub fn parse(payload: &str) -> Option<Self> {
+        serde_json::from_str(payload).ok()
+    }
+}
+
 /// A plan's limits; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quotas {
@@ -304,16 +333,46 @@ pub async fn shop_by_slug<C: ConnectionTrait>(
     row.as_ref().map(state_of).transpose()
 }
 
-/// A shop by id, read in a transaction of its own (for callers that hold none):
-/// `None` when this service has not heard of it.
+/// Where shops are looked up: the database itself ([`DatabaseConnection`]), or the
+/// service's directory of shops ([`crate::shops::Shops`]), which holds them in
+/// memory and reads the database the same way on a miss.
+pub trait ShopLookup {
+    /// A shop by id, read in its own scope: `None` when this service has not heard
+    /// of it.
+    fn by_tenant(
+        &self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Option<ShopState>, sea_orm::DbErr>> + Send;
+    /// A shop by slug, whatever its status, read through [`named`].
+    fn by_slug(
+        &self,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<ShopState>, sea_orm::DbErr>> + Send;
+}
+
+impl ShopLookup for DatabaseConnection {
+    async fn by_tenant(&self, tenant: TenantId) -> Result<Option<ShopState>, sea_orm::DbErr> {
+        let tx = TenantTx::begin(self, tenant).await?;
+        let state = shop(tx.conn(), tenant).await?;
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    async fn by_slug(&self, slug: &str) -> Result<Option<ShopState>, sea_orm::DbErr> {
+        let tx = self.begin().await?;
+        let state = named(&tx, slug).await?;
+        tx.commit().await?;
+        Ok(state)
+    }
+}
+
+/// A shop by id (for callers that hold no transaction): `None` when this service
+/// has not heard of it.
 pub async fn current(
-    db: &DatabaseConnection,
+    shops: &impl ShopLookup,
     tenant: TenantId,
 ) -> Result<Option<ShopState>, sea_orm::DbErr> {
-    let tx = TenantTx::begin(db, tenant).await?;
-    let state = shop(tx.conn(), tenant).await?;
-    tx.commit().await?;
-    Ok(state)
+    shops.by_tenant(tenant).await
 }
 
 /// A shop by slug, whatever its status, read in `tx` before any shop is known: the
@@ -335,8 +394,8 @@ pub async fn named<C: ConnectionTrait>(
 /// For staff and app requests: the caller's shop, refused with 403 `tenant_suspended`
 /// while it is suspended or closed. A shop this service has not heard of yet is let
 /// through (the tenant service is the authority on its existence).
-pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
-    match current(db, tenant).await? {
+pub async fn ensure_active(shops: &impl ShopLookup, tenant: TenantId) -> Result<(), ApiError> {
+    match current(shops, tenant).await? {
         Some(state) if !state.is_active() => Err(ApiError::forbidden_because(
             ErrorCode::TenantSuspended,
             format!("this shop is {}", state.status),
@@ -347,12 +406,26 @@ pub async fn ensure_active(db: &DatabaseConnection, tenant: TenantId) -> Result<
 
 /// For storefront requests: the active shop with this slug, or 404 (a suspended,
 /// closed or unknown shop does not exist for buyers).
-pub async fn storefront(db: &DatabaseConnection, slug: &str) -> Result<ShopState, ApiError> {
-    let tx = db.begin().await?;
-    let state = named(&tx, slug).await?;
-    tx.commit().await?;
-    match state {
+pub async fn storefront(shops: &impl ShopLookup, slug: &str) -> Result<ShopState, ApiError> {
+    match shops.by_slug(slug).await? {
         Some(state) if state.is_active() => Ok(state),
         _ => Err(ApiError::not_found("no such shop")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_announcement_names_the_shop_by_id_and_slug() {
+        let change = ShopChange::parse(
+            r#"{"tenant": "0190d8a4-0000-7000-8000-000000000001", "slug": "ningxia-goji"}"#,
+        );
+        assert_eq!(
+            change.map(|change| change.slug),
+            Some("ningxia-goji".to_owned())
+        );
+        assert_eq!(ShopChange::parse(crate::cache::EVERYTHING), None);
     }
 }

@@ -100,6 +100,7 @@ pub async fn start(limits: Limits, redis_url: String, trusted_proxies: &str) -> 
         jwt_issuer: TEST_ISSUER.to_owned(),
         jwt_audience: TEST_AUDIENCE.to_owned(),
         limits,
+        upstream_timeout: caravan_gateway::DEFAULT_UPSTREAM_TIMEOUT,
     })
     .unwrap();
     let base = format!("http://127.0.0.1:{}", gateway.port);

@@ -10,5 +10,6 @@ pub mod routes;
 mod schemas;
 pub mod startup;
 pub mod store;
+pub mod storefront_cache;
 pub mod views;
 pub mod workflow;

@@ -3,7 +3,9 @@
 use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
-use caravan_shared::tenant_status::{SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION};
+use caravan_shared::tenant_status::{
+    SHOP_CHANGES_MIGRATION, SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION,
+};
 
 /// Every migration of the catalog database, oldest first.
 pub struct Migrations;
@@ -27,5 +29,10 @@ impl ServiceMigrations for Migrations {
             sql: include_str!("../migrations/0003_media.sql"),
         },
         SHOP_PROFILE_MIGRATION,
+        SHOP_CHANGES_MIGRATION,
+        SqlMigration {
+            name: "m0004_storefront_changes",
+            sql: include_str!("../migrations/0004_storefront_changes.sql"),
+        },
     ];
 }

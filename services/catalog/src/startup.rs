@@ -4,6 +4,7 @@ use crate::events::OrderStockHandler;
 use crate::media_store::MediaSettings;
 use crate::migrations::Migrations;
 use crate::routes::{self, CatalogState, MediaStore};
+use crate::storefront_cache::StorefrontCache;
 use actix_web::web;
 use anyhow::Context;
 use caravan_shared::config::{ServiceName, Settings};
@@ -26,10 +27,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
     context.subscribe(ServiceName::Order, Arc::new(OrderStockHandler))?;
+    let storefront = StorefrontCache::new();
+    storefront.listen(&context.notifications);
     let state = web::Data::new(CatalogState {
         context: context.clone(),
         // Two photos decode at once per instance: each may take a few hundred MB.
         media: MediaStore::new(media, 2),
+        storefront,
     });
     Application::serve(&context, API, move |config| {
         config.app_data(state.clone());

@@ -3,6 +3,7 @@
 //! checkout) and reservations of stock for orders.
 
 use caravan_shared::TenantId;
+use caravan_shared::deadline;
 use caravan_shared::domain::{Currency, Money};
 use caravan_shared::identity::service_token::ServiceTokens;
 use caravan_shared::{ApiError, ErrorCode};
@@ -15,6 +16,18 @@ use uuid::Uuid;
 
 /// How long a cart may show a price it read from the catalog.
 const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// How long the order service waits for the catalog at most (less when the request
+/// it serves has less time left, see [`caravan_shared::deadline`]). Longer than the
+/// catalog's own wait for a database connection (`DATABASE_ACQUIRE_TIMEOUT_MS`, 5 s),
+/// shorter than the gateway's wait for the order service (12 s): the catalog gives up
+/// first, and this service still answers the buyer in time (README, "Slow is not
+/// down").
+pub const CATALOG_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Below this much time left, the catalog is not asked at all: its answer could not
+/// arrive in time.
+const TOO_LATE: Duration = Duration::from_millis(20);
 
 /// A variant as the catalog sells it.
 #[derive(Debug, Clone, Deserialize)]
@@ -67,8 +80,6 @@ pub enum Reserved {
     Short(Vec<ShortLine>),
 }
 
-/// The catalog could not be asked. Its cause names the catalog's internal address:
-/// it is logged, never answered.
 /// What is wrong with buying `quantity` of a variant (`None`: gone) in `currency`,
 /// if anything: what a cart shows and what checkout refuses.
 pub fn line_problem(
@@ -92,19 +103,81 @@ pub fn line_problem(
     }
 }
 
+/// The catalog did not answer in time or at all. Causes name the catalog's internal
+/// address: they are logged, never answered.
 #[derive(Debug, thiserror::Error)]
-#[error("the catalog could not be reached: {0:#}")]
-pub struct Unavailable(#[from] anyhow::Error);
+pub enum Unavailable {
+    /// Nothing answers at its address (connection refused, no such host), or the
+    /// exchange broke off: the catalog is down.
+    #[error("the catalog could not be reached: {0:#}")]
+    Unreachable(anyhow::Error),
+    /// It is up but slow: it did not answer within the deadline, or it shed the
+    /// request itself (503). Nothing was done; try again in `retry_after` seconds.
+    #[error("the catalog is busy: {cause}")]
+    Busy {
+        /// Seconds until a retry is worth it.
+        retry_after: u64,
+        /// What happened (logged).
+        cause: String,
+    },
+}
+
+impl From<anyhow::Error> for Unavailable {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Unreachable(error)
+    }
+}
+
+impl Unavailable {
+    /// A failed exchange: a timeout is a busy catalog, anything else an unreachable one.
+    fn of(error: reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Busy {
+                retry_after: 1,
+                cause: format!("no answer in time: {error}"),
+            }
+        } else {
+            Self::Unreachable(error.into())
+        }
+    }
+
+    /// The catalog's own 503: it shed the request; its `Retry-After` is kept.
+    fn shed(response: &reqwest::Response) -> Self {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 60);
+        Self::Busy {
+            retry_after,
+            cause: "the catalog answered 503".to_owned(),
+        }
+    }
+}
 
 impl From<Unavailable> for ApiError {
     /// 503 saying what failed, not where: the cause is logged with the request's span.
+    /// A slow catalog is `busy` ("try again in a moment"); only one that cannot be
+    /// reached at all is "could not be reached".
     fn from(error: Unavailable) -> Self {
-        tracing::warn!(
-            error.cause_chain = ?error.0,
-            error.message = %format!("{:#}", error.0),
-            "the catalog could not be reached"
-        );
-        ApiError::unavailable("the catalog could not be reached; try again shortly")
+        match error {
+            Unavailable::Unreachable(cause) => {
+                tracing::warn!(
+                    error.cause_chain = ?cause,
+                    error.message = %format!("{cause:#}"),
+                    "the catalog could not be reached"
+                );
+                ApiError::unavailable("the catalog could not be reached; try again shortly")
+                    .with_retry_after(1)
+            }
+            Unavailable::Busy { retry_after, cause } => {
+                tracing::warn!(error.message = %cause, "the catalog is busy");
+                ApiError::busy("the catalog is busy; try again in a moment")
+                    .with_retry_after(retry_after)
+            }
+        }
     }
 }
 
@@ -134,7 +207,7 @@ impl Catalog {
     pub fn new(base: &str, tokens: Arc<ServiceTokens>) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
+                .timeout(CATALOG_TIMEOUT)
                 .build()?,
             base: base.trim_end_matches('/').to_owned(),
             tokens,
@@ -143,25 +216,43 @@ impl Catalog {
     }
 
     /// Sends a request built by `build` with the service token, renewing the token
-    /// once if the catalog refuses it.
+    /// once if the catalog refuses it. The request waits [`CATALOG_TIMEOUT`], or what
+    /// is left of the current request's deadline if less, and tells the catalog so
+    /// (`Request-Timeout`), which then gives up first. A 503 from the catalog is
+    /// [`Unavailable::Busy`].
     async fn send<F>(&self, build: F) -> Result<reqwest::Response, Unavailable>
     where
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     {
         for attempt in 0..2 {
             let token = self.tokens.bearer().await?;
+            let wait = deadline::budget(CATALOG_TIMEOUT);
+            if wait < TOO_LATE {
+                return Err(Unavailable::Busy {
+                    retry_after: 1,
+                    cause: "no time left to ask the catalog".to_owned(),
+                });
+            }
             let response = build(&self.http)
                 .bearer_auth(token)
+                .timeout(wait)
+                .header(
+                    deadline::REQUEST_TIMEOUT_HEADER,
+                    deadline::header_value(wait),
+                )
                 .send()
                 .await
-                .map_err(anyhow::Error::from)?;
+                .map_err(Unavailable::of)?;
             if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
                 self.tokens.forget().await;
                 continue;
             }
+            if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                return Err(Unavailable::shed(&response));
+            }
             return Ok(response);
         }
-        Err(Unavailable(anyhow::anyhow!(
+        Err(Unavailable::Unreachable(anyhow::anyhow!(
             "the service token was refused"
         )))
     }
@@ -207,7 +298,7 @@ impl Catalog {
             .map_err(anyhow::Error::from)?
             .json()
             .await
-            .map_err(anyhow::Error::from)?;
+            .map_err(Unavailable::of)?;
         let now = Instant::now();
         if let Ok(mut cache) = self.cache.lock() {
             cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
@@ -236,17 +327,17 @@ impl Catalog {
         match response.status() {
             StatusCode::CREATED => Ok(Reserved::Held),
             StatusCode::CONFLICT => {
-                let problem: ProblemBody = response.json().await.map_err(anyhow::Error::from)?;
+                let problem: ProblemBody = response.json().await.map_err(Unavailable::of)?;
                 if problem.code == Some(ErrorCode::InsufficientStock) {
                     Ok(Reserved::Short(problem.errors))
                 } else {
-                    Err(Unavailable(anyhow::anyhow!(
+                    Err(Unavailable::Unreachable(anyhow::anyhow!(
                         "reservation refused: {:?}",
                         problem.code
                     )))
                 }
             }
-            status => Err(Unavailable(anyhow::anyhow!(
+            status => Err(Unavailable::Unreachable(anyhow::anyhow!(
                 "reservation answered {status}"
             ))),
         }
@@ -261,7 +352,9 @@ impl Catalog {
             status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
             // Committed already: the order was paid, nothing to give back.
             StatusCode::CONFLICT => Ok(()),
-            status => Err(Unavailable(anyhow::anyhow!("release answered {status}"))),
+            status => Err(Unavailable::Unreachable(anyhow::anyhow!(
+                "release answered {status}"
+            ))),
         }
     }
 }

@@ -11,14 +11,15 @@ use caravan_shared::tenancy::TenantScoped;
 use sea_orm::DbErr;
 use serde_json::{Value, json};
 
-/// Records `event_type` for `order` as it now stands, with `extra` facts.
+/// Records `event_type` for `order` as it now stands, with `extra` facts; answers
+/// the event's id.
 pub async fn publish(
     scope: &impl TenantScoped,
     event_type: &str,
     order: &OrderRow,
     lines: &[OrderLineRow],
     extra: Value,
-) -> Result<(), DbErr> {
+) -> Result<uuid::Uuid, DbErr> {
     let currency = order.currency;
     let mut data = json!({
         "order_id": order.id,
@@ -45,6 +46,5 @@ pub async fn publish(
     if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
         data.extend(extra);
     }
-    outbox::append(scope.conn(), event_type, Some(scope.tenant()), &data).await?;
-    Ok(())
+    outbox::append(scope.conn(), event_type, Some(scope.tenant()), &data).await
 }

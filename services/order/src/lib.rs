@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod payments;
 pub mod routes;
 mod schemas;
+pub mod sold_out;
 pub mod startup;
 pub mod store;
 pub mod views;

@@ -4,7 +4,9 @@ use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::mail::MAIL_MIGRATION;
 use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
-use caravan_shared::tenant_status::{SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION};
+use caravan_shared::tenant_status::{
+    SHOP_CHANGES_MIGRATION, SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION,
+};
 
 /// Every migration of the order database, oldest first.
 pub struct Migrations;
@@ -33,6 +35,7 @@ impl ServiceMigrations for Migrations {
             sql: include_str!("../migrations/0004_payment_attempts_in_flight.sql"),
         },
         SHOP_PROFILE_MIGRATION,
+        SHOP_CHANGES_MIGRATION,
         SqlMigration {
             name: "m0005_one_shop_replica",
             sql: include_str!("../migrations/0005_one_shop_replica.sql"),

@@ -49,6 +49,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         catalog,
         providers: Providers::new(test_secret.as_deref()),
         deadlines,
+        sold_out: crate::sold_out::SoldOut::new(context.redis.clone()),
     });
     Application::serve(&context, API, move |config| {
         config.app_data(state.clone());

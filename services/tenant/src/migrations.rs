@@ -4,7 +4,9 @@ use caravan_shared::db::{BASE_MIGRATION, ServiceMigrations, SqlMigration};
 use caravan_shared::events::EVENTS_MIGRATION;
 use caravan_shared::mail::MAIL_MIGRATION;
 use caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION;
-use caravan_shared::tenant_status::{SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION};
+use caravan_shared::tenant_status::{
+    SHOP_CHANGES_MIGRATION, SHOP_PROFILE_MIGRATION, TENANT_STATUS_MIGRATION,
+};
 
 /// Every migration of the tenant database, oldest first.
 pub struct Migrations;
@@ -37,5 +39,6 @@ impl ServiceMigrations for Migrations {
             sql: include_str!("../migrations/0005_applications_languages.sql"),
         },
         SHOP_PROFILE_MIGRATION,
+        SHOP_CHANGES_MIGRATION,
     ];
 }

@@ -106,7 +106,8 @@ impl Relay {
     /// it, so a relay that dies never blocks the others), in platform scope for as
     /// long as it lives, and one for NOTIFY.
     async fn session(&self, backoff: &mut Backoff) -> anyhow::Result<()> {
-        let mut conn = PgConnection::connect(&self.database_url).await?;
+        let mut conn =
+            PgConnection::connect(&crate::db::plain_on_loopback(&self.database_url)).await?;
         enter_platform_session(
             &mut conn,
             "the relay numbers and publishes every shop's events",

@@ -143,11 +143,12 @@ impl FromRequest for MaybeSignedIn {
 }
 
 /// Refuses a suspended or closed shop's callers (within a second of the suspension:
-/// the replica is updated as the event arrives). Fails closed: an app without the
+/// the replica is updated as the event arrives, and the directory of shops drops the
+/// shop as the update commits). Fails closed: an app without the
 /// service context answers 500 rather than skip the check.
 async fn ensure_shop_active(request: &HttpRequest, tenant: TenantId) -> Result<(), ApiError> {
     let context = service_context(request, "whether the shop is suspended")?;
-    crate::tenant_status::ensure_active(&context.db, tenant).await
+    crate::tenant_status::ensure_active(&context.shops, tenant).await
 }
 
 /// A platform operator.

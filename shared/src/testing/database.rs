@@ -239,5 +239,6 @@ impl ServiceMigrations for ProducerMigrations {
         crate::tenant_status::TENANT_STATUS_MIGRATION,
         crate::tenancy::RLS_EVERYWHERE_MIGRATION,
         crate::tenant_status::SHOP_PROFILE_MIGRATION,
+        crate::tenant_status::SHOP_CHANGES_MIGRATION,
     ];
 }

@@ -25,6 +25,7 @@ impl ServiceMigrations for NotesMigrations {
         TENANT_STATUS_MIGRATION,
         caravan_shared::tenancy::RLS_EVERYWHERE_MIGRATION,
         caravan_shared::tenant_status::SHOP_PROFILE_MIGRATION,
+        caravan_shared::tenant_status::SHOP_CHANGES_MIGRATION,
         SqlMigration {
             name: "m0001_notes",
             sql: "CREATE TABLE notes (

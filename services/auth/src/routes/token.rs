@@ -190,7 +190,7 @@ pub async fn token(
     {
         return Ok(invalid_client());
     }
-    let active = tenant_status::current(&state.context.db, TenantId::from(client.tenant_id))
+    let active = tenant_status::current(&state.context.shops, TenantId::from(client.tenant_id))
         .await?
         .is_some_and(|shop| shop.is_active());
     if !active {

@@ -9,6 +9,7 @@ mod products;
 mod storefront;
 mod transfer;
 
+use crate::storefront_cache::StorefrontCache;
 use caravan_shared::service::ServiceContext;
 pub use media::MediaStore;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,6 +20,8 @@ pub struct CatalogState {
     pub context: ServiceContext,
     /// Uploaded photos.
     pub media: MediaStore,
+    /// The storefront's finished answers.
+    pub storefront: StorefrontCache,
 }
 
 /// Registers the service's routes; each is collected into its OpenAPI document.

@@ -1,10 +1,13 @@
 //! The public storefront: an active shop's active products, in the buyer's language
-//! and currency, cacheable with `ETag`.
+//! and currency, cacheable with `ETag`. Finished answers are held in memory per shop
+//! ([`crate::storefront_cache`]); the shop check comes first, from the directory of
+//! shops, so a suspended shop answers 404 whatever is held.
 
 use super::CatalogState;
 use crate::domain::ProductStatus;
 use crate::schemas;
 use crate::store::{self, After, Listing, Sort};
+use crate::storefront_cache::{Answer, Key};
 use crate::views::{CategoryView, StorefrontProduct, localize};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -13,9 +16,8 @@ use caravan_shared::domain::{
 };
 use caravan_shared::error::Problem;
 use caravan_shared::tenancy::TenantTx;
-use caravan_shared::{ApiError, secrets, tenant_status};
+use caravan_shared::{ApiError, tenant_status};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use utoipa::openapi::schema::ObjectBuilder;
 use uuid::Uuid;
@@ -102,31 +104,34 @@ fn fallback() -> Result<Locale, ApiError> {
     Locale::parse(FALLBACK_LOCALE).map_err(|error| ApiError::internal(anyhow::anyhow!("{error}")))
 }
 
-/// Answers JSON with a strong `ETag`, or 304 when the buyer already has it.
-fn cacheable<T: Serialize>(request: &HttpRequest, body: &T) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        serde_json::to_vec(body).map_err(|error| ApiError::internal(anyhow::anyhow!(error)))?;
-    let digest = Sha256::digest(&bytes);
-    let tag = format!("\"{}\"", secrets::hex(&digest[..16]));
+/// Answers `answer` with its strong `ETag`, or 304 when the buyer already has it.
+fn respond(request: &HttpRequest, answer: &Answer) -> HttpResponse {
     let matches = request
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|candidate| candidate.trim() == tag));
+        .is_some_and(|value| answer.matches(value));
     let mut response = if matches {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::ETAG, tag))
+        .insert_header((header::ETAG, answer.etag.clone()))
         .insert_header((header::CACHE_CONTROL, "public, max-age=30"))
         .insert_header((header::VARY, "Accept-Language"));
     if matches {
-        Ok(response.finish())
+        response.finish()
     } else {
-        Ok(response.content_type("application/json").body(bytes))
+        response
+            .content_type("application/json")
+            .body(answer.body.clone())
     }
+}
+
+/// `body` as a finished answer.
+fn json<T: Serialize>(body: &T) -> Result<Answer, ApiError> {
+    Answer::json(body).map_err(|error| ApiError::internal(anyhow::anyhow!(error)))
 }
 
 /// An active shop's active products: search, filters, sorting, cursor pages.
@@ -148,7 +153,7 @@ pub async fn list(
     query: web::Query<StorefrontQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let shop = tenant_status::storefront(&state.context.db, &shop).await?;
+    let shop = tenant_status::storefront(&state.context.shops, &shop).await?;
     let wanted = wanted_locales(&request, query.locale.as_deref())?;
     let sort = match query.sort.as_deref().unwrap_or("newest") {
         "newest" => Sort::Newest,
@@ -167,46 +172,55 @@ pub async fn list(
     }
     let page = PageRequest::from_query(PageQuery {
         limit: query.limit,
-        cursor: query.cursor,
+        cursor: query.cursor.clone(),
     })?;
     let after: Option<After> = page.after()?;
-    let listing = Listing {
-        status: Some(ProductStatus::Active),
-        category: query.category,
-        tag: query.tag,
-        text: query
-            .q
-            .map(|q| q.trim().to_owned())
-            .filter(|q| !q.is_empty()),
-        min_price: query.min_price,
-        max_price: query.max_price,
-        in_stock: query.in_stock.unwrap_or(false),
-        sort,
-    };
-    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let rows = store::list_products(&tx, &listing, after.as_ref(), page.fetch_limit()).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let variants = store::variants_of(&tx, &ids).await?;
-    tx.commit().await?;
-    let fallback = fallback()?;
-    let page = Page::from_rows(rows, page.limit(), |row| After {
-        key: match sort {
-            Sort::Newest => None,
-            Sort::Price => Some(serde_json::json!(row.min_price)),
-            Sort::Title => Some(serde_json::json!(row.handle)),
-        },
-        id: row.id,
-    })
-    .map(|row| {
-        StorefrontProduct::new(
-            row,
-            &variants,
-            &wanted,
-            &fallback,
-            query.currency.as_deref(),
-        )
-    });
-    cacheable(&request, &page)
+    let key = Key::new(shop.tenant, "products", &query, &wanted);
+    let db = &state.context.db;
+    let answer = state
+        .storefront
+        .answer(key, || async move {
+            let listing = Listing {
+                status: Some(ProductStatus::Active),
+                category: query.category,
+                tag: query.tag,
+                text: query
+                    .q
+                    .map(|q| q.trim().to_owned())
+                    .filter(|q| !q.is_empty()),
+                min_price: query.min_price,
+                max_price: query.max_price,
+                in_stock: query.in_stock.unwrap_or(false),
+                sort,
+            };
+            let tx = TenantTx::begin(db, shop.tenant).await?;
+            let rows =
+                store::list_products(&tx, &listing, after.as_ref(), page.fetch_limit()).await?;
+            let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+            let variants = store::variants_of(&tx, &ids).await?;
+            tx.commit().await?;
+            let fallback = fallback()?;
+            let page = Page::from_rows(rows, page.limit(), |row| After {
+                key: match sort {
+                    Sort::Newest => None,
+                    Sort::Price => Some(serde_json::json!(row.min_price)),
+                    Sort::Title => Some(serde_json::json!(row.handle)),
+                },
+                id: row.id,
+            })
+            .map(|row| {
+                StorefrontProduct::new(
+                    row,
+                    &variants,
+                    &wanted,
+                    &fallback,
+                    query.currency.as_deref(),
+                )
+            });
+            json(&page)
+        })
+        .await?;
+    Ok(respond(&request, &answer))
 }
 
 /// Currency choice of the product page.
@@ -244,23 +258,31 @@ pub async fn detail(
     query: web::Query<DetailQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (shop, handle) = path.into_inner();
-    let shop = tenant_status::storefront(&state.context.db, &shop).await?;
+    let shop = tenant_status::storefront(&state.context.shops, &shop).await?;
     let wanted = wanted_locales(&request, query.locale.as_deref())?;
-    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let row = store::product_by_handle(&tx, &handle)
-        .await?
-        .filter(|row| row.status == ProductStatus::Active)
-        .ok_or_else(|| ApiError::not_found("no such product"))?;
-    let variants = store::variants_of(&tx, &[row.id]).await?;
-    tx.commit().await?;
-    let product = StorefrontProduct::new(
-        row,
-        &variants,
-        &wanted,
-        &fallback()?,
-        query.currency.as_deref(),
-    );
-    cacheable(&request, &product)
+    let key = Key::new(shop.tenant, &format!("products/{handle}"), &*query, &wanted);
+    let db = &state.context.db;
+    let answer = state
+        .storefront
+        .answer(key, || async move {
+            let tx = TenantTx::begin(db, shop.tenant).await?;
+            let row = store::product_by_handle(&tx, &handle)
+                .await?
+                .filter(|row| row.status == ProductStatus::Active)
+                .ok_or_else(|| ApiError::not_found("no such product"))?;
+            let variants = store::variants_of(&tx, &[row.id]).await?;
+            tx.commit().await?;
+            let product = StorefrontProduct::new(
+                row,
+                &variants,
+                &wanted,
+                &fallback()?,
+                query.currency.as_deref(),
+            );
+            json(&product)
+        })
+        .await?;
+    Ok(respond(&request, &answer))
 }
 
 /// An active shop's categories (a tree through `parent_id`) by position, names in
@@ -284,21 +306,29 @@ pub async fn categories(
     let query = query.into_inner();
     let page = PageRequest::from_query(PageQuery {
         limit: query.limit,
-        cursor: query.cursor,
+        cursor: query.cursor.clone(),
     })?;
-    let shop = tenant_status::storefront(&state.context.db, &shop).await?;
+    let shop = tenant_status::storefront(&state.context.shops, &shop).await?;
     let wanted = wanted_locales(&request, query.locale.as_deref())?;
-    let fallback = fallback()?;
-    let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
-    let rows = store::categories(&tx).await?;
-    tx.commit().await?;
-    let page = Page::from_sorted(rows, &page, store::CategoryRow::sort_key)?.map(|row| {
-        let name = localize(&row.name, &wanted, &fallback)
-            .map_or(serde_json::Value::Null, serde_json::Value::String);
-        CategoryView {
-            name,
-            ..CategoryView::from(row)
-        }
-    });
-    cacheable(&request, &page)
+    let key = Key::new(shop.tenant, "categories", &query, &wanted);
+    let db = &state.context.db;
+    let answer = state
+        .storefront
+        .answer(key, || async move {
+            let fallback = fallback()?;
+            let tx = TenantTx::begin(db, shop.tenant).await?;
+            let rows = store::categories(&tx).await?;
+            tx.commit().await?;
+            let page = Page::from_sorted(rows, &page, store::CategoryRow::sort_key)?.map(|row| {
+                let name = localize(&row.name, &wanted, &fallback)
+                    .map_or(serde_json::Value::Null, serde_json::Value::String);
+                CategoryView {
+                    name,
+                    ..CategoryView::from(row)
+                }
+            });
+            json(&page)
+        })
+        .await?;
+    Ok(respond(&request, &answer))
 }

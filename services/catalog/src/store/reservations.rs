@@ -152,7 +152,17 @@ pub async fn reserve(
             return Ok(Reservation::Raced);
         }
     }
-    Ok(Reservation::Held(lines_of(scope, order).await?))
+    // What was just written, in the order `lines_of` reads it (by variant).
+    Ok(Reservation::Held(
+        merged
+            .into_iter()
+            .map(|(variant_id, quantity)| ReservedLine {
+                variant_id,
+                quantity,
+                status: ReservationStatus::Held,
+            })
+            .collect(),
+    ))
 }
 
 /// What committing or releasing came to.

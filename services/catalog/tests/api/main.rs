@@ -12,4 +12,5 @@ mod rls;
 mod stored_prices;
 mod stored_statuses;
 mod storefront;
+mod storefront_cache;
 mod transfer;

@@ -137,6 +137,7 @@ pub async fn checkout(
     let context = Context {
         catalog: &state.catalog,
         deadlines: &state.deadlines,
+        sold_out: &state.sold_out,
         public_url: &state.context.settings.public_url,
     };
     checked.customer = customer.map(|c| c.subject);

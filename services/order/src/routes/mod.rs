@@ -31,12 +31,14 @@ pub struct OrderState {
     /// checkout's transaction and must outlive it; a separate pool means a checkout
     /// holding a connection never waits for a second one from the same pool.
     pub deadlines: sea_orm::DatabaseConnection,
+    /// Variants a checkout found sold out a moment ago.
+    pub sold_out: crate::sold_out::SoldOut,
 }
 
 impl OrderState {
     /// The active shop with this slug, or 404.
     pub async fn storefront(&self, slug: &str) -> Result<ShopState, ApiError> {
-        tenant_status::storefront(&self.context.db, slug).await
+        tenant_status::storefront(&self.context.shops, slug).await
     }
 }
 

@@ -56,11 +56,15 @@ pub struct NewLine {
     pub weight_grams: i32,
 }
 
-/// Stores an order and its lines.
+/// Stores an order and its lines; answers them as stored (one statement each, no
+/// read-back).
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order.id, number = order.number))]
-pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result<(), DbErr> {
+pub async fn insert_order(
+    scope: &impl TenantScoped,
+    order: &NewOrder,
+) -> Result<(OrderRow, Vec<OrderLineRow>), DbErr> {
     let tenant = tenant_of(scope);
-    orders::Entity::insert(orders::ActiveModel {
+    let row = orders::Entity::insert(orders::ActiveModel {
         id: Set(order.id),
         tenant_id: Set(tenant),
         number: Set(order.number),
@@ -82,7 +86,7 @@ pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result
         expires_at: Set(order.expires_at),
         ..Default::default()
     })
-    .exec_without_returning(scope.conn())
+    .exec_with_returning(scope.conn())
     .await?;
     let lines = order
         .lines
@@ -104,10 +108,11 @@ pub async fn insert_order(scope: &impl TenantScoped, order: &NewOrder) -> Result
             weight_grams: Set(line.weight_grams),
             ..Default::default()
         });
-    order_lines::Entity::insert_many(lines)
-        .exec_without_returning(scope.conn())
+    let mut lines = order_lines::Entity::insert_many(lines)
+        .exec_with_returning(scope.conn())
         .await?;
-    Ok(())
+    lines.sort_by_key(|line| line.position);
+    Ok((row, lines))
 }
 
 /// An order; `lock` holds it until the transaction ends (every change of status
@@ -202,30 +207,75 @@ fn listing(tenant: Uuid, filter: &OrderFilter) -> sea_orm::Select<orders::Entity
         .limit(filter.limit)
 }
 
-/// Makes sure the shop has a counter row ($1 the shop).
-const ENSURE_COUNTER: &str =
-    "INSERT INTO order_counters (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING";
+/// Gives a new order its number, in one statement: takes the shop's next number
+/// (creating its counter row at the first order; `last_number` starts at 1000, so
+/// the first number is 1001) and writes it wherever the checkout wrote the order's
+/// provisional number ($3, as text): the order, its timeline, its `order.created`
+/// event ($4), its emails ($5) and the idempotent answer ($6, $7). $1 the shop, $2
+/// the order. The counter row stays locked until the transaction ends.
+const NUMBER_ORDER: &str = "WITH taken AS ( \
+       INSERT INTO order_counters AS counter (tenant_id, last_number) VALUES ($1, 1001) \
+       ON CONFLICT (tenant_id) DO UPDATE SET last_number = counter.last_number + 1 \
+       RETURNING last_number::text AS number), \
+     numbered AS ( \
+       UPDATE orders SET number = taken.number::bigint FROM taken \
+       WHERE orders.tenant_id = $1 AND orders.id = $2 RETURNING orders.number), \
+     timeline AS ( \
+       UPDATE order_timeline SET detail = replace(detail::text, $3, taken.number)::jsonb FROM taken \
+       WHERE order_timeline.tenant_id = $1 AND order_timeline.order_id = $2 RETURNING 1), \
+     event AS ( \
+       UPDATE outbox SET data = replace(data::text, $3, taken.number)::jsonb FROM taken \
+       WHERE outbox.id = $4 RETURNING 1), \
+     mail AS ( \
+       UPDATE mail_outbox SET subject = replace(subject, $3, taken.number), \
+         body = replace(body, $3, taken.number) FROM taken \
+       WHERE mail_outbox.id = ANY($5) RETURNING 1), \
+     answer AS ( \
+       UPDATE idempotency_keys SET response_body = replace(response_body::text, $3, taken.number)::jsonb \
+       FROM taken WHERE scope = $6 AND key = $7 RETURNING 1) \
+     SELECT number FROM numbered";
 
-/// Takes the shop's next number ($1 the shop), locking its counter row until the
-/// transaction ends.
-const TAKE_NUMBER: &str = "UPDATE order_counters SET last_number = last_number + 1 \
-     WHERE tenant_id = $1 RETURNING last_number";
+/// Where a checkout wrote an order's provisional number.
+pub struct Provisional<'a> {
+    /// The order.
+    pub order: Uuid,
+    /// The number it was written with: unique, negative, never shown.
+    pub number: i64,
+    /// Its `order.created` event.
+    pub event: Uuid,
+    /// Its emails.
+    pub mails: Vec<Uuid>,
+    /// The idempotent answer's key space and key.
+    pub answer: (&'a str, &'a str),
+}
 
-/// The shop's next order number. The counter row stays locked until the
-/// transaction ends, so numbers are handed out one at a time and a rollback gives
-/// the number back: no gaps, no duplicates.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
-pub async fn next_number(scope: &impl TenantScoped) -> Result<i64, DbErr> {
-    scope
-        .conn()
-        .execute_raw(statement(ENSURE_COUNTER, vec![tenant_of(scope).into()]))
-        .await?;
+/// Gives the order of `provisional` the shop's next number and answers it.
+/// Numbers are handed out one at a time (the shop's counter row stays locked until
+/// the transaction ends) and a rollback gives the number back: no gaps, no
+/// duplicates. It is the checkout's last statement before its quota check and
+/// commit, so other checkouts of the shop wait for as little as possible.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %provisional.order))]
+pub async fn number_order(
+    scope: &impl TenantScoped,
+    provisional: &Provisional<'_>,
+) -> Result<i64, DbErr> {
     let row = scope
         .conn()
-        .query_one_raw(statement(TAKE_NUMBER, vec![tenant_of(scope).into()]))
+        .query_one_raw(statement(
+            NUMBER_ORDER,
+            vec![
+                tenant_of(scope).into(),
+                provisional.order.into(),
+                provisional.number.to_string().into(),
+                provisional.event.into(),
+                provisional.mails.clone().into(),
+                provisional.answer.0.into(),
+                provisional.answer.1.into(),
+            ],
+        ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("order counter".into()))?;
-    row.try_get("", "last_number")
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", provisional.order)))?;
+    row.try_get("", "number")
 }
 
 /// The orders the shop placed since the start of the calendar month in UTC ($1 the

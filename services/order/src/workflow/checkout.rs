@@ -10,19 +10,27 @@
 //!    answered; anyone else's key is another key.)
 //! 2. [`checkout`]: the cart, the address, the shipping rate and fresh prices from
 //!    the catalog give the order's price snapshot.
-//! 3. A deadline for the order is recorded on its own, then the catalog reserves
-//!    every line or none. A crash after this point still has the stock released
-//!    when the deadline passes.
-//! 4. Only now is the shop's order number taken: its counter row stays locked for
-//!    the few milliseconds until commit, so concurrent checkouts get consecutive
-//!    numbers, and a rollback gives the number back.
-//! 5. The order, its lines, the timeline, `order.created`, the emails and the
-//!    idempotent answer commit together.
+//! 3. A line whose variant was found sold out a moment ago ([`crate::sold_out`],
+//!    before the catalog is asked) or that the catalog's answer already shows short
+//!    (its committed stock is below the quantity) ends the checkout with 409 there:
+//!    nothing is reserved and no hot row is locked, so the losers of a flash sale
+//!    hear "sold out" without queueing behind its winners. Otherwise a deadline for the order is recorded on
+//!    its own, then the catalog reserves every line or none. A crash after this
+//!    point still has the stock released when the deadline passes.
+//! 4. The order, its lines, the timeline, `order.created`, the emails and the
+//!    idempotent answer are written under a provisional number (negative, random,
+//!    never shown), the order and lines with `RETURNING` rather than read back.
+//! 5. Only now is the shop's order number taken, in one statement that also writes
+//!    it wherever the provisional one stands: the counter row stays locked from
+//!    there until commit (the monthly quota is counted under it), so concurrent
+//!    checkouts get consecutive numbers while holding it for two round trips, and a
+//!    rollback gives the number back. Everything commits together.
 
-use super::{ShopContact, load};
-use crate::catalog::{Catalog, Reserved, Sellable, line_problem};
+use super::ShopContact;
+use crate::catalog::{Catalog, Reserved, Sellable, ShortLine, line_problem};
 use crate::domain::Address;
 use crate::domain::shipping::{self, ShippingOption};
+use crate::sold_out::SoldOut;
 use crate::store::{self, CartLineRow, CartRow, NewLine, NewOrder, SettingsRow};
 use crate::views::{ChosenRate, OrderView, localize};
 use crate::{emails, events};
@@ -45,6 +53,8 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     /// The pool order deadlines are written on, beside the order's transaction.
     pub deadlines: &'a DatabaseConnection,
+    /// Variants found sold out a moment ago.
+    pub sold_out: &'a SoldOut,
     /// Where the buyer's order page is.
     pub public_url: &'a str,
 }
@@ -104,6 +114,36 @@ async fn within_quota(tx: &TenantTx, shop: &ShopState) -> Result<(), ApiError> {
     }
 }
 
+/// The order just written in `tx` is within the shop's plan: counting it, the
+/// month's orders are not more than the plan allows.
+async fn within_quota_after(tx: &TenantTx, shop: &ShopState) -> Result<(), ApiError> {
+    match shop.quotas.max_orders_per_month {
+        Some(max) if store::orders_this_month(tx).await? > i64::from(max) => {
+            Err(quota_exceeded(max))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A provisional order number: negative, so never a real one, and random over
+/// 9·10^15 values, so that its decimal text occurs nowhere else in what the
+/// checkout writes (the number replaces it there by text).
+fn provisional_number() -> i64 {
+    -rand::random_range(1_000_000_000_000_000..10_000_000_000_000_000)
+}
+
+/// The answer with the order's number in place of the provisional one.
+fn numbered(
+    answer: serde_json::Value,
+    provisional: i64,
+    number: i64,
+) -> Result<serde_json::Value, ApiError> {
+    let text = answer
+        .to_string()
+        .replace(&provisional.to_string(), &number.to_string());
+    Ok(serde_json::from_str(&text).map_err(anyhow::Error::from)?)
+}
+
 fn money_error(error: MoneyError) -> ApiError {
     ApiError::validation(error.to_string())
 }
@@ -132,8 +172,28 @@ pub async fn checkout(
     within_quota(&tx, checkout.shop).await?;
     let currency = checkout.cart.currency.0;
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
+    let marked = context.sold_out.marked(tenant, &ids).await;
+    if !marked.is_empty() {
+        let short = cart_lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| marked.contains(&line.variant_id))
+            .map(|(index, line)| short_line(index, line, 0))
+            .collect();
+        return Err(sold_out(tx, &checkout.claimed, short).await?);
+    }
     let variants = context.catalog.variants(tenant, &ids, true).await?;
     let priced = price(&cart_lines, &variants, currency, &checkout.cart.locale)?;
+    let short = short_already(&cart_lines, &variants);
+    if !short.is_empty() {
+        let gone: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| variants.get(id).and_then(|v| v.available) == Some(0))
+            .copied()
+            .collect();
+        context.sold_out.mark(tenant, &gone).await;
+        return Err(sold_out(tx, &checkout.claimed, short).await?);
+    }
     let zones = store::zones(&tx).await?;
     let rate = choose_rate(&zones, &checkout.buyer.address, &priced, checkout.rate_id)?;
     let total = priced
@@ -164,22 +224,7 @@ pub async fn checkout(
         Ok(Reserved::Held) => {}
         Ok(Reserved::Short(short)) => {
             store::forget_deadline(context.deadlines, tenant, id).await?;
-            let mut error = ApiError::conflict(
-                ErrorCode::InsufficientStock,
-                format!(
-                    "{} line(s) of the cart are short of stock; nothing was reserved",
-                    short.len()
-                ),
-            );
-            for line in short {
-                error = error.with_field(line.field, line.message);
-            }
-            // Final for this key: a retry is told the same.
-            let answer = serde_json::to_value(error.problem()).unwrap_or_default();
-            let claimed = &checkout.claimed;
-            idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 409, &answer).await?;
-            tx.commit().await?;
-            return Err(error);
+            return Err(sold_out(tx, &checkout.claimed, short).await?);
         }
         Err(error) => {
             // The reservation may or may not have been made: release it now if we
@@ -192,12 +237,25 @@ pub async fn checkout(
     }
 
     let outcome: Result<serde_json::Value, ApiError> = async {
-        let view = place(&tx, context, &checkout, draft).await?;
-        let answer = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+        let placed = place(&tx, context, &checkout, draft).await?;
+        let answer = serde_json::to_value(&placed.view).map_err(anyhow::Error::from)?;
         let claimed = &checkout.claimed;
         idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 201, &answer).await?;
+        // Last: the number, then the quota under the counter's lock, then commit.
+        let provisional = store::Provisional {
+            order: id,
+            number: placed.provisional,
+            event: placed.event,
+            mails: placed.mails,
+            answer: (&claimed.scope, claimed.key.as_str()),
+        };
+        let number = store::number_order(&tx, &provisional).await?;
+        // Exact under the counter's lock: concurrent checkouts count one at a time
+        // (a statement of its own, so that it sees the order the last holder
+        // committed; this order is counted too).
+        within_quota_after(&tx, checkout.shop).await?;
         tx.commit().await?;
-        Ok(answer)
+        numbered(answer, placed.provisional, number)
     }
     .await;
     if outcome.is_err() {
@@ -209,6 +267,56 @@ pub async fn checkout(
         }
     }
     outcome
+}
+
+/// The lines whose quantity is above the stock the catalog's answer shows: short
+/// already, whatever happens in flight (a reservation could only take more).
+fn short_already(cart_lines: &[CartLineRow], variants: &HashMap<Uuid, Sellable>) -> Vec<ShortLine> {
+    cart_lines
+        .iter()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let available = variants.get(&line.variant_id)?.available?;
+            (available < line.quantity).then(|| short_line(index, line, available))
+        })
+        .collect()
+}
+
+/// Line `index` of the cart, short with `available` in stock; worded as the
+/// catalog words a refused reservation.
+fn short_line(index: usize, line: &CartLineRow, available: i32) -> ShortLine {
+    ShortLine {
+        field: format!("lines[{index}]"),
+        message: format!(
+            "{} requested, {} available (variant {})",
+            line.quantity,
+            available.max(0),
+            line.variant_id
+        ),
+    }
+}
+
+/// The 409 for a cart short of stock, saved as the key's final answer (a retry is
+/// told the same) and committed; the error to answer.
+async fn sold_out(
+    tx: TenantTx,
+    claimed: &Claimed,
+    short: Vec<ShortLine>,
+) -> Result<ApiError, ApiError> {
+    let mut error = ApiError::conflict(
+        ErrorCode::InsufficientStock,
+        format!(
+            "{} line(s) of the cart are short of stock; nothing was reserved",
+            short.len()
+        ),
+    );
+    for line in short {
+        error = error.with_field(line.field, line.message);
+    }
+    let answer = serde_json::to_value(error.problem()).unwrap_or_default();
+    idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 409, &answer).await?;
+    tx.commit().await?;
+    Ok(error)
 }
 
 /// What the cart comes to, at the catalog's current prices.
@@ -329,18 +437,31 @@ fn choose_rate(
     })
 }
 
-/// Writes the reserved order: number, order and lines, the cart closed, the
-/// timeline, `order.created` and the emails, all in `tx`.
+/// The reserved order as written, under its provisional number.
+struct Placed {
+    /// The order's view, with its access token.
+    view: OrderView,
+    /// The number it was written with.
+    provisional: i64,
+    /// Its `order.created` event.
+    event: Uuid,
+    /// Its emails.
+    mails: Vec<Uuid>,
+}
+
+/// Writes the reserved order under a provisional number: the cart closed, the
+/// order and lines, the timeline, `order.created` and the emails, all in `tx`. The
+/// shop's number is taken after ([`store::number_order`]), so that its counter is
+/// locked for one statement and the commit instead of all of these.
 async fn place(
     tx: &TenantTx,
     context: &Context<'_>,
     checkout: &Checkout<'_>,
     draft: Draft,
-) -> Result<OrderView, ApiError> {
+) -> Result<Placed, ApiError> {
     let (shop, cart, buyer) = (checkout.shop, &checkout.cart, &checkout.buyer);
-    let number = store::next_number(tx).await?;
-    // Exact under the counter's lock: concurrent checkouts count one at a time.
-    within_quota(tx, shop).await?;
+    store::close_cart(tx, cart.id, draft.id).await?;
+    let number = provisional_number();
     let token = secrets::generate();
     let order = NewOrder {
         id: draft.id,
@@ -366,8 +487,7 @@ async fn place(
         expires_at: draft.expires_at,
         lines: draft.priced.lines,
     };
-    store::insert_order(tx, &order).await?;
-    store::close_cart(tx, cart.id, order.id).await?;
+    let (row, lines) = store::insert_order(tx, &order).await?;
     store::note(
         tx,
         order.id,
@@ -376,30 +496,38 @@ async fn place(
         serde_json::json!({"number": number, "total": draft.total}),
     )
     .await?;
-    let (row, lines, mut view) = load(tx, order.id)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new order vanished")))?;
-    events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
+    // A new order has no payments or shipments yet.
+    let mut view = OrderView::new(row.clone(), &lines, Vec::new(), Vec::new());
+    let event = events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
     let instructions = draft.settings.bank_transfer_details.clone();
     // The shop was read for this request already (the storefront check).
     let contact = ShopContact::of(Some(shop.clone()), draft.settings);
-    mail::enqueue(
-        tx.conn(),
-        &emails::confirmation(
-            &view,
-            &contact.name,
-            instructions.as_deref(),
-            &emails::order_page(context.public_url, &shop.slug, &view, &token),
-        ),
-    )
-    .await?;
-    if let Some(staff) = &contact.staff_email {
+    let mut mails = vec![
         mail::enqueue(
             tx.conn(),
-            &emails::new_order_notice(&view, &contact.name, staff, &contact.locale),
+            &emails::confirmation(
+                &view,
+                &contact.name,
+                instructions.as_deref(),
+                &emails::order_page(context.public_url, &shop.slug, &view, &token),
+            ),
         )
-        .await?;
+        .await?,
+    ];
+    if let Some(staff) = &contact.staff_email {
+        mails.push(
+            mail::enqueue(
+                tx.conn(),
+                &emails::new_order_notice(&view, &contact.name, staff, &contact.locale),
+            )
+            .await?,
+        );
     }
     view.access_token = Some(token);
-    Ok(view)
+    Ok(Placed {
+        view,
+        provisional: number,
+        event,
+        mails,
+    })
 }

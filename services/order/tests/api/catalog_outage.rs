@@ -34,17 +34,8 @@ async fn an_unreachable_catalog_answers_503_saying_what_failed_not_where() {
     let stack = spawn_stack_with(false, &[("CATALOG_URL", &nowhere)]).await;
     let shop = stack.shop(10).await;
 
-    let cart: Value = stack
-        .order
-        .post(&format!("/v1/shops/{}/carts", shop.slug), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (id, token) = (
-        cart["id"].as_str().unwrap(),
-        cart["token"].as_str().unwrap(),
-    );
+    let (id, token) = stack.empty_cart(&shop).await;
+    let (id, token) = (id.as_str(), token.as_str());
     let lines = format!("/v1/shops/{}/carts/{id}/lines", shop.slug);
     let added = stack
         .order

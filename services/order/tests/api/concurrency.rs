@@ -65,8 +65,9 @@ async fn order_numbers_are_sequential_without_gaps_under_200_concurrent_checkout
     .await;
     let mut numbers = Vec::new();
     for answer in answers {
-        assert_eq!(answer.status(), 201);
+        let status = answer.status();
         let order: Value = answer.json().await.unwrap();
+        assert_eq!(status, 201, "{order}");
         numbers.push(order["number"].as_i64().unwrap());
     }
     numbers.sort_unstable();
@@ -330,4 +331,68 @@ async fn money_being_refunded_counts_as_refunded_for_refunds_and_cancellations()
     assert_eq!((paid, refunded), (total, left));
     let pending: Vec<_> = refunds.iter().filter(|(s, _)| s == "pending").collect();
     assert_eq!(pending, [&("pending".to_owned(), in_flight)]);
+}
+
+#[tokio::test]
+async fn a_sold_out_variant_is_refused_at_once_and_sold_again_within_a_second_of_a_restock() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(1).await;
+    let carts = prepared(&stack, &shop, 8, 1).await;
+    let mut carts = carts.into_iter();
+    let (cart, body, key) = carts.next().unwrap();
+    assert_eq!(
+        stack.checkout(&shop, &cart, &key, &body).await.status(),
+        201
+    );
+
+    // The next buyer finds it sold out, and so does everyone after, with the same
+    // answer, until the mark lapses.
+    let (cart, body, key) = carts.next().unwrap();
+    let refused = stack.checkout(&shop, &cart, &key, &body).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "insufficient_stock");
+    assert_eq!(problem["errors"][0]["field"], "lines[0]");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("1 requested, 0 available"), "{message}");
+    // A retry with the same key is told the same.
+    let replay = stack.checkout(&shop, &cart, &key, &body).await;
+    assert_eq!(replay.status(), 409);
+
+    // The shop restocks: the mark lapses within a second and the variant sells.
+    let restocked = stack
+        .catalog
+        .post_with(
+            &shop.owner,
+            "/v1/inventory/adjustments",
+            &serde_json::json!({"variant_id": shop.variant, "delta": 3, "reason": "received"}),
+        )
+        .await;
+    assert_eq!(
+        restocked.status(),
+        200,
+        "{}",
+        restocked.text().await.unwrap()
+    );
+    let restocked_at = std::time::Instant::now();
+    let mut sold = false;
+    for (cart, body, key) in carts {
+        let answer = stack.checkout(&shop, &cart, &key, &body).await;
+        match answer.status().as_u16() {
+            201 => {
+                sold = true;
+                break;
+            }
+            409 => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            other => panic!("unexpected {other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert!(sold, "nothing sold after the restock");
+    assert!(
+        restocked_at.elapsed() < std::time::Duration::from_millis(1500),
+        "sold {:?} after the restock",
+        restocked_at.elapsed()
+    );
+    // Nothing oversold: 4 on hand, 2 held.
+    assert_eq!(stack.stock(&shop, shop.variant).await, (4, 2));
 }

@@ -344,8 +344,8 @@ impl Stack {
         }
     }
 
-    /// A guest cart holding `quantity` of the shop's variant; answers (id, token).
-    pub async fn cart(&self, shop: &Shop, quantity: i32) -> (String, String) {
+    /// A new, empty guest cart of the shop; answers (id, token).
+    pub async fn empty_cart(&self, shop: &Shop) -> (String, String) {
         let cart: Value = self
             .order
             .post(&format!("/v1/shops/{}/carts", shop.slug), &json!({}))
@@ -353,10 +353,15 @@ impl Stack {
             .json()
             .await
             .unwrap();
-        let (id, token) = (
+        (
             cart["id"].as_str().unwrap().to_owned(),
             cart["token"].as_str().unwrap().to_owned(),
-        );
+        )
+    }
+
+    /// A guest cart holding `quantity` of the shop's variant; answers (id, token).
+    pub async fn cart(&self, shop: &Shop, quantity: i32) -> (String, String) {
+        let (id, token) = self.empty_cart(shop).await;
         let added = self
             .order
             .client

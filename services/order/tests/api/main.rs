@@ -10,5 +10,6 @@ mod payments;
 mod replica;
 mod reports;
 mod rls;
+mod slow_catalog;
 mod staff;
 mod stored_values;

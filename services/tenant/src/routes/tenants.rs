@@ -199,7 +199,7 @@ async fn visible_shop(
         return Err(not_found());
     }
     if own {
-        tenant_status::ensure_active(&state.context.db, TenantId::from(id)).await?;
+        tenant_status::ensure_active(&state.context.shops, TenantId::from(id)).await?;
     }
     store::tenant(&state.context.db, id)
         .await?
