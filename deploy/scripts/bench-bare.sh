@@ -25,7 +25,9 @@ for tool in wrk python3 psql; do
 done
 
 CARGO_TARGET_DIR=target/limit cargo build --quiet --release --locked --manifest-path "$bench/limit/Cargo.toml"
-cargo build --quiet --release -p caravan-cli --bin caravan
+# One build of the platform and of each service's own binary (the same features).
+cargo build --quiet --release --bins \
+  -p caravan-cli -p caravan-auth -p caravan-tenant -p caravan-catalog -p caravan-order
 hot=$(target/limit/release/caravan-limit seed)
 bare_port=${BARE_PORT:-19090}
 target/limit/release/caravan-limit serve "$bare_port" >target/bench-bare-limit.log 2>&1 &

@@ -11,9 +11,9 @@ seconds=${1:-10}
 connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 services=(auth tenant catalog order)
-cargo build --quiet --release -p caravan-cli --bin caravan
+# One build of the platform and of each service's own binary (the same features).
 cargo build --quiet --release --bins \
-  -p caravan-auth -p caravan-tenant -p caravan-catalog -p caravan-order
+  -p caravan-cli -p caravan-auth -p caravan-tenant -p caravan-catalog -p caravan-order
 set -a
 # shellcheck disable=SC1090
 . <(target/release/caravan secrets)
