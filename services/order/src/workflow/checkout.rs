@@ -104,25 +104,19 @@ fn quota_exceeded(max: i32) -> ApiError {
     )
 }
 
-/// The shop may take another order this month under its plan.
-async fn within_quota(tx: &TenantTx, shop: &ShopState) -> Result<(), ApiError> {
-    match shop.quotas.max_orders_per_month {
-        Some(max) if store::orders_this_month(tx).await? >= i64::from(max) => {
-            Err(quota_exceeded(max))
-        }
-        _ => Ok(()),
+/// The shop's orders this month are within its plan: before this checkout writes
+/// its order there must be room for one more; after (`written`), this one counted,
+/// the month must not be over the plan.
+async fn within_quota(tx: &TenantTx, shop: &ShopState, written: bool) -> Result<(), ApiError> {
+    let Some(max) = shop.quotas.max_orders_per_month else {
+        return Ok(());
+    };
+    let placed = store::orders_this_month(tx).await?;
+    let allowed = i64::from(max) - if written { 0 } else { 1 };
+    if placed > allowed {
+        return Err(quota_exceeded(max));
     }
-}
-
-/// The order just written in `tx` is within the shop's plan: counting it, the
-/// month's orders are not more than the plan allows.
-async fn within_quota_after(tx: &TenantTx, shop: &ShopState) -> Result<(), ApiError> {
-    match shop.quotas.max_orders_per_month {
-        Some(max) if store::orders_this_month(tx).await? > i64::from(max) => {
-            Err(quota_exceeded(max))
-        }
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// A provisional order number: negative, so never a real one, and random over
@@ -169,7 +163,7 @@ pub async fn checkout(
     if cart_lines.is_empty() {
         return Err(ApiError::invalid_field("cart_id", "the cart is empty"));
     }
-    within_quota(&tx, checkout.shop).await?;
+    within_quota(&tx, checkout.shop, false).await?;
     let currency = checkout.cart.currency.0;
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
     let marked = context.sold_out.marked(tenant, &ids).await;
@@ -253,7 +247,7 @@ pub async fn checkout(
         // Exact under the counter's lock: concurrent checkouts count one at a time
         // (a statement of its own, so that it sees the order the last holder
         // committed; this order is counted too).
-        within_quota_after(&tx, checkout.shop).await?;
+        within_quota(&tx, checkout.shop, true).await?;
         tx.commit().await?;
         numbered(answer, placed.provisional, number)
     }
