@@ -5,6 +5,7 @@ use caravan_shared::tenancy::TenantTx;
 use caravan_shared::tenant_status::{self, Quotas};
 use caravan_shared::testing::TestApp;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The catalog service on a random port with a database of its own. Its photos
@@ -150,3 +151,30 @@ pub fn goji(handle: &str, sku: &str, stock: i32) -> Value {
 }
 
 pub use caravan_shared::testing::problem;
+
+/// How soon a change reaches the storefront's held answers, and how often a test looks.
+pub const WITHIN: Duration = Duration::from_secs(1);
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// A buyer's GET: the status and the JSON body (null when there is none).
+pub async fn get(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `path` until `done` holds of its answer; answers how long it took.
+pub async fn until(app: &TestApp, path: &str, done: impl Fn(u16, &Value) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, body) = get(app, path).await;
+        if done(status, &body) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path} never changed: {status} {body}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}

@@ -2,7 +2,7 @@
 //! hand) is an internal error, logged and answered 500; never a default, and never
 //! a product that silently is "not active".
 
-use crate::helpers::{goji, problem, shop, spawn_app};
+use crate::helpers::{WITHIN, goji, problem, shop, spawn_app, until};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,7 +19,8 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
         .unwrap();
     let id = product["id"].as_str().unwrap().to_owned();
     let staff_path = format!("/v1/products/{id}");
-    let storefront = app.url(&format!("/v1/shops/{}/products/goji", a.slug));
+    let path = format!("/v1/shops/{}/products/goji", a.slug);
+    let storefront = app.url(&path);
     let buyer = app.client.get(&storefront).send().await.unwrap();
     assert_eq!(buyer.status(), 200);
 
@@ -37,6 +38,9 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
         .await
         .unwrap();
 
+    // The storefront held the readable answer; the change reaches it within a second.
+    let took = until(&app, &path, |status, _| status == 500).await;
+    assert!(took < WITHIN, "the storefront took {took:?}");
     let buyer = app.client.get(&storefront).send().await.unwrap();
     let body = problem(buyer, 500).await;
     assert_eq!(body["code"], "internal_error");
@@ -58,8 +62,8 @@ async fn a_product_with_an_unknown_status_is_an_internal_error_not_a_missing_pro
         .execute_unprepared(&set_status("active"))
         .await
         .unwrap();
-    let buyer = app.client.get(&storefront).send().await.unwrap();
-    assert_eq!(buyer.status(), 200);
+    let took = until(&app, &path, |status, _| status == 200).await;
+    assert!(took < WITHIN, "the storefront took {took:?}");
     let staff: Value = app
         .get_with(&a.owner, &staff_path)
         .await
