@@ -302,6 +302,19 @@ pub fn is_duplicate(error: &DbErr) -> bool {
     unique_violation(error).is_some()
 }
 
+/// The SQLSTATE PostgreSQL answered with, when `error` is an error a statement
+/// raised (`40001` for a serialization failure, `P0001` for a `RAISE` without one).
+pub fn sqlstate(error: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|code| code.into_owned()),
+        _ => None,
+    }
+}
+
 /// A PostgreSQL statement with its values: what every named SQL statement is sent as.
 pub fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)

@@ -34,5 +34,9 @@ impl ServiceMigrations for Migrations {
             name: "m0004_storefront_changes",
             sql: include_str!("../migrations/0004_storefront_changes.sql"),
         },
+        SqlMigration {
+            name: "m0005_reservation_in_one_statement",
+            sql: include_str!("../migrations/0005_reservation_in_one_statement.sql"),
+        },
     ];
 }

@@ -94,17 +94,14 @@ pub async fn reserve(
         .collect();
     let tenant = TenantId::from(body.tenant_id);
     for _ in 0..2 {
-        let tx = TenantTx::begin(&state.context.db, tenant).await?;
-        match reservations::reserve(&tx, body.order_id, &lines).await? {
+        match reservations::reserve(&state.context.db, tenant, body.order_id, &lines).await? {
             Reservation::Held(held) => {
-                tx.commit().await?;
                 return Ok(HttpResponse::Created().json(ReservationView {
                     order_id: body.order_id,
                     lines: held,
                 }));
             }
             Reservation::Short(short) => {
-                tx.rollback().await?;
                 let mut error = ApiError::conflict(
                     ErrorCode::InsufficientStock,
                     format!("{} line(s) cannot be reserved", short.len()),
@@ -126,9 +123,8 @@ pub async fn reserve(
                 return Err(error);
             }
             // A concurrent call for the same order won: read what it reserved.
-            Reservation::Raced => tx.rollback().await?,
+            Reservation::Raced => {}
             Reservation::Settled(status) => {
-                tx.rollback().await?;
                 return Err(ApiError::conflict(
                     ErrorCode::ReservationSettled,
                     format!("this order's reservation is already {status}"),

@@ -1,18 +1,18 @@
 //! Stock reservations for orders: all lines or none, keyed by order, serialised by
-//! the database. A line is reserved by one conditional UPDATE that only succeeds
-//! while enough is available, so concurrent checkouts of a hot variant queue on its
-//! row and can never oversell; the `stock_available` constraint is the backstop.
+//! the database. A reservation is one statement (`caravan_reserve`, in the
+//! migrations) that locks its variants' rows in a fixed order and holds every line
+//! only while enough is available, so concurrent checkouts of a hot variant queue on
+//! its row and can never oversell; the `stock_available` constraint is the backstop.
 
 use super::entities::{reservations, variants};
 use crate::domain::ReservationStatus;
 use crate::store::{self, VariantRow};
-use caravan_shared::db::statement;
-use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::db::{sqlstate, statement};
+use caravan_shared::tenancy::{TenantId, TenantScoped};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A reserved line.
@@ -74,96 +74,101 @@ pub async fn lines_of(scope: &impl TenantScoped, order: Uuid) -> Result<Vec<Rese
         .await
 }
 
-/// Reserves every line of `order` or none.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), order = %order))]
+/// A line of what `caravan_reserve` answers (see its migration).
+#[derive(Debug, FromQueryResult)]
+struct ReserveRow {
+    outcome: String,
+    variant_id: Uuid,
+    quantity: i32,
+    available: Option<i32>,
+    status: Option<ReservationStatus>,
+}
+
+/// Reserves every line of `order` or none, in one statement of its own (no
+/// transaction around it): the shop's scope, the order's turn and the variants' row
+/// locks last only while it runs, so a hot variant is locked for the shortest time a
+/// reservation can take. Repeated variants are merged.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, order = %order))]
 pub async fn reserve(
-    scope: &impl TenantScoped,
+    db: &DatabaseConnection,
+    tenant: TenantId,
     order: Uuid,
     lines: &[(Uuid, i32)],
 ) -> Result<Reservation, DbErr> {
-    // Calls for the same order take turns, so a repeat waits for the first and then
-    // answers what it reserved instead of competing with it for the stock.
-    scope
-        .conn()
-        .query_one_raw(statement(
-            "SELECT pg_advisory_xact_lock(hashtext($1))::text AS locked",
-            vec![format!("reservation:{}:{order}", scope.tenant()).into()],
+    let (variants, quantities): (Vec<Uuid>, Vec<i32>) = lines.iter().copied().unzip();
+    let rows = match db
+        .query_all_raw(statement(
+            "SELECT outcome, variant_id, quantity, available, status \
+             FROM caravan_reserve($1, $2, $3, $4)",
+            vec![
+                tenant.into_uuid().into(),
+                order.into(),
+                variants.into(),
+                quantities.into(),
+            ],
         ))
-        .await?;
-    let existing = lines_of(scope, order).await?;
-    if let Some(settled) = existing
-        .iter()
-        .find(|line| line.status != ReservationStatus::Held)
+        .await
     {
-        return Ok(Reservation::Settled(settled.status));
-    }
-    if !existing.is_empty() {
-        return Ok(Reservation::Held(existing));
-    }
-    // Merge repeated variants; a fixed (sorted) order of row locks avoids deadlocks
-    // between orders sharing variants.
-    let mut merged: BTreeMap<Uuid, i32> = BTreeMap::new();
-    for (variant, quantity) in lines {
-        let total = merged.entry(*variant).or_default();
-        *total = total.saturating_add(*quantity);
-    }
-    let tenant = scope.tenant().into_uuid();
-    let mut short = Vec::new();
-    for (variant, quantity) in &merged {
-        let reserved = scope
-            .conn()
-            .query_one_raw(statement(
-                "UPDATE variants SET reserved = reserved + $3, updated_at = now() \
-                 WHERE tenant_id = $1 AND id = $2 AND (NOT track_stock OR on_hand - reserved >= $3) \
-                 RETURNING id",
-                vec![tenant.into(), (*variant).into(), (*quantity).into()],
-            ))
-            .await?;
-        if reserved.is_none() {
-            let available = store::variant(scope, *variant)
-                .await?
-                .map_or(0, |row| row.available());
-            short.push(ShortLine {
-                variant_id: *variant,
-                requested: *quantity,
-                available,
-            });
-        }
-    }
-    if !short.is_empty() {
-        return Ok(Reservation::Short(short));
-    }
-    for (variant, quantity) in &merged {
-        let inserted = scope
-            .conn()
-            .execute_raw(statement(
-                "INSERT INTO reservations (tenant_id, order_id, variant_id, quantity, status) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                vec![
-                    tenant.into(),
-                    order.into(),
-                    (*variant).into(),
-                    (*quantity).into(),
-                    ReservationStatus::Held.into(),
-                ],
-            ))
-            .await?;
-        if inserted.rows_affected() == 0 {
+        Ok(rows) => rows,
+        Err(error) if sqlstate(&error).as_deref() == Some(SERIALIZATION_FAILURE) => {
             return Ok(Reservation::Raced);
         }
-    }
-    // What was just written, in the order `lines_of` reads it (by variant).
-    Ok(Reservation::Held(
-        merged
-            .into_iter()
-            .map(|(variant_id, quantity)| ReservedLine {
-                variant_id,
-                quantity,
-                status: ReservationStatus::Held,
-            })
-            .collect(),
-    ))
+        Err(error) => return Err(error),
+    };
+    let rows = rows
+        .iter()
+        .map(|row| ReserveRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = rows.first() else {
+        return Err(DbErr::Custom(format!(
+            "the reservation of order {order} answered nothing"
+        )));
+    };
+    let status = |row: &ReserveRow| {
+        row.status.ok_or_else(|| {
+            DbErr::Custom(format!("reservation line {} has no status", row.variant_id))
+        })
+    };
+    Ok(match first.outcome.as_str() {
+        "short" => Reservation::Short(
+            rows.iter()
+                .map(|row| ShortLine {
+                    variant_id: row.variant_id,
+                    requested: row.quantity,
+                    available: row.available.unwrap_or(0),
+                })
+                .collect(),
+        ),
+        "held" | "earlier" => {
+            let held = rows
+                .iter()
+                .map(|row| {
+                    Ok(ReservedLine {
+                        variant_id: row.variant_id,
+                        quantity: row.quantity,
+                        status: status(row)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DbErr>>()?;
+            match held
+                .iter()
+                .find(|line| line.status != ReservationStatus::Held)
+            {
+                Some(settled) => Reservation::Settled(settled.status),
+                None => Reservation::Held(held),
+            }
+        }
+        other => {
+            return Err(DbErr::Custom(format!(
+                "the reservation of order {order} answered {other:?}"
+            )));
+        }
+    })
 }
+
+/// PostgreSQL's SQLSTATE for a serialization failure: what `caravan_reserve` raises
+/// when the order's reservation was written concurrently, having undone its own.
+const SERIALIZATION_FAILURE: &str = "40001";
 
 /// What committing or releasing came to.
 #[derive(Debug)]

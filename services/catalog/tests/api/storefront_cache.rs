@@ -234,3 +234,46 @@ async fn a_change_made_while_the_listeners_reconnect_still_shows_within_a_second
     let took = until(&app, &page, |status, _| status == 404).await;
     assert!(took < WITHIN, "the suspension took {took:?}");
 }
+
+/// Reserves `quantity` of `variant` for a new order, as checkout does.
+async fn reserve(app: &TestApp, a: &Shop, variant: &str, quantity: i32) -> u16 {
+    let request = json!({
+        "tenant_id": a.id, "order_id": uuid::Uuid::now_v7(),
+        "lines": [{"variant_id": variant, "quantity": quantity}]
+    });
+    let service = app.keys.service("order");
+    app.post_with(&service, "/internal/v1/reservations", &request)
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_reservation_keeps_the_held_answers_until_it_sells_the_variant_out() {
+    let app = spawn_app().await;
+    wait_for_listeners(&app).await;
+    let (a, product, variant) = shop_with_goji(&app, "G-1").await;
+    let list = format!("/v1/shops/{}/products", a.slug);
+    let page = format!("/v1/shops/{}/products/goji", a.slug);
+    let (_, _, title) = held_answers(&app, &product, &list, &page).await;
+    let in_stock = |body: &Value| body["variants"][0]["in_stock"].clone();
+
+    // 5 on hand: a reservation of 4 leaves it in stock, which is all a buyer sees,
+    // so the held answers stay (the unannounced title does not show).
+    assert_eq!(reserve(&app, &a, &variant, 4).await, 201);
+    tokio::time::sleep(WITHIN).await;
+    let (_, held) = get(&app, &page).await;
+    assert_ne!(
+        held["title"],
+        title.as_str(),
+        "a stock change alone was announced"
+    );
+    assert_eq!(in_stock(&held), true);
+
+    // The last one sells it out: announced, and shown within a second.
+    assert_eq!(reserve(&app, &a, &variant, 1).await, 201);
+    let took = until(&app, &page, |_, body| in_stock(body) == false).await;
+    assert!(took < WITHIN, "the page took {took:?}");
+    let (_, list_body) = get(&app, &list).await;
+    assert_eq!(list_body["items"][0]["variants"][0]["in_stock"], false);
+}

@@ -230,7 +230,7 @@ pub async fn checkout(
         }
     }
 
-    let outcome: Result<serde_json::Value, ApiError> = async {
+    let committed: Result<(serde_json::Value, i64, i64), ApiError> = async {
         let placed = place(&tx, context, &checkout, draft).await?;
         let answer = serde_json::to_value(&placed.view).map_err(anyhow::Error::from)?;
         let claimed = &checkout.claimed;
@@ -249,18 +249,23 @@ pub async fn checkout(
         // committed; this order is counted too).
         within_quota(&tx, checkout.shop, true).await?;
         tx.commit().await?;
-        numbered(answer, placed.provisional, number)
+        Ok((answer, placed.provisional, number))
     }
     .await;
-    if outcome.is_err() {
-        // Nothing was written: give the stock back straight away.
-        if context.catalog.release(tenant, id).await.is_ok() {
-            store::forget_deadline(context.deadlines, tenant, id)
-                .await
-                .ok();
+    match committed {
+        // The order stands from here on, whatever happens to this answer (a retry
+        // with the key is answered from what was saved, numbered).
+        Ok((answer, provisional, number)) => numbered(answer, provisional, number),
+        Err(error) => {
+            // Nothing was written: give the stock back straight away.
+            if context.catalog.release(tenant, id).await.is_ok() {
+                store::forget_deadline(context.deadlines, tenant, id)
+                    .await
+                    .ok();
+            }
+            Err(error)
         }
     }
-    outcome
 }
 
 /// The lines whose quantity is above the stock the catalog's answer shows: short
