@@ -20,6 +20,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     ids uuid[];
     quantities integer[];
+    tracked boolean;
+    free integer;
+    short boolean := false;
     inserted integer;
 BEGIN
     -- Row-level security sees this shop only, until the statement ends.
@@ -42,28 +45,33 @@ BEGIN
         FROM unnest(wanted_variants, wanted_quantities) AS u(v, q)
         GROUP BY u.v
     ) w;
-    -- One order of row locks for every reservation: no deadlocks between orders
-    -- sharing variants. (The lock the UPDATE below takes anyway; a stronger one
-    -- would also wait for the key-share locks of other shops' foreign-key checks.)
-    PERFORM 1 FROM variants v
-    WHERE v.tenant_id = shop AND v.id = ANY (ids)
-    ORDER BY v.id
-    FOR NO KEY UPDATE;
-
-    RETURN QUERY
-        SELECT 'short', w.v, w.q, coalesce(greatest(v.on_hand - v.reserved, 0), 0), NULL::text
-        FROM unnest(ids, quantities) AS w(v, q)
-        LEFT JOIN variants v ON v.tenant_id = shop AND v.id = w.v
-        WHERE v.id IS NULL OR (v.track_stock AND v.on_hand - v.reserved < w.q)
-        ORDER BY w.v;
-    IF FOUND THEN
+    -- One variant at a time, by its key, in one order for every reservation (no
+    -- deadlocks between orders sharing variants); the lock is the one the UPDATE
+    -- below takes anyway.
+    FOR i IN 1 .. cardinality(ids) LOOP
+        SELECT v.track_stock, v.on_hand - v.reserved INTO tracked, free
+        FROM variants v
+        WHERE v.tenant_id = shop AND v.id = ids[i]
+        FOR NO KEY UPDATE;
+        IF NOT FOUND OR (tracked AND free < quantities[i]) THEN
+            short := true;
+            outcome := 'short';
+            variant_id := ids[i];
+            quantity := quantities[i];
+            available := CASE WHEN free IS NULL THEN 0 ELSE greatest(free, 0) END;
+            status := NULL;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    IF short THEN
         RETURN;
     END IF;
 
-    UPDATE variants v
-    SET reserved = v.reserved + w.q, updated_at = now()
-    FROM unnest(ids, quantities) AS w(v, q)
-    WHERE v.tenant_id = shop AND v.id = w.v;
+    FOR i IN 1 .. cardinality(ids) LOOP
+        UPDATE variants v
+        SET reserved = v.reserved + quantities[i], updated_at = now()
+        WHERE v.tenant_id = shop AND v.id = ids[i];
+    END LOOP;
     INSERT INTO reservations (tenant_id, order_id, variant_id, quantity, status)
     SELECT shop, reserving, w.v, w.q, 'held'
     FROM unnest(ids, quantities) AS w(v, q)

@@ -68,6 +68,11 @@ pub struct Relay {
     counted: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
+/// How long the relay waits after being woken, so that events committed together
+/// are numbered and published in one cycle (each cycle reads the outbox's partial
+/// indexes, which carry every event changed since the last vacuum).
+const GATHER: Duration = Duration::from_millis(5);
+
 /// How often the backlog gauge is counted: a count, even through the partial
 /// indexes, visits every event changed since the last vacuum, so a relay under load
 /// counts once a second rather than once per batch.
@@ -127,7 +132,12 @@ impl Relay {
         loop {
             self.drain(&mut conn).await?;
             tokio::select! {
-                notification = listener.recv() => { notification?; }
+                notification = listener.recv() => {
+                    notification?;
+                    // The events of the commits of the next moment go in the same
+                    // batch: under load, one cycle per few checkouts, not per commit.
+                    tokio::time::sleep(GATHER).await;
+                }
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
