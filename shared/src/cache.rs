@@ -11,7 +11,6 @@
 //! - a value read from the database is kept only if nothing it depends on was
 //!   invalidated since the read began ([`Freshness::ticket`], [`Freshness::is_fresh`]).
 
-use sea_orm::sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -180,7 +179,7 @@ impl Hub {
             .collect();
         channels.sort_unstable();
         channels.dedup();
-        let mut listener = PgListener::connect(&self.database_url).await?;
+        let mut listener = crate::db::listener(&self.database_url).await?;
         listener.listen_all(channels).await?;
         // Listening from here on: whatever was read before may be stale, nothing after.
         for follower in followers {

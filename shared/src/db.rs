@@ -434,6 +434,14 @@ pub fn plain_on_loopback(raw: &str) -> String {
     url.to_string()
 }
 
+/// A connection that listens for `NOTIFY`, made as every other connection is
+/// ([`plain_on_loopback`]).
+pub async fn listener(
+    database_url: &str,
+) -> Result<sea_orm::sqlx::postgres::PgListener, sea_orm::sqlx::Error> {
+    sea_orm::sqlx::postgres::PgListener::connect(&plain_on_loopback(database_url)).await
+}
+
 /// Whether `error` is, or was caused by, a pool that found no connection in time:
 /// none free (`ConnectionAcquire`), or none opened yet (`Conn`, when a pool is made).
 pub fn pool_timed_out(error: &anyhow::Error) -> bool {

@@ -7,6 +7,25 @@ use std::time::Duration;
 /// How long any Redis call may take before it counts as down.
 pub const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Awaits a best-effort Redis call for at most [`REDIS_TIMEOUT`]: its value, or
+/// `None` with a warning naming `what` failed when Redis errs or is late.
+pub async fn within<T, E: std::fmt::Display>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "Redis failed to {what}");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("Redis did not answer in time to {what}");
+            None
+        }
+    }
+}
+
 /// A Redis connection and the prefix of every key and channel.
 #[derive(Clone)]
 pub struct Redis {
@@ -91,12 +110,11 @@ impl Redis {
         let key = self.key(name);
         let mut conn = self.conn();
         let command = redis::cmd("DECR").arg(&key).clone();
-        let taken = command.query_async::<i64>(&mut conn);
-        match tokio::time::timeout(REDIS_TIMEOUT, taken).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::warn!(%error, key, "Redis failed to take a count back"),
-            Err(_) => tracing::warn!(key, "Redis did not answer in time to take a count back"),
-        }
+        within(
+            &format!("take a count of {key} back"),
+            command.query_async::<i64>(&mut conn),
+        )
+        .await;
     }
 
     /// Whether Redis answers a PING in time.

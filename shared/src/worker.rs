@@ -2,7 +2,6 @@
 //! work is queued, and by a timer for work that falls due later (retries). Replicas
 //! share the queue through `FOR UPDATE SKIP LOCKED` in the work itself.
 
-use sea_orm::sqlx::postgres::PgListener;
 use std::future::Future;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -44,7 +43,7 @@ where
     W: Fn() -> F,
     F: Future<Output = anyhow::Result<bool>>,
 {
-    let mut listener = PgListener::connect(&wakeup.database_url).await?;
+    let mut listener = crate::db::listener(&wakeup.database_url).await?;
     listener.listen(wakeup.channel).await?;
     loop {
         while work().await? {}

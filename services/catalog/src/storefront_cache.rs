@@ -2,8 +2,9 @@
 //! held in memory per shop so a buyer's request costs no query when nothing changed.
 //!
 //! Kept correct by the database's own announcements at commit: every change of a
-//! product, variant (prices, stock, reservations), category or photo names its shop
-//! on [`STOREFRONT_CHANGES`], and every change of a shop on [`SHOP_CHANGES`]; either
+//! product, variant (its prices; its stock only when it goes in or out of stock,
+//! which is all the storefront shows), category or photo names its shop on
+//! [`STOREFRONT_CHANGES`], and every change of a shop on [`SHOP_CHANGES`]; either
 //! drops all of that shop's answers. The rules of [`caravan_shared::cache`] keep a
 //! read from outliving a change. Bounded to [`BYTES`] of answers.
 
@@ -54,8 +55,13 @@ impl Key {
     }
 
     fn cost(&self, answer: &Answer) -> usize {
-        self.what.len() + answer.body.len() + answer.etag.len() + OVERHEAD
+        cost(&self.what, answer)
     }
+}
+
+/// What holding `answer` under `what` takes.
+fn cost(what: &str, answer: &Answer) -> usize {
+    what.len() + answer.body.len() + answer.etag.len() + OVERHEAD
 }
 
 /// A finished `200` answer: its JSON body and strong `ETag`.
@@ -125,7 +131,7 @@ impl Held {
         if let Some(answers) = self.shops.remove(&shop) {
             let freed: usize = answers
                 .iter()
-                .map(|(what, answer)| what.len() + answer.body.len() + answer.etag.len() + OVERHEAD)
+                .map(|(what, answer)| cost(what, answer))
                 .sum();
             self.bytes = self.bytes.saturating_sub(freed);
         }

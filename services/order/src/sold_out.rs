@@ -1,8 +1,8 @@
 //! Variants known to be sold out, held in Redis for a moment so that the losers of
 //! a flash sale are answered without asking the catalog or queueing on its row.
 //!
-//! A checkout that finds a variant at zero available stock (in the catalog's
-//! answer or its refused reservation) marks it for [`REMEMBERED`]; until then every
+//! A checkout that finds a variant at zero available stock in the catalog's answer
+//! marks it for [`REMEMBERED`]; until then every
 //! checkout of a cart holding it is refused at once with the same 409. PostgreSQL
 //! stays the truth: a mark is only ever a variant that was at zero a moment ago and
 //! it lapses after [`REMEMBERED`], so stock that comes back (an expired or cancelled
@@ -11,7 +11,7 @@
 //! shares the marks.
 
 use caravan_shared::TenantId;
-use caravan_shared::redis_conn::{REDIS_TIMEOUT, Redis};
+use caravan_shared::redis_conn::{Redis, within};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -43,21 +43,14 @@ impl SoldOut {
         let mut conn = self.redis.conn();
         let command = redis::cmd("MGET").arg(&keys).clone();
         let asked = command.query_async::<Vec<Option<String>>>(&mut conn);
-        match tokio::time::timeout(REDIS_TIMEOUT, asked).await {
-            Ok(Ok(found)) => variants
-                .iter()
-                .zip(found)
-                .filter_map(|(variant, mark)| mark.map(|_| *variant))
-                .collect(),
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "Redis failed to read sold-out marks");
-                Vec::new()
-            }
-            Err(_) => {
-                tracing::warn!("Redis did not answer in time to read sold-out marks");
-                Vec::new()
-            }
-        }
+        let found = within("read sold-out marks", asked)
+            .await
+            .unwrap_or_default();
+        variants
+            .iter()
+            .zip(found)
+            .filter_map(|(variant, mark)| mark.map(|_| *variant))
+            .collect()
     }
 
     /// Marks `variants` as sold out for [`REMEMBERED`]. Best effort.
@@ -77,11 +70,10 @@ impl SoldOut {
                 .ignore();
         }
         let mut conn = self.redis.conn();
-        let written = pipeline.query_async::<()>(&mut conn);
-        match tokio::time::timeout(REDIS_TIMEOUT, written).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "Redis failed to mark variants sold out"),
-            Err(_) => tracing::warn!("Redis did not answer in time to mark variants sold out"),
-        }
+        within(
+            "mark variants sold out",
+            pipeline.query_async::<()>(&mut conn),
+        )
+        .await;
     }
 }

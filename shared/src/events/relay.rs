@@ -11,7 +11,7 @@ use crate::redis_conn::{REDIS_TIMEOUT, Redis};
 use crate::tenancy::enter_platform_session;
 use chrono::{DateTime, Utc};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
-use sea_orm::sqlx::postgres::{PgConnection, PgListener};
+use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::sqlx::{self, Connection};
 use std::time::Duration;
 use uuid::Uuid;
@@ -126,7 +126,7 @@ impl Relay {
             "the relay numbers and publishes every shop's events",
         )
         .await?;
-        let mut listener = PgListener::connect(&self.database_url).await?;
+        let mut listener = crate::db::listener(&self.database_url).await?;
         listener.listen("caravan_outbox").await?;
         backoff.reset();
         loop {
