@@ -125,7 +125,21 @@ pub async fn claim<C: ConnectionTrait>(
     if inserted.is_some() {
         return Ok(Claim::Fresh);
     }
-    let row = conn
+    answered(conn, scope, key, request_fingerprint)
+        .await?
+        .ok_or_else(|| ApiError::conflict(ErrorCode::IdempotencyKeyInUse, "the key is in use; retry"))
+}
+
+/// What `key` within `scope` already answered, read without claiming it: a
+/// [`Claim::Replay`], or `None` when the key was never claimed. A key claimed for
+/// another request is 422, one whose request is still being processed 409.
+pub async fn answered<C: ConnectionTrait>(
+    conn: &C,
+    scope: &str,
+    key: &IdempotencyKey,
+    request_fingerprint: &str,
+) -> Result<Option<Claim>, ApiError> {
+    let Some(row) = conn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT request_hash, response_status, response_body FROM idempotency_keys \
@@ -133,9 +147,9 @@ pub async fn claim<C: ConnectionTrait>(
             [scope.into(), key.as_str().into()],
         ))
         .await?
-        .ok_or_else(|| {
-            ApiError::conflict(ErrorCode::IdempotencyKeyInUse, "the key is in use; retry")
-        })?;
+    else {
+        return Ok(None);
+    };
     let stored_hash: String = row.try_get("", "request_hash")?;
     if stored_hash != request_fingerprint {
         return Err(ApiError::invalid_field(
@@ -146,10 +160,10 @@ pub async fn claim<C: ConnectionTrait>(
     let status: Option<i16> = row.try_get("", "response_status")?;
     let body: Option<serde_json::Value> = row.try_get("", "response_body")?;
     match (status, body) {
-        (Some(status), Some(body)) => Ok(Claim::Replay {
+        (Some(status), Some(body)) => Ok(Some(Claim::Replay {
             status: u16::try_from(status).unwrap_or(200),
             body,
-        }),
+        })),
         _ => Err(ApiError::conflict(
             ErrorCode::IdempotencyKeyInUse,
             "a request with this key is still being processed; retry shortly",

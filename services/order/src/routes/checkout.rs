@@ -4,6 +4,7 @@
 
 use super::{OrderState, carts};
 use crate::domain::{Address, AddressInput, collect};
+use crate::store;
 use crate::views::OrderView;
 use crate::workflow::checkout::{self as workflow, Buyer, Checkout, Claimed, Context};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
@@ -85,8 +86,10 @@ fn check(body: &CheckoutRequest) -> Result<Buyer, ApiError> {
 /// takes the shop's next order number. The order waits for payment until
 /// `expires_at`. Send the same `Idempotency-Key` to retry safely: the same caller
 /// (the cart's token, or the same customer) with the same body gets the first
-/// answer again; another body with the key answers 422. Keys belong to the caller
-/// and the cart: anyone else sending the key gets what they would get without it.
+/// answer again; another body with the key answers 422. A refusal for lack of stock
+/// is not kept for the key (nothing was reserved or written): a retry with it asks
+/// again. Keys belong to the caller and the cart: anyone else sending the key gets
+/// what they would get without it.
 #[utoipa::path(
     tag = "checkout",
     params(
@@ -127,7 +130,19 @@ pub async fn checkout(
         None => "guest".to_owned(),
     };
     let scope = format!("checkout:{}:{}:{caller}", shop.tenant, cart.id);
-    match idempotency::claim(tx.conn(), &scope, &key, &idempotency::fingerprint(&body)).await? {
+    let fingerprint = idempotency::fingerprint(&body);
+    let lines = store::cart_lines(&tx, cart.id).await?;
+    // The losers of a flash sale: told at once, with nothing written, unless the
+    // key already answered (this very cart may have bought the last unit).
+    if let Some(refusal) = workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await {
+        let answered = idempotency::answered(tx.conn(), &scope, &key, &fingerprint).await?;
+        tx.rollback().await?;
+        return match answered {
+            Some(Claim::Replay { status, body }) => Ok(idempotency::replay(status, &body)),
+            _ => Err(refusal),
+        };
+    }
+    match idempotency::claim(tx.conn(), &scope, &key, &fingerprint).await? {
         Claim::Replay { status, body } => {
             tx.rollback().await?;
             return Ok(idempotency::replay(status, &body));
@@ -144,6 +159,7 @@ pub async fn checkout(
     let checkout = Checkout {
         shop: &shop,
         cart,
+        lines,
         buyer: checked,
         rate_id: body.shipping_rate_id,
         claimed: Claimed { scope, key },

@@ -10,13 +10,15 @@
 //!    answered; anyone else's key is another key.)
 //! 2. [`checkout`]: the cart, the address, the shipping rate and fresh prices from
 //!    the catalog give the order's price snapshot.
-//! 3. A line whose variant was found sold out a moment ago ([`crate::sold_out`],
-//!    before the catalog is asked) or that the catalog's answer already shows short
-//!    (its committed stock is below the quantity) ends the checkout with 409 there:
-//!    nothing is reserved and no hot row is locked, so the losers of a flash sale
-//!    hear "sold out" without queueing behind its winners. Otherwise a deadline for the order is recorded on
-//!    its own, then the catalog reserves every line or none. A crash after this
-//!    point still has the stock released when the deadline passes.
+//! 3. A line whose variant was found sold out a moment ago ([`crate::sold_out`]:
+//!    [`known_sold_out`], asked by the handler before the key is claimed) or that
+//!    the catalog's answer already shows short (its committed stock is below the
+//!    quantity) ends the checkout with 409 there: nothing is reserved, no hot row
+//!    is locked and nothing is written, so the losers of a flash sale hear "sold
+//!    out" without queueing behind its winners. A refusal for lack of stock is not
+//!    kept for the key: a retry asks again. Otherwise a deadline for the order is
+//!    recorded on its own, then the catalog reserves every line or none. A crash
+//!    after this point still has the stock released when the deadline passes.
 //! 4. The order, its lines, the timeline, `order.created`, the emails and the
 //!    idempotent answer are written under a provisional number (negative, random,
 //!    never shown), the order and lines with `RETURNING` rather than read back.
@@ -41,7 +43,7 @@ use caravan_shared::mail;
 use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
 use caravan_shared::tenant_status::ShopState;
-use caravan_shared::{ApiError, ErrorCode};
+use caravan_shared::{ApiError, ErrorCode, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -88,6 +90,8 @@ pub struct Checkout<'a> {
     pub shop: &'a ShopState,
     /// The cart, locked in the order's transaction.
     pub cart: CartRow,
+    /// Its lines, read under that lock.
+    pub lines: Vec<CartLineRow>,
     /// The buyer.
     pub buyer: Buyer,
     /// One of the cart's shipping options for the address.
@@ -159,26 +163,16 @@ pub async fn checkout(
             format!("this cart already became order {placed}"),
         ));
     }
-    let cart_lines = store::cart_lines(&tx, checkout.cart.id).await?;
+    let cart_lines = &checkout.lines;
     if cart_lines.is_empty() {
         return Err(ApiError::invalid_field("cart_id", "the cart is empty"));
     }
     within_quota(&tx, checkout.shop, false).await?;
     let currency = checkout.cart.currency.0;
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
-    let marked = context.sold_out.marked(tenant, &ids).await;
-    if !marked.is_empty() {
-        let short = cart_lines
-            .iter()
-            .enumerate()
-            .filter(|(_, line)| marked.contains(&line.variant_id))
-            .map(|(index, line)| short_line(index, line, 0))
-            .collect();
-        return Err(sold_out(tx, &checkout.claimed, short).await?);
-    }
     let variants = context.catalog.variants(tenant, &ids, true).await?;
-    let priced = price(&cart_lines, &variants, currency, &checkout.cart.locale)?;
-    let short = short_already(&cart_lines, &variants);
+    let priced = price(cart_lines, &variants, currency, &checkout.cart.locale)?;
+    let short = short_already(cart_lines, &variants);
     if !short.is_empty() {
         let gone: Vec<Uuid> = ids
             .iter()
@@ -186,7 +180,7 @@ pub async fn checkout(
             .copied()
             .collect();
         context.sold_out.mark(tenant, &gone).await;
-        return Err(sold_out(tx, &checkout.claimed, short).await?);
+        return Err(sold_out(tx, short).await?);
     }
     let zones = store::zones(&tx).await?;
     let rate = choose_rate(&zones, &checkout.buyer.address, &priced, checkout.rate_id)?;
@@ -218,7 +212,7 @@ pub async fn checkout(
         Ok(Reserved::Held) => {}
         Ok(Reserved::Short(short)) => {
             store::forget_deadline(context.deadlines, tenant, id).await?;
-            return Err(sold_out(tx, &checkout.claimed, short).await?);
+            return Err(sold_out(tx, short).await?);
         }
         Err(error) => {
             // The reservation may or may not have been made: release it now if we
@@ -295,13 +289,30 @@ fn short_line(index: usize, line: &CartLineRow, available: i32) -> ShortLine {
     }
 }
 
-/// The 409 for a cart short of stock, saved as the key's final answer (a retry is
-/// told the same) and committed; the error to answer.
-async fn sold_out(
-    tx: TenantTx,
-    claimed: &Claimed,
-    short: Vec<ShortLine>,
-) -> Result<ApiError, ApiError> {
+/// The 409 for the lines of `cart_lines` that hold a variant found sold out a
+/// moment ago ([`crate::sold_out`]), if any: known before the catalog is asked or
+/// the key is claimed.
+pub async fn known_sold_out(
+    sold_out: &SoldOut,
+    tenant: TenantId,
+    cart_lines: &[CartLineRow],
+) -> Option<ApiError> {
+    let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
+    let marked = sold_out.marked(tenant, &ids).await;
+    if marked.is_empty() {
+        return None;
+    }
+    let short = cart_lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| marked.contains(&line.variant_id))
+        .map(|(index, line)| short_line(index, line, 0))
+        .collect();
+    Some(short_of_stock(short))
+}
+
+/// The 409 for a cart short of stock, naming the short lines.
+fn short_of_stock(short: Vec<ShortLine>) -> ApiError {
     let mut error = ApiError::conflict(
         ErrorCode::InsufficientStock,
         format!(
@@ -312,10 +323,15 @@ async fn sold_out(
     for line in short {
         error = error.with_field(line.field, line.message);
     }
-    let answer = serde_json::to_value(error.problem()).unwrap_or_default();
-    idempotency::save(tx.conn(), &claimed.scope, &claimed.key, 409, &answer).await?;
-    tx.commit().await?;
-    Ok(error)
+    error
+}
+
+/// Ends a checkout whose cart is short of stock: nothing was reserved, and nothing
+/// is kept, not even the key's claim (a retry with the key asks again); the error
+/// to answer.
+async fn sold_out(tx: TenantTx, short: Vec<ShortLine>) -> Result<ApiError, ApiError> {
+    tx.rollback().await?;
+    Ok(short_of_stock(short))
 }
 
 /// What the cart comes to, at the catalog's current prices.

@@ -242,13 +242,15 @@ async fn short_lines_are_named_and_nothing_is_reserved() {
             .unwrap()
             .contains("3 requested, 2 available")
     );
-    // Nothing held for either line; the same key answers the same 409.
+    // Nothing held for either line; a retry with the key asks again, and is
+    // short again.
     assert_eq!(stack.stock(&shop, shop.variant).await, (2, 0));
     assert_eq!(stack.stock_of(&shop.owner, raisins, plenty).await, (50, 0));
     let repeat = problem(stack.checkout(&shop, &cart, "short", &body).await, 409).await;
     assert_eq!(repeat["code"], "insufficient_stock");
 
-    // After fixing the cart, a new attempt goes through.
+    // After fixing the cart, a retry with the same key goes through: the refusal
+    // was not kept for it.
     let fixed = stack
         .order
         .client
@@ -263,9 +265,10 @@ async fn short_lines_are_named_and_nothing_is_reserved() {
         .unwrap();
     assert_eq!(fixed.status(), 200);
     assert_eq!(
-        stack.checkout(&shop, &cart, "fixed", &body).await.status(),
+        stack.checkout(&shop, &cart, "short", &body).await.status(),
         201
     );
+    assert_eq!(stack.stock(&shop, shop.variant).await, (2, 2));
 }
 
 #[tokio::test]
