@@ -8,7 +8,8 @@
 #   - checkout of a one-line cart against the bare hot-row reservation; and Caravan's
 #     checkout p99 at half of its own peak rate;
 #   - a flash sale, BUYERS at once for UNITS (../shared/bench/flash.py) against the
-#     bare reservation with the same client;
+#     bare reservation with the same client, and that client's floor (BUYERS
+#     requests the reference answers without work);
 #   - the platform's resident memory after the benchmarks.
 # Needs wrk (Debian package `wrk`), python3 and psql.
 #   deploy/scripts/bench-bare.sh [SECONDS] [CONNECTIONS] [BUYERS] [UNITS]
@@ -89,7 +90,10 @@ python3 "$bench/carts.py" "$url" "$shop" "$variant" "$carts" target/bench-carts-
   CHECKOUT_LUA="$bench/checkout.lua" PAUSE_MS=$(( 8 * 1000 * 2 / (peak > 0 ? peak : 1) )) \
   WRK_SCRIPT=deploy/scripts/lib/paced_checkout.lua measure checkout-half "$url" >>"$out")
 
-# Flash sale: bare, Caravan, twice.
+# Flash sale: bare, Caravan, twice; and the client's own floor (the same requests
+# answered 404 by the reference without any work), which bounds every latency the
+# client can report.
+echo "client-floor $(python3 deploy/scripts/lib/flash_bare.py "$bare" "$hot" "$buyers" "$units" floor)" >>"$out"
 for round in 1 2; do
   echo "bare-flash-$round $(python3 deploy/scripts/lib/flash_bare.py "$bare" "$hot" "$buyers" "$units")" >>"$out"
   echo "flash-$round $(python3 "$bench/flash.py" "$url" turpan-raisins owner@turpan-raisins.example.cn "$password" "$buyers" "$units")" >>"$out"
@@ -120,6 +124,10 @@ for name in ("list-half", "product-half", "checkout-half"):
     if name in rows:
         print(f"{name:<13} at {rows[name][0]}/s: p50 {rows[name][1]}, p99 {rows[name][2]}")
 print()
+floor = flash.pop("client-floor", None)
+if floor:
+    print(f"client floor: {floor['requests']} requests the reference answers 404 without work, from the same client: "
+          f"wall {floor['wall_s']} s, p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
 for name, f in flash.items():
     print(f"{name:<14} statuses {f['statuses']}, wall {f['wall_s']} s, winners p99 {f['winners_p99_ms']} ms, "
           f"losers p50 {f['losers_p50_ms']} ms p99 {f['losers_p99_ms']} ms, stock after {f['stock_after']}")

@@ -127,7 +127,9 @@ pub async fn claim<C: ConnectionTrait>(
     }
     answered(conn, scope, key, request_fingerprint)
         .await?
-        .ok_or_else(|| ApiError::conflict(ErrorCode::IdempotencyKeyInUse, "the key is in use; retry"))
+        .ok_or_else(|| {
+            ApiError::conflict(ErrorCode::IdempotencyKeyInUse, "the key is in use; retry")
+        })
 }
 
 /// What `key` within `scope` already answered, read without claiming it: a

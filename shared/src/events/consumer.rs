@@ -488,18 +488,15 @@ enum Attempt {
     HandlerFailed(anyhow::Error),
 }
 
-/// Locks the producer's offset row for this transaction and answers `last_seq`.
+/// Locks the producer's offset row for this transaction (writing it first if this
+/// is the producer's first event) and answers `last_seq`, in one statement.
 async fn lock_offset(tx: &DatabaseTransaction, producer: &str) -> anyhow::Result<Option<i64>> {
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO event_offsets (producer) VALUES ($1) ON CONFLICT (producer) DO NOTHING",
-        [producer.into()],
-    ))
-    .await?;
     let row = tx
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT last_seq FROM event_offsets WHERE producer = $1 FOR UPDATE",
+            "INSERT INTO event_offsets AS offsets (producer) VALUES ($1) \
+             ON CONFLICT (producer) DO UPDATE SET producer = offsets.producer \
+             RETURNING offsets.last_seq",
             [producer.into()],
         ))
         .await?;

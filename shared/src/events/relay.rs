@@ -137,13 +137,20 @@ impl Relay {
                     // The events of the commits of the next moment go in the same
                     // batch: under load, one cycle per few checkouts, not per commit.
                     tokio::time::sleep(GATHER).await;
+                    // Their announcements have arrived meanwhile; one cycle serves them all.
+                    while let Ok(notification) =
+                        tokio::time::timeout(Duration::ZERO, listener.recv()).await
+                    {
+                        notification?;
+                    }
                 }
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
     }
 
-    /// Numbers and publishes until nothing is left, unless another relay holds the lock.
+    /// Numbers and publishes until what is left was announced, unless another relay
+    /// holds the lock.
     async fn drain(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         loop {
             let locked: bool = sqlx::query_scalar(RELAY_LOCK).fetch_one(&mut *conn).await?;
@@ -152,7 +159,9 @@ impl Relay {
             }
             let published = self.cycle(conn).await;
             sqlx::query(RELAY_UNLOCK).execute(&mut *conn).await?;
-            if published? == 0 {
+            // Less than a batch: nothing was left behind, and whatever commits from
+            // here on is announced.
+            if published? < usize::try_from(self.batch).unwrap_or(usize::MAX) {
                 return Ok(());
             }
         }
