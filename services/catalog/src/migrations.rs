@@ -38,5 +38,9 @@ impl ServiceMigrations for Migrations {
             name: "m0005_reservation_in_one_statement",
             sql: include_str!("../migrations/0005_reservation_in_one_statement.sql"),
         },
+        SqlMigration {
+            name: "m0006_sellable_in_one_statement",
+            sql: include_str!("../migrations/0006_sellable_in_one_statement.sql"),
+        },
     ];
 }

@@ -299,9 +299,7 @@ pub async fn variants(
     if ids.len() > 200 {
         return Err(ApiError::invalid_field("ids", "at most 200 ids"));
     }
-    let tx = TenantTx::begin(&state.context.db, TenantId::from(query.tenant_id)).await?;
-    let rows = store::sellable(&tx, &ids).await?;
-    tx.commit().await?;
+    let rows = store::sellable(&state.context.db, TenantId::from(query.tenant_id), &ids).await?;
     let items = rows
         .into_iter()
         .map(|row| SellableVariant {

@@ -3,12 +3,13 @@
 use super::entities::{products, variants};
 use super::{Price, Prices};
 use crate::domain::ProductStatus;
-use caravan_shared::tenancy::TenantScoped;
+use caravan_shared::db::statement;
+use caravan_shared::tenancy::{TenantId, TenantScoped};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Func, SubQueryStatement};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -139,35 +140,25 @@ pub struct SellableRow {
     pub reserved: i32,
 }
 
-/// Some variants with their products; unknown ids are left out.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
-pub async fn sellable(scope: &impl TenantScoped, ids: &[Uuid]) -> Result<Vec<SellableRow>, DbErr> {
-    let tenant = scope.tenant().into_uuid();
-    variants::Entity::find()
-        .select_only()
-        .columns([
-            variants::Column::Id,
-            variants::Column::ProductId,
-            variants::Column::Sku,
-            variants::Column::Title,
-            variants::Column::WeightGrams,
-            variants::Column::Prices,
-            variants::Column::TrackStock,
-            variants::Column::OnHand,
-            variants::Column::Reserved,
-        ])
-        .column_as(products::Column::Handle, "handle")
-        .column_as(products::Column::Title, "product_title")
-        .column_as(products::Column::Status, "product_status")
-        .column_as(products::Column::Images, "images")
-        .inner_join(products::Entity)
-        .filter(variants::Column::TenantId.eq(tenant))
-        .filter(products::Column::TenantId.eq(tenant))
-        .filter(variants::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(variants::Column::Id)
-        .into_model::<SellableRow>()
-        .all(scope.conn())
-        .await
+/// Some variants of `tenant` with their products; unknown ids are left out. One
+/// statement of its own (`caravan_sellable`, see its migration), no transaction:
+/// carts and checkouts read this on every view.
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+pub async fn sellable(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> Result<Vec<SellableRow>, DbErr> {
+    let rows = db
+        .query_all_raw(statement(
+            "SELECT id, product_id, handle, product_title, product_status, images, sku, title, \
+             weight_grams, prices, track_stock, on_hand, reserved FROM caravan_sellable($1, $2)",
+            vec![tenant.into_uuid().into(), ids.to_vec().into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| SellableRow::from_query_result(row, ""))
+        .collect()
 }
 
 /// Updates a variant's description, prices and threshold (stock moves separately).

@@ -90,3 +90,42 @@ async fn a_shops_transaction_sees_only_its_own_events_and_status() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_variants_read_for_carts_answers_only_the_named_shops_variants() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", None).await;
+    let b = shop(&app, "active", None).await;
+    let mut variants = Vec::new();
+    for (owner, sku) in [(&a.owner, "SELL-A"), (&b.owner, "SELL-B")] {
+        let product: serde_json::Value = app
+            .post_with(owner, "/v1/products", &goji(&sku.to_lowercase(), sku, 7))
+            .await
+            .json()
+            .await
+            .unwrap();
+        variants.push(product["variants"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let service = app.keys.service("order");
+    let ids = variants.join(",");
+    for (tenant, own, other) in [
+        (a.id, &variants[0], &variants[1]),
+        (b.id, &variants[1], &variants[0]),
+    ] {
+        let answer: serde_json::Value = app
+            .get_with(
+                &service,
+                &format!("/internal/v1/variants?tenant_id={tenant}&ids={ids}"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = answer["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{answer}");
+        assert_eq!(items[0]["variant_id"], own.as_str());
+        assert_eq!(items[0]["available"], 7);
+        assert_eq!(items[0]["prices"][0]["currency"], "CNY");
+        assert!(!answer.to_string().contains(other.as_str()));
+    }
+}

@@ -46,7 +46,16 @@ pub mod shipping_zones {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(has_many = "super::shipping_rates::Entity")]
+        Rates,
+    }
+
+    impl Related<super::shipping_rates::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Rates.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -70,7 +79,20 @@ pub mod shipping_rates {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::shipping_zones::Entity",
+            from = "Column::ZoneId",
+            to = "super::shipping_zones::Column::Id"
+        )]
+        Zone,
+    }
+
+    impl Related<super::shipping_zones::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Zone.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
