@@ -117,6 +117,7 @@ impl MailSender {
             ))
             .await?;
         let count = rows.len();
+        let mut due = Vec::with_capacity(count);
         for row in rows {
             let id: Uuid = row.try_get("", "id")?;
             let attempts: i32 = row.try_get::<i32>("", "attempts")? + 1;
@@ -125,7 +126,15 @@ impl MailSender {
                 subject: row.try_get("", "subject")?,
                 body: row.try_get("", "body")?,
             };
-            let (sql, outcome, error) = match self.send(&email).await {
+            due.push((id, attempts, email));
+        }
+        // At once, over the transport's pooled connections (up to ten): a message is
+        // a handful of SMTP round trips, and waiting on each message in turn kept
+        // the sender to a few dozen a second.
+        let sent =
+            futures_util::future::join_all(due.iter().map(|(_, _, email)| self.send(email))).await;
+        for ((id, attempts, _), result) in due.into_iter().zip(sent) {
+            let (sql, outcome, error) = match result {
                 Ok(()) => (
                     "UPDATE mail_outbox SET sent_at = now(), body = '', attempts = $2, last_error = NULLIF($3, '') \
                      WHERE id = $1",
