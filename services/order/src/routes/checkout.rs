@@ -133,8 +133,13 @@ pub async fn checkout(
     let fingerprint = idempotency::fingerprint(&body);
     let lines = store::cart_lines(&tx, cart.id).await?;
     // The losers of a flash sale: told at once, with nothing written, unless the
-    // key already answered (this very cart may have bought the last unit).
-    if let Some(refusal) = workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await {
+    // key already answered (this very cart may have bought the last unit). A cart
+    // that became an order is told so below, whatever sold out since.
+    let known = match cart.order_id {
+        None => workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await,
+        Some(_) => None,
+    };
+    if let Some(refusal) = known {
         let answered = idempotency::answered(tx.conn(), &scope, &key, &fingerprint).await?;
         tx.rollback().await?;
         return match answered {

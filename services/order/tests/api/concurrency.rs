@@ -361,6 +361,13 @@ async fn a_sold_out_variant_is_refused_at_once_and_sold_again_within_a_second_of
     let (winner, winner_body, winner_key) = &first;
     let again = stack.checkout(&shop, winner, winner_key, winner_body).await;
     assert_eq!(again.status(), 201);
+    // With a new key, that buyer is told the cart became an order, not "sold out".
+    let renewed = stack
+        .checkout(&shop, winner, "another-attempt", winner_body)
+        .await;
+    assert_eq!(renewed.status(), 409);
+    let renewed: Value = renewed.json().await.unwrap();
+    assert_eq!(renewed["code"], "cart_checked_out");
 
     // The shop restocks: the mark lapses within a second and the variant sells.
     let restocked = stack
