@@ -13,7 +13,17 @@ pub async fn within<T, E: std::fmt::Display>(
     what: &str,
     call: impl std::future::Future<Output = Result<T, E>>,
 ) -> Option<T> {
-    match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+    within_limit(REDIS_TIMEOUT, what, call).await
+}
+
+/// [`within`], for a call that may take at most `limit` (one on a request's path
+/// that must not wait the whole [`REDIS_TIMEOUT`]).
+pub async fn within_limit<T, E: std::fmt::Display>(
+    limit: Duration,
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match tokio::time::timeout(limit, call).await {
         Ok(Ok(value)) => Some(value),
         Ok(Err(error)) => {
             tracing::warn!(%error, "Redis failed to {what}");
@@ -88,20 +98,12 @@ impl Redis {
             .ignore()
             .cmd("TTL")
             .arg(&key);
-        let counted =
-            tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<(u64, i64)>(&mut conn))
-                .await;
-        match counted {
-            Ok(Ok((count, ttl))) => Some((count, u64::try_from(ttl).unwrap_or(ttl_secs))),
-            Ok(Err(error)) => {
-                tracing::warn!(%error, key, "Redis failed to count");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(key, "Redis did not answer in time to count");
-                None
-            }
-        }
+        let (count, ttl) = within(
+            &format!("count {key}"),
+            pipeline.query_async::<(u64, i64)>(&mut conn),
+        )
+        .await?;
+        Some((count, u64::try_from(ttl).unwrap_or(ttl_secs)))
     }
 
     /// Takes back one event counted under `name` by [`Redis::count`] (an attempt that

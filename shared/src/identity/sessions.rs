@@ -9,7 +9,7 @@
 //! session up when it authenticates a caller: one `EXISTS`, one round trip.
 
 use super::{LEEWAY_SECS, TokenSigner};
-use crate::redis_conn::{REDIS_TIMEOUT, Redis};
+use crate::redis_conn::{REDIS_TIMEOUT, Redis, within_limit};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -55,15 +55,11 @@ pub async fn end(redis: &Redis, sessions: &[Uuid]) -> anyhow::Result<()> {
 pub async fn has_ended(redis: &Redis, session: Uuid) -> Option<bool> {
     let mut conn = redis.conn();
     let command = redis::cmd("EXISTS").arg(key(redis, session)).clone();
-    match tokio::time::timeout(CHECK_TIMEOUT, command.query_async::<u64>(&mut conn)).await {
-        Ok(Ok(found)) => Some(found > 0),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "Redis failed to check a session");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("Redis did not answer in time to check a session");
-            None
-        }
-    }
+    let found = within_limit(
+        CHECK_TIMEOUT,
+        "check a session",
+        command.query_async::<u64>(&mut conn),
+    )
+    .await?;
+    Some(found > 0)
 }

@@ -151,8 +151,7 @@ pub async fn sellable(
 ) -> Result<Vec<SellableRow>, DbErr> {
     let rows = db
         .query_all_raw(statement(
-            "SELECT id, product_id, handle, product_title, product_status, images, sku, title, \
-             weight_grams, prices, track_stock, on_hand, reserved FROM caravan_sellable($1, $2)",
+            "SELECT * FROM caravan_sellable($1, $2)",
             vec![tenant.into_uuid().into(), ids.to_vec().into()],
         ))
         .await?;

@@ -135,9 +135,10 @@ pub async fn checkout(
     // The losers of a flash sale: told at once, with nothing written, unless the
     // key already answered (this very cart may have bought the last unit). A cart
     // that became an order is told so below, whatever sold out since.
-    let known = match cart.order_id {
-        None => workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await,
-        Some(_) => None,
+    let known = if cart.order_id.is_none() {
+        workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await
+    } else {
+        None
     };
     if let Some(refusal) = known {
         let answered = idempotency::answered(tx.conn(), &scope, &key, &fingerprint).await?;
