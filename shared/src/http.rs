@@ -12,7 +12,8 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
-use serde::de::DeserializeOwned;
+use serde::de::value::{MapDeserializer, SeqDeserializer};
+use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 
 /// The largest request body a service accepts, as app data.
 #[derive(Debug, Clone, Copy)]
@@ -90,8 +91,9 @@ where
 }
 
 /// Parses a JSON document, naming the field at fault on failure. Every body this API
-/// takes is an object; serde would read a struct from an array of its fields in order
-/// too, which no client means, so any other top-level value is refused. A number with
+/// takes is an object, and so is every object within it: serde would read a struct
+/// from an array of its fields in order too, which no client means, so an array
+/// where an object belongs is refused (as is any top-level value but an object). A number with
 /// a zero fraction (`256.0`) is the integer JSON Schema says it is.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut document: serde_json::Value =
@@ -100,7 +102,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
     whole_numbers_as_integers(&mut document);
-    let value: T = serde_path_to_error::deserialize(document).map_err(|error| {
+    let value: T = serde_path_to_error::deserialize(Objects(document)).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -118,6 +120,84 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     Ok(value)
+}
+
+/// A JSON document read as [`serde_json::Value`] reads it, except that a struct is
+/// read from an object only, at every depth.
+struct Objects(serde_json::Value);
+
+impl<'de> IntoDeserializer<'de, serde_json::Error> for Objects {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for Objects {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(items) => {
+                let mut items = SeqDeserializer::new(items.into_iter().map(Objects));
+                let value = visitor.visit_seq(&mut items)?;
+                items.end()?;
+                Ok(value)
+            }
+            serde_json::Value::Object(fields) => {
+                let mut fields =
+                    MapDeserializer::new(fields.into_iter().map(|(name, v)| (name, Objects(v))));
+                let value = visitor.visit_map(&mut fields)?;
+                fields.end()?;
+                Ok(value)
+            }
+            scalar => scalar.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(_) => {
+                Err(de::Error::invalid_type(de::Unexpected::Seq, &"an object"))
+            }
+            other => Objects(other).deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Null => visitor.visit_none(),
+            other => visitor.visit_some(Objects(other)),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
 }
 
 /// Largest magnitude a float holds every whole number up to (2^53).
@@ -776,6 +856,39 @@ mod tests {
         assert_eq!(error.problem().errors[0].field, "variants[0].weight_grams");
         let error = parse_json::<Product>(br#"{"variants": []}"#).unwrap_err();
         assert_eq!(error.problem().errors[0].field, "handle");
+    }
+
+    #[test]
+    fn an_object_written_as_an_array_is_refused_where_it_belongs() {
+        let problem = parse_json::<Product>(br#"{"handle": "goji", "variants": [["G-1", 250]]}"#)
+            .unwrap_err()
+            .problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "variants[0]");
+        assert!(
+            problem.errors[0].message.contains("sequence"),
+            "{problem:?}"
+        );
+        // Everything else reads as before: arrays, options, free-form values.
+        #[derive(Debug, Deserialize)]
+        struct Loose {
+            tags: Option<Vec<String>>,
+            note: Option<String>,
+            extra: serde_json::Value,
+            variant: Option<Variant>,
+        }
+        let loose = parse_json::<Loose>(
+            br#"{"tags": ["a", "b"], "note": null, "extra": [1, {"x": [2]}], "variant": {"sku": "S", "weight_grams": 3.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(loose.tags.unwrap(), ["a", "b"]);
+        assert!(loose.note.is_none());
+        assert_eq!(loose.extra, serde_json::json!([1, {"x": [2]}]));
+        assert_eq!(loose.variant.unwrap().weight_grams, 3);
+        let problem = parse_json::<Loose>(br#"{"extra": 1, "variant": ["S", 3]}"#)
+            .unwrap_err()
+            .problem();
+        assert_eq!(problem.errors[0].field, "variant");
     }
 
     #[test]

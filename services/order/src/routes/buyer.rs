@@ -5,11 +5,13 @@ use super::{OrderState, header};
 use crate::store::{self, OrderFilter, OrderRow};
 use crate::views::{OrderList, OrderSummary, OrderView};
 use crate::workflow::{self, payment};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
 use caravan_shared::ApiError;
 use caravan_shared::domain::{Page, PageQuery, PageRequest};
 use caravan_shared::error::Problem;
 use caravan_shared::http::Json;
+use caravan_shared::idempotency::{self, Claim, IdempotencyKey};
 use caravan_shared::identity::MaybeSignedIn;
 use caravan_shared::secrets;
 use caravan_shared::tenancy::TenantTx;
@@ -200,12 +202,20 @@ impl ToSchema for PaymentRequest {}
 /// payment of an order is asked of its gateway at a time: another meanwhile answers
 /// 409. Money a gateway takes after the order was paid otherwise, cancelled or
 /// expired is given back, and the payment answers 409.
+///
+/// Send an `Idempotency-Key` to retry safely: a retry of the same payment of the
+/// same order with the same key answers the first result (paid, waiting, or
+/// declined) and asks no gateway again; while the first is still being asked, the
+/// retry answers 409 `idempotency_key_in_use`. An attempt that ended without an
+/// answer (a gateway timeout, or a refusal before the gateway was asked) keeps
+/// nothing for the key, so a retry with it asks again.
 #[utoipa::path(
     tag = "buyer orders",
     params(
         ("shop" = String, Path, description = "The shop's slug", min_length = 3, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"),
         ("id" = Uuid, Path, description = "The order"),
         ("X-Order-Token" = Option<String>, Header, description = "The order's access token (guests)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a retry of the same payment with the same key answers the first result", pattern = r"^[\x21-\x7E]{1,255}$"),
     ),
     request_body = PaymentRequest,
     responses(
@@ -213,8 +223,8 @@ impl ToSchema for PaymentRequest {}
         (status = 202, description = "Waiting for a manual payment (see `payments[].detail`)", body = OrderView),
         (status = 402, description = "Declined; the order still waits for payment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shop or order, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is not waiting for payment (the current `status` is named; `order_expired` when it expired), or another payment of it is in progress", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A provider this deployment does not offer, or a missing card", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not waiting for payment (the current `status` is named; `order_expired` when it expired), another payment of it is in progress, or the first request with this `Idempotency-Key` is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A provider this deployment does not offer, a missing card, or an `Idempotency-Key` that is not 1 to 255 visible ASCII characters or was used for another payment", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "The gateway did not answer; the attempt is pending under the reference named in `detail` and in the order's `payments`, and the order is paid only if the gateway confirms it", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -245,6 +255,15 @@ pub async fn pay(
             "is required for card payments",
         ));
     }
+    let key = IdempotencyKey::optional(&request)?;
+    // Any holder of the order's token or account pays for the same order: the key
+    // space is the order's. The card is named by its last digits only, so no card
+    // number is kept even hashed.
+    let scope = format!("payment:{}:{id}", shop.tenant);
+    let fingerprint = idempotency::fingerprint(&json!({
+        "provider": provider.name(),
+        "card": body.card_number.as_deref().map(last_digits),
+    }));
     // The attempt, in a short transaction of its own with the order locked.
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
     let order = workflow::lock(&tx, id)
@@ -253,20 +272,54 @@ pub async fn pay(
     if !may_see(&request, customer, &order.row)? {
         return Err(ApiError::not_found("no such order"));
     }
-    let attempt = payment::start(tx, &order, provider.as_ref(), body.card_number).await?;
-    // The provider, with no transaction open and no connection held.
-    let answer = payment::ask(provider.as_ref(), &attempt).await;
-    // Its answer, against the order as it now stands.
-    let outcome = payment::finish(
-        &state.context.db,
-        shop.tenant,
-        provider.as_ref(),
-        &attempt,
-        answer,
-    )
-    .await?;
-    Ok(match outcome {
+    if let Some(key) = &key
+        && let Claim::Replay { status, body } =
+            idempotency::claim(tx.conn(), &scope, key, &fingerprint).await?
+    {
+        tx.rollback().await?;
+        return Ok(idempotency::replay(status, &body));
+    }
+    let answered = async {
+        let attempt = payment::start(tx, &order, provider.as_ref(), body.card_number).await?;
+        // The provider, with no transaction open and no connection held.
+        let answer = payment::ask(provider.as_ref(), &attempt).await;
+        // Its answer, against the order as it now stands.
+        payment::finish(
+            &state.context.db,
+            shop.tenant,
+            provider.as_ref(),
+            &attempt,
+            answer,
+        )
+        .await
+    }
+    .await;
+    let (status, answer) = match &answered {
+        Ok(payment::Outcome::Paid(view)) => (StatusCode::OK, serde_json::to_value(view)),
+        Ok(payment::Outcome::Waiting(view)) => (StatusCode::ACCEPTED, serde_json::to_value(view)),
+        Err(error) => (error.status_code(), serde_json::to_value(error.problem())),
+    };
+    if let Some(key) = &key {
+        // Kept for the key: what the gateway decided. Anything else (a timeout,
+        // a refusal before the gateway was asked) is asked again on a retry.
+        let decided = answered.is_ok() || status == StatusCode::PAYMENT_REQUIRED;
+        let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
+        match answer {
+            Ok(answer) if decided => {
+                idempotency::save(tx.conn(), &scope, key, status.as_u16(), &answer).await?;
+            }
+            _ => store::release_idempotency_key(tx.conn(), &scope, key.as_str()).await?,
+        }
+        tx.commit().await?;
+    }
+    Ok(match answered? {
         payment::Outcome::Paid(view) => HttpResponse::Ok().json(view),
         payment::Outcome::Waiting(view) => HttpResponse::Accepted().json(view),
     })
+}
+
+/// The last four digits of a card number, which name it to its holder.
+fn last_digits(card: &str) -> String {
+    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
 }

@@ -312,6 +312,23 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_ordered() {
         ])
     );
 
+    // The address as an array of its lines in order is not an address.
+    let mut lines = good.clone();
+    lines["shipping_address"] = json!([
+        "CN",
+        "上海市",
+        "上海市",
+        "浦东新区",
+        "世纪大道 100 号",
+        "200120",
+        "王芳"
+    ]);
+    let refused = problem(stack.checkout(&shop, &cart, "bad-1b", &lines).await, 422).await;
+    assert_eq!(
+        refused["errors"][0]["field"], "shipping_address",
+        "{refused}"
+    );
+
     let mut abroad = good.clone();
     abroad["shipping_address"]["country"] = json!("KZ");
     let refused = problem(stack.checkout(&shop, &cart, "bad-2", &abroad).await, 422).await;

@@ -625,3 +625,94 @@ async fn money_a_gateway_takes_after_the_order_expired_goes_back() {
     // Nothing was committed: the stock is released.
     stack.wait_for_stock(&shop, shop.variant, (10, 0)).await;
 }
+
+#[tokio::test]
+async fn a_payment_retried_with_its_key_takes_the_money_once() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    let keyed = |card: &str| {
+        stack
+            .pay_request(&shop, &order, card)
+            .header("Idempotency-Key", "pay-7f3a")
+    };
+
+    // A retry sent while the slow gateway is still asked is told to wait.
+    let first = tokio::spawn(keyed(cards::SLOW).send());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let meanwhile = problem(keyed(cards::SLOW).send().await.unwrap(), 409).await;
+    assert_eq!(meanwhile["code"], "idempotency_key_in_use", "{meanwhile}");
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 200);
+    let paid: Value = first.json().await.unwrap();
+    assert_eq!(paid["status"], "paid");
+
+    // The retry after the answer gets the same answer, and no gateway is asked.
+    let again = keyed(cards::SLOW).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    let replayed: Value = again.json().await.unwrap();
+    assert_eq!(replayed["id"], paid["id"]);
+    assert_eq!(replayed["paid"], order["total"]);
+    let view = stack.staff_view(&shop, &order).await;
+    assert_eq!(statuses(&view), ["succeeded"], "{view}");
+    assert_eq!(view["paid"], order["total"]);
+
+    // The same key for another card is another request, refused by name.
+    let other = problem(keyed(cards::SUCCEEDS).send().await.unwrap(), 422).await;
+    assert_eq!(other["errors"][0]["field"], "Idempotency-Key", "{other}");
+    // With another token the key answers nothing of the order.
+    let mut stranger = keyed(cards::SLOW).build().unwrap();
+    stranger
+        .headers_mut()
+        .insert("X-Order-Token", "not-the-orders-token".parse().unwrap());
+    let stranger = stack.order.client.execute(stranger).await.unwrap();
+    let text = problem(stranger, 404).await.to_string();
+    assert!(!text.contains(order["id"].as_str().unwrap()), "{text}");
+}
+
+#[tokio::test]
+async fn a_declined_payment_is_kept_for_its_key_and_a_timeout_is_asked_again() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop(10).await;
+    let order = stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    let keyed = |card: &str, key: &str| {
+        stack
+            .pay_request(&shop, &order, card)
+            .header("Idempotency-Key", key)
+    };
+
+    let declined = problem(keyed(cards::DECLINED, "pay-1").send().await.unwrap(), 402).await;
+    let replayed = problem(keyed(cards::DECLINED, "pay-1").send().await.unwrap(), 402).await;
+    assert_eq!(replayed, declined);
+    // One attempt recorded: the replay asked no gateway.
+    assert_eq!(
+        statuses(&buyer_view(&stack, &shop, &order).await),
+        ["declined"]
+    );
+
+    // A timeout keeps nothing for its key: the retry asks again (and is paid).
+    problem(keyed(cards::TIMES_OUT, "pay-2").send().await.unwrap(), 504).await;
+    let retried = keyed(cards::TIMES_OUT, "pay-2").send().await.unwrap();
+    assert_eq!(retried.status(), 504);
+    let view = buyer_view(&stack, &shop, &order).await;
+    assert_eq!(view["status"], "pending_payment");
+    assert_eq!(
+        statuses(&view).iter().filter(|s| *s == "declined").count(),
+        1,
+        "{view}"
+    );
+    let paid = keyed(cards::SUCCEEDS, "pay-3").send().await.unwrap();
+    assert_eq!(paid.status(), 200);
+    assert_unpaid_then_paid_once(&stack.staff_view(&shop, &order).await, &order);
+}
+
+/// The order is paid exactly its total, by one succeeded payment.
+fn assert_unpaid_then_paid_once(view: &Value, order: &Value) {
+    assert_eq!(view["status"], "paid", "{view}");
+    assert_eq!(view["paid"], order["total"], "{view}");
+    assert_eq!(
+        statuses(view).iter().filter(|s| *s == "succeeded").count(),
+        1,
+        "{view}"
+    );
+}
