@@ -222,14 +222,18 @@ pub(crate) fn conflict_on_duplicate(error: sea_orm::DbErr) -> ApiError {
 }
 
 /// Refuses `adding` more products when the plan's `max_products` would be exceeded.
+/// Under a limit, the shop's additions take turns until their transactions end, so
+/// that each counts the products the one before it added.
 #[tracing::instrument(skip_all, fields(tenant = %tx.tenant()))]
 pub(crate) async fn ensure_quota(tx: &TenantTx, adding: i64) -> Result<(), ApiError> {
     let quota = tenant_status::shop(tx.conn(), tx.tenant())
         .await?
         .and_then(|shop| shop.quotas.max_products);
-    if let Some(max) = quota
-        && store::counted_products(tx).await? + adding > i64::from(max)
-    {
+    let Some(max) = quota else {
+        return Ok(());
+    };
+    store::take_turn_adding_products(tx).await?;
+    if store::counted_products(tx).await? + adding > i64::from(max) {
         return Err(ApiError::forbidden_because(
             ErrorCode::QuotaExceeded,
             format!(

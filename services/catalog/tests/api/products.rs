@@ -429,3 +429,45 @@ async fn a_variant_is_added_to_a_product_with_its_first_stock_and_only_in_its_ow
         .unwrap();
     assert_eq!(after["variants"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn parallel_creations_take_exactly_the_products_the_plan_has_left() {
+    let app = spawn_app().await;
+    let a = shop(&app, "active", Some(7)).await;
+    for n in 0..2 {
+        let body = goji(&format!("kept-{n}"), &format!("K-{n}"), 1);
+        assert_eq!(
+            app.post_with(&a.owner, "/v1/products", &body)
+                .await
+                .status(),
+            201
+        );
+    }
+
+    // Five left on the plan; twenty staff members add one each at once.
+    let bodies: Vec<Value> = (0..20)
+        .map(|n| goji(&format!("racing-{n}"), &format!("R-{n}"), 1))
+        .collect();
+    let answers = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| app.post_with(&a.owner, "/v1/products", body)),
+    )
+    .await;
+    let mut created = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            201 => created += 1,
+            403 => assert_eq!(problem(answer, 403).await["code"], "quota_exceeded"),
+            other => panic!("{other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(created, 5);
+    let listed: Value = app
+        .get_with(&a.owner, "/v1/products?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 7, "{listed}");
+}

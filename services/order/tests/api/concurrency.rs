@@ -406,3 +406,42 @@ async fn a_sold_out_variant_is_refused_at_once_and_sold_again_within_a_second_of
     // Nothing oversold: 4 on hand, 2 held.
     assert_eq!(stack.stock(&shop, shop.variant).await, (4, 2));
 }
+
+#[tokio::test]
+async fn parallel_checkouts_take_exactly_the_orders_the_plan_has_left_this_month() {
+    let stack = spawn_stack().await;
+    let shop = stack.shop_with(100, Some(7)).await;
+    for _ in 0..2 {
+        stack.place_order(&shop, 1, &unique_email("buyer")).await;
+    }
+
+    // Five orders left this month; twenty buyers check out at once.
+    let carts = prepared(&stack, &shop, 20, 1).await;
+    let answers = futures_util::future::join_all(
+        carts
+            .iter()
+            .map(|(cart, body, key)| stack.checkout(&shop, cart, key, body)),
+    )
+    .await;
+    let mut won = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            201 => won += 1,
+            403 => {
+                let problem: Value = answer.json().await.unwrap();
+                assert_eq!(problem["code"], "quota_exceeded", "{problem}");
+            }
+            other => panic!("unexpected {other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(won, 5);
+    // The refused hold nothing: only the seven orders' units are reserved.
+    assert_eq!(stack.stock(&shop, shop.variant).await, (100, 7));
+    let orders = stack
+        .order_rows(&format!(
+            "SELECT count(*) AS n FROM orders WHERE tenant_id = '{}'",
+            shop.id
+        ))
+        .await;
+    assert_eq!(orders[0]["n"], 7);
+}
