@@ -510,7 +510,52 @@ impl From<anyhow::Error> for ApiError {
             tracing::warn!(error = %format!("{error:#}"), "no database connection free in time");
             return Self::busy(BUSY_DETAIL);
         }
+        let lost = error.chain().any(|cause| {
+            cause
+                .downcast_ref::<sea_orm::DbErr>()
+                .is_some_and(database_lost)
+                || cause
+                    .downcast_ref::<sea_orm::sqlx::Error>()
+                    .is_some_and(sqlx_lost)
+        });
+        if lost {
+            tracing::warn!(error = %format!("{error:#}"), "the database connection was lost");
+            return Self::database_unavailable();
+        }
         Self::internal(error)
+    }
+}
+
+impl ApiError {
+    /// 503 with `Retry-After: 1`: the database went away under the request.
+    fn database_unavailable() -> Self {
+        Self::unavailable("the database cannot be reached; try again shortly").with_retry_after(1)
+    }
+}
+
+/// Whether the database went away under the request (a restart, a failover, a
+/// dropped connection): a retry a moment later gets past it, so the answer is 503,
+/// not a fault of the service.
+fn database_lost(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(error))
+        | DbErr::Exec(RuntimeErr::SqlxError(error))
+        | DbErr::Query(RuntimeErr::SqlxError(error)) => sqlx_lost(error),
+        _ => false,
+    }
+}
+
+fn sqlx_lost(error: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match error {
+        Error::Io(_) | Error::PoolClosed | Error::WorkerCrashed => true,
+        // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, and
+        // class 08, connection exceptions.
+        Error::Database(database) => database.code().is_some_and(|code| {
+            matches!(&*code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+        }),
+        _ => false,
     }
 }
 
@@ -533,8 +578,11 @@ impl From<sea_orm::DbErr> for ApiError {
             }
             sea_orm::DbErr::ConnectionAcquire(_) => {
                 tracing::warn!(%error, "the database pool is closed");
-                return Self::unavailable("the database cannot be reached; try again shortly")
-                    .with_retry_after(1);
+                return Self::database_unavailable();
+            }
+            _ if database_lost(&error) => {
+                tracing::warn!(%error, "the database connection was lost");
+                return Self::database_unavailable();
             }
             _ => {}
         }
@@ -651,6 +699,31 @@ mod tests {
         }
         let other = ApiError::from(anyhow::Error::from(DbErr::Custom("boom".to_owned())));
         assert_eq!(other.code(), ErrorCode::InternalError);
+    }
+
+    #[test]
+    fn a_database_that_went_away_is_unavailable_not_broken() {
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+        let reset = || {
+            RuntimeErr::SqlxError(std::sync::Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            ))))
+        };
+        let direct = ApiError::from(DbErr::Query(reset()));
+        let wrapped = ApiError::from(
+            anyhow::Error::from(DbErr::Exec(reset())).context("adding the cart line"),
+        );
+        let closed = ApiError::from(anyhow::Error::from(sqlx::Error::PoolClosed));
+        for error in [direct, wrapped, closed] {
+            let response = error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+            assert_eq!(body_of(&error)["code"], "service_unavailable");
+        }
+        let refused = ApiError::from(DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sqlx::Error::RowNotFound,
+        ))));
+        assert_eq!(refused.code(), ErrorCode::InternalError);
     }
 
     #[test]
