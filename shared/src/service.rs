@@ -24,6 +24,8 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 use utoipa::openapi::security::{HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
@@ -54,6 +56,8 @@ pub struct ServiceContext {
     pub tokens: Arc<ServiceTokens>,
     consumer_metrics: ConsumerMetrics,
     handlers: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<dyn EventHandler>>>>,
+    /// Set once the process was told to stop: readiness answers 503 from then on.
+    stopping: Arc<AtomicBool>,
 }
 
 impl ServiceContext {
@@ -100,6 +104,7 @@ impl ServiceContext {
             tokens: Arc::new(tokens),
             consumer_metrics,
             handlers: Arc::default(),
+            stopping: Arc::default(),
         })
     }
 
@@ -244,6 +249,9 @@ async fn healthz(context: web::Data<ServiceContext>) -> web::Json<Health> {
 )]
 #[get("/readyz")]
 async fn readyz(context: web::Data<ServiceContext>) -> Result<web::Json<Readiness>, ApiError> {
+    if context.stopping.load(Ordering::SeqCst) {
+        return Err(ApiError::unavailable("the service is stopping"));
+    }
     let (database, redis) = tokio::join!(db::ping(&context.db), context.redis.ping());
     let word = |up: bool| if up { "up" } else { "down" };
     if database && redis {
@@ -424,6 +432,29 @@ fn document_common_errors(operation: &mut utoipa::openapi::path::Operation) {
 pub struct Application {
     port: u16,
     server: Server,
+    stopping: Arc<AtomicBool>,
+    drain: Duration,
+}
+
+/// How long a stopping service keeps serving with readiness at 503 by default, so
+/// load balancers stop sending it requests before its listener closes
+/// (`SHUTDOWN_DRAIN_MS`).
+pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
+
+/// SIGTERM (an orchestrator stopping the process) or Ctrl-C.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The listener on `BIND`: in tests, the one the harness reserved for it.
@@ -465,6 +496,11 @@ impl Application {
         let metrics_data = web::Data::new(context.metrics.clone());
         let verifier = context.verifier.clone();
         let body_limit = settings.body_limit;
+        let drain = Duration::from_millis(crate::config::setting(
+            &*settings.source.0,
+            "SHUTDOWN_DRAIN_MS",
+            u64::try_from(DEFAULT_SHUTDOWN_DRAIN.as_millis()).unwrap_or(u64::MAX),
+        )?);
         let server = HttpServer::new(move || {
             let (app, mut document) = common_routes(
                 App::new()
@@ -500,8 +536,15 @@ impl Application {
         .tcp_nodelay(true)
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // Stopping is ours (`run_until_stopped`): readiness goes first.
+        .disable_signals()
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            stopping: context.stopping.clone(),
+            drain,
+        })
     }
 
     /// The port the application listens on.
@@ -509,9 +552,28 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until the process is told to stop (SIGTERM or Ctrl-C). Then readiness
+    /// answers 503 while requests are still served for `SHUTDOWN_DRAIN_MS`, so load
+    /// balancers take the instance out first; then the listener closes and requests
+    /// in flight get `SHUTDOWN_TIMEOUT_SECS` to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            stopped = &mut server => return stopped,
+            () = stop_requested() => {}
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+        tracing::info!(
+            drain_ms = self.drain.as_millis(),
+            "stopping: readiness answers 503, then the listener closes"
+        );
+        let stop = async {
+            tokio::time::sleep(self.drain).await;
+            handle.stop(true).await;
+        };
+        let (stopped, ()) = tokio::join!(server, stop);
+        stopped
     }
 }
 
