@@ -20,6 +20,7 @@ pub mod mail;
 pub mod metrics;
 pub mod operations;
 pub mod redis_conn;
+pub mod retention;
 pub mod secrets;
 pub mod service;
 pub mod shops;

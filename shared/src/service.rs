@@ -121,6 +121,19 @@ impl ServiceContext {
         Ok(())
     }
 
+    /// Runs the retention rules of every service and `own`, now and every
+    /// `RETENTION_INTERVAL_SECS`, in the background ([`crate::retention`]).
+    pub fn keep_only_while_needed(&self, own: &[crate::retention::Rule]) -> anyhow::Result<()> {
+        crate::retention::Retention::new(
+            &self.settings,
+            self.db.clone(),
+            own,
+            &self.metrics.registry,
+        )?
+        .spawn();
+        Ok(())
+    }
+
     /// Handles the events of `producer` with `handler`, in the background.
     pub fn subscribe(
         &self,

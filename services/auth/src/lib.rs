@@ -5,6 +5,7 @@ pub mod domain;
 pub mod events;
 pub mod keys;
 pub mod migrations;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod store;

@@ -40,5 +40,9 @@ impl ServiceMigrations for Migrations {
             name: "m0005_one_shop_replica",
             sql: include_str!("../migrations/0005_one_shop_replica.sql"),
         },
+        SqlMigration {
+            name: "m0006_retention",
+            sql: include_str!("../migrations/0006_retention.sql"),
+        },
     ];
 }

@@ -52,6 +52,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     );
     keys.clone().spawn_reload();
     context.send_mail()?;
+    context.keep_only_while_needed(&crate::retention::RULES)?;
     context.subscribe(
         ServiceName::Tenant,
         Arc::new(Handlers(vec![

@@ -25,6 +25,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let working_dir = std::env::current_dir().context("the working directory")?;
     let media = MediaSettings::from_source(&*settings.source.0, &working_dir)?.open()?;
     let context = ServiceContext::start::<Migrations>(settings).await?;
+    context.keep_only_while_needed(&[])?;
     context.subscribe(ServiceName::Tenant, Arc::new(TenantStatusHandler))?;
     context.subscribe(ServiceName::Order, Arc::new(OrderStockHandler))?;
     let storefront = StorefrontCache::new();

@@ -9,6 +9,7 @@ pub mod events;
 pub mod expiry;
 pub mod migrations;
 pub mod payments;
+pub mod retention;
 pub mod routes;
 mod schemas;
 pub mod sold_out;

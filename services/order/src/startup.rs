@@ -34,6 +34,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         Duration::from_millis(setting(&*source, "ORDER_EXPIRY_INTERVAL_MS", 1000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.send_mail()?;
+    context.keep_only_while_needed(&crate::retention::RULES)?;
     context.subscribe(
         ServiceName::Tenant,
         Arc::new(Handlers(vec![Arc::new(TenantStatusHandler)])),

@@ -6,6 +6,7 @@ pub mod domain;
 pub mod emails;
 pub mod events;
 pub mod migrations;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod store;

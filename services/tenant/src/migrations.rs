@@ -40,5 +40,9 @@ impl ServiceMigrations for Migrations {
         },
         SHOP_PROFILE_MIGRATION,
         SHOP_CHANGES_MIGRATION,
+        SqlMigration {
+            name: "m0006_retention",
+            sql: include_str!("../migrations/0006_retention.sql"),
+        },
     ];
 }

@@ -24,6 +24,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let retry_base = Duration::from_millis(setting(&*source, "WEBHOOK_RETRY_BASE_MS", 30_000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.send_mail()?;
+    context.keep_only_while_needed(&crate::retention::RULES)?;
     // Every service's events may be delivered to a shop's webhooks.
     for producer in ServiceName::ALL {
         context.subscribe(producer, Arc::new(Fanout))?;

@@ -7,6 +7,7 @@ mod keys;
 mod operations;
 mod operators;
 mod replica;
+mod retention;
 mod rls;
 mod sessions;
 mod staff;

@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn retiring_the_tenants_table_keeps_every_shops_slug_and_status() {
-    let database = TestDatabase::create::<AllBut<Migrations, 1>>("auth")
+    let database = TestDatabase::create::<AllBut<Migrations, 2>>("auth")
         .await
         .unwrap();
     let owner = db::connect(&database.owner_url, 1).await.unwrap();

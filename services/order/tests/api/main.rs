@@ -9,6 +9,7 @@ mod operations;
 mod payments;
 mod replica;
 mod reports;
+mod retention;
 mod rls;
 mod slow_catalog;
 mod staff;

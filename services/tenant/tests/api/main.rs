@@ -2,6 +2,7 @@
 mod applications;
 mod helpers;
 mod operations;
+mod retention;
 mod rls;
 mod status_changes;
 mod tenants;
