@@ -5,9 +5,9 @@
 # the measured checkout capacity, or at RATE checkouts/s, for MINUTES. Prints per
 # minute: checkouts/s, requests/s, p50/p99 latency (all requests and checkouts),
 # non-2xx answers, each process's RSS (VmRSS), open database connections per
-# service's database (pg_stat_activity) and the relay lag (events the slowest
-# consumer has still to handle); flags RSS growth beyond 10 % after the first
-# minute. Logs in target/soak/.
+# service's database (pg_stat_activity: auth/tenant/catalog/order) and the relay lag
+# (events the slowest consumer has still to handle, and the age of the oldest);
+# flags RSS growth beyond 10 % after the first minute. Logs in target/soak/.
 #   deploy/scripts/bench-soak.sh [MINUTES=10] [RATE]
 # CARAVAN_BIN_DIR: a directory with the five release binaries built already.
 set -euo pipefail

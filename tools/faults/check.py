@@ -6,7 +6,6 @@ from the databases. Prints a table; exits 1 when an invariant does not hold.
 """
 
 import collections
-import os
 import signal
 import sys
 import threading
@@ -221,7 +220,7 @@ def main():
     suite = Suite(root, binaries)
     # Stopped from outside: still stop everything started here.
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, lambda *_: sys.exit(128 + signum))
+        signal.signal(signum, lambda number, _: sys.exit(128 + number))
     try:
         code = suite.run(names)
     finally:
@@ -230,5 +229,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()

@@ -40,6 +40,7 @@ class Soak:
         self.to_ship = collections.deque()
         self.late = 0
         self.outstanding = 0
+        self.statuses = collections.Counter()
 
     # Requests -----------------------------------------------------------------
     def call(self, api, kind, method, path, body=None, token=None, headers=None):
@@ -158,16 +159,21 @@ class Soak:
         return {name.removeprefix("caravan_"): int(count) for name, count in rows}
 
     def relay_lag(self):
-        """Events the slowest consumer has still to handle, over every producer."""
-        sequenced = {name: int(self.platform.scalar(f"caravan_{name}", "SELECT coalesce(max(seq), 0) FROM outbox") or 0)
-                     for name in SERVICES}
-        unsequenced = {name: int(self.platform.scalar(f"caravan_{name}", "SELECT count(*) FROM outbox WHERE seq IS NULL") or 0)
-                       for name in SERVICES}
-        worst = 0
+        """(events, seconds): the events the slowest consumer of each producer has
+        still to handle (not yet sequenced by the relay, or past its offset), and the
+        age of the oldest of them."""
+        slowest = {}
         for name in SERVICES:
             for producer, last_seq in self.platform.psql(f"caravan_{name}", "SELECT producer, last_seq FROM event_offsets"):
-                worst = max(worst, sequenced.get(producer, 0) - int(last_seq) + unsequenced.get(producer, 0))
-        return worst
+                slowest[producer] = min(slowest.get(producer, int(last_seq)), int(last_seq))
+        events, age = 0, 0.0
+        for producer, last_seq in slowest.items():
+            count, oldest = self.platform.psql(f"caravan_{producer}", f"""
+                SELECT count(*), coalesce(extract(epoch FROM now() - min(occurred_at)), 0)
+                FROM outbox WHERE seq IS NULL OR seq > {last_seq}""")[0]
+            events += int(count)
+            age = max(age, float(oldest))
+        return events, age
 
     def run(self, minutes, rate):
         platform = self.platform
@@ -194,7 +200,7 @@ class Soak:
         header = (f"{'min':>3} {'checkouts/s':>11} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
                   f"{'checkout p50/p99 ms':>19} {'non-2xx':>7} "
                   + " ".join(f"{name + ' MiB':>11}" for name in SERVICES + ("gateway",))
-                  + " " + f"{'db conns a/t/c/o':>16} {'relay lag':>9}")
+                  + " " + f"{'db conns a/t/c/o':>16} {'relay lag ev/age':>15}")
         print(header, flush=True)
         started = time.time()
         for minute in range(1, minutes + 1):
@@ -203,17 +209,19 @@ class Soak:
                 samples, self.samples = self.samples, []
             rss = {name: platform.rss_kib(name) for name in SERVICES + ("gateway",)}
             connections = self.connections()
-            lag = self.relay_lag()
+            lag, lag_age = self.relay_lag()
             latencies = [seconds * 1000 for _, _, seconds, _ in samples]
             checkouts = [seconds * 1000 for _, kind, seconds, status in samples if kind == "checkout"]
             placed = sum(1 for _, kind, _, status in samples if kind == "checkout" and status == 201)
             failed = sum(1 for *_, status in samples if not 200 <= status < 300)
             rows.append(rss)
+            self.statuses.update(status for *_, status in samples if not 200 <= status < 300)
             print(f"{minute:>3} {placed / 60:>11.1f} {len(samples) / 60:>10.0f} "
                   f"{percentile(latencies, 0.5):>7.1f} {percentile(latencies, 0.99):>7.1f} "
                   f"{percentile(checkouts, 0.5):>9.1f}/{percentile(checkouts, 0.99):<9.1f} {failed:>7} "
                   + " ".join(f"{rss[name] / 1024:>11.1f}" for name in SERVICES + ("gateway",))
-                  + " " + f"{'/'.join(str(connections.get(name, 0)) for name in SERVICES):>16} {lag:>9}",
+                  + " " + f"{'/'.join(str(connections.get(name, 0)) for name in SERVICES):>16} "
+                  f"{f'{lag} / {lag_age:.1f}s':>15}",
                   flush=True)
         self.running = False
         growth = []
@@ -224,6 +232,9 @@ class Soak:
                     growth.append(f"{name} {first / 1024:.1f} -> {last / 1024:.1f} MiB (+{(last / first - 1) * 100:.0f} %)")
         print()
         print(f"{rate:.0f} checkouts/s offered for {minutes} min; journeys not started (all {WORKERS} buyers busy): {self.late}")
+        if self.statuses:
+            print("non-2xx answers: " + ", ".join(
+                f"{status or 'no answer'}: {count}" for status, count in sorted(self.statuses.items())))
         if growth:
             print("RSS GREW by more than 10 % after the first minute: " + "; ".join(growth))
         else:
@@ -236,7 +247,7 @@ def main():
     rate = float(rest[0]) if rest and rest[0] else None
     soak = Soak(root, binaries)
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, lambda *_: sys.exit(128 + signum))
+        signal.signal(signum, lambda number, _: sys.exit(128 + number))
     try:
         code = soak.run(int(minutes), rate)
     finally:

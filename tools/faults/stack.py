@@ -426,7 +426,7 @@ def seed(platform, api, slug="faults-farm", variants=4, stock=1_000_000):
     staff_email = f"staff@{slug}.example.cn"
     password = secret()
     tenant = api.ok("POST", "/v1/tenants", {"name": "故障测试合作社", "slug": slug, "owner_email": owner_email,
-                                            "plan": "standard", "region": "Xinjiang"}, token=operator)
+                                            "plan": "pro", "region": "Xinjiang"}, token=operator)
     token = platform.mail.token_for(owner_email)
     api.ok("POST", "/v1/auth/invitations/accept",
            {"token": token, "password": password, "display_name": "owner"})
