@@ -2,6 +2,7 @@
 //! operator's tasks, all through the services' APIs.
 
 pub mod api;
+pub mod backup;
 pub mod commands;
 pub mod demo;
 pub mod mailbox;

@@ -6,6 +6,8 @@
 //!                                        logs go to a file, or to the console with --verbose
 //! caravan secrets                        print a fresh set of secrets as an env file
 //! caravan openapi write|check            write the contract into openapi/, or check it is current
+//! caravan backup DIR                     dump every database of the installation into DIR, with a manifest
+//! caravan restore DIR                    restore a backup into new databases (CARAVAN_DATABASE_PREFIX)
 //! caravan seed-demo                      create the demo cooperatives (when the platform is empty)
 //! caravan tenants list
 //! caravan tenants create NAME SLUG OWNER_EMAIL [PLAN]
@@ -47,6 +49,8 @@ async fn main() -> ExitCode {
             Ok(())
         }
         ["openapi", action] => commands::openapi(action),
+        ["backup", dir] => backup(dir).await,
+        ["restore", dir] => restore(dir).await,
         other => {
             let password = match Environment.get("CARAVAN_OPERATOR_PASSWORD") {
                 Some(password) => Ok(password),
@@ -90,6 +94,41 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `caravan backup DIR`.
+async fn backup(dir: &str) -> anyhow::Result<()> {
+    let prefix = database_prefix();
+    let manifest = caravan_cli::backup::backup(&admin_url(), &prefix, dir.as_ref()).await?;
+    for database in &manifest.databases {
+        println!(
+            "  {:<8} {} → {} ({} bytes, {} migrations)",
+            database.name,
+            database.database,
+            database.file,
+            database.bytes,
+            database.migrations.len()
+        );
+    }
+    println!(
+        "Backed up {} databases of {prefix} into {dir} ({}); the install database holds this installation's secrets: keep the backup as safe as them.",
+        manifest.databases.len(),
+        caravan_cli::backup::MANIFEST
+    );
+    Ok(())
+}
+
+/// `caravan restore DIR`.
+async fn restore(dir: &str) -> anyhow::Result<()> {
+    let prefix = database_prefix();
+    let manifest = caravan_cli::backup::restore(&admin_url(), &prefix, dir.as_ref()).await?;
+    println!(
+        "Restored {} databases from {dir} (backed up {} from {}_*) as {prefix}_*; start the platform on them with CARAVAN_DATABASE_PREFIX={prefix}.",
+        manifest.databases.len(),
+        manifest.created_at,
+        manifest.database_prefix
+    );
+    Ok(())
 }
 
 /// Sends the platform's logs (JSON lines, one per request and event) to a file in
@@ -154,7 +193,13 @@ async fn up(flags: &[&str]) -> anyhow::Result<()> {
             test_payments: !flags.contains(&"--no-test-payments"),
             internal_webhooks: flags.contains(&"--allow-internal-webhooks"),
         },
-        extra: vec![("LOG_FORMAT".into(), env("LOG_FORMAT", "pretty"))],
+        extra: vec![
+            ("LOG_FORMAT".into(), env("LOG_FORMAT", "pretty")),
+            // One process on one machine: nothing routes around it while it stops,
+            // so Ctrl-C stops it at once.
+            ("SHUTDOWN_DRAIN_MS".into(), env("SHUTDOWN_DRAIN_MS", "0")),
+        ],
+        check_connections: true,
     };
     preflight(&options)?;
     let log_file = if flags.contains(&"--verbose") {

@@ -31,6 +31,10 @@ pub struct Options {
     pub relaxed: Relaxed,
     /// Settings every service gets on top of the environment.
     pub extra: Vec<(String, String)>,
+    /// Whether to stop at once, in one line, unless PostgreSQL can serve every
+    /// connection the whole platform may open (`caravan up` does; tests sharing a
+    /// server rely on each service's own check).
+    pub check_connections: bool,
 }
 
 /// Safe defaults a local run may relax, each only when asked.
@@ -169,6 +173,28 @@ pub fn preflight(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stops, in one line, unless PostgreSQL can serve every connection the services
+/// may open at once.
+async fn ensure_connections(configured: &[(ServiceName, u16, Settings)]) -> anyhow::Result<()> {
+    let Some((_, _, first)) = configured.first() else {
+        return Ok(());
+    };
+    let admin = caravan_shared::db::PgUrl::parse(&first.migration_database_url)?;
+    let conn = caravan_shared::db::connect(&admin.with_database("postgres"), 1).await?;
+    let capacity = caravan_shared::db::free_connections(&conn).await?;
+    conn.close().await?;
+    let needed: u32 = configured
+        .iter()
+        .map(|(_, _, settings)| settings.connections_needed())
+        .sum();
+    let each = configured
+        .iter()
+        .map(|(service, _, settings)| format!("{service} {}", settings.connections_needed()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    capacity.ensure(needed, &format!("this platform ({each})"))
+}
+
 impl Platform {
     /// Starts the services and the gateway, and waits until every service is ready.
     pub async fn start(options: &Options) -> anyhow::Result<Self> {
@@ -215,8 +241,7 @@ impl Platform {
         for (name, value) in &options.extra {
             common.insert(name.clone(), value.clone());
         }
-        let mut tasks = Vec::new();
-        let mut urls = Vec::new();
+        let mut configured = Vec::new();
         for (service, port) in services {
             let mut top = common.clone();
             let database = format!("{}_{}", options.database_prefix, service.as_str());
@@ -245,6 +270,14 @@ impl Platform {
             }
             let settings = Settings::from_source(service, Arc::new(Layered { top }))
                 .map_err(|error| anyhow::anyhow!("{service}: {error}"))?;
+            configured.push((service, port, settings));
+        }
+        if options.check_connections {
+            ensure_connections(&configured).await?;
+        }
+        let mut tasks = Vec::new();
+        let mut urls = Vec::new();
+        for (service, port, settings) in configured {
             let application = match service {
                 ServiceName::Auth => caravan_auth::startup::build(settings).await,
                 ServiceName::Tenant => caravan_tenant::startup::build(settings).await,

@@ -124,6 +124,29 @@ impl ServiceName {
     /// Every service.
     pub const ALL: [ServiceName; 4] = [Self::Auth, Self::Tenant, Self::Catalog, Self::Order];
 
+    /// The runtime pool's size when `DATABASE_MAX_CONNECTIONS` is not set: the
+    /// catalog and order services serve every buyer, auth and tenant mostly staff
+    /// (a login waits on its password hash, not on the database).
+    pub fn default_pool_size(self) -> u32 {
+        match self {
+            Self::Auth | Self::Tenant => 5,
+            Self::Catalog | Self::Order => 10,
+        }
+    }
+
+    /// Connections the service holds open beside its pool, for as long as it runs:
+    /// every service listens for its caches' and its outbox relay's notifications;
+    /// those that send mail listen for queued mail; the tenant service for due
+    /// webhooks; the order service also keeps two connections for order deadlines.
+    pub fn standing_connections(self) -> u32 {
+        match self {
+            Self::Catalog => 2,
+            Self::Auth => 3,
+            Self::Tenant => 4,
+            Self::Order => 5,
+        }
+    }
+
     /// The service's own database.
     pub fn database(self) -> String {
         format!("caravan_{}", self.as_str())
@@ -234,8 +257,14 @@ pub struct Settings {
     /// `MIGRATION_DATABASE_URL`: the same database as its owner; used at start to create
     /// the database and the runtime role when missing and to run migrations.
     pub migration_database_url: String,
-    /// `DATABASE_MAX_CONNECTIONS`: pool size.
+    /// `DATABASE_MAX_CONNECTIONS`: the runtime pool's size (5 for auth and tenant,
+    /// 10 for catalog and order by default). Connections are opened on demand and
+    /// closed after a minute idle.
     pub database_max_connections: u32,
+    /// `DATABASE_CAPACITY_CHECK`: whether the service stops at start, in one line,
+    /// unless PostgreSQL has [`Settings::connections_needed`] connections free
+    /// (default `true`; a test run sharing one server checks its own budget instead).
+    pub database_capacity_check: bool,
     /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a free pool
     /// connection before it is answered 503 `busy` with `Retry-After`. Short, so the
     /// service gives up before any caller does (README, "Slow is not down").
@@ -311,6 +340,12 @@ impl Settings {
         }
     }
 
+    /// Connections to PostgreSQL the service may hold at once: its pool full, its
+    /// standing connections, and one while it migrates at start.
+    pub fn connections_needed(&self) -> u32 {
+        self.database_max_connections + self.service.standing_connections() + 1
+    }
+
     /// The base URL of `service`.
     pub fn url_of(&self, service: ServiceName) -> &str {
         match service {
@@ -336,7 +371,11 @@ impl Settings {
         let http = ["http", "https"];
         let database = service.database();
         let default_bind: SocketAddr = ([127, 0, 0, 1], service.default_port()).into();
-        let database_max_connections = setting(source, "DATABASE_MAX_CONNECTIONS", 10u32)?;
+        let database_max_connections = setting(
+            source,
+            "DATABASE_MAX_CONNECTIONS",
+            service.default_pool_size(),
+        )?;
         if database_max_connections == 0 {
             return Err(ConfigError {
                 variable: "DATABASE_MAX_CONNECTIONS".to_owned(),
@@ -407,6 +446,7 @@ impl Settings {
             body_limit,
             log_format: setting(source, "LOG_FORMAT", LogFormat::Json)?,
             shutdown_timeout: Duration::from_secs(setting(source, "SHUTDOWN_TIMEOUT_SECS", 10)?),
+            database_capacity_check: setting(source, "DATABASE_CAPACITY_CHECK", true)?,
         })
     }
 }

@@ -202,6 +202,62 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     .await
 }
 
+/// How long a pooled connection stays open unused: a platform at rest holds only
+/// its standing connections.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Connections PostgreSQL can still accept from roles that are not superusers.
+pub async fn free_connections<C: ConnectionTrait>(conn: &C) -> Result<Capacity, DbErr> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('max_connections')::int AS max, \
+                    current_setting('superuser_reserved_connections')::int AS reserved, \
+                    (SELECT count(*)::int FROM pg_stat_activity \
+                     WHERE backend_type = 'client backend') AS used",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("no answer about connections".into()))?;
+    Ok(Capacity {
+        max: row.try_get("", "max")?,
+        reserved: row.try_get("", "reserved")?,
+        used: row.try_get("", "used")?,
+    })
+}
+
+/// What PostgreSQL can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// `max_connections`.
+    pub max: i32,
+    /// `superuser_reserved_connections`.
+    pub reserved: i32,
+    /// Connections open now.
+    pub used: i32,
+}
+
+impl Capacity {
+    /// Connections still free to roles that are not superusers.
+    pub fn free(&self) -> i32 {
+        self.max - self.reserved - self.used
+    }
+
+    /// Fails, in one line, unless `needed` more connections fit; `who` says what
+    /// would open them.
+    pub fn ensure(&self, needed: u32, who: &str) -> anyhow::Result<()> {
+        if i64::from(self.free()) < i64::from(needed) {
+            anyhow::bail!(
+                "PostgreSQL has {} connections free (max_connections {}, {} reserved for superusers, {} open) and {who} may open {needed}: stop another platform or test run, lower DATABASE_MAX_CONNECTIONS, or raise max_connections",
+                self.free().max(0),
+                self.max,
+                self.reserved,
+                self.used
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Connects a pool. A request that finds no connection free within
 /// `pool.acquire_timeout` fails with `DbErr::ConnectionAcquire(Timeout)`, which
 /// [`crate::ApiError`] answers as 503 `busy`.
@@ -212,6 +268,7 @@ pub async fn connect_pool(url: &str, pool: Pool) -> Result<DatabaseConnection, D
     options
         .max_connections(pool.max_connections)
         .min_connections(0)
+        .idle_timeout(IDLE_TIMEOUT)
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false);
@@ -484,15 +541,24 @@ pub async fn provision<S: ServiceMigrations>(
     runtime_url: &str,
     max_connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
-    provision_pool::<S>(migration_url, runtime_url, Pool::from(max_connections)).await
+    provision_pool::<S>(
+        migration_url,
+        runtime_url,
+        Pool::from(max_connections),
+        Some(max_connections + 1),
+    )
+    .await
 }
 
 /// Creates the database and role when missing, migrates, and returns the runtime
-/// pool: `pool` as the settings give it ([`crate::config::Settings::pool`]).
+/// pool: `pool` as the settings give it ([`crate::config::Settings::pool`]). Stops
+/// first, in one line, when PostgreSQL has fewer than `needed` connections free
+/// (`None`: not checked).
 pub async fn provision_pool<S: ServiceMigrations>(
     migration_url: &str,
     runtime_url: &str,
     pool: Pool,
+    needed: Option<u32>,
 ) -> anyhow::Result<DatabaseConnection> {
     let owner_url = PgUrl::parse(migration_url).context("MIGRATION_DATABASE_URL")?;
     let runtime = PgUrl::parse(runtime_url).context("DATABASE_URL")?;
@@ -500,6 +566,13 @@ pub async fn provision_pool<S: ServiceMigrations>(
     let maintenance = connect(&owner_url.with_database("postgres"), 1)
         .await
         .with_context(|| format!("PostgreSQL not reachable at {}", redact(&owner_url)))?;
+    // Stopped here, in one line, rather than by requests failing later for want of
+    // a connection.
+    if let Some(needed) = needed {
+        free_connections(&maintenance)
+            .await?
+            .ensure(needed, &format!("the service of {database}"))?;
+    }
     ensure_database(&maintenance, &database).await?;
     ensure_runtime_role(&maintenance, runtime.user(), runtime.password().as_deref()).await?;
     maintenance.close().await?;

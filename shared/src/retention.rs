@@ -1,8 +1,8 @@
 //! Retention: what a service keeps only as long as it is needed. Each rule removes
 //! (or clears) what is older than its setting, in batches that lock their rows with
 //! `FOR UPDATE SKIP LOCKED`, so replicas share the work and no request waits on it.
-//! Every service runs the [`COMMON`] rules and its own, at start and every
-//! `RETENTION_INTERVAL_SECS` (an hour by default).
+//! Every service runs the [`COMMON`] rules and its own a minute after start and
+//! every `RETENTION_INTERVAL_SECS` (an hour by default).
 
 use crate::config::{ConfigError, Settings, Source, setting};
 use crate::tenancy::PlatformTx;
@@ -81,6 +81,9 @@ pub const COMMON: [Rule; 4] = [
     PUBLISHED_EVENTS,
     RESOLVED_PARKED_EVENTS,
 ];
+
+/// How long after start the rules first run.
+const SETTLE: Duration = Duration::from_secs(60);
 
 /// Rows a batch takes at most.
 const BATCH: i64 = 500;
@@ -248,10 +251,12 @@ impl Retention {
         }
     }
 
-    /// Runs the rules now and every interval after, in the background.
+    /// Runs the rules in the background: a minute after start (or sooner, when the
+    /// interval is shorter), once the service has settled, and every interval after.
     pub fn spawn(self) {
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(self.interval);
+            let first = tokio::time::Instant::now() + self.interval.min(SETTLE);
+            let mut every = tokio::time::interval_at(first, self.interval);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;

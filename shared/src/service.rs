@@ -68,6 +68,9 @@ impl ServiceContext {
             &settings.migration_database_url,
             &settings.database_url,
             settings.pool(),
+            settings
+                .database_capacity_check
+                .then(|| settings.connections_needed()),
         )
         .await?;
         let redis = Redis::new(&settings.redis_url, &settings.redis_prefix).context("REDIS_URL")?;
@@ -121,8 +124,8 @@ impl ServiceContext {
         Ok(())
     }
 
-    /// Runs the retention rules of every service and `own`, now and every
-    /// `RETENTION_INTERVAL_SECS`, in the background ([`crate::retention`]).
+    /// Runs the retention rules of every service and `own`, a minute after start and
+    /// every `RETENTION_INTERVAL_SECS`, in the background ([`crate::retention`]).
     pub fn keep_only_while_needed(&self, own: &[crate::retention::Rule]) -> anyhow::Result<()> {
         crate::retention::Retention::new(
             &self.settings,

@@ -46,6 +46,8 @@ pub fn settings(
         ("DATABASE_URL", database.runtime_url.as_str()),
         ("MIGRATION_DATABASE_URL", database.owner_url.as_str()),
         ("DATABASE_MAX_CONNECTIONS", "5"),
+        // The test command checks the budget of the whole run (deploy/scripts/test.sh).
+        ("DATABASE_CAPACITY_CHECK", "false"),
         ("REDIS_URL", redis_url().as_str()),
         ("REDIS_PREFIX", prefix.as_str()),
         ("AUTH_URL", keys.auth_url.as_str()),
