@@ -135,15 +135,16 @@ impl ServiceName {
     }
 
     /// Connections the service holds open beside its pool, for as long as it runs:
-    /// every service listens for its caches' and its outbox relay's notifications;
-    /// those that send mail listen for queued mail; the tenant service for due
-    /// webhooks; the order service also keeps two connections for order deadlines.
+    /// every service listens for its caches' and its outbox relay's notifications
+    /// and holds its relay's turn; those that send mail listen for queued mail; the
+    /// tenant service's four webhook senders listen for due deliveries; the order
+    /// service keeps two connections for order deadlines.
     pub fn standing_connections(self) -> u32 {
         match self {
-            Self::Catalog => 2,
-            Self::Auth => 3,
-            Self::Tenant => 4,
-            Self::Order => 5,
+            Self::Catalog => 3,
+            Self::Auth => 4,
+            Self::Order => 6,
+            Self::Tenant => 8,
         }
     }
 

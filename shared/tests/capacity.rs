@@ -21,7 +21,7 @@ async fn a_pool_postgresql_cannot_serve_stops_the_service_at_once() {
     .expect("a pool of 5000 does not fit");
     let message = format!("{refused:#}");
     assert!(
-        message.contains("PostgreSQL has") && message.contains("may open 5003"),
+        message.contains("PostgreSQL has") && message.contains("may open 5004"),
         "{message}"
     );
     assert!(!message.contains('\n'), "one line: {message}");
