@@ -202,6 +202,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     .await
 }
 
+/// Waits until no other transaction holds the turn `name`, then holds it until this
+/// transaction ends: work that counts before it writes (a plan's quota) takes turns
+/// on it, so each counts what the one before it wrote.
+pub async fn take_turn<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), DbErr> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [name.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// How long a pooled connection stays open unused: a platform at rest holds only
 /// its standing connections.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);

@@ -106,8 +106,13 @@ pub async fn invite(
         || "a shop".to_owned(),
         |shop| shop.profile.display_name(&shop.slug).to_owned(),
     );
-    // The plan's staff quota counts owners, staff and open invitations.
+    // The plan's staff quota counts owners, staff and open invitations; under a
+    // limit, the shop's invitations take turns, so each counts the one before it.
     let quota = shop.and_then(|shop| shop.quotas.max_staff);
+    if quota.is_some() {
+        caravan_shared::db::take_turn(tx.conn(), &format!("auth:adding_staff:{}", staff.tenant))
+            .await?;
+    }
     if let Some(max) = quota
         && store::staff_seats(&tx).await? >= i64::from(max)
     {

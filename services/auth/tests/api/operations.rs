@@ -139,3 +139,53 @@ async fn usage_is_for_operators_and_takes_a_shop_id() {
         .await;
     assert_eq!(problem(unknown, 404).await["code"], "not_found");
 }
+
+#[tokio::test]
+async fn parallel_invitations_take_exactly_the_seats_the_plan_has_left() {
+    let auth = spawn_app().await;
+    let slug = unique_slug("seats-race");
+    let (shop, _, tokens) = auth.shop_with_owner(&slug).await;
+    let owner = tokens["access_token"].as_str().unwrap();
+    auth.shops
+        .publish(
+            "tenant.plan_changed",
+            Some(shop),
+            json!({"slug": slug, "plan": "standard",
+                   "quotas": {"max_products": null, "max_staff": 4, "max_orders_per_month": null}}),
+        )
+        .await
+        .unwrap();
+    let auth_db = caravan_shared::db::connect(&auth.app.database.owner_url, 1)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while caravan_shared::tenant_status::shop(&auth_db, shop.into())
+        .await
+        .unwrap()
+        .and_then(|shop| shop.quotas.max_staff)
+        != Some(4)
+    {
+        assert!(Instant::now() < deadline, "the plan change never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The owner holds one of four seats; ten invitations are sent at once.
+    let bodies: Vec<Value> = (0..10)
+        .map(|n| json!({"email": unique_email(&format!("racer{n}")), "role": "staff"}))
+        .collect();
+    let answers = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| auth.post_with(owner, "/v1/auth/invitations", body)),
+    )
+    .await;
+    let mut invited = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            201 => invited += 1,
+            403 => assert_eq!(problem(answer, 403).await["code"], "quota_exceeded"),
+            other => panic!("{other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(invited, 3);
+}

@@ -8,8 +8,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, DerivePartialModel, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectExt, Statement, Value,
+    ColumnTrait, DbErr, DerivePartialModel, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, SelectExt, Value,
 };
 use uuid::Uuid;
 
@@ -185,21 +185,6 @@ pub async fn counted_products(scope: &impl TenantScoped) -> Result<i64, DbErr> {
         .count(scope.conn())
         .await?;
     Ok(i64::try_from(counted).unwrap_or(i64::MAX))
-}
-
-/// Waits for the shop's other transactions adding products under a plan limit to
-/// end, and holds the turn until this transaction ends.
-#[tracing::instrument(skip_all, fields(tenant = %scope.tenant()))]
-pub async fn take_turn_adding_products(scope: &impl TenantScoped) -> Result<(), DbErr> {
-    scope
-        .conn()
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            [format!("catalog:adding_products:{}", scope.tenant()).into()],
-        ))
-        .await?;
-    Ok(())
 }
 
 /// Filters of a product listing.

@@ -232,7 +232,11 @@ pub(crate) async fn ensure_quota(tx: &TenantTx, adding: i64) -> Result<(), ApiEr
     let Some(max) = quota else {
         return Ok(());
     };
-    store::take_turn_adding_products(tx).await?;
+    caravan_shared::db::take_turn(
+        tx.conn(),
+        &format!("catalog:adding_products:{}", tx.tenant()),
+    )
+    .await?;
     if store::counted_products(tx).await? + adding > i64::from(max) {
         return Err(ApiError::forbidden_because(
             ErrorCode::QuotaExceeded,
