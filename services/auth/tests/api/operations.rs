@@ -9,6 +9,33 @@ async fn the_service_answers_its_operational_endpoints() {
     auth.app.assert_operational_endpoints("auth").await;
 }
 
+/// Moves the shop to a plan of four staff seats, and waits until auth knows it.
+async fn on_a_plan_of_four_staff(auth: &crate::helpers::AuthApp, shop: uuid::Uuid, slug: &str) {
+    auth.shops
+        .publish(
+            "tenant.plan_changed",
+            Some(shop),
+            json!({"slug": slug, "plan": "standard",
+                   "quotas": {"max_products": null, "max_staff": 4, "max_orders_per_month": null}}),
+        )
+        .await
+        .unwrap();
+    // Read as the database's owner, past row-level security.
+    let auth_db = caravan_shared::db::connect(&auth.app.database.owner_url, 1)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while caravan_shared::tenant_status::shop(&auth_db, shop.into())
+        .await
+        .unwrap()
+        .and_then(|shop| shop.quotas.max_staff)
+        != Some(4)
+    {
+        assert!(Instant::now() < deadline, "the plan change never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn operators_read_the_staff_seats_each_shop_uses_and_the_total() {
     let auth = spawn_app().await;
@@ -64,29 +91,7 @@ async fn operators_read_the_staff_seats_each_shop_uses_and_the_total() {
 
     // What the operator reads is what the quota check counts: on a plan of 4 staff,
     // shop A (3 used) may invite one more, and then no one.
-    auth.shops
-        .publish(
-            "tenant.plan_changed",
-            Some(shop_a),
-            json!({"slug": slug_a, "plan": "standard",
-                   "quotas": {"max_products": null, "max_staff": 4, "max_orders_per_month": null}}),
-        )
-        .await
-        .unwrap();
-    // Read as the database's owner, past row-level security.
-    let auth_db = caravan_shared::db::connect(&auth.app.database.owner_url, 1)
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while caravan_shared::tenant_status::shop(&auth_db, shop_a.into())
-        .await
-        .unwrap()
-        .and_then(|shop| shop.quotas.max_staff)
-        != Some(4)
-    {
-        assert!(Instant::now() < deadline, "the plan change never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    on_a_plan_of_four_staff(&auth, shop_a, &slug_a).await;
     auth.invite(owner_a, &unique_email("fourth"), "staff").await;
     let a: Value = usage(format!("?tenant_id={shop_a}"))
         .await
@@ -146,28 +151,7 @@ async fn parallel_invitations_take_exactly_the_seats_the_plan_has_left() {
     let slug = unique_slug("seats-race");
     let (shop, _, tokens) = auth.shop_with_owner(&slug).await;
     let owner = tokens["access_token"].as_str().unwrap();
-    auth.shops
-        .publish(
-            "tenant.plan_changed",
-            Some(shop),
-            json!({"slug": slug, "plan": "standard",
-                   "quotas": {"max_products": null, "max_staff": 4, "max_orders_per_month": null}}),
-        )
-        .await
-        .unwrap();
-    let auth_db = caravan_shared::db::connect(&auth.app.database.owner_url, 1)
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while caravan_shared::tenant_status::shop(&auth_db, shop.into())
-        .await
-        .unwrap()
-        .and_then(|shop| shop.quotas.max_staff)
-        != Some(4)
-    {
-        assert!(Instant::now() < deadline, "the plan change never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    on_a_plan_of_four_staff(&auth, shop, &slug).await;
 
     // The owner holds one of four seats; ten invitations are sent at once.
     let bodies: Vec<Value> = (0..10)
