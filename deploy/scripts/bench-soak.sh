@@ -18,18 +18,7 @@ bin=${CARAVAN_BIN_DIR:-target/release}
 [ -n "${CARAVAN_BIN_DIR:-}" ] || cargo build --quiet --release -p caravan-auth -p caravan-tenant \
   -p caravan-catalog -p caravan-order -p caravan-gateway
 root=target/soak
-export PYTHONDONTWRITEBYTECODE=1
-rm -rf "$root"
-mkdir -p "$root"
-cleanup() {
-  if [ -f "$root/pids" ]; then
-    while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
-  fi
-  if [ -f "$root/pg/postmaster.pid" ]; then
-    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl stop -D "$root/pg" -m immediate \
-      >/dev/null 2>&1 || /usr/lib/postgresql/15/bin/pg_ctl stop -D "$root/pg" -m immediate >/dev/null 2>&1 || true
-  fi
-}
-trap cleanup EXIT
+source deploy/scripts/lib/stack.sh
+prepare_stack "$root"
 echo "release build, one process per service; the load generator shares the machine's $(nproc) cores"
 python3 tools/faults/soak.py "$root" "$bin" "$minutes" "$rate"

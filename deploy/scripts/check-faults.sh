@@ -17,18 +17,6 @@ bin=${CARAVAN_BIN_DIR:-target/debug}
 [ -n "${CARAVAN_BIN_DIR:-}" ] || cargo build --quiet -p caravan-auth -p caravan-tenant \
   -p caravan-catalog -p caravan-order -p caravan-gateway
 root=target/faults
-export PYTHONDONTWRITEBYTECODE=1
-rm -rf "$root"
-mkdir -p "$root"
-# The harness stops everything it started; this catches what a killed harness left.
-cleanup() {
-  if [ -f "$root/pids" ]; then
-    while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
-  fi
-  if [ -f "$root/pg/postmaster.pid" ]; then
-    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl stop -D "$root/pg" -m immediate \
-      >/dev/null 2>&1 || /usr/lib/postgresql/15/bin/pg_ctl stop -D "$root/pg" -m immediate >/dev/null 2>&1 || true
-  fi
-}
-trap cleanup EXIT
+source deploy/scripts/lib/stack.sh
+prepare_stack "$root"
 python3 tools/faults/check.py "$root" "$bin" "$@"

@@ -19,9 +19,45 @@ pub struct Rule {
     pub setting: &'static str,
     /// How long it is kept when the setting is absent, in hours.
     pub default_hours: u32,
-    /// One batch: removes or clears at most `$2` rows older than `$1` (a
-    /// `timestamptz`), locking them `FOR UPDATE SKIP LOCKED`.
-    pub batch: &'static str,
+    /// The table.
+    pub table: &'static str,
+    /// The columns naming one of its rows.
+    pub key: &'static [&'static str],
+    /// Which rows are past keeping, with `$1` the cutoff (a `timestamptz`).
+    pub due: &'static str,
+    /// What is done to them.
+    pub action: Action,
+}
+
+/// What a rule does to the rows past keeping.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// Removes them.
+    Remove,
+    /// Sets columns (`body = ''`), keeping the rest of the row.
+    Clear(&'static str),
+}
+
+impl Rule {
+    /// One batch: at most `$2` rows past `$1`, locked `FOR UPDATE SKIP LOCKED` so
+    /// that replicas take different ones.
+    fn batch(&self) -> String {
+        let Rule {
+            table, key, due, ..
+        } = self;
+        let keys = key.join(", ");
+        let matched = key
+            .iter()
+            .map(|column| format!("t.{column} = old.{column}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let old =
+            format!("(SELECT {keys} FROM {table} WHERE {due} LIMIT $2 FOR UPDATE SKIP LOCKED) old");
+        match self.action {
+            Action::Remove => format!("DELETE FROM {table} t USING {old} WHERE {matched}"),
+            Action::Clear(set) => format!("UPDATE {table} t SET {set} FROM {old} WHERE {matched}"),
+        }
+    }
 }
 
 /// Hours in a day, for defaults written in days.
@@ -32,10 +68,10 @@ pub const IDEMPOTENCY_KEYS: Rule = Rule {
     name: "idempotency_keys",
     setting: "RETENTION_IDEMPOTENCY_HOURS",
     default_hours: DAY,
-    batch: "DELETE FROM idempotency_keys k USING ( \
-                SELECT scope, key FROM idempotency_keys WHERE created_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE k.scope = old.scope AND k.key = old.key",
+    table: "idempotency_keys",
+    key: &["scope", "key"],
+    due: "created_at < $1",
+    action: Action::Remove,
 };
 
 /// The bodies of mail that was sent (cleared on sending already) or given up on;
@@ -44,11 +80,10 @@ pub const MAIL_BODIES: Rule = Rule {
     name: "mail_bodies",
     setting: "RETENTION_MAIL_BODY_HOURS",
     default_hours: 30 * DAY,
-    batch: "UPDATE mail_outbox m SET body = '' FROM ( \
-                SELECT id FROM mail_outbox \
-                WHERE coalesce(sent_at, failed_at) < $1 AND body <> '' \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE m.id = old.id",
+    table: "mail_outbox",
+    key: &["id"],
+    due: "coalesce(sent_at, failed_at) < $1 AND body <> ''",
+    action: Action::Clear("body = ''"),
 };
 
 /// Events published long ago: consumers catch up from the outbox for this long.
@@ -56,10 +91,10 @@ pub const PUBLISHED_EVENTS: Rule = Rule {
     name: "published_events",
     setting: "RETENTION_PUBLISHED_EVENTS_HOURS",
     default_hours: 7 * DAY,
-    batch: "DELETE FROM outbox o USING ( \
-                SELECT position FROM outbox WHERE published_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE o.position = old.position",
+    table: "outbox",
+    key: &["position"],
+    due: "published_at < $1",
+    action: Action::Remove,
 };
 
 /// Events a consumer parked and someone resolved; unresolved ones stay until they
@@ -68,10 +103,10 @@ pub const RESOLVED_PARKED_EVENTS: Rule = Rule {
     name: "resolved_parked_events",
     setting: "RETENTION_RESOLVED_PARKED_HOURS",
     default_hours: 30 * DAY,
-    batch: "DELETE FROM parked_events p USING ( \
-                SELECT producer, seq FROM parked_events WHERE resolved_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE p.producer = old.producer AND p.seq = old.seq",
+    table: "parked_events",
+    key: &["producer", "seq"],
+    due: "resolved_at < $1",
+    action: Action::Remove,
 };
 
 /// What every service keeps in the tables of this crate.
@@ -216,6 +251,7 @@ impl Retention {
     /// One rule, a batch per transaction until a batch comes up short.
     async fn apply(&self, rule: &Rule, keep: Duration) -> anyhow::Result<u64> {
         let keep = keep.as_secs_f64();
+        let batch = rule.batch();
         let mut total = 0;
         loop {
             let tx = PlatformTx::begin(&self.db, "retention").await?;
@@ -234,7 +270,7 @@ impl Retention {
                 .conn()
                 .execute_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
-                    rule.batch,
+                    &batch,
                     [cutoff.into(), BATCH.into()],
                 ))
                 .await?

@@ -1,6 +1,6 @@
 //! What the auth service keeps only for a while, beyond [`caravan_shared::retention::COMMON`].
 
-use caravan_shared::retention::Rule;
+use caravan_shared::retention::{Action, Rule};
 
 /// Refresh tokens a day past their expiry (a rotated one is kept until then, so a
 /// stolen copy replayed is still recognised and its family revoked).
@@ -8,10 +8,10 @@ pub const EXPIRED_REFRESH_TOKENS: Rule = Rule {
     name: "expired_refresh_tokens",
     setting: "RETENTION_EXPIRED_TOKEN_HOURS",
     default_hours: 24,
-    batch: "DELETE FROM refresh_tokens t USING ( \
-                SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE t.token_hash = old.token_hash",
+    table: "refresh_tokens",
+    key: &["token_hash"],
+    due: "expires_at < $1",
+    action: Action::Remove,
 };
 
 /// Email verification and password reset links a day past their expiry.
@@ -19,10 +19,10 @@ pub const EXPIRED_EMAIL_TOKENS: Rule = Rule {
     name: "expired_email_tokens",
     setting: "RETENTION_EXPIRED_TOKEN_HOURS",
     default_hours: 24,
-    batch: "DELETE FROM email_tokens t USING ( \
-                SELECT token_hash FROM email_tokens WHERE expires_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE t.token_hash = old.token_hash",
+    table: "email_tokens",
+    key: &["token_hash"],
+    due: "expires_at < $1",
+    action: Action::Remove,
 };
 
 /// Invitations never accepted, a week past their expiry (the shop's people page
@@ -31,10 +31,10 @@ pub const EXPIRED_INVITATIONS: Rule = Rule {
     name: "expired_invitations",
     setting: "RETENTION_EXPIRED_INVITATION_HOURS",
     default_hours: 7 * 24,
-    batch: "DELETE FROM invitations i USING ( \
-                SELECT id FROM invitations WHERE accepted_at IS NULL AND expires_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE i.id = old.id",
+    table: "invitations",
+    key: &["id"],
+    due: "accepted_at IS NULL AND expires_at < $1",
+    action: Action::Remove,
 };
 
 /// The auth service's own rules.

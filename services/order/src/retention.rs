@@ -1,16 +1,16 @@
 //! What the order service keeps only for a while, beyond [`caravan_shared::retention::COMMON`].
 
-use caravan_shared::retention::Rule;
+use caravan_shared::retention::{Action, Rule};
 
 /// Carts no one checked out and no one touched for a month (with their lines).
 pub const ABANDONED_CARTS: Rule = Rule {
     name: "abandoned_carts",
     setting: "RETENTION_ABANDONED_CART_HOURS",
     default_hours: 30 * 24,
-    batch: "DELETE FROM carts c USING ( \
-                SELECT id FROM carts WHERE order_id IS NULL AND updated_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE c.id = old.id",
+    table: "carts",
+    key: &["id"],
+    due: "order_id IS NULL AND updated_at < $1",
+    action: Action::Remove,
 };
 
 /// The order service's own rules.

@@ -1,6 +1,6 @@
 //! What the tenant service keeps only for a while, beyond [`caravan_shared::retention::COMMON`].
 
-use caravan_shared::retention::Rule;
+use caravan_shared::retention::{Action, Rule};
 
 /// Webhook deliveries that ended (delivered or given up) a month ago, with their
 /// attempts; one still being tried stays.
@@ -8,10 +8,10 @@ pub const FINISHED_WEBHOOK_DELIVERIES: Rule = Rule {
     name: "webhook_deliveries",
     setting: "RETENTION_WEBHOOK_DELIVERY_HOURS",
     default_hours: 30 * 24,
-    batch: "DELETE FROM webhook_deliveries d USING ( \
-                SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 \
-                LIMIT $2 FOR UPDATE SKIP LOCKED) old \
-            WHERE d.id = old.id",
+    table: "webhook_deliveries",
+    key: &["id"],
+    due: "status <> 'pending' AND created_at < $1",
+    action: Action::Remove,
 };
 
 /// The tenant service's own rules.
