@@ -2,11 +2,13 @@
 //! through the gateway, with the caller's own credentials. Each call is defined
 //! here once; the web faces use nothing else to reach Caravan.
 
+pub mod groups;
 pub mod owner;
 pub mod platform;
 pub mod staff;
 pub mod types;
 
+pub use groups::*;
 pub use owner::*;
 pub use platform::*;
 pub use staff::*;

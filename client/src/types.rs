@@ -290,6 +290,9 @@ pub struct CheckoutRequest {
     pub shipping_rate_id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A group deal's checkout: at the group price, opening or joining a group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<crate::CheckoutGroup>,
 }
 
 /// How a buyer pays.
@@ -308,8 +311,9 @@ pub struct Order {
     pub id: Uuid,
     pub number: i64,
     pub name: String,
-    /// `pending_payment`, `paid`, `partially_fulfilled`, `fulfilled`, `delivered`,
-    /// `cancelled`, `expired`, `partially_refunded`, `refunded`.
+    /// `pending_payment`, `awaiting_group` (paid, waiting for its group to form),
+    /// `paid`, `partially_fulfilled`, `fulfilled`, `delivered`, `cancelled`,
+    /// `expired`, `partially_refunded`, `refunded`.
     pub status: String,
     pub access_token: Option<String>,
     pub email: String,
@@ -334,6 +338,9 @@ pub struct Order {
     pub paid_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+    /// The group of a group deal's order.
+    #[serde(default)]
+    pub group: Option<crate::OrderGroup>,
 }
 
 /// One line of an order, priced as it was ordered.

@@ -244,6 +244,11 @@ mod tests {
                 "service",
                 "error",
                 "email",
+                "joined",
+                "size",
+                "hours",
+                "minutes",
+                "regular",
             ]
             .into_iter()
             .map(|name| (name, "1".to_owned()))

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod money;
 pub mod ops;
 pub mod page;
+pub mod qr;
 pub mod recent;
 pub mod routes;
 pub mod session;

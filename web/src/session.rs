@@ -37,6 +37,21 @@ pub struct CartRef {
     pub count: i64,
 }
 
+/// A group deal's checkout in progress: a cart of its own (one line, the deal's
+/// variant), kept apart from the shop's cart so neither disturbs the other.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GroupCart {
+    pub cart: CartRef,
+    pub deal_id: Uuid,
+    /// The product the deal is of (its live deals are listed by product), and
+    /// its handle (its page).
+    pub product_id: Uuid,
+    pub handle: String,
+    /// The forming group it joins; `None` opens a new group.
+    #[serde(default)]
+    pub group_id: Option<Uuid>,
+}
+
 /// The signed-in account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
@@ -162,6 +177,9 @@ pub struct SessionData {
     /// A cart per shop (by slug).
     #[serde(default)]
     pub carts: BTreeMap<String, CartRef>,
+    /// A group deal's checkout per shop (by slug), apart from `carts`.
+    #[serde(default)]
+    pub group_carts: BTreeMap<String, GroupCart>,
     /// The orders placed in this session, with their access tokens.
     #[serde(default)]
     pub orders: BTreeMap<Uuid, String>,

@@ -7,6 +7,7 @@ pub mod account;
 pub mod apply;
 pub mod cart;
 pub mod checkout;
+pub mod groups;
 pub mod links;
 pub mod orders;
 pub mod platform;
@@ -53,6 +54,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .route("/s/{shop}/{lang}/checkout", web::get().to(checkout::form))
         .route("/s/{shop}/{lang}/checkout", web::post().to(checkout::place))
+        .route(
+            "/s/{shop}/{lang}/group-checkout",
+            web::get().to(checkout::group_form),
+        )
+        .route(
+            "/s/{shop}/{lang}/group-checkout",
+            web::post().to(checkout::group_place),
+        )
+        .route("/s/{shop}/{lang}/g/open", web::post().to(groups::open))
+        .route("/s/{shop}/{lang}/g/{group}", web::get().to(groups::share))
+        .route(
+            "/s/{shop}/{lang}/g/{group}/join",
+            web::post().to(groups::join),
+        )
         .route(
             "/s/{shop}/{lang}/orders/{id}",
             web::get().to(orders::status),

@@ -64,6 +64,10 @@ struct OrderPage {
     expires: String,
     instructions: Option<String>,
     notice: Option<(String, String)>,
+    /// The group of a group deal's order.
+    group: Option<super::groups::OrderGroupView>,
+    /// "Refunded in full: ¥68.00", when everything paid went back.
+    refunded_in_full: Option<String>,
 }
 
 fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
@@ -92,6 +96,13 @@ fn steps(lang: Lang, order: &Order) -> Vec<Step> {
                 when: order.paid_at.map(|at| when(lang, at)),
                 done: order.paid_at.is_some(),
             });
+            if let Some(group) = &order.group {
+                steps.push(Step {
+                    label: lang.t("status-step-group-formed"),
+                    when: None,
+                    done: group.status == "formed",
+                });
+            }
             steps.push(Step {
                 label: lang.t("status-step-shipped"),
                 when: order.fulfillments.first().map(|f| when(lang, f.created_at)),
@@ -238,6 +249,18 @@ async fn show(
             expires: when(l, order.expires_at),
             instructions,
             notice,
+            group: order
+                .group
+                .as_ref()
+                .map(|group| super::groups::OrderGroupView::of(visit, shop, group)),
+            refunded_in_full: (order.refunded.amount > 0
+                && order.refunded.amount >= order.paid.amount)
+                .then(|| {
+                    l.t_with(
+                        "order-refunded-in-full",
+                        &[("total", money::format(order.refunded, l))],
+                    )
+                }),
             page,
         },
     )?;

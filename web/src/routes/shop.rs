@@ -500,12 +500,19 @@ struct ProductPage {
     action: String,
     csrf: String,
     buyable: bool,
+    /// Live group deals of the product's variants.
+    deals: Vec<super::groups::DealOffer>,
+    open_action: String,
+    /// Why a group could not be opened, when the buyer was sent back here.
+    group_problem: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ProductQueryParams {
     #[serde(default)]
     currency: Option<String>,
+    #[serde(default)]
+    problem: Option<String>,
 }
 
 /// `GET /s/{shop}/{lang}/p/{handle}`: one product, its variants and its story.
@@ -612,6 +619,7 @@ pub async fn product(
         other => other.to_owned(),
     });
     let buyable = variants.iter().any(|v| v.in_stock);
+    let deals = super::groups::offers(&visit, &shop, product.id, &currency).await;
     let body = render(
         l,
         &ProductPage {
@@ -646,6 +654,12 @@ pub async fn product(
             csrf: visit.csrf(),
             currency,
             buyable,
+            deals,
+            open_action: format!("{}/g/open", shop.root()),
+            group_problem: query
+                .problem
+                .as_deref()
+                .and_then(|p| super::groups::problem_sentence(l, p)),
             page,
         },
     )?;
