@@ -249,6 +249,10 @@ mod tests {
                 "hours",
                 "minutes",
                 "regular",
+                "forming",
+                "formed",
+                "failed",
+                "held",
             ]
             .into_iter()
             .map(|name| (name, "1".to_owned()))

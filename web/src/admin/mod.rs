@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod apps;
+pub mod deals;
 pub mod orders;
 pub mod products;
 pub mod setup;
@@ -44,6 +45,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/admin/orders/{id}", web::get().to(orders::detail))
         .route("/admin/orders/{id}/slip", web::get().to(orders::slip))
         .route("/admin/orders/{id}/{action}", web::post().to(orders::act))
+        .route("/admin/group-deals", web::get().to(deals::list))
+        .route("/admin/group-deals", web::post().to(deals::create))
+        .route("/admin/group-deals/new", web::get().to(deals::new))
+        .route("/admin/group-deals/{id}", web::get().to(deals::detail))
+        .route("/admin/group-deals/{id}", web::post().to(deals::save))
+        .route("/admin/group-deals/{id}/end", web::post().to(deals::end))
         .route("/admin/products", web::get().to(products::list))
         .route("/admin/products", web::post().to(products::create))
         .route("/admin/products/new", web::get().to(products::new))
@@ -426,6 +433,7 @@ pub fn refusal(lang: Lang, failure: &Failure) -> Vec<String> {
         }
         (409, "handle_taken") => vec![lang.t("refusal-handle-taken")],
         (409, "sku_taken") => vec![lang.t("refusal-sku-taken")],
+        (409, "deal_locked") => vec![lang.t("refusal-deal-locked")],
         (403, _) => vec![lang.t("refusal-forbidden")],
         (404, _) => vec![lang.t("refusal-gone")],
         (413, _) => vec![lang.t("refusal-too-large")],
@@ -466,6 +474,8 @@ fn field_sentence(lang: Lang, field: &str, message: &str) -> String {
         "refusal-not-image"
     } else if message.contains("contrast") {
         "refusal-contrast"
+    } else if message.contains("below") {
+        "refusal-below-regular"
     } else if message.contains("taken") || message.contains("already") {
         "refusal-field-taken"
     } else if message.contains("required") || message.contains("at least") {
