@@ -70,7 +70,11 @@ fn api_route(path: &str) -> Option<Upstream> {
     {
         return Some(Upstream::Catalog);
     }
-    if under(path, "/v1/orders") || under(path, "/v1/shipping-zones") || under(path, "/v1/payments")
+    if under(path, "/v1/orders")
+        || under(path, "/v1/shipping-zones")
+        || under(path, "/v1/payments")
+        || under(path, "/v1/group-deals")
+        || under(path, "/v1/groups")
     {
         return Some(Upstream::Order);
     }
@@ -92,7 +96,7 @@ fn api_route(path: &str) -> Option<Upstream> {
             let area = rest.split('/').next().unwrap_or_default();
             match area {
                 "products" | "categories" => Some(Upstream::Catalog),
-                "carts" | "checkout" | "orders" => Some(Upstream::Order),
+                "carts" | "checkout" | "orders" | "group-deals" | "groups" => Some(Upstream::Order),
                 _ => None,
             }
         }
@@ -139,6 +143,10 @@ mod tests {
             ),
             ("/v1/orders/0193/refunds", Upstream::Order),
             ("/v1/shipping-zones", Upstream::Order),
+            ("/v1/group-deals/0193/groups", Upstream::Order),
+            ("/v1/groups/0193", Upstream::Order),
+            ("/v1/shops/zhongning-goji/group-deals", Upstream::Order),
+            ("/v1/shops/zhongning-goji/groups/0193", Upstream::Order),
             ("/v1/payments/test/webhooks", Upstream::Order),
             ("/v1/operations/tenant/parked-events", Upstream::Tenant),
             (

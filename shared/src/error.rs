@@ -102,6 +102,16 @@ error_codes! {
     PaymentInProgress = "payment_in_progress",
     /// A card authorisation already captured or voided.
     AuthorisationSettled = "authorisation_settled",
+    /// A group deal that a group has opened on can no longer be edited.
+    DealLocked = "deal_locked",
+    /// A group deal that has not started, has ended, or was ended early.
+    DealNotLive = "deal_not_live",
+    /// A group deal with no units left for the quantity asked.
+    DealSoldOut = "deal_sold_out",
+    /// A group whose every place is taken (paid, or waiting for payment).
+    GroupFull = "group_full",
+    /// A group that has formed or failed: open a new one.
+    GroupClosed = "group_closed",
     /// A webhook endpoint disabled after repeated failures.
     WebhookDisabled = "webhook_disabled",
     /// The account's email address is not verified yet.

@@ -55,15 +55,30 @@ fn address_block(order: &OrderView) -> String {
     .join(", ")
 }
 
-/// The storefront's page of an order, opened by its access token: where the buyer
-/// follows it and pays (`{public_url}/s/{shop}/{lang}/orders/{id}?token=…`).
-pub fn order_page(public_url: &str, shop: &str, order: &OrderView, token: &str) -> String {
-    let lang = match order.locale.split('-').next().unwrap_or_default() {
+/// The storefront's language segment for an order's language.
+fn page_language(locale: &str) -> &'static str {
+    match locale.split('-').next().unwrap_or_default() {
         "zh" => "zh-CN",
         "ug" => "ug",
         "ru" => "ru",
         _ => "en",
-    };
+    }
+}
+
+/// The share page of a group, in the order's language, where friends join it
+/// (`{public_url}/s/{shop}/{lang}/g/{group}`).
+pub fn group_page(public_url: &str, shop: &str, locale: &str, group: uuid::Uuid) -> String {
+    format!(
+        "{}/s/{shop}/{}/g/{group}",
+        public_url.trim_end_matches('/'),
+        page_language(locale)
+    )
+}
+
+/// The storefront's page of an order, opened by its access token: where the buyer
+/// follows it and pays (`{public_url}/s/{shop}/{lang}/orders/{id}?token=…`).
+pub fn order_page(public_url: &str, shop: &str, order: &OrderView, token: &str) -> String {
+    let lang = page_language(&order.locale);
     format!(
         "{}/s/{shop}/{lang}/orders/{}?token={token}",
         public_url.trim_end_matches('/'),
@@ -71,12 +86,14 @@ pub fn order_page(public_url: &str, shop: &str, order: &OrderView, token: &str) 
     )
 }
 
-/// To the buyer when the order is placed, with the link to the order's page.
+/// To the buyer when the order is placed, with the link to the order's page, and
+/// for a group order the link to share its group (`share`).
 pub fn confirmation(
     order: &OrderView,
     shop: &str,
     instructions: Option<&str>,
     page: &str,
+    share: Option<&str>,
 ) -> Email {
     let lines = lines_block(order);
     let address = address_block(order);
@@ -92,6 +109,14 @@ pub fn confirmation(
         if let Some(instructions) = instructions {
             let _ = write!(body, "\n付款方式：{instructions}\n");
         }
+        if let (Some(share), Some(group)) = (share, &order.group) {
+            let _ = write!(
+                body,
+                "\n这是拼团订单：付款后，{size} 人在 {until}（北京时间）前付款即成团发货，未成团全额退款。分享给好友一起拼：{share}\n",
+                size = group.group_size,
+                until = china_time(group.expires_at),
+            );
+        }
         (format!("{shop} 订单 {} 已收到", order.name), body)
     } else {
         let mut body = format!(
@@ -104,6 +129,14 @@ pub fn confirmation(
         );
         if let Some(instructions) = instructions {
             let _ = write!(body, "\nHow to pay: {instructions}\n");
+        }
+        if let (Some(share), Some(group)) = (share, &order.group) {
+            let _ = write!(
+                body,
+                "\nThis is a group order: once {size} buyers have paid by {until} (China time, UTC+8) the group forms and every order ships; otherwise every order is refunded in full. Share it with friends: {share}\n",
+                size = group.group_size,
+                until = china_time(group.expires_at),
+            );
         }
         (format!("{shop}: order {} received", order.name), body)
     };
@@ -186,16 +219,22 @@ pub fn shipped(order: &OrderView, shop: &str, carrier: &str, tracking: &str) -> 
     }
 }
 
-/// To the buyer when the order is cancelled (with the refund, if any).
-pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>) -> Email {
+/// To the buyer when the order is cancelled (with the refund, if any); `unformed`
+/// when it was cancelled because its group did not form in time.
+pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>, unformed: bool) -> Email {
     let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
         let refund = refund
             .map(|amount| format!("已退款 {}，将原路退回。\n", amount.format()))
             .unwrap_or_default();
+        let why = if unformed {
+            "拼团未能在时限内凑齐人数，"
+        } else {
+            ""
+        };
         (
             format!("{shop} 订单 {} 已取消", order.name),
             format!(
-                "您好！\n\n您在「{shop}」的订单 {} 已取消。\n{refund}",
+                "您好！\n\n{why}您在「{shop}」的订单 {} 已取消。\n{refund}",
                 order.name
             ),
         )
@@ -208,10 +247,16 @@ pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>) -> Email 
                 )
             })
             .unwrap_or_default();
+        let why = if unformed {
+            "Your group did not fill up in time, so "
+        } else {
+            ""
+        };
+        let your = if unformed { "your" } else { "Your" };
         (
             format!("{shop}: order {} cancelled", order.name),
             format!(
-                "Hello,\n\nYour order {} from {shop} has been cancelled.\n{refund}",
+                "Hello,\n\n{why}{your} order {} from {shop} has been cancelled.\n{refund}",
                 order.name
             ),
         )
@@ -247,6 +292,36 @@ pub fn refunded(order: &OrderView, shop: &str, amount: Money) -> Email {
                 amount.format(),
                 order.name,
                 order.refunded.format()
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To each buyer of a group when it forms: the order is paid in full and ships.
+pub fn group_formed(order: &OrderView, shop: &str) -> Email {
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        (
+            format!("{shop} 拼团成功：订单 {}", order.name),
+            format!(
+                "您好！\n\n您在「{shop}」的拼团已凑齐人数，拼团成功。订单 {} 已付款 {}，商家将尽快发货。\n\n{}",
+                order.name,
+                order.paid.format(),
+                lines_block(order)
+            ),
+        )
+    } else {
+        (
+            format!("{shop}: your group formed, order {}", order.name),
+            format!(
+                "Hello,\n\nYour group at {shop} is complete. Order {} is paid ({}) and will ship soon.\n\n{}",
+                order.name,
+                order.paid.format(),
+                lines_block(order)
             ),
         )
     };

@@ -1,10 +1,12 @@
 //! What the order service publishes — `order.created`, `order.paid`,
 //! `order.fulfilled`, `order.delivered`, `order.cancelled`, `order.expired` and
-//! `order.refunded`, each with the order's lines and totals — and what it consumes:
+//! `order.refunded`, each with the order's lines and totals; `group.opened`,
+//! `group.joined`, `group.formed` and `group.failed`, each with the group's places —
+//! and what it consumes:
 //! the tenant service's events, kept in the shared shop replica (status, quotas, and
 //! the name, contact, currencies and languages its emails and checkout need).
 
-use crate::store::{OrderLineRow, OrderRow};
+use crate::store::{GroupRow, OrderLineRow, OrderRow, Places};
 use crate::views::money;
 use caravan_shared::events::outbox;
 use caravan_shared::tenancy::TenantScoped;
@@ -42,6 +44,32 @@ pub async fn publish(
             "unit_price": money(line.unit_price, currency),
             "line_total": money(line.line_total, currency),
         })).collect::<Vec<_>>(),
+    });
+    if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
+        data.extend(extra);
+    }
+    outbox::append(scope.conn(), event_type, Some(scope.tenant()), &data).await
+}
+
+/// Records `event_type` for `group` as it now stands (its `places`), with `extra`
+/// facts.
+pub async fn publish_group(
+    scope: &impl TenantScoped,
+    event_type: &str,
+    group: &GroupRow,
+    places: Places,
+    extra: Value,
+) -> Result<uuid::Uuid, DbErr> {
+    let mut data = json!({
+        "group_id": group.id,
+        "deal_id": group.deal_id,
+        "status": group.status.as_str(),
+        "group_size": group.group_size,
+        "joined": places.joined,
+        "held": places.held,
+        "expires_at": group.expires_at,
+        "formed_at": group.formed_at,
+        "failed_at": group.failed_at,
     });
     if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
         data.extend(extra);

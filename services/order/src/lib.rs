@@ -7,6 +7,7 @@ pub mod domain;
 pub mod emails;
 pub mod events;
 pub mod expiry;
+pub mod group_sweep;
 pub mod migrations;
 pub mod payments;
 pub mod retention;

@@ -44,5 +44,9 @@ impl ServiceMigrations for Migrations {
             name: "m0006_retention",
             sql: include_str!("../migrations/0006_retention.sql"),
         },
+        SqlMigration {
+            name: "m0007_group_deals",
+            sql: include_str!("../migrations/0007_group_deals.sql"),
+        },
     ];
 }

@@ -2,6 +2,7 @@
 //! machine, shipping zones and the totals of a checkout.
 
 pub mod authorisation;
+pub mod group;
 pub mod payment;
 pub mod reporting;
 pub mod shipping;
@@ -12,6 +13,7 @@ use caravan_shared::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 pub use authorisation::{AuthorisationStatus, Settled};
+pub use group::{DealStatus, DealTerms, GroupStatus, TermsInput};
 pub use payment::{PaymentKind, PaymentStatus};
 pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
 

@@ -10,6 +10,9 @@ use std::fmt;
 pub enum OrderStatus {
     /// Placed, stock held, waiting for money.
     PendingPayment,
+    /// A group order, paid, its stock still held: it ships once its group forms and
+    /// is refunded if the group fails.
+    AwaitingGroup,
     /// Paid in full; stock committed.
     Paid,
     /// Some lines shipped.
@@ -30,8 +33,9 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     /// Every status, as stored.
-    pub const ALL: [OrderStatus; 9] = [
+    pub const ALL: [OrderStatus; 10] = [
         Self::PendingPayment,
+        Self::AwaitingGroup,
         Self::Paid,
         Self::PartiallyFulfilled,
         Self::Fulfilled,
@@ -46,6 +50,7 @@ impl OrderStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PendingPayment => "pending_payment",
+            Self::AwaitingGroup => "awaiting_group",
             Self::Paid => "paid",
             Self::PartiallyFulfilled => "partially_fulfilled",
             Self::Fulfilled => "fulfilled",
@@ -69,8 +74,10 @@ impl OrderStatus {
         use OrderStatus as S;
         let next = match (self, action) {
             (S::PendingPayment, A::Pay) => S::Paid,
+            (S::PendingPayment, A::PayIntoGroup) => S::AwaitingGroup,
+            (S::AwaitingGroup, A::FormGroup) => S::Paid,
             (S::PendingPayment, A::Expire) => S::Expired,
-            (S::PendingPayment | S::Paid, A::Cancel) => S::Cancelled,
+            (S::PendingPayment | S::AwaitingGroup | S::Paid, A::Cancel) => S::Cancelled,
             // A shipment must ship something: an order with nothing left to ship
             // (a partially refunded one can be) does not move back to `fulfilled`.
             (S::Paid | S::PartiallyFulfilled | S::PartiallyRefunded, A::Fulfil(Shipping::Part)) => {
@@ -143,6 +150,10 @@ impl fmt::Display for OrderStatus {
 pub enum Action {
     /// The money arrived.
     Pay,
+    /// The money of a group order arrived; its group has not formed yet.
+    PayIntoGroup,
+    /// The order's group formed: it ships.
+    FormGroup,
     /// Unpaid past its deadline.
     Expire,
     /// Called off by staff.
@@ -159,7 +170,8 @@ impl Action {
     /// The verb, for messages.
     pub fn verb(self) -> &'static str {
         match self {
-            Self::Pay => "pay",
+            Self::Pay | Self::PayIntoGroup => "pay",
+            Self::FormGroup => "join a formed group",
             Self::Expire => "expire",
             Self::Cancel => "cancel",
             Self::Fulfil(_) => "fulfil",
@@ -258,6 +270,21 @@ mod tests {
         );
         assert!(S::Fulfilled.apply(Action::Cancel).is_err());
         assert!(S::Paid.apply(Action::Expire).is_err());
+    }
+
+    #[test]
+    fn a_group_order_waits_paid_until_its_group_forms() {
+        let waiting = next(S::PendingPayment, Action::PayIntoGroup);
+        assert_eq!(waiting, S::AwaitingGroup);
+        assert_eq!(next(waiting, Action::FormGroup), S::Paid);
+        assert_eq!(next(waiting, Action::Cancel), S::Cancelled);
+        // Nothing ships, and nothing is refunded in part, before the group forms.
+        assert!(waiting.apply(Action::Fulfil(Shipping::Rest)).is_err());
+        assert!(waiting.apply(Action::Refund { full: false }).is_err());
+        assert!(waiting.apply(Action::Pay).is_err());
+        assert!(waiting.apply(Action::Expire).is_err());
+        assert!(S::Paid.apply(Action::FormGroup).is_err());
+        assert!(S::PendingPayment.apply(Action::FormGroup).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::domain::{Address, AddressInput, collect};
 use crate::store;
 use crate::views::OrderView;
 use crate::workflow::checkout::{self as workflow, Buyer, Checkout, Claimed, Context};
+use crate::workflow::group::GroupAsk;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
 use caravan_shared::ApiError;
 use caravan_shared::domain::Email;
@@ -52,6 +53,37 @@ pub struct CheckoutRequest {
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
     )]
     pub note: Option<String>,
+    /// For a checkout at a group deal's price: the deal, to open a new group, or
+    /// the forming group to join. The cart must hold exactly one line, the deal's
+    /// variant.
+    #[serde(default)]
+    pub group: Option<GroupInput>,
+}
+
+/// The group a checkout opens or joins: exactly one of the two.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"group_id": "0193c1d2-0000-7000-8000-00000000a001"}))]
+pub struct GroupInput {
+    /// Open a new group of this deal.
+    #[serde(default)]
+    pub deal_id: Option<Uuid>,
+    /// Join this forming group.
+    #[serde(default)]
+    pub group_id: Option<Uuid>,
+}
+
+impl GroupInput {
+    fn ask(&self) -> Result<GroupAsk, ApiError> {
+        match (self.deal_id, self.group_id) {
+            (Some(deal), None) => Ok(GroupAsk::Open(deal)),
+            (None, Some(group)) => Ok(GroupAsk::Join(group)),
+            _ => Err(ApiError::invalid_field(
+                "group",
+                "name either deal_id (to open a group) or group_id (to join one)",
+            )),
+        }
+    }
 }
 
 /// Most characters in a checkout's note.
@@ -103,8 +135,8 @@ fn check(body: &CheckoutRequest) -> Result<Buyer, ApiError> {
         (status = 401, description = "A bearer token that does not verify", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The shop's monthly order quota is used up", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shop or cart, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Out of stock (`errors` names the short lines; nothing is reserved), lines no longer on sale, the cart was already checked out, or the key is in use", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, an address outside the shipping zones, an unavailable rate, or the key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Out of stock (`errors` names the short lines; nothing is reserved), lines no longer on sale, the cart was already checked out, or the key is in use. For a group checkout: `group_full` (every place is taken), `group_closed` (formed or failed: open a new group of `deal_id`), `deal_not_live` or `deal_sold_out`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an address outside the shipping zones, an unavailable rate, or the key reused with another body; for a group checkout, a cart that is not exactly one line of the deal's variant, or a deal not priced in the cart's currency", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog cannot be reached; nothing was ordered", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -120,6 +152,7 @@ pub async fn checkout(
     let body = body.into_inner();
     let shop = state.storefront(&shop).await?;
     let mut checked = check(&body)?;
+    let group = body.group.as_ref().map(GroupInput::ask).transpose()?;
     // Read once the fields are checked: invalid fields are named whatever the token.
     let MaybeSignedIn(customer) = MaybeSignedIn::extract(&request).await?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
@@ -169,6 +202,7 @@ pub async fn checkout(
         buyer: checked,
         rate_id: body.shipping_rate_id,
         claimed: Claimed { scope, key },
+        group,
     };
     let answer = workflow::checkout(tx, &context, checkout).await?;
     Ok(HttpResponse::Created().json(answer))

@@ -3,6 +3,7 @@
 mod buyer;
 mod carts;
 mod checkout;
+mod group_deals;
 mod operations;
 mod payment_webhooks;
 mod reports;
@@ -75,6 +76,15 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(staff::deliver)
         .service(staff::cancel)
         .service(staff::refund)
+        .service(group_deals::create)
+        .service(group_deals::list)
+        .service(group_deals::show)
+        .service(group_deals::update)
+        .service(group_deals::end)
+        .service(group_deals::list_groups)
+        .service(group_deals::show_group)
+        .service(group_deals::storefront_deals)
+        .service(group_deals::storefront_group)
         .service(shipping::create)
         .service(shipping::list)
         .service(shipping::replace)

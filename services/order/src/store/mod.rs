@@ -5,6 +5,7 @@ mod carts;
 mod deadlines;
 pub mod entities;
 mod fulfilments;
+mod groups;
 mod orders;
 mod payments;
 mod reports;
@@ -15,6 +16,7 @@ mod timeline;
 pub use carts::*;
 pub use deadlines::*;
 pub use fulfilments::*;
+pub use groups::*;
 pub use orders::*;
 pub use payments::*;
 pub use reports::*;
@@ -22,7 +24,7 @@ pub use settings::*;
 pub use shipping::*;
 pub use timeline::*;
 
-use crate::domain::{AuthorisationStatus, OrderStatus, PaymentKind, PaymentStatus};
+use crate::domain::{AuthorisationStatus, GroupStatus, OrderStatus, PaymentKind, PaymentStatus};
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
 use uuid::Uuid;
@@ -46,6 +48,12 @@ caravan_shared::stored_as_text!(
     "order status",
     OrderStatus::parse,
     OrderStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    GroupStatus,
+    "group status",
+    GroupStatus::parse,
+    GroupStatus::as_str
 );
 caravan_shared::stored_as_text!(
     AuthorisationStatus,

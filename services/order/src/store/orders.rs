@@ -40,6 +40,8 @@ pub struct NewOrder {
     pub total: i64,
     pub access_token_hash: String,
     pub expires_at: DateTime<Utc>,
+    /// The group of a group-deal order.
+    pub group_id: Option<Uuid>,
     pub lines: Vec<NewLine>,
 }
 
@@ -84,6 +86,7 @@ pub async fn insert_order(
         total: Set(order.total),
         access_token_hash: Set(order.access_token_hash.clone()),
         expires_at: Set(order.expires_at),
+        group_id: Set(order.group_id),
         ..Default::default()
     })
     .exec_with_returning(scope.conn())
@@ -307,8 +310,12 @@ pub async fn set_status(
     let mut update = orders::Entity::update_many()
         .col_expr(orders::Column::Status, Expr::value(to))
         .col_expr(orders::Column::UpdatedAt, Expr::current_timestamp());
-    if to == OrderStatus::Paid {
-        update = update.col_expr(orders::Column::PaidAt, Expr::current_timestamp());
+    if matches!(to, OrderStatus::Paid | OrderStatus::AwaitingGroup) {
+        // A group order was paid when its money came, not when its group formed.
+        update = update.col_expr(
+            orders::Column::PaidAt,
+            Expr::cust("coalesce(paid_at, now())"),
+        );
     }
     if matches!(to, OrderStatus::Cancelled | OrderStatus::Expired) {
         update = update.col_expr(orders::Column::CancelledAt, Expr::current_timestamp());

@@ -11,6 +11,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+mod groups;
+
+pub use groups::*;
+
 /// The text of a stored translatable value in `locale`, falling back to the
 /// language, then Chinese, English, and whatever there is.
 pub fn localize(value: &serde_json::Value, locale: &str) -> String {
@@ -287,7 +291,7 @@ impl PaymentView {
         "created_at": "2026-11-29T02:10:00Z"
     }],
     "expires_at": "2026-11-28T10:05:00Z", "paid_at": "2026-11-28T09:20:00Z", "cancelled_at": null,
-    "cancel_reason": null, "created_at": "2026-11-28T09:05:00Z", "updated_at": "2026-11-29T02:10:00Z"
+    "cancel_reason": null, "created_at": "2026-11-28T09:05:00Z", "updated_at": "2026-11-29T02:10:00Z", "group": null
 }))]
 pub struct OrderView {
     /// The order.
@@ -342,6 +346,8 @@ pub struct OrderView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The group of a group-deal order, as it now stands; `null` for other orders.
+    pub group: Option<OrderGroup>,
     /// The guest's secret for reading and paying this order (`X-Order-Token`). Shown
     /// only in the checkout's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -407,6 +413,7 @@ impl OrderView {
             cancel_reason: row.cancel_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            group: None,
             access_token: None,
         }
     }

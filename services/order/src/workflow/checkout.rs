@@ -29,6 +29,7 @@
 //!    rollback gives the number back. Everything commits together.
 
 use super::ShopContact;
+use super::group::{self, GroupAsk, Offer};
 use crate::catalog::{Catalog, Reserved, Sellable, ShortLine, line_problem};
 use crate::domain::Address;
 use crate::domain::shipping::{self, ShippingOption};
@@ -98,6 +99,8 @@ pub struct Checkout<'a> {
     pub rate_id: Uuid,
     /// The claimed key.
     pub claimed: Claimed,
+    /// A group to open or join, for a checkout at a deal's group price.
+    pub group: Option<GroupAsk>,
 }
 
 /// The 403 for a shop whose plan's monthly orders are used up.
@@ -169,9 +172,19 @@ pub async fn checkout(
     }
     within_quota(&tx, checkout.shop, false).await?;
     let currency = checkout.cart.currency.0;
+    let offer = match checkout.group {
+        Some(ask) => Some(group::offer(&tx, ask, cart_lines, currency).await?),
+        None => None,
+    };
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
     let variants = context.catalog.variants(tenant, &ids, true).await?;
-    let priced = price(cart_lines, &variants, currency, &checkout.cart.locale)?;
+    let priced = price(
+        cart_lines,
+        &variants,
+        currency,
+        &checkout.cart.locale,
+        offer.as_ref(),
+    )?;
     let short = short_already(cart_lines, &variants);
     if !short.is_empty() {
         let gone: Vec<Uuid> = ids
@@ -190,6 +203,7 @@ pub async fn checkout(
         .map_err(money_error)?;
     let settings = store::settings(&tx).await?;
     let draft = Draft {
+        offer,
         id: Uuid::now_v7(),
         expires_at: Utc::now()
             + chrono::Duration::minutes(i64::from(settings.payment_window_minutes)),
@@ -343,6 +357,8 @@ struct Priced {
 
 /// The order as priced, before it is written.
 struct Draft {
+    /// The group price, for a group checkout.
+    offer: Option<Offer>,
     id: Uuid,
     expires_at: DateTime<Utc>,
     priced: Priced,
@@ -356,6 +372,7 @@ fn price(
     variants: &HashMap<Uuid, Sellable>,
     currency: Currency,
     locale: &str,
+    offer: Option<&Offer>,
 ) -> Result<Priced, ApiError> {
     let mut problems = Vec::new();
     let mut lines = Vec::new();
@@ -368,7 +385,10 @@ fn price(
             .filter(|p| *p != "out_of_stock" && *p != "insufficient_stock");
         // A line without a problem has a price in the cart's currency; one without
         // is never priced at zero.
-        let priced = sellable.and_then(|s| Some((s, s.price_in(currency)?)));
+        let priced = sellable.and_then(|s| match offer {
+            Some(offer) if offer.variant == s.variant_id => Some((s, group::unit_price(offer, s))),
+            _ => Some((s, s.price_in(currency)?)),
+        });
         match (priced, problem) {
             (Some((sellable, unit)), None) => {
                 let total = unit
@@ -475,6 +495,13 @@ async fn place(
     draft: Draft,
 ) -> Result<Placed, ApiError> {
     let (shop, cart, buyer) = (checkout.shop, &checkout.cart, &checkout.buyer);
+    let place = match &draft.offer {
+        Some(offer) => {
+            let quantity = draft.priced.lines.iter().map(|l| l.quantity).sum();
+            Some(group::take_place(tx, offer, quantity).await?)
+        }
+        None => None,
+    };
     store::close_cart(tx, cart.id, draft.id).await?;
     let number = provisional_number();
     let token = secrets::generate();
@@ -500,6 +527,7 @@ async fn place(
         total: draft.total.amount,
         access_token_hash: secrets::hash(&token),
         expires_at: draft.expires_at,
+        group_id: place.as_ref().map(|place| place.group.id),
         lines: draft.priced.lines,
     };
     let (row, lines) = store::insert_order(tx, &order).await?;
@@ -514,6 +542,21 @@ async fn place(
     // A new order has no payments or shipments yet.
     let mut view = OrderView::new(row.clone(), &lines, Vec::new(), Vec::new());
     let event = events::publish(tx, "order.created", &row, &lines, serde_json::json!({})).await?;
+    let share = match &place {
+        Some(place) => {
+            if place.opened {
+                group::opened(tx, &place.group, order.id).await?;
+            }
+            view.group = group::order_group(tx, place.group.id).await?;
+            Some(emails::group_page(
+                context.public_url,
+                &shop.slug,
+                &cart.locale,
+                place.group.id,
+            ))
+        }
+        None => None,
+    };
     let instructions = draft.settings.bank_transfer_details.clone();
     // The shop was read for this request already (the storefront check).
     let contact = ShopContact::of(Some(shop.clone()), draft.settings);
@@ -525,6 +568,7 @@ async fn place(
                 &contact.name,
                 instructions.as_deref(),
                 &emails::order_page(context.public_url, &shop.slug, &view, &token),
+                share.as_deref(),
             ),
         )
         .await?,

@@ -9,6 +9,7 @@
 //! [`refund`]).
 
 pub mod checkout;
+pub mod group;
 pub mod payment;
 pub mod refund;
 
@@ -95,7 +96,10 @@ pub async fn load(
     let lines = store::order_lines(scope, id).await?;
     let payments = store::payments(scope, id).await?;
     let fulfillments = store::fulfillments(scope, id).await?;
-    let view = OrderView::new(row.clone(), &lines, payments, fulfillments);
+    let mut view = OrderView::new(row.clone(), &lines, payments, fulfillments);
+    if let Some(group) = row.group_id {
+        view.group = group::order_group(scope, group).await?;
+    }
     Ok(Some((row, lines, view)))
 }
 

@@ -462,7 +462,13 @@ pub async fn pay(
     actor: &str,
 ) -> Result<(), ApiError> {
     let row = &order.row;
-    let transition = advance(row, Action::Pay)?;
+    // A group order waits, paid, for its group to form.
+    let action = if row.group_id.is_some() {
+        Action::PayIntoGroup
+    } else {
+        Action::Pay
+    };
+    let transition = advance(row, action)?;
     let amount = row.total - row.paid;
     store::insert_payment(
         scope,
@@ -491,6 +497,9 @@ pub async fn pay(
     )
     .await?;
     store::clear_deadline(scope.conn(), row.id).await?;
+    if let Some(group) = row.group_id {
+        return super::group::paid_into(scope, row, group, actor).await;
+    }
     let (after, _) = current(scope, row.id).await?;
     events::publish(
         scope,

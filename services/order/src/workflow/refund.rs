@@ -44,7 +44,16 @@ pub struct Refunding {
     amount: Money,
     /// The reference of the payment being refunded.
     reference: String,
+    /// The provider that returns it.
+    provider: String,
     actor: String,
+}
+
+impl Refunding {
+    /// The name of the provider that returns the money.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
 }
 
 /// How a cancellation began.
@@ -100,6 +109,7 @@ async fn record_pending(
         refund,
         amount,
         reference,
+        provider: provider.name().to_owned(),
         actor: actor.to_owned(),
     })
 }
@@ -228,16 +238,24 @@ async fn cancelled(
     .await?;
     store::clear_deadline(scope.conn(), row.id).await?;
     let (after, view) = current(scope, row.id).await?;
+    // Paid stock was committed and goes back on hand; a group order that never
+    // formed still only holds its stock, which is released.
+    let restock = row.paid > 0 && row.status != OrderStatus::AwaitingGroup;
     events::publish(
         scope,
         "order.cancelled",
         &after,
         &order.lines,
-        json!({"reason": reason, "restock": row.paid > 0, "refund": refund}),
+        json!({"reason": reason, "restock": restock, "refund": refund}),
     )
     .await?;
     let shop = shop_contact(scope, store::settings(scope).await?).await?;
-    mail::enqueue(scope.conn(), &emails::cancelled(&view, &shop.name, refund)).await?;
+    let unformed = actor == super::group::GROUP_ACTOR;
+    mail::enqueue(
+        scope.conn(),
+        &emails::cancelled(&view, &shop.name, refund, unformed),
+    )
+    .await?;
     Ok(view)
 }
 

@@ -2,6 +2,7 @@
 mod catalog_outage;
 mod checkout;
 mod concurrency;
+mod groups;
 mod helpers;
 mod idempotency;
 mod journey;

@@ -32,6 +32,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.fulfilled",
     "order.refunded",
     "order.expired",
+    "group.opened",
+    "group.joined",
+    "group.formed",
+    "group.failed",
 ];
 
 /// Whether an address is one a webhook must never reach: anything not globally
