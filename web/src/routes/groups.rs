@@ -423,6 +423,7 @@ struct GroupPage {
     places_left: String,
     time_left: Option<String>,
     until: String,
+    formed_at: Option<String>,
     can_join: bool,
     /// Whether a new group of the deal can be opened.
     can_open: bool,
@@ -465,13 +466,7 @@ pub async fn share(
     let regular = price_in(&deal.regular_prices, &currency).map(|m| money::format(m, l));
     let forming = group.status == "forming";
     let status_text = match group.status.as_str() {
-        "formed" => l.t_with(
-            "group-status-formed",
-            &[(
-                "time",
-                group.formed_at.map(|at| china(l, at)).unwrap_or_default(),
-            )],
-        ),
+        "formed" => l.t("group-status-formed"),
         "failed" => l.t("group-status-failed"),
         _ if group.places_left <= 0 => l.t("group-status-full"),
         _ => l.t("group-status-forming"),
@@ -534,6 +529,7 @@ pub async fn share(
             ),
             time_left: forming.then(|| time_left(l, group.expires_at, now)),
             until: china(l, group.expires_at),
+            formed_at: group.formed_at.map(|at| china(l, at)),
             can_join: forming && group.places_left > 0 && deal.ends_at > now,
             can_open: deal_open(deal, now),
             deal_id: deal.id.to_string(),

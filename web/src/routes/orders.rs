@@ -162,10 +162,13 @@ pub async fn status(
         )
         .await
         .map_err(|f| PageError::from_failure(shop.lang, &f))?;
-    let notice = query
-        .outcome
-        .as_deref()
-        .and_then(|outcome| notice(shop.lang, outcome));
+    let notice = query.outcome.as_deref().and_then(|outcome| match outcome {
+        // Paid, but nothing is packed until the group fills.
+        "paid" if order.status == "awaiting_group" => {
+            Some(("good".to_owned(), shop.lang.t("payment-succeeded-group")))
+        }
+        _ => notice(shop.lang, outcome),
+    });
     show(&mut visit, &shop, &order, token.unwrap_or_default(), notice).await
 }
 
