@@ -53,8 +53,10 @@ rm -rf target/browser/screenshots
 # Every buyer, owner and operator of these journeys browses from 127.0.0.1, which the
 # gateway counts as one anonymous client (300 requests a minute by default): the
 # journeys would be throttled by each other's pages. Rate limiting has its own checks
-# (the security suite and the gateway's tests).
-CARAVAN_CHECK_PORT=$base_port start_platform browser RATE_LIMIT_ANONYMOUS=100000
+# (the security suite and the gateway's tests). Groups whose time the group-deal
+# journeys move forward fail within moments: the order service sweeps every 200 ms.
+CARAVAN_CHECK_PORT=$base_port start_platform browser RATE_LIMIT_ANONYMOUS=100000 \
+  SWEEP_INTERVAL_MS=200
 
 export BASE_URL="$url" DEMO_PASSWORD="$password" CARAVAN_DATABASE_PREFIX="$run"
 export MAIL_URL="${MAIL_URL:-http://127.0.0.1:1080}"
