@@ -530,7 +530,12 @@ pub async fn share(
             time_left: forming.then(|| time_left(l, group.expires_at, now)),
             until: china(l, group.expires_at),
             formed_at: group.formed_at.map(|at| china(l, at)),
-            can_join: forming && group.places_left > 0 && deal.ends_at > now,
+            // A forming group takes members until its own time runs out, even
+            // after its deal stopped opening new groups.
+            can_join: forming
+                && group.places_left > 0
+                && group.expires_at > now
+                && deal.units_left > 0,
             can_open: deal_open(deal, now),
             deal_id: deal.id.to_string(),
             product_id: deal.product_id.to_string(),
