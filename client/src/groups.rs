@@ -245,7 +245,7 @@ impl Api {
         status: Option<&str>,
         cursor: Option<&str>,
     ) -> Result<Page<Group>, Failure> {
-        let mut query = vec![("limit", "50")];
+        let mut query = vec![("limit", "20")];
         if let Some(status) = status {
             query.push(("status", status));
         }

@@ -209,8 +209,14 @@ test.describe('group deals', () => {
     const dealPage = page.url().replace(/\?.*$/, '');
     await checkPage(page, 'group-admin-03-deal');
 
-    // Buyer A: the product page offers the group price; "Start a group".
+    // Buyer A has one box in the shop's cart already.
     const buyerA = await newPage();
+    await buyerA.goto(`/s/${shop}/${lang}/p/${product.handle}`);
+    await buyerA.getByRole('button', { name: t(lang, 'add-to-cart') }).click();
+    await expect(buyerA).toHaveURL(new RegExp(`/s/${shop}/${lang}/cart$`));
+    await expect(buyerA.locator('.cart-link .count')).toHaveText('1');
+
+    // The product page offers the group price; "Start a group".
     await expectWithinBudget(buyerA, 'product-page', () => buyerA.goto(`/s/${shop}/${lang}/p/${product.handle}`));
     const offer = buyerA.getByRole('region', { name: t(lang, 'group-offer-heading') });
     await expect(offer).toContainText('¥59.00');
@@ -230,8 +236,12 @@ test.describe('group deals', () => {
     await expect(groupA).toContainText(tPattern(lang, 'group-time-left'));
     const shared = await sharePath(buyerA, lang);
     await checkPage(buyerA, 'group-03-order-awaiting-group');
-    // A's shop cart is untouched by the group's: still empty.
-    await expect(buyerA.locator('.cart-link .count')).toHaveCount(0);
+    // A's shop cart is untouched by the group's: the one box, at its normal price.
+    await expect(buyerA.locator('.cart-link .count')).toHaveText('1');
+    await buyerA.goto(`/s/${shop}/${lang}/cart`);
+    await expect(buyerA.locator('#cart')).toContainText(product.title);
+    await expect(buyerA.locator('#cart')).toContainText('¥80.00');
+    await buyerA.goto(orderA);
 
     // Buyer B, in a browser of their own, opens the shared link.
     const buyerB = await newPage();
@@ -364,5 +374,40 @@ test.describe('group deals', () => {
     await late.getByRole('button', { name: t(lang, 'group-open-new') }).click();
     await expect(late).toHaveURL(new RegExp(`/s/${shop}/${lang}/group-checkout$`));
     await expect(late.getByRole('heading', { level: 1 })).toHaveText(t(lang, 'group-checkout-title'));
+  });
+});
+
+test.describe('group deals without JavaScript', () => {
+  test.use({ javaScriptEnabled: false, locale: 'zh-CN' });
+
+  test('a buyer opens a group, pays, and a friend joins with plain forms and links', async ({
+    request,
+    newPage,
+    checkPage,
+  }, testInfo) => {
+    const lang: Lang = 'zh-CN';
+    const tag = unique(testInfo, 'grpnojs');
+    const token = await ownerToken(request);
+    const product = await newProduct(request, token, tag);
+    await newDeal(request, token, product.variant, 2);
+
+    const buyerA = await newPage();
+    await buyerA.goto(`/s/${shop}/${lang}/p/${product.handle}`);
+    await buyerA.getByRole('region', { name: t(lang, 'group-offer-heading') }).getByRole('button', { name: t(lang, 'group-start') }).click();
+    await groupCheckout(buyerA, lang, `buyer-a-${tag}@example.cn`);
+    await payByCard(buyerA, lang);
+    await expect(orderStatus(buyerA)).toHaveText(t(lang, 'status-awaiting_group'));
+    const shared = await sharePath(buyerA, lang);
+
+    const buyerB = await newPage();
+    await buyerB.goto(shared);
+    await expect(buyerB.locator('.group-time')).toContainText(tPattern(lang, 'group-time-left'));
+    await checkPage(buyerB, 'group-nojs-01-share');
+    await buyerB.getByRole('button', { name: t(lang, 'group-join') }).click();
+    await groupCheckout(buyerB, lang, `buyer-b-${tag}@example.cn`);
+    await payByCard(buyerB, lang);
+    await expect(orderStatus(buyerB)).toHaveText(t(lang, 'status-paid'));
+    await buyerB.goto(shared);
+    await expect(buyerB.locator('.group-state h2')).toHaveText(t(lang, 'group-status-formed'));
   });
 });
