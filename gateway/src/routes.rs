@@ -75,6 +75,7 @@ fn api_route(path: &str) -> Option<Upstream> {
         || under(path, "/v1/payments")
         || under(path, "/v1/group-deals")
         || under(path, "/v1/groups")
+        || under(path, "/v1/preorder-campaigns")
     {
         return Some(Upstream::Order);
     }
@@ -96,7 +97,8 @@ fn api_route(path: &str) -> Option<Upstream> {
             let area = rest.split('/').next().unwrap_or_default();
             match area {
                 "products" | "categories" => Some(Upstream::Catalog),
-                "carts" | "checkout" | "orders" | "group-deals" | "groups" => Some(Upstream::Order),
+                "carts" | "checkout" | "orders" | "group-deals" | "groups"
+                | "preorder-campaigns" => Some(Upstream::Order),
                 _ => None,
             }
         }
@@ -145,6 +147,11 @@ mod tests {
             ("/v1/shipping-zones", Upstream::Order),
             ("/v1/group-deals/0193/groups", Upstream::Order),
             ("/v1/groups/0193", Upstream::Order),
+            ("/v1/preorder-campaigns/0193/harvest", Upstream::Order),
+            (
+                "/v1/shops/zhongning-goji/preorder-campaigns",
+                Upstream::Order,
+            ),
             ("/v1/shops/zhongning-goji/group-deals", Upstream::Order),
             ("/v1/shops/zhongning-goji/groups/0193", Upstream::Order),
             ("/v1/payments/test/webhooks", Upstream::Order),

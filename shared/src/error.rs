@@ -108,6 +108,11 @@ error_codes! {
     DealNotLive = "deal_not_live",
     /// A group deal with no units left for the quantity asked.
     DealSoldOut = "deal_sold_out",
+    /// A pre-order campaign that takes no pre-orders now (closed, harvested, called
+    /// off), or a harvest that cannot be announced or called off again.
+    CampaignClosed = "campaign_closed",
+    /// A harvest with fewer units left to pre-order than asked for.
+    AllocationSoldOut = "allocation_sold_out",
     /// A group whose every place is taken (paid, or waiting for payment).
     GroupFull = "group_full",
     /// A group that has formed or failed: open a new one.

@@ -109,6 +109,26 @@ pub fn confirmation(
         if let Some(instructions) = instructions {
             let _ = write!(body, "\n付款方式：{instructions}\n");
         }
+        if let Some(preorder) = &order.preorder {
+            let _ = match preorder.deposit {
+                Some(deposit) => write!(
+                    body,
+                    "\n这是预售订单：先付定金 {}，{} 起发货；新季收成后我们会通知您在期限内支付尾款 {}。\n",
+                    deposit.format(),
+                    preorder.ships_from,
+                    order
+                        .total
+                        .checked_sub(deposit)
+                        .unwrap_or(order.total)
+                        .format()
+                ),
+                None => write!(
+                    body,
+                    "\n这是预售订单：{} 起按下单顺序发货。\n",
+                    preorder.ships_from
+                ),
+            };
+        }
         if let (Some(share), Some(group)) = (share, &order.group) {
             let _ = write!(
                 body,
@@ -129,6 +149,26 @@ pub fn confirmation(
         );
         if let Some(instructions) = instructions {
             let _ = write!(body, "\nHow to pay: {instructions}\n");
+        }
+        if let Some(preorder) = &order.preorder {
+            let _ = match preorder.deposit {
+                Some(deposit) => write!(
+                    body,
+                    "\nThis is a pre-order: a deposit of {} now; it ships from {}, and once the harvest is in we will ask you to pay the balance of {} by a deadline.\n",
+                    deposit.format(),
+                    preorder.ships_from,
+                    order
+                        .total
+                        .checked_sub(deposit)
+                        .unwrap_or(order.total)
+                        .format()
+                ),
+                None => write!(
+                    body,
+                    "\nThis is a pre-order: it ships from {} in order of purchase.\n",
+                    preorder.ships_from
+                ),
+            };
         }
         if let (Some(share), Some(group)) = (share, &order.group) {
             let _ = write!(
@@ -219,17 +259,38 @@ pub fn shipped(order: &OrderView, shop: &str, carrier: &str, tracking: &str) -> 
     }
 }
 
-/// To the buyer when the order is cancelled (with the refund, if any); `unformed`
-/// when it was cancelled because its group did not form in time.
-pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>, unformed: bool) -> Email {
+/// Why an order was cancelled, as its buyer is told (staff's own reasons are
+/// not passed on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Because<'a> {
+    /// Not said.
+    Unsaid,
+    /// Its group did not form in time.
+    GroupUnformed,
+    /// Its balance was not paid by the deadline; `kept`: the shop kept the deposit.
+    BalanceUnpaid { kept: bool },
+    /// The harvest was called off, for the shop's reason.
+    HarvestCalledOff(&'a str),
+}
+
+/// To the buyer when the order is cancelled (with the refund, if any), and why.
+pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>, because: Because) -> Email {
     let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
         let refund = refund
             .map(|amount| format!("已退款 {}，将原路退回。\n", amount.format()))
             .unwrap_or_default();
-        let why = if unformed {
-            "拼团未能在时限内凑齐人数，"
-        } else {
-            ""
+        let why = match because {
+            Because::Unsaid => String::new(),
+            Because::GroupUnformed => "拼团未能在时限内凑齐人数，".to_owned(),
+            Because::BalanceUnpaid { kept: true } => {
+                "尾款未在截止时间前支付，按店铺定金规则定金不予退还，".to_owned()
+            }
+            Because::BalanceUnpaid { kept: false } => {
+                "尾款未在截止时间前支付，按店铺定金规则定金全额退还，".to_owned()
+            }
+            Because::HarvestCalledOff(reason) => {
+                format!("很抱歉，本季收成取消（{reason}），预售订单全额退款，")
+            }
         };
         (
             format!("{shop} 订单 {} 已取消", order.name),
@@ -247,12 +308,20 @@ pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>, unformed:
                 )
             })
             .unwrap_or_default();
-        let why = if unformed {
-            "Your group did not fill up in time, so "
-        } else {
-            ""
+        let why = match because {
+            Because::Unsaid => String::new(),
+            Because::GroupUnformed => "Your group did not fill up in time, so ".to_owned(),
+            Because::BalanceUnpaid { kept: true } => {
+                "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is kept and ".to_owned()
+            }
+            Because::BalanceUnpaid { kept: false } => {
+                "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is refunded and ".to_owned()
+            }
+            Because::HarvestCalledOff(reason) => format!(
+                "We are sorry: this season's harvest was called off ({reason}), every pre-order is refunded in full, and "
+            ),
         };
-        let your = if unformed { "your" } else { "Your" };
+        let your = if why.is_empty() { "Your" } else { "your" };
         (
             format!("{shop}: order {} cancelled", order.name),
             format!(
@@ -322,6 +391,80 @@ pub fn group_formed(order: &OrderView, shop: &str) -> Email {
                 order.name,
                 order.paid.format(),
                 lines_block(order)
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To a buyer whose pre-order, paid in full, ships now that the harvest is in.
+pub fn harvest_shipping(order: &OrderView, shop: &str) -> Email {
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        (
+            format!("{shop} 预售订单 {} 新货已收获，即将发货", order.name),
+            format!(
+                "您好！\n\n「{shop}」的新季收成已到，您已付清的预售订单 {} 将按下单顺序发货。\n\n{}",
+                order.name,
+                lines_block(order)
+            ),
+        )
+    } else {
+        (
+            format!("{shop}: the harvest is in, order {} ships soon", order.name),
+            format!(
+                "Hello,\n\nThe new harvest at {shop} is in. Your pre-order {}, paid in full, ships in order of purchase.\n\n{}",
+                order.name,
+                lines_block(order)
+            ),
+        )
+    };
+    Email {
+        to: order.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// To a buyer who paid a deposit, when the harvest is in: the balance, its
+/// deadline, and the link to pay it.
+pub fn balance_due(order: &OrderView, shop: &str, page: &str) -> Email {
+    let balance = order.total.checked_sub(order.paid).unwrap_or(order.total);
+    let due = order
+        .preorder
+        .as_ref()
+        .and_then(|p| p.balance_due_at)
+        .map(china_time)
+        .unwrap_or_default();
+    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
+        (
+            format!(
+                "{shop} 预售订单 {} 请支付尾款 {}",
+                order.name,
+                balance.format()
+            ),
+            format!(
+                "您好！\n\n「{shop}」的新季收成已到。您的预售订单 {} 已付定金 {}，请在 {due}（北京时间）前支付尾款 {}，付清后即按下单顺序发货。逾期未付，订单将按店铺定金规则取消。\n\n支付尾款：{page}\n",
+                order.name,
+                order.paid.format(),
+                balance.format()
+            ),
+        )
+    } else {
+        (
+            format!(
+                "{shop}: pay the balance of {} for order {}",
+                balance.format(),
+                order.name
+            ),
+            format!(
+                "Hello,\n\nThe new harvest at {shop} is in. Your pre-order {} has a deposit of {} paid; please pay the balance of {} by {due} (China time, UTC+8) and it ships in order of purchase. Unpaid by then, the order is cancelled under the shop's deposit policy.\n\nPay the balance: {page}\n",
+                order.name,
+                order.paid.format(),
+                balance.format()
             ),
         )
     };

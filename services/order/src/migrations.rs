@@ -48,5 +48,9 @@ impl ServiceMigrations for Migrations {
             name: "m0007_group_deals",
             sql: include_str!("../migrations/0007_group_deals.sql"),
         },
+        SqlMigration {
+            name: "m0008_preorders",
+            sql: include_str!("../migrations/0008_preorders.sql"),
+        },
     ];
 }

@@ -2,10 +2,10 @@
 
 use crate::catalog::Catalog;
 use crate::expiry::Expiry;
-use crate::group_sweep::GroupSweep;
 use crate::migrations::Migrations;
 use crate::payments::Providers;
 use crate::routes::{self, OrderState};
+use crate::sweep::Sweep;
 use actix_web::web;
 use caravan_shared::config::{ServiceName, Settings, secret_setting, setting};
 use caravan_shared::events::consumer::Handlers;
@@ -21,7 +21,8 @@ pub const API: ApiInfo = ApiInfo {
 };
 
 /// Provisions the database, follows the shops, starts the mail sender, the
-/// expiry of unpaid orders and the sweep of groups whose time ran out, then binds and builds the HTTP application.
+/// expiry of unpaid orders and the sweep of groups and harvest balances whose time
+/// ran out, then binds and builds the HTTP application.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let source = settings.source.0.clone();
     // The test card gateway marks orders paid on a signed notification: it is off
@@ -33,8 +34,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     };
     let expiry_interval =
         Duration::from_millis(setting(&*source, "ORDER_EXPIRY_INTERVAL_MS", 1000u64)?);
-    let group_sweep_interval =
-        Duration::from_millis(setting(&*source, "GROUP_SWEEP_INTERVAL_MS", 5000u64)?);
+    let sweep_interval = Duration::from_millis(setting(&*source, "SWEEP_INTERVAL_MS", 5000u64)?);
     let context = ServiceContext::start::<Migrations>(settings).await?;
     context.send_mail()?;
     context.keep_only_while_needed(&crate::retention::RULES)?;
@@ -48,7 +48,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     )?);
     Expiry::new(context.db.clone(), catalog.clone(), expiry_interval).spawn();
     let providers = Providers::new(test_secret.as_deref());
-    GroupSweep::new(context.db.clone(), providers.clone(), group_sweep_interval).spawn();
+    Sweep::new(context.db.clone(), providers.clone(), sweep_interval).spawn();
     let deadlines = caravan_shared::db::connect(&context.settings.database_url, 2).await?;
     let state = web::Data::new(OrderState {
         context: context.clone(),

@@ -1,14 +1,22 @@
-//! Groups whose time ran out. A group still forming past `expires_at` fails: every
-//! order of it is cancelled, each paid one refunded in full through the provider
-//! that took the money (asked with no transaction open, as a staff cancellation
-//! is), its stock released; then the group is marked failed (`group.failed`).
-//! Nothing waits on a person. A group whose order is being paid at that moment, or
-//! whose refund the provider refused, is tried again on the next round.
+//! What runs out: groups and harvest balances. Every round of the sweep:
+//!
+//! - A group still forming past `expires_at` fails: every order of it is
+//!   cancelled, each paid one refunded in full through the provider that took the
+//!   money (asked with no transaction open, as a staff cancellation is), its stock
+//!   released; then the group is marked failed (`group.failed`).
+//! - A harvest whose balances are past due cancels each pre-order with its balance
+//!   unpaid, keeping or refunding the deposit as the shop's policy says; a harvest
+//!   called off cancels every pre-order and refunds it in full.
+//!
+//! Nothing waits on a person. Orders being paid at that moment, and refunds the
+//! provider refused, come round again on the next round.
 
+use crate::domain::{CampaignStatus, DepositPolicy, GroupStatus, OrderStatus};
 use crate::payments::Providers;
-use crate::store::{self, HOLDING};
+use crate::store::{self, HOLDING, OrderRow, WAITING};
 use crate::workflow::Locked;
 use crate::workflow::group::{self, GROUP_ACTOR};
+use crate::workflow::preorder::HARVEST_ACTOR;
 use crate::workflow::refund::{self, Cancelling, Finished, Refunding};
 use caravan_shared::TenantId;
 use caravan_shared::tenancy::{PlatformScope, TenantTx};
@@ -18,32 +26,35 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Most groups one round looks at.
+/// Most groups, and campaigns, one round looks at.
 const BATCH: i64 = 50;
 
 /// Why the orders of a group that did not form are cancelled (their timeline).
-const REASON: &str = "the group did not form in time";
+const UNFORMED: &str = "the group did not form in time";
 
-/// Fails groups whose time ran out, in the background.
-pub struct GroupSweep {
+/// Why a pre-order whose balance went unpaid is cancelled.
+const UNPAID_BALANCE: &str = "the balance was not paid by its deadline";
+
+/// Settles what ran out, in the background.
+pub struct Sweep {
     db: DatabaseConnection,
     providers: Providers,
     interval: Duration,
 }
 
-/// What one group came to in a round.
+/// What one group or campaign came to in a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Failed: every order cancelled and refunded.
-    Failed,
+    /// Settled: every order it had to cancel is cancelled (and refunded).
+    Settled,
     /// Not yet: an order is being paid, or a refund was refused; next round.
     Later,
     /// Nothing to do (formed meanwhile, or not due).
     Nothing,
 }
 
-impl GroupSweep {
-    /// A sweep looking for groups past their time every `interval`.
+impl Sweep {
+    /// A sweep looking for what ran out every `interval`.
     pub fn new(db: DatabaseConnection, providers: Providers, interval: Duration) -> Self {
         Self {
             db,
@@ -58,37 +69,53 @@ impl GroupSweep {
         tokio::spawn(async move {
             loop {
                 if let Err(error) = sweep.round().await {
-                    tracing::warn!(error = %format!("{error:#}"), "group sweep interrupted");
+                    tracing::warn!(error = %format!("{error:#}"), "sweep interrupted");
                 }
                 tokio::time::sleep(sweep.interval).await;
             }
         });
     }
 
-    /// One round: every group due, each on its own; answers how many failed.
+    /// One round: every group and campaign due, each on its own; answers how many
+    /// were settled.
     pub async fn round(&self) -> anyhow::Result<usize> {
         let tx = self.db.begin().await?;
         let every_shop = PlatformScope::enter(
             &tx,
-            "the group sweep picks groups of any shop whose time ran out",
+            "the sweep picks groups and harvests of any shop whose time ran out",
         )
         .await?;
-        let due = store::groups_due(&every_shop, BATCH).await?;
+        let groups = store::groups_due(&every_shop, BATCH).await?;
+        let campaigns = store::campaigns_due(&every_shop, BATCH).await?;
         tx.commit().await?;
-        let mut failed = 0;
-        for group in due {
-            let tenant = TenantId::from(group.tenant_id);
-            match self.fail(tenant, group.id).await {
-                Ok(Outcome::Failed) => failed += 1,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(
-                    group = %group.id,
+        let mut settled = 0;
+        for group in groups {
+            let outcome = self.fail(TenantId::from(group.tenant_id), group.id).await;
+            settled += self.count(outcome, "group", group.id);
+        }
+        for campaign in campaigns {
+            let outcome = self
+                .settle_campaign(TenantId::from(campaign.tenant_id), campaign.id)
+                .await;
+            settled += self.count(outcome, "harvest", campaign.id);
+        }
+        Ok(settled)
+    }
+
+    fn count(&self, outcome: anyhow::Result<Outcome>, what: &str, id: Uuid) -> usize {
+        match outcome {
+            Ok(Outcome::Settled) => 1,
+            Ok(_) => 0,
+            Err(error) => {
+                tracing::warn!(
+                    what,
+                    id = %id,
                     error = %format!("{error:#}"),
-                    "a group that did not form could not be settled yet"
-                ),
+                    "could not be settled yet"
+                );
+                0
             }
         }
-        Ok(failed)
     }
 
     /// Fails one group of `tenant` if it is still forming past its time.
@@ -98,22 +125,121 @@ impl GroupSweep {
         let Some(row) = store::group(&tx, id, true).await? else {
             return Ok(Outcome::Nothing);
         };
-        if row.status != crate::domain::GroupStatus::Forming || row.expires_at > Utc::now() {
+        if row.status != GroupStatus::Forming || row.expires_at > Utc::now() {
             tx.rollback().await?;
             return Ok(Outcome::Nothing);
         }
-        let live: Vec<Uuid> = store::group_orders(&tx, id)
+        let live: Vec<OrderRow> = store::group_orders(&tx, id)
             .await?
             .into_iter()
             .filter(|order| HOLDING.contains(&order.status))
-            .map(|order| order.id)
             .collect();
-        let free = store::lock_group_orders(&tx, id, &HOLDING, true).await?;
-        if free.len() < live.len() {
-            // A payment holds one of them: it finishes first, and this group comes
-            // round again.
+        if !live.is_empty() {
+            if !self
+                .cancel_all(tenant, tx, &live, UNFORMED, GROUP_ACTOR, false)
+                .await?
+            {
+                return Ok(Outcome::Later);
+            }
+            let tx = TenantTx::begin(&self.db, tenant).await?;
+            let Some(row) = store::group(&tx, id, true).await? else {
+                return Ok(Outcome::Nothing);
+            };
+            if !store::lock_group_orders(&tx, id, &HOLDING, false)
+                .await?
+                .is_empty()
+            {
+                tx.rollback().await?;
+                return Ok(Outcome::Later);
+            }
+            group::failed(&tx, &row)
+                .await
+                .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
+            tx.commit().await?;
+            return Ok(Outcome::Settled);
+        }
+        group::failed(&tx, &row)
+            .await
+            .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
+        tx.commit().await?;
+        Ok(Outcome::Settled)
+    }
+
+    /// Settles one campaign of `tenant`: called off, every pre-order waiting is
+    /// cancelled and refunded; harvested and past its balances' deadline, every
+    /// pre-order with its balance unpaid is cancelled under the deposit policy.
+    /// Marked settled once nothing is left to wait for.
+    #[tracing::instrument(skip(self), fields(tenant = %tenant, campaign = %id))]
+    pub async fn settle_campaign(&self, tenant: TenantId, id: Uuid) -> anyhow::Result<Outcome> {
+        let tx = TenantTx::begin(&self.db, tenant).await?;
+        let Some(campaign) = store::campaign(&tx, id, true).await? else {
+            return Ok(Outcome::Nothing);
+        };
+        let called_off = campaign.status == CampaignStatus::CalledOff;
+        let due = campaign.status == CampaignStatus::Harvested
+            && campaign.balance_due_at.is_some_and(|due| due <= Utc::now());
+        if campaign.settled_at.is_some() || !(called_off || due) {
+            tx.rollback().await?;
+            return Ok(Outcome::Nothing);
+        }
+        let waiting = store::campaign_orders(&tx, id, &WAITING).await?;
+        // After the harvest, an unpaid pre-order waits for its own payment window.
+        let (targets, unpaid): (Vec<OrderRow>, Vec<OrderRow>) = waiting
+            .into_iter()
+            .partition(|order| called_off || order.status == OrderStatus::Preordered);
+        let keep = !called_off && campaign.deposit_policy == DepositPolicy::Forfeit;
+        let reason = match (&campaign.call_off_reason, called_off) {
+            (Some(reason), true) => reason.clone(),
+            _ => UNPAID_BALANCE.to_owned(),
+        };
+        if !targets.is_empty() {
+            if !self
+                .cancel_all(tenant, tx, &targets, &reason, HARVEST_ACTOR, keep)
+                .await?
+            {
+                return Ok(Outcome::Later);
+            }
+        } else {
+            tx.rollback().await?;
+        }
+        if !unpaid.is_empty() {
+            return Ok(Outcome::Later);
+        }
+        let tx = TenantTx::begin(&self.db, tenant).await?;
+        store::campaign(&tx, id, true).await?;
+        let left = store::campaign_orders(&tx, id, &WAITING).await?;
+        if left
+            .iter()
+            .any(|order| called_off || order.status == OrderStatus::Preordered)
+        {
             tx.rollback().await?;
             return Ok(Outcome::Later);
+        }
+        store::settle_campaign(&tx, id).await?;
+        tx.commit().await?;
+        Ok(Outcome::Settled)
+    }
+
+    /// Cancels every one of `orders` in `tx` (each locked first; none another
+    /// transaction holds, else nothing is done and the answer is false), refunding
+    /// what was paid unless `keep`, then commits and asks the providers for the
+    /// money; answers whether every order is now cancelled.
+    async fn cancel_all(
+        &self,
+        tenant: TenantId,
+        tx: TenantTx,
+        orders: &[OrderRow],
+        reason: &str,
+        actor: &str,
+        keep: bool,
+    ) -> anyhow::Result<bool> {
+        let ids: Vec<Uuid> = orders.iter().map(|order| order.id).collect();
+        let free = store::lock_orders_free(&tx, &ids).await?;
+        if free.len() < ids.len() {
+            // A payment holds one of them: it finishes first, and this comes round
+            // again.
+            tx.rollback().await?;
+            return Ok(false);
         }
         let mut refunding: Vec<Refunding> = Vec::new();
         for order in free {
@@ -123,64 +249,51 @@ impl GroupSweep {
                 .as_deref()
                 .and_then(|name| self.providers.get(name));
             let locked = Locked { row: order, lines };
-            match refund::start_cancel(&tx, &locked, provider.as_deref(), REASON, GROUP_ACTOR)
+            let id = locked.row.id;
+            if keep {
+                refund::cancel_keeping_payment(&tx, &locked, reason, actor)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("cancelling order {id}: {error}"))?;
+                continue;
+            }
+            match refund::start_cancel(&tx, &locked, provider.as_deref(), reason, actor)
                 .await
-                .map_err(|error| anyhow::anyhow!("cancelling order {}: {error}", locked.row.id))?
+                .map_err(|error| anyhow::anyhow!("cancelling order {id}: {error}"))?
             {
                 Cancelling::Done(_) => {}
                 Cancelling::Refunding(started) => refunding.push(started),
             }
         }
-        if refunding.is_empty() {
-            group::failed(&tx, &row)
-                .await
-                .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
-            tx.commit().await?;
-            return Ok(Outcome::Failed);
-        }
         tx.commit().await?;
-        let mut refused = 0;
+        let mut all = true;
         for started in &refunding {
-            if !self.give_back(tenant, started).await? {
-                refused += 1;
-            }
+            all &= self.give_back(tenant, started, reason).await?;
         }
-        if refused > 0 {
-            return Ok(Outcome::Later);
-        }
-        let tx = TenantTx::begin(&self.db, tenant).await?;
-        let Some(row) = store::group(&tx, id, true).await? else {
-            return Ok(Outcome::Nothing);
-        };
-        let waiting = store::lock_group_orders(&tx, id, &HOLDING, false).await?;
-        if !waiting.is_empty() {
-            tx.rollback().await?;
-            return Ok(Outcome::Later);
-        }
-        group::failed(&tx, &row)
-            .await
-            .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
-        tx.commit().await?;
-        Ok(Outcome::Failed)
+        Ok(all)
     }
 
     /// Returns the money of one cancelled order and records how it went; false
     /// when the provider refused (the order stays as it was, for the next round).
-    async fn give_back(&self, tenant: TenantId, started: &Refunding) -> anyhow::Result<bool> {
+    async fn give_back(
+        &self,
+        tenant: TenantId,
+        started: &Refunding,
+        reason: &str,
+    ) -> anyhow::Result<bool> {
         let provider = self
             .providers
             .get(started.provider())
             .ok_or_else(|| anyhow::anyhow!("the provider {} is not offered", started.provider()))?;
         let answered = refund::give_back(provider.as_ref(), started).await;
         let tx = TenantTx::begin(&self.db, tenant).await?;
-        let finished = refund::finish_cancel(&tx, started, answered, REASON)
+        let finished = refund::finish_cancel(&tx, started, answered, reason)
             .await
             .map_err(|error| anyhow::anyhow!("recording a group refund: {error}"))?;
         tx.commit().await?;
         Ok(match finished {
             Finished::Done(_) => true,
             Finished::Refused(error) => {
-                tracing::warn!(error = %error, "a group refund was refused");
+                tracing::warn!(error = %error, "a refund was refused");
                 false
             }
         })

@@ -4,6 +4,7 @@
 pub mod authorisation;
 pub mod group;
 pub mod payment;
+pub mod preorder;
 pub mod reporting;
 pub mod shipping;
 pub mod status;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use authorisation::{AuthorisationStatus, Settled};
 pub use group::{DealStatus, DealTerms, GroupStatus, TermsInput};
 pub use payment::{PaymentKind, PaymentStatus};
+pub use preorder::{CampaignInput, CampaignStatus, CampaignTerms, DepositPolicy};
 pub use status::{Action, IllegalTransition, OrderStatus, Shipping, Transition};
 
 /// Most units of one variant in a cart.

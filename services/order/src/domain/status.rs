@@ -13,6 +13,9 @@ pub enum OrderStatus {
     /// A group order, paid, its stock still held: it ships once its group forms and
     /// is refunded if the group fails.
     AwaitingGroup,
+    /// A harvest pre-order, its deposit or all of it paid: it ships once the shop
+    /// announces the harvest (and the balance is paid).
+    Preordered,
     /// Paid in full; stock committed.
     Paid,
     /// Some lines shipped.
@@ -33,9 +36,10 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     /// Every status, as stored.
-    pub const ALL: [OrderStatus; 10] = [
+    pub const ALL: [OrderStatus; 11] = [
         Self::PendingPayment,
         Self::AwaitingGroup,
+        Self::Preordered,
         Self::Paid,
         Self::PartiallyFulfilled,
         Self::Fulfilled,
@@ -51,6 +55,7 @@ impl OrderStatus {
         match self {
             Self::PendingPayment => "pending_payment",
             Self::AwaitingGroup => "awaiting_group",
+            Self::Preordered => "preordered",
             Self::Paid => "paid",
             Self::PartiallyFulfilled => "partially_fulfilled",
             Self::Fulfilled => "fulfilled",
@@ -76,8 +81,12 @@ impl OrderStatus {
             (S::PendingPayment, A::Pay) => S::Paid,
             (S::PendingPayment, A::PayIntoGroup) => S::AwaitingGroup,
             (S::AwaitingGroup, A::FormGroup) => S::Paid,
+            (S::PendingPayment, A::Preorder) => S::Preordered,
+            (S::Preordered, A::Harvest) => S::Paid,
             (S::PendingPayment, A::Expire) => S::Expired,
-            (S::PendingPayment | S::AwaitingGroup | S::Paid, A::Cancel) => S::Cancelled,
+            (S::PendingPayment | S::AwaitingGroup | S::Preordered | S::Paid, A::Cancel) => {
+                S::Cancelled
+            }
             // A shipment must ship something: an order with nothing left to ship
             // (a partially refunded one can be) does not move back to `fulfilled`.
             (S::Paid | S::PartiallyFulfilled | S::PartiallyRefunded, A::Fulfil(Shipping::Part)) => {
@@ -154,6 +163,10 @@ pub enum Action {
     PayIntoGroup,
     /// The order's group formed: it ships.
     FormGroup,
+    /// The deposit of a pre-order, or all of it, arrived.
+    Preorder,
+    /// The pre-order's harvest is in and it is paid in full: it ships.
+    Harvest,
     /// Unpaid past its deadline.
     Expire,
     /// Called off by staff.
@@ -172,6 +185,8 @@ impl Action {
         match self {
             Self::Pay | Self::PayIntoGroup => "pay",
             Self::FormGroup => "join a formed group",
+            Self::Preorder => "be pre-ordered",
+            Self::Harvest => "ship from the harvest",
             Self::Expire => "expire",
             Self::Cancel => "cancel",
             Self::Fulfil(_) => "fulfil",
@@ -285,6 +300,18 @@ mod tests {
         assert!(waiting.apply(Action::Expire).is_err());
         assert!(S::Paid.apply(Action::FormGroup).is_err());
         assert!(S::PendingPayment.apply(Action::FormGroup).is_err());
+    }
+
+    #[test]
+    fn a_pre_order_waits_for_its_harvest() {
+        let waiting = next(S::PendingPayment, Action::Preorder);
+        assert_eq!(waiting, S::Preordered);
+        assert_eq!(next(waiting, Action::Harvest), S::Paid);
+        assert_eq!(next(waiting, Action::Cancel), S::Cancelled);
+        assert!(waiting.apply(Action::Fulfil(Shipping::Rest)).is_err());
+        assert!(waiting.apply(Action::Expire).is_err());
+        assert!(waiting.apply(Action::Preorder).is_err());
+        assert!(S::Paid.apply(Action::Harvest).is_err());
     }
 
     #[test]

@@ -36,7 +36,15 @@ fn may_see(
     customer: Result<MaybeSignedIn, ApiError>,
     order: &OrderRow,
 ) -> Result<bool, ApiError> {
-    if header(request, ORDER_TOKEN).is_some_and(|t| secrets::matches(t, &order.access_token_hash)) {
+    // The order's own token, or the one its balance-payment email carries.
+    let token = header(request, ORDER_TOKEN);
+    if token.is_some_and(|t| {
+        secrets::matches(t, &order.access_token_hash)
+            || order
+                .balance_token_hash
+                .as_deref()
+                .is_some_and(|hash| secrets::matches(t, hash))
+    }) {
         return Ok(true);
     }
     Ok(match (customer?.0, &order.customer_id) {

@@ -58,6 +58,19 @@ pub struct CheckoutRequest {
     /// variant.
     #[serde(default)]
     pub group: Option<GroupInput>,
+    /// For a harvest pre-order: the campaign. The cart must hold exactly one line,
+    /// the campaign's variant; no stock is held, the harvest's allocation is.
+    #[serde(default)]
+    pub preorder: Option<PreorderInput>,
+}
+
+/// The harvest a pre-order is for.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"campaign_id": "0193c2e0-1a2b-7c3d-8e4f-5a6b7c8d9e0f"}))]
+pub struct PreorderInput {
+    /// The pre-order campaign.
+    pub campaign_id: Uuid,
 }
 
 /// The group a checkout opens or joins: exactly one of the two.
@@ -153,6 +166,12 @@ pub async fn checkout(
     let shop = state.storefront(&shop).await?;
     let mut checked = check(&body)?;
     let group = body.group.as_ref().map(GroupInput::ask).transpose()?;
+    if group.is_some() && body.preorder.is_some() {
+        return Err(ApiError::invalid_field(
+            "preorder",
+            "a checkout is a group order or a pre-order, not both",
+        ));
+    }
     // Read once the fields are checked: invalid fields are named whatever the token.
     let MaybeSignedIn(customer) = MaybeSignedIn::extract(&request).await?;
     let tx = TenantTx::begin(&state.context.db, shop.tenant).await?;
@@ -168,7 +187,7 @@ pub async fn checkout(
     // The losers of a flash sale: told at once, with nothing written, unless the
     // key already answered (this very cart may have bought the last unit). A cart
     // that became an order is told so below, whatever sold out since.
-    let known = if cart.order_id.is_none() {
+    let known = if cart.order_id.is_none() && body.preorder.is_none() {
         workflow::known_sold_out(&state.sold_out, shop.tenant, &lines).await
     } else {
         None
@@ -203,6 +222,7 @@ pub async fn checkout(
         rate_id: body.shipping_rate_id,
         claimed: Claimed { scope, key },
         group,
+        preorder: body.preorder.as_ref().map(|p| p.campaign_id),
     };
     let answer = workflow::checkout(tx, &context, checkout).await?;
     Ok(HttpResponse::Created().json(answer))

@@ -6,6 +6,7 @@ mod checkout;
 mod group_deals;
 mod operations;
 mod payment_webhooks;
+mod preorders;
 mod reports;
 mod settings;
 mod shipping;
@@ -85,6 +86,13 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(group_deals::show_group)
         .service(group_deals::storefront_deals)
         .service(group_deals::storefront_group)
+        .service(preorders::create)
+        .service(preorders::list)
+        .service(preorders::show)
+        .service(preorders::orders)
+        .service(preorders::harvest)
+        .service(preorders::call_off)
+        .service(preorders::storefront_campaigns)
         .service(shipping::create)
         .service(shipping::list)
         .service(shipping::replace)

@@ -93,12 +93,9 @@ pub async fn receive(
         return Err(workflow::settled(Settled { status }));
     }
     if succeeded {
-        order
-            .row
-            .status
-            .allows(crate::domain::Action::Pay)
-            .map_err(workflow::illegal)?;
-        let owed = order.row.total - order.row.paid;
+        let owed = workflow::payment::due(&order.row)
+            .map_err(workflow::illegal)?
+            .amount;
         if owed != authorisation.amount {
             return Err(ApiError::invalid_field(
                 "amount",

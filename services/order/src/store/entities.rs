@@ -184,6 +184,14 @@ pub mod orders {
         pub updated_at: DateTimeUtc,
         /// The group a group-deal order belongs to.
         pub group_id: Option<Uuid>,
+        /// The harvest campaign a pre-order belongs to.
+        pub preorder_campaign_id: Option<Uuid>,
+        /// What a pre-order's first payment takes, when it is a deposit.
+        pub deposit: Option<i64>,
+        /// When a pre-order's balance is due, once its harvest is announced.
+        pub balance_due_at: Option<DateTimeUtc>,
+        /// The hash of the token in a pre-order's balance-payment link.
+        pub balance_token_hash: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -374,6 +382,42 @@ pub mod groups {
         pub expires_at: DateTimeUtc,
         pub formed_at: Option<DateTimeUtc>,
         pub failed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Harvest pre-order campaigns.
+pub mod preorder_campaigns {
+    use crate::domain::{CampaignStatus, DepositPolicy};
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preorder_campaigns")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub variant_id: Uuid,
+        pub product_id: Uuid,
+        pub allocation: i32,
+        pub ships_from: Date,
+        /// The deposit per unit, as `[Money]`; `None`: paid in full.
+        pub deposits: Option<Json>,
+        pub balance_days: i32,
+        pub deposit_policy: DepositPolicy,
+        pub status: CampaignStatus,
+        pub ends_at: Option<DateTimeUtc>,
+        pub harvested_at: Option<DateTimeUtc>,
+        pub balance_due_at: Option<DateTimeUtc>,
+        pub called_off_at: Option<DateTimeUtc>,
+        pub call_off_reason: Option<String>,
+        pub settled_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

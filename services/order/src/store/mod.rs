@@ -8,6 +8,7 @@ mod fulfilments;
 mod groups;
 mod orders;
 mod payments;
+mod preorders;
 mod reports;
 mod settings;
 mod shipping;
@@ -19,12 +20,16 @@ pub use fulfilments::*;
 pub use groups::*;
 pub use orders::*;
 pub use payments::*;
+pub use preorders::*;
 pub use reports::*;
 pub use settings::*;
 pub use shipping::*;
 pub use timeline::*;
 
-use crate::domain::{AuthorisationStatus, GroupStatus, OrderStatus, PaymentKind, PaymentStatus};
+use crate::domain::{
+    AuthorisationStatus, CampaignStatus, DepositPolicy, GroupStatus, OrderStatus, PaymentKind,
+    PaymentStatus,
+};
 use caravan_shared::domain::Currency;
 use caravan_shared::tenancy::TenantScoped;
 use uuid::Uuid;
@@ -48,6 +53,18 @@ caravan_shared::stored_as_text!(
     "order status",
     OrderStatus::parse,
     OrderStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    CampaignStatus,
+    "campaign status",
+    CampaignStatus::parse,
+    CampaignStatus::as_str
+);
+caravan_shared::stored_as_text!(
+    DepositPolicy,
+    "deposit policy",
+    DepositPolicy::parse,
+    DepositPolicy::as_str
 );
 caravan_shared::stored_as_text!(
     GroupStatus,

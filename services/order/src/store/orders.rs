@@ -42,6 +42,8 @@ pub struct NewOrder {
     pub expires_at: DateTime<Utc>,
     /// The group of a group-deal order.
     pub group_id: Option<Uuid>,
+    /// The campaign of a pre-order, and its deposit if it has one.
+    pub preorder: Option<(Uuid, Option<i64>)>,
     pub lines: Vec<NewLine>,
 }
 
@@ -87,6 +89,8 @@ pub async fn insert_order(
         access_token_hash: Set(order.access_token_hash.clone()),
         expires_at: Set(order.expires_at),
         group_id: Set(order.group_id),
+        preorder_campaign_id: Set(order.preorder.map(|(campaign, _)| campaign)),
+        deposit: Set(order.preorder.and_then(|(_, deposit)| deposit)),
         ..Default::default()
     })
     .exec_with_returning(scope.conn())
@@ -398,6 +402,25 @@ pub async fn fulfil_line(
         .exec(scope.conn())
         .await?;
     Ok(())
+}
+
+/// The orders with these ids, locked, leaving out any another transaction holds
+/// (`SKIP LOCKED`): a background job takes what no request is changing.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), orders = ids.len()))]
+pub async fn lock_orders_free(
+    scope: &impl TenantScoped,
+    ids: &[Uuid],
+) -> Result<Vec<OrderRow>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(orders::Column::CreatedAt)
+        .lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        )
+        .all(scope.conn())
+        .await
 }
 
 #[cfg(test)]

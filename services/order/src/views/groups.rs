@@ -269,9 +269,9 @@ impl PublicGroup {
     }
 }
 
-/// An order of a group, as staff see it in the group.
+/// An order in brief, as staff see it in a group or a campaign.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct GroupOrder {
+pub struct OrderBrief {
     /// The order.
     pub id: Uuid,
     /// Its number.
@@ -288,7 +288,7 @@ pub struct GroupOrder {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-impl From<&OrderRow> for GroupOrder {
+impl From<&OrderRow> for OrderBrief {
     fn from(row: &OrderRow) -> Self {
         Self {
             id: row.id,
@@ -337,7 +337,7 @@ pub struct GroupView {
     /// When it opened.
     pub created_at: DateTime<Utc>,
     /// Its orders, oldest first (in lists: empty).
-    pub orders: Vec<GroupOrder>,
+    pub orders: Vec<OrderBrief>,
 }
 
 impl GroupView {
@@ -355,7 +355,7 @@ impl GroupView {
             formed_at: group.formed_at,
             failed_at: group.failed_at,
             created_at: group.created_at,
-            orders: orders.iter().map(GroupOrder::from).collect(),
+            orders: orders.iter().map(OrderBrief::from).collect(),
         }
     }
 }

@@ -12,8 +12,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 mod groups;
+mod preorders;
 
 pub use groups::*;
+pub use preorders::*;
 
 /// The text of a stored translatable value in `locale`, falling back to the
 /// language, then Chinese, English, and whatever there is.
@@ -291,7 +293,7 @@ impl PaymentView {
         "created_at": "2026-11-29T02:10:00Z"
     }],
     "expires_at": "2026-11-28T10:05:00Z", "paid_at": "2026-11-28T09:20:00Z", "cancelled_at": null,
-    "cancel_reason": null, "created_at": "2026-11-28T09:05:00Z", "updated_at": "2026-11-29T02:10:00Z", "group": null
+    "cancel_reason": null, "created_at": "2026-11-28T09:05:00Z", "updated_at": "2026-11-29T02:10:00Z", "group": null, "preorder": null
 }))]
 pub struct OrderView {
     /// The order.
@@ -348,6 +350,8 @@ pub struct OrderView {
     pub updated_at: DateTime<Utc>,
     /// The group of a group-deal order, as it now stands; `null` for other orders.
     pub group: Option<OrderGroup>,
+    /// What a pre-order shows of its harvest; `null` for other orders.
+    pub preorder: Option<OrderPreorder>,
     /// The guest's secret for reading and paying this order (`X-Order-Token`). Shown
     /// only in the checkout's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -414,6 +418,7 @@ impl OrderView {
             created_at: row.created_at,
             updated_at: row.updated_at,
             group: None,
+            preorder: None,
             access_token: None,
         }
     }

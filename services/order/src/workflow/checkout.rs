@@ -30,6 +30,7 @@
 
 use super::ShopContact;
 use super::group::{self, GroupAsk, Offer};
+use super::preorder;
 use crate::catalog::{Catalog, Reserved, Sellable, ShortLine, line_problem};
 use crate::domain::Address;
 use crate::domain::shipping::{self, ShippingOption};
@@ -101,6 +102,8 @@ pub struct Checkout<'a> {
     pub claimed: Claimed,
     /// A group to open or join, for a checkout at a deal's group price.
     pub group: Option<GroupAsk>,
+    /// The harvest campaign, for a pre-order.
+    pub preorder: Option<Uuid>,
 }
 
 /// The 403 for a shop whose plan's monthly orders are used up.
@@ -176,6 +179,10 @@ pub async fn checkout(
         Some(ask) => Some(group::offer(&tx, ask, cart_lines, currency).await?),
         None => None,
     };
+    let harvest = match checkout.preorder {
+        Some(campaign) => Some(preorder::offer(&tx, campaign, cart_lines, currency).await?),
+        None => None,
+    };
     let ids: Vec<Uuid> = cart_lines.iter().map(|l| l.variant_id).collect();
     let variants = context.catalog.variants(tenant, &ids, true).await?;
     let priced = price(
@@ -185,7 +192,12 @@ pub async fn checkout(
         &checkout.cart.locale,
         offer.as_ref(),
     )?;
-    let short = short_already(cart_lines, &variants);
+    // A pre-order holds no stock: the harvest's allocation is counted instead.
+    let short = if harvest.is_some() {
+        Vec::new()
+    } else {
+        short_already(cart_lines, &variants)
+    };
     if !short.is_empty() {
         let gone: Vec<Uuid> = ids
             .iter()
@@ -204,6 +216,7 @@ pub async fn checkout(
     let settings = store::settings(&tx).await?;
     let draft = Draft {
         offer,
+        harvest,
         id: Uuid::now_v7(),
         expires_at: Utc::now()
             + chrono::Duration::minutes(i64::from(settings.payment_window_minutes)),
@@ -222,7 +235,12 @@ pub async fn checkout(
         .iter()
         .map(|l| (l.variant_id, l.quantity))
         .collect();
-    match context.catalog.reserve(tenant, id, &lines).await {
+    let reserved = if draft.harvest.is_some() {
+        Ok(Reserved::Held)
+    } else {
+        context.catalog.reserve(tenant, id, &lines).await
+    };
+    match reserved {
         Ok(Reserved::Held) => {}
         Ok(Reserved::Short(short)) => {
             store::forget_deadline(context.deadlines, tenant, id).await?;
@@ -359,6 +377,8 @@ struct Priced {
 struct Draft {
     /// The group price, for a group checkout.
     offer: Option<Offer>,
+    /// The campaign and deposit, for a pre-order.
+    harvest: Option<preorder::Offer>,
     id: Uuid,
     expires_at: DateTime<Utc>,
     priced: Priced,
@@ -495,13 +515,19 @@ async fn place(
     draft: Draft,
 ) -> Result<Placed, ApiError> {
     let (shop, cart, buyer) = (checkout.shop, &checkout.cart, &checkout.buyer);
+    let quantity = draft.priced.lines.iter().map(|l| l.quantity).sum();
     let place = match &draft.offer {
-        Some(offer) => {
-            let quantity = draft.priced.lines.iter().map(|l| l.quantity).sum();
-            Some(group::take_place(tx, offer, quantity).await?)
-        }
+        Some(offer) => Some(group::take_place(tx, offer, quantity).await?),
         None => None,
     };
+    if let Some(harvest) = &draft.harvest {
+        preorder::take_allocation(tx, harvest, quantity).await?;
+    }
+    // The deposit of the whole order; none when it would not leave a balance.
+    let deposit = draft.harvest.as_ref().and_then(|harvest| {
+        let deposit = harvest.deposit?.amount.checked_mul(i64::from(quantity))?;
+        (deposit < draft.total.amount).then_some(deposit)
+    });
     store::close_cart(tx, cart.id, draft.id).await?;
     let number = provisional_number();
     let token = secrets::generate();
@@ -528,6 +554,10 @@ async fn place(
         access_token_hash: secrets::hash(&token),
         expires_at: draft.expires_at,
         group_id: place.as_ref().map(|place| place.group.id),
+        preorder: draft
+            .harvest
+            .as_ref()
+            .map(|harvest| (harvest.campaign, deposit)),
         lines: draft.priced.lines,
     };
     let (row, lines) = store::insert_order(tx, &order).await?;
@@ -557,6 +587,11 @@ async fn place(
         }
         None => None,
     };
+    if let Some(harvest) = &draft.harvest {
+        view.preorder = store::campaign(tx, harvest.campaign, false)
+            .await?
+            .map(|campaign| crate::views::OrderPreorder::new(&row, &campaign));
+    }
     let instructions = draft.settings.bank_transfer_details.clone();
     // The shop was read for this request already (the storefront check).
     let contact = ShopContact::of(Some(shop.clone()), draft.settings);

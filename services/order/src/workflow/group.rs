@@ -12,7 +12,7 @@
 //!   payment that makes the group's paid orders its size forms the group in that
 //!   same transaction: every order of it becomes `paid` (`order.paid`, and the
 //!   catalog commits its stock) and its buyer is emailed.
-//! - A group still forming when its time runs out fails ([`crate::group_sweep`]):
+//! - A group still forming when its time runs out fails ([`crate::sweep`]):
 //!   every order is cancelled, the paid ones refunded in full, stock released.
 //!
 //! Locks are taken in one order everywhere: an order, then its group (a payment),

@@ -11,6 +11,7 @@
 pub mod checkout;
 pub mod group;
 pub mod payment;
+pub mod preorder;
 pub mod refund;
 
 mod fulfilment;
@@ -99,6 +100,11 @@ pub async fn load(
     let mut view = OrderView::new(row.clone(), &lines, payments, fulfillments);
     if let Some(group) = row.group_id {
         view.group = group::order_group(scope, group).await?;
+    }
+    if let Some(campaign) = row.preorder_campaign_id {
+        view.preorder = store::campaign(scope, campaign, false)
+            .await?
+            .map(|campaign| crate::views::OrderPreorder::new(&row, &campaign));
     }
     Ok(Some((row, lines, view)))
 }

@@ -17,6 +17,7 @@
 //! provider notifications use them too); [`expire`] ends an order not paid in time.
 
 use super::{Locked, advance, current, illegal, lock, settle, view};
+use crate::domain::IllegalTransition;
 use crate::domain::{Action, AuthorisationStatus, OrderStatus, PaymentKind, PaymentStatus};
 use crate::events;
 use crate::payments::{ANSWER_WITHIN, Authorisation, Charge, PaymentError, PaymentProvider};
@@ -57,6 +58,51 @@ pub enum Outcome {
     Waiting(OrderView),
 }
 
+/// What paying an order now does: the move it makes, the money it takes, and the
+/// time it must come by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The move: paid, into a group, pre-ordered, or shipped from the harvest.
+    pub action: Action,
+    /// The money it takes, in the order's minor units.
+    pub amount: i64,
+    /// Until when it may be paid.
+    pub until: chrono::DateTime<Utc>,
+}
+
+/// What paying `row` now takes, or why it cannot be paid: an order waiting for
+/// payment pays its total (a group order into its group, a pre-order its deposit
+/// if it has one), and a pre-order whose harvest is announced pays its balance.
+pub fn due(row: &OrderRow) -> Result<Due, IllegalTransition> {
+    let rest = row.total - row.paid;
+    let (action, amount, until) = match row.status {
+        OrderStatus::PendingPayment if row.group_id.is_some() => {
+            (Action::PayIntoGroup, rest, row.expires_at)
+        }
+        OrderStatus::PendingPayment if row.preorder_campaign_id.is_some() => (
+            Action::Preorder,
+            row.deposit.unwrap_or(rest),
+            row.expires_at,
+        ),
+        OrderStatus::Preordered => match row.balance_due_at {
+            Some(until) if rest > 0 => (Action::Harvest, rest, until),
+            _ => {
+                return Err(IllegalTransition {
+                    from: row.status,
+                    action: Action::Pay,
+                });
+            }
+        },
+        _ => (Action::Pay, rest, row.expires_at),
+    };
+    row.status.allows(action)?;
+    Ok(Due {
+        action,
+        amount,
+        until,
+    })
+}
+
 /// The 409 for a payment while another attempt of the order is in flight.
 fn in_progress() -> ApiError {
     ApiError::conflict(
@@ -84,8 +130,15 @@ pub async fn start(
     card_number: Option<String>,
 ) -> Result<Attempt, ApiError> {
     let row = &order.row;
-    row.status.allows(Action::Pay).map_err(illegal)?;
-    if row.expires_at <= Utc::now() {
+    let owed = due(row).map_err(illegal)?;
+    if owed.action == Action::Harvest && owed.until <= Utc::now() {
+        return Err(ApiError::conflict(
+            ErrorCode::OrderExpired,
+            "the balance was due before now; the order is cancelled under the shop's deposit policy",
+        )
+        .with_field("balance_due_at", owed.until.to_rfc3339()));
+    }
+    if owed.action != Action::Harvest && row.expires_at <= Utc::now() {
         // Past its deadline: it expires now rather than being paid late.
         expire(&tx, order).await?;
         tx.commit().await?;
@@ -97,7 +150,7 @@ pub async fn start(
         .unwrap_or_else(|| "the shop will contact you with payment details".to_owned());
     let charge = Charge {
         order_id: row.id,
-        amount: money(row.total - row.paid, row.currency),
+        amount: money(owed.amount, row.currency),
         card_number,
         reference: provider.new_reference(),
     };
@@ -208,7 +261,7 @@ pub async fn finish(
         return Ok(Outcome::Paid(commit_view(tx, attempt.order).await?));
     }
     let status = order.row.status;
-    let payable = status.allows(Action::Pay).is_ok();
+    let payable = due(&order.row).is_ok();
     let open = recorded.is_none_or(AuthorisationStatus::is_open);
     let reference = attempt.charge.reference.as_str();
     let named = attempt.authorisation.map(|_| reference);
@@ -462,14 +515,11 @@ pub async fn pay(
     actor: &str,
 ) -> Result<(), ApiError> {
     let row = &order.row;
-    // A group order waits, paid, for its group to form.
-    let action = if row.group_id.is_some() {
-        Action::PayIntoGroup
-    } else {
-        Action::Pay
-    };
-    let transition = advance(row, action)?;
-    let amount = row.total - row.paid;
+    // A group order waits, paid, for its group to form; a pre-order for its
+    // harvest.
+    let owed = due(row).map_err(illegal)?;
+    let transition = advance(row, owed.action)?;
+    let amount = owed.amount;
     store::insert_payment(
         scope,
         row.id,
@@ -499,6 +549,9 @@ pub async fn pay(
     store::clear_deadline(scope.conn(), row.id).await?;
     if let Some(group) = row.group_id {
         return super::group::paid_into(scope, row, group, actor).await;
+    }
+    if owed.action == Action::Preorder {
+        return super::preorder::preordered(scope, order, actor).await;
     }
     let (after, _) = current(scope, row.id).await?;
     events::publish(

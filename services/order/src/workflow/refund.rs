@@ -215,6 +215,28 @@ async fn refunded(
     Ok(view)
 }
 
+/// Why an order cancelled by `actor` for `reason` was, as its buyer is told:
+/// only the platform's own reasons are passed on, and a called-off harvest's.
+fn because<'a>(
+    row: &crate::store::OrderRow,
+    refund: Option<Money>,
+    actor: &str,
+    reason: &'a str,
+) -> emails::Because<'a> {
+    match actor {
+        super::group::GROUP_ACTOR => emails::Because::GroupUnformed,
+        super::preorder::HARVEST_ACTOR
+            if row.status == OrderStatus::Preordered && row.balance_due_at.is_some() =>
+        {
+            emails::Because::BalanceUnpaid {
+                kept: refund.is_none(),
+            }
+        }
+        super::preorder::HARVEST_ACTOR => emails::Because::HarvestCalledOff(reason),
+        _ => emails::Because::Unsaid,
+    }
+}
+
 /// Cancels the locked `order`, whose money (if any) was given back: `refund`.
 async fn cancelled(
     scope: &impl TenantScoped,
@@ -239,8 +261,10 @@ async fn cancelled(
     store::clear_deadline(scope.conn(), row.id).await?;
     let (after, view) = current(scope, row.id).await?;
     // Paid stock was committed and goes back on hand; a group order that never
-    // formed still only holds its stock, which is released.
-    let restock = row.paid > 0 && row.status != OrderStatus::AwaitingGroup;
+    // formed still only holds its stock, which is released; a pre-order took none.
+    let restock = row.paid > 0
+        && row.status != OrderStatus::AwaitingGroup
+        && row.preorder_campaign_id.is_none();
     events::publish(
         scope,
         "order.cancelled",
@@ -250,10 +274,14 @@ async fn cancelled(
     )
     .await?;
     let shop = shop_contact(scope, store::settings(scope).await?).await?;
-    let unformed = actor == super::group::GROUP_ACTOR;
     mail::enqueue(
         scope.conn(),
-        &emails::cancelled(&view, &shop.name, refund, unformed),
+        &emails::cancelled(
+            &view,
+            &shop.name,
+            refund,
+            because(row, refund, actor, reason),
+        ),
     )
     .await?;
     Ok(view)
@@ -286,6 +314,17 @@ pub async fn start_cancel(
     Ok(Cancelling::Refunding(
         record_pending(scope, order, provider, outstanding, actor).await?,
     ))
+}
+
+/// Cancels the locked `order` and keeps what was paid: a pre-order's deposit,
+/// forfeited under the shop's policy when its balance went unpaid.
+pub async fn cancel_keeping_payment(
+    scope: &impl TenantScoped,
+    order: &Locked,
+    reason: &str,
+    actor: &str,
+) -> Result<OrderView, ApiError> {
+    cancelled(scope, order, None, reason, actor).await
 }
 
 /// Records the provider's answer to a cancellation's refund and, when the money is

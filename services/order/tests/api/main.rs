@@ -8,6 +8,7 @@ mod idempotency;
 mod journey;
 mod operations;
 mod payments;
+mod preorders;
 mod replica;
 mod reports;
 mod retention;

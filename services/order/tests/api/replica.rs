@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn retiring_the_shops_table_keeps_every_shops_name_contacts_currencies_and_languages() {
-    let database = TestDatabase::create::<AllBut<Migrations, 3>>("order")
+    let database = TestDatabase::create::<AllBut<Migrations, 4>>("order")
         .await
         .unwrap();
     let owner = db::connect(&database.owner_url, 1).await.unwrap();

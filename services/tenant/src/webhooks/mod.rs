@@ -36,6 +36,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "group.joined",
     "group.formed",
     "group.failed",
+    "order.preordered",
+    "preorder.harvested",
+    "preorder.called_off",
 ];
 
 /// Whether an address is one a webhook must never reach: anything not globally
