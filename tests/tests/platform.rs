@@ -663,6 +663,19 @@ async fn shop_with_its_owner(caravan: &Running) -> (String, String, String, Stri
 /// A guest's order of `quantity` units of `variant` in `slug`, placed through the
 /// API: its id.
 async fn place_order(caravan: &Running, slug: &str, variant: &str, quantity: i64) -> String {
+    let order = place_order_with(caravan, slug, variant, quantity, json!({})).await;
+    order["id"].as_str().unwrap().to_owned()
+}
+
+/// [`place_order`] with more checkout fields (`extra`: a group to open or join, a
+/// harvest to pre-order): the order, with its access token.
+async fn place_order_with(
+    caravan: &Running,
+    slug: &str,
+    variant: &str,
+    quantity: i64,
+    extra: Value,
+) -> Value {
     let cart = caravan
         .post(&format!("/v1/shops/{slug}/carts"), None, &json!({}))
         .await;
@@ -694,16 +707,190 @@ async fn place_order(caravan: &Running, slug: &str, variant: &str, quantity: i64
         .await
         .unwrap();
     let key = format!("order-{}", Uuid::now_v7().simple());
+    let mut body = json!({
+        "cart_id": cart_id, "email": "buyer@example.cn", "phone": "+86 138 0013 8000",
+        "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "street": "世纪大道 100 号", "postal_code": "200120", "recipient": "王芳"},
+        "shipping_rate_id": view["shipping_options"][0]["rate_id"]
+    });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
     let placed = caravan
-        .send(reqwest::Method::POST, &format!("/v1/shops/{slug}/checkout"), None, &[("X-Cart-Token", &token), ("Idempotency-Key", &key)], Some(&json!({
-            "cart_id": cart_id, "email": "buyer@example.cn", "phone": "+86 138 0013 8000",
-            "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "street": "世纪大道 100 号", "postal_code": "200120", "recipient": "王芳"},
-            "shipping_rate_id": view["shipping_options"][0]["rate_id"]
-        })))
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{slug}/checkout"),
+            None,
+            &[("X-Cart-Token", &token), ("Idempotency-Key", &key)],
+            Some(&body),
+        )
         .await;
     assert_eq!(placed.status(), 201);
-    let order: Value = placed.json().await.unwrap();
-    order["id"].as_str().unwrap().to_owned()
+    placed.json().await.unwrap()
+}
+
+/// Pays `order` (with its access token) by test card through the gateway; the
+/// order as paid.
+async fn pay_by_card(caravan: &Running, slug: &str, order: &Value) -> Value {
+    let paid = caravan
+        .send(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/shops/{slug}/orders/{}/payments",
+                order["id"].as_str().unwrap()
+            ),
+            None,
+            &[("X-Order-Token", order["access_token"].as_str().unwrap())],
+            Some(&json!({"provider": "test", "card_number": "4242424242424242"})),
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+    paid.json().await.unwrap()
+}
+
+/// Waits for a delivery of `event` naming `id` at the receiver; its signature,
+/// timestamp and body.
+async fn delivered(
+    received: &Mutex<Vec<(String, String, String)>>,
+    event: &str,
+    id: &str,
+) -> (String, String, String) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, _, body)| body.contains(id) && body.contains(&format!("\"{event}\"")))
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {event} webhook for {id} arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn group_deals_and_harvest_pre_orders_reach_the_shops_webhooks() {
+    let caravan = start().await;
+    let (slug, variant, owner, _) = shop_with_its_owner(&caravan).await;
+    let (hook_url, received) = webhook_receiver().await;
+    let hook = caravan
+        .post(
+            "/v1/webhooks",
+            Some(&owner),
+            &json!({"url": hook_url, "events": ["group.formed", "order.paid", "order.preordered", "preorder.harvested"]}),
+        )
+        .await;
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+
+    // Two buyers form a group of two through the gateway.
+    let deal = caravan
+        .post(
+            "/v1/group-deals",
+            Some(&owner),
+            &json!({
+                "variant_id": variant, "prices": [{"amount": 2900, "currency": "CNY"}],
+                "group_size": 2, "open_hours": 24, "max_units": 10,
+                "ends_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+            }),
+        )
+        .await;
+    let first = place_order_with(
+        &caravan,
+        &slug,
+        &variant,
+        1,
+        json!({"group": {"deal_id": deal["id"]}}),
+    )
+    .await;
+    assert_eq!(
+        pay_by_card(&caravan, &slug, &first).await["status"],
+        "awaiting_group"
+    );
+    let group = first["group"]["id"].as_str().unwrap().to_owned();
+    let page = caravan
+        .get(&format!("/v1/shops/{slug}/groups/{group}"), None)
+        .await;
+    assert_eq!(page["places_left"], 1);
+    let second = place_order_with(
+        &caravan,
+        &slug,
+        &variant,
+        1,
+        json!({"group": {"group_id": group}}),
+    )
+    .await;
+    let started = Instant::now();
+    let last = pay_by_card(&caravan, &slug, &second).await;
+    let formed_in = started.elapsed();
+    assert_eq!(last["status"], "paid");
+    let staff = caravan
+        .get(
+            &format!("/v1/orders/{}", first["id"].as_str().unwrap()),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(staff["status"], "paid");
+    println!(
+        "through the gateway: the 2nd join's payment answered with every order of the group paid in {} ms",
+        formed_in.as_millis()
+    );
+    let (signature, timestamp, body) = delivered(&received, "group.formed", &group).await;
+    assert_eq!(
+        signature,
+        caravan_tenant::webhooks::signature(&secret, timestamp.parse().unwrap(), body.as_bytes())
+    );
+    let formed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(formed["data"]["joined"], 2);
+    for order in [&first, &second] {
+        delivered(&received, "order.paid", order["id"].as_str().unwrap()).await;
+    }
+
+    // A harvest pre-ordered with a deposit, then announced.
+    let campaign = caravan
+        .post(
+            "/v1/preorder-campaigns",
+            Some(&owner),
+            &json!({
+                "variant_id": variant, "allocation": 100,
+                "ships_from": (chrono::Utc::now() + chrono::Duration::days(120)).date_naive(),
+                "deposits": [{"amount": 1000, "currency": "CNY"}],
+            }),
+        )
+        .await;
+    let campaign_id = campaign["id"].as_str().unwrap().to_owned();
+    let preorder = place_order_with(
+        &caravan,
+        &slug,
+        &variant,
+        1,
+        json!({"preorder": {"campaign_id": campaign_id}}),
+    )
+    .await;
+    assert_eq!(
+        pay_by_card(&caravan, &slug, &preorder).await["status"],
+        "preordered"
+    );
+    delivered(
+        &received,
+        "order.preordered",
+        preorder["id"].as_str().unwrap(),
+    )
+    .await;
+    caravan
+        .post(
+            &format!("/v1/preorder-campaigns/{campaign_id}/harvest"),
+            Some(&owner),
+            &json!({}),
+        )
+        .await;
+    let (_, _, body) = delivered(&received, "preorder.harvested", &campaign_id).await;
+    let harvested: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(harvested["data"]["balance_due"], 1);
 }
 
 /// The body of the web session a cookie names, as the web tier keeps it in Redis.
