@@ -62,6 +62,9 @@ pub struct ShopOrder {
     pub paid_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The group of a group deal's order.
+    #[serde(default)]
+    pub group: Option<crate::OrderGroup>,
 }
 
 /// One line of an order, with how much of it has shipped.

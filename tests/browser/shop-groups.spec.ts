@@ -304,6 +304,11 @@ test.describe('group deals', () => {
     await group.getByRole('link').first().click();
     await expect(page).toHaveURL(new RegExp(`/admin/orders/${uuid}$`));
     await expect(page.locator('h1 .status')).toHaveText(t(lang, 'status-paid'));
+    await expect(
+      page.getByRole('link', {
+        name: t(lang, 'admin-order-group', { joined: 2, size: 2, status: t(lang, 'admin-group-status-formed') }),
+      }),
+    ).toHaveAttribute('href', new RegExp(`^/admin/group-deals/${uuid}\\?status=formed#group-${uuid}$`));
   });
 
   test('a group that does not fill in time fails: both buyers are refunded in full', async ({

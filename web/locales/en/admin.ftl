@@ -434,6 +434,7 @@ admin-deal-editable = The terms can change until the first group opens.
 admin-deal-locked = A group has opened: the terms can no longer change.
 admin-deal-end = End the deal
 admin-deal-end-explained = No new groups can open. Groups already forming run until their time is up.
+admin-order-group = Group deal: { $joined } of { $size } paid · { $status }
 admin-no-groups = No groups here.
 refusal-deal-locked = A group has already opened: the terms can no longer change.
 refusal-below-regular = { $field }: the group price must be below the normal price.

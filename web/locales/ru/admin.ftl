@@ -434,6 +434,7 @@ admin-deal-editable = Условия можно менять, пока не от
 admin-deal-locked = Группа уже открылась: условия больше не меняются.
 admin-deal-end = Закончить
 admin-deal-end-explained = Новые группы не смогут открыться. Уже собирающиеся группы идут до конца своего срока.
+admin-order-group = Групповая покупка: оплатили { $joined } из { $size } · { $status }
 admin-no-groups = Здесь групп нет.
 refusal-deal-locked = Группа уже открылась: условия больше не меняются.
 refusal-below-regular = { $field }: цена в группе должна быть ниже обычной.

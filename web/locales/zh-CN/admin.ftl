@@ -434,6 +434,7 @@ admin-deal-editable = 第一个团开团前可以修改条件。
 admin-deal-locked = 已有团开团，条件不能再修改。
 admin-deal-end = 结束拼团
 admin-deal-end-explained = 结束后不能再开新团；进行中的团照常到期。
+admin-order-group = 拼团：已付款 { $joined }/{ $size } · { $status }
 admin-no-groups = 这里没有团。
 refusal-deal-locked = 已有团开团，条件不能再修改。
 refusal-below-regular = { $field }：拼团价须低于原价。

@@ -243,6 +243,8 @@ struct OrderPage {
     can_refund: bool,
     problems: Vec<String>,
     notice: Option<String>,
+    /// "Group 1 of 2 paid · Forming", for a group deal's order.
+    group: Option<String>,
 }
 
 fn line_rows(desk: &Desk, order: &ShopOrder) -> Vec<LineRow> {
@@ -359,6 +361,19 @@ async fn order_page(
         can_refund: left.amount > 0 && !matches!(s, "pending_payment" | "cancelled" | "expired"),
         problems,
         notice,
+        group: order.group.as_ref().map(|group| {
+            lang.t_with(
+                "admin-order-group",
+                &[
+                    ("joined", group.joined.to_string()),
+                    ("size", group.group_size.to_string()),
+                    (
+                        "status",
+                        lang.t(&format!("admin-group-status-{}", group.status)),
+                    ),
+                ],
+            )
+        }),
         order,
     };
     Ok(desk.send(status, &page).await)
