@@ -1,6 +1,7 @@
 //! Demo data, created through the public API as the people using Caravan would:
 //! three cooperatives with their owners and staff, categories, produce with
-//! translations and prices, stock, shipping zones, and orders in several states.
+//! translations and prices, stock, shipping zones, a group deal and a harvest on
+//! pre-order each, and orders in several states.
 
 use crate::api::Api;
 use crate::mailbox;
@@ -390,6 +391,41 @@ async fn seed_cooperative(
             .await?;
         }
     }
+
+    // A group deal on the first product (15 % off in a group of three) and next
+    // season's harvest of the last one for pre-order, with a quarter down.
+    let first = &coop.products[0];
+    let last = &coop.products[coop.products.len() - 1];
+    let share = |product: &Product, percent: i64| {
+        let mut amounts =
+            vec![json!({"amount": product.prices[0] * percent / 100, "currency": "CNY"})];
+        if coop.currencies.contains(&"USD") {
+            amounts.push(json!({"amount": product.prices[1] * percent / 100, "currency": "USD"}));
+            amounts.push(json!({"amount": product.prices[2] * percent / 100, "currency": "KZT"}));
+        }
+        amounts
+    };
+    let now = chrono::Utc::now();
+    api.post(
+        "/v1/group-deals",
+        Some(&owner),
+        &json!({
+            "variant_id": variants[0], "prices": share(first, 85),
+            "group_size": 3, "open_hours": 48, "max_units": 300,
+            "ends_at": (now + chrono::Duration::days(30)).to_rfc3339(),
+        }),
+    )
+    .await?;
+    api.post(
+        "/v1/preorder-campaigns",
+        Some(&owner),
+        &json!({
+            "variant_id": variants[variants.len() - 1], "allocation": 500,
+            "ships_from": (now + chrono::Duration::days(150)).date_naive(),
+            "deposits": share(last, 25), "balance_days": 7, "deposit_policy": "refund",
+        }),
+    )
+    .await?;
 
     // Orders: one waiting for payment, one paid, one shipped, one cancelled.
     let mut orders = Vec::new();
