@@ -273,68 +273,149 @@ pub enum Because<'a> {
     HarvestCalledOff(&'a str),
 }
 
-/// To the buyer when the order is cancelled (with the refund, if any), and why.
+/// To the buyer when the order is cancelled (with the refund, if any), and why: in
+/// Chinese, Uyghur, Russian or English by the order's language (the platform's own
+/// reasons, a called-off harvest above all, reach every buyer in their language).
 pub fn cancelled(order: &OrderView, shop: &str, refund: Option<Money>, because: Because) -> Email {
-    let (subject, body) = if mail_language(&order.locale) == "zh-CN" {
-        let refund = refund
-            .map(|amount| format!("已退款 {}，将原路退回。\n", amount.format()))
-            .unwrap_or_default();
-        let why = match because {
-            Because::Unsaid => String::new(),
-            Because::GroupUnformed => "拼团未能在时限内凑齐人数，".to_owned(),
-            Because::BalanceUnpaid { kept: true } => {
-                "尾款未在截止时间前支付，按店铺定金规则定金不予退还，".to_owned()
-            }
-            Because::BalanceUnpaid { kept: false } => {
-                "尾款未在截止时间前支付，按店铺定金规则定金全额退还，".to_owned()
-            }
-            Because::HarvestCalledOff(reason) => {
-                format!("很抱歉，本季收成取消（{reason}），预售订单全额退款，")
-            }
-        };
-        (
-            format!("{shop} 订单 {} 已取消", order.name),
-            format!(
-                "您好！\n\n{why}您在「{shop}」的订单 {} 已取消。\n{refund}",
-                order.name
-            ),
-        )
-    } else {
-        let refund = refund
-            .map(|amount| {
-                format!(
-                    "{} has been refunded to your original payment method.\n",
-                    amount.format()
-                )
-            })
-            .unwrap_or_default();
-        let why = match because {
-            Because::Unsaid => String::new(),
-            Because::GroupUnformed => "Your group did not fill up in time, so ".to_owned(),
-            Because::BalanceUnpaid { kept: true } => {
-                "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is kept and ".to_owned()
-            }
-            Because::BalanceUnpaid { kept: false } => {
-                "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is refunded and ".to_owned()
-            }
-            Because::HarvestCalledOff(reason) => format!(
-                "We are sorry: this season's harvest was called off ({reason}), every pre-order is refunded in full, and "
-            ),
-        };
-        let your = if why.is_empty() { "Your" } else { "your" };
-        (
-            format!("{shop}: order {} cancelled", order.name),
-            format!(
-                "Hello,\n\n{why}{your} order {} from {shop} has been cancelled.\n{refund}",
-                order.name
-            ),
-        )
+    let refund = refund.map(Money::format);
+    let (subject, body) = match order.locale.split('-').next().unwrap_or_default() {
+        "ug" => cancelled_ug(order, shop, refund, because),
+        "ru" => cancelled_ru(order, shop, refund, because),
+        _ if mail_language(&order.locale) == "zh-CN" => cancelled_zh(order, shop, refund, because),
+        _ => cancelled_en(order, shop, refund, because),
     };
     Email {
         to: order.email.clone(),
         subject,
         body,
     }
+}
+
+fn cancelled_zh(
+    order: &OrderView,
+    shop: &str,
+    refund: Option<String>,
+    because: Because,
+) -> (String, String) {
+    let refund = refund
+        .map(|amount| format!("已退款 {amount}，将原路退回。\n"))
+        .unwrap_or_default();
+    let why = match because {
+        Because::Unsaid => String::new(),
+        Because::GroupUnformed => "拼团未能在时限内凑齐人数，".to_owned(),
+        Because::BalanceUnpaid { kept: true } => {
+            "尾款未在截止时间前支付，按店铺定金规则定金不予退还，".to_owned()
+        }
+        Because::BalanceUnpaid { kept: false } => {
+            "尾款未在截止时间前支付，按店铺定金规则定金全额退还，".to_owned()
+        }
+        Because::HarvestCalledOff(reason) => {
+            format!("很抱歉，本季收成取消（{reason}），预售订单全额退款，")
+        }
+    };
+    (
+        format!("{shop} 订单 {} 已取消", order.name),
+        format!(
+            "您好！\n\n{why}您在「{shop}」的订单 {} 已取消。\n{refund}",
+            order.name
+        ),
+    )
+}
+
+fn cancelled_ug(
+    order: &OrderView,
+    shop: &str,
+    refund: Option<String>,
+    because: Because,
+) -> (String, String) {
+    let refund = refund
+        .map(|amount| format!("{amount} پۇل تۆلىگەن يولىڭىز بىلەن قايتۇرۇلدى.\n"))
+        .unwrap_or_default();
+    let why = match because {
+        Because::Unsaid => String::new(),
+        Because::GroupUnformed => "گۇرۇپپا ۋاقتىدا توشمىدى. ".to_owned(),
+        Because::BalanceUnpaid { kept: true } => {
+            "قالدۇق پۇل ۋاقتىدا تۆلەنمىدى؛ دۇكاننىڭ بەلگىلىمىسى بويىچە ئالدىن تۆلەم قايتۇرۇلمايدۇ. ".to_owned()
+        }
+        Because::BalanceUnpaid { kept: false } => {
+            "قالدۇق پۇل ۋاقتىدا تۆلەنمىدى؛ دۇكاننىڭ بەلگىلىمىسى بويىچە ئالدىن تۆلەم تولۇق قايتۇرۇلىدۇ. ".to_owned()
+        }
+        Because::HarvestCalledOff(reason) => format!(
+            "كەچۈرۈڭ، بۇ مەۋسۇملۇق ھوسۇل ئەمەلدىن قالدۇرۇلدى ({reason})؛ ھەممە ئالدىن زاكاز پۇلى تولۇق قايتۇرۇلىدۇ. "
+        ),
+    };
+    (
+        format!("{shop}: {} نومۇرلۇق زاكاز ئەمەلدىن قالدۇرۇلدى", order.name),
+        format!(
+            "ياخشىمۇسىز!\n\n{why}«{shop}» دىكى {} نومۇرلۇق زاكازىڭىز ئەمەلدىن قالدۇرۇلدى.\n{refund}",
+            order.name
+        ),
+    )
+}
+
+fn cancelled_ru(
+    order: &OrderView,
+    shop: &str,
+    refund: Option<String>,
+    because: Because,
+) -> (String, String) {
+    let refund = refund
+        .map(|amount| format!("{amount} возвращено тем же способом, которым вы платили.\n"))
+        .unwrap_or_default();
+    let why = match because {
+        Because::Unsaid => String::new(),
+        Because::GroupUnformed => "Группа не собралась вовремя. ".to_owned(),
+        Because::BalanceUnpaid { kept: true } => {
+            "Остаток не был оплачен в срок; по правилам магазина задаток не возвращается. "
+                .to_owned()
+        }
+        Because::BalanceUnpaid { kept: false } => {
+            "Остаток не был оплачен в срок; по правилам магазина задаток возвращается полностью. "
+                .to_owned()
+        }
+        Because::HarvestCalledOff(reason) => format!(
+            "К сожалению, урожай этого сезона отменён ({reason}); все предзаказы возвращаются полностью. "
+        ),
+    };
+    (
+        format!("{shop}: заказ {} отменён", order.name),
+        format!(
+            "Здравствуйте!\n\n{why}Ваш заказ {} в магазине «{shop}» отменён.\n{refund}",
+            order.name
+        ),
+    )
+}
+
+fn cancelled_en(
+    order: &OrderView,
+    shop: &str,
+    refund: Option<String>,
+    because: Because,
+) -> (String, String) {
+    let refund = refund
+        .map(|amount| format!("{amount} has been refunded to your original payment method.\n"))
+        .unwrap_or_default();
+    let why = match because {
+        Because::Unsaid => String::new(),
+        Because::GroupUnformed => "Your group did not fill up in time, so ".to_owned(),
+        Because::BalanceUnpaid { kept: true } => {
+            "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is kept and ".to_owned()
+        }
+        Because::BalanceUnpaid { kept: false } => {
+            "The balance was not paid by its deadline, so under the shop's deposit policy the deposit is refunded and ".to_owned()
+        }
+        Because::HarvestCalledOff(reason) => format!(
+            "We are sorry: this season's harvest was called off ({reason}), every pre-order is refunded in full, and "
+        ),
+    };
+    let your = if why.is_empty() { "Your" } else { "your" };
+    (
+        format!("{shop}: order {} cancelled", order.name),
+        format!(
+            "Hello,\n\n{why}{your} order {} from {shop} has been cancelled.\n{refund}",
+            order.name
+        ),
+    )
 }
 
 /// To the buyer when money is returned.

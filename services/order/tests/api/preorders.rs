@@ -52,7 +52,32 @@ async fn preorder_checkout(
     quantity: i32,
     campaign: &Value,
 ) -> Response {
-    let cart = stack.empty_cart(shop).await;
+    preorder_checkout_in(stack, shop, variant, quantity, campaign, "zh-CN").await
+}
+
+/// [`preorder_checkout`] from a cart in `locale`.
+async fn preorder_checkout_in(
+    stack: &Stack,
+    shop: &Shop,
+    variant: Uuid,
+    quantity: i32,
+    campaign: &Value,
+    locale: &str,
+) -> Response {
+    let cart: Value = stack
+        .order
+        .post(
+            &format!("/v1/shops/{}/carts", shop.slug),
+            &json!({"locale": locale}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cart = (
+        cart["id"].as_str().unwrap().to_owned(),
+        cart["token"].as_str().unwrap().to_owned(),
+    );
     let added = stack
         .order
         .client
@@ -414,6 +439,15 @@ async fn calling_off_a_harvest_cancels_and_refunds_every_pre_order() {
     let deposit = preorder(&stack, &shop, &campaign).await;
     pay(&stack, &shop, &deposit).await;
     let unpaid = preorder(&stack, &shop, &campaign).await;
+    // A buyer who shops in Uyghur, and one in Russian.
+    let mut abroad = Vec::new();
+    for locale in ["ug", "ru"] {
+        let placed = preorder_checkout_in(&stack, &shop, shop.variant, 1, &campaign, locale).await;
+        assert_eq!(placed.status(), 201);
+        let placed: Value = placed.json().await.unwrap();
+        pay(&stack, &shop, &placed).await;
+        abroad.push(placed);
+    }
     let id = campaign["id"].as_str().unwrap();
     let blank = post(
         &stack,
@@ -447,6 +481,17 @@ async fn calling_off_a_harvest_cancels_and_refunds_every_pre_order() {
             mails.iter().any(|m| m.text.contains("收成取消（冰雹）")),
             "{mails:?}"
         );
+    }
+    for (order, words) in abroad.iter().zip([
+        "بۇ مەۋسۇملۇق ھوسۇل ئەمەلدىن قالدۇرۇلدى (冰雹)",
+        "урожай этого сезона отменён (冰雹)",
+    ]) {
+        let view = wait_for_status(&stack, &shop, order, "cancelled").await;
+        assert_eq!(view["refunded"]["amount"], 2000);
+        let mails = wait_for_mail(order["email"].as_str().unwrap(), 2)
+            .await
+            .unwrap();
+        assert!(mails.iter().any(|m| m.text.contains(words)), "{mails:?}");
     }
     let again = post(
         &stack,
