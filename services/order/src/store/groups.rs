@@ -2,13 +2,13 @@
 //! they hold, the units they take.
 
 use super::entities::{group_deals, groups, orders};
-use super::tenant_of;
+use super::{newest_first, tenant_of};
 use crate::domain::{DealTerms, GroupStatus, OrderStatus};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::{PlatformScope, TenantScoped};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
@@ -79,23 +79,13 @@ pub async fn deals(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<DealRow>, DbErr> {
-    group_deals::Entity::find()
+    let query = group_deals::Entity::find()
         .filter(group_deals::Column::TenantId.eq(tenant_of(scope)))
         .apply_if(product, |query, product| {
             query.filter(group_deals::Column::ProductId.eq(product))
-        })
-        .apply_if(before, |query, (at, id)| {
-            query.filter(
-                Expr::tuple([
-                    Expr::col(group_deals::Column::CreatedAt),
-                    Expr::col(group_deals::Column::Id),
-                ])
-                .lt(Expr::tuple([Expr::value(at), Expr::value(id)])),
-            )
-        })
-        .order_by_desc(group_deals::Column::CreatedAt)
-        .order_by_desc(group_deals::Column::Id)
-        .limit(limit)
+        });
+    let columns = (group_deals::Column::CreatedAt, group_deals::Column::Id);
+    newest_first(query, columns, before, limit)
         .all(scope.conn())
         .await
 }
@@ -258,24 +248,14 @@ pub async fn groups_of_deal(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<GroupRow>, DbErr> {
-    groups::Entity::find()
+    let query = groups::Entity::find()
         .filter(groups::Column::TenantId.eq(tenant_of(scope)))
         .filter(groups::Column::DealId.eq(deal))
         .apply_if(status, |query, status| {
             query.filter(groups::Column::Status.eq(status))
-        })
-        .apply_if(before, |query, (at, id)| {
-            query.filter(
-                Expr::tuple([
-                    Expr::col(groups::Column::CreatedAt),
-                    Expr::col(groups::Column::Id),
-                ])
-                .lt(Expr::tuple([Expr::value(at), Expr::value(id)])),
-            )
-        })
-        .order_by_desc(groups::Column::CreatedAt)
-        .order_by_desc(groups::Column::Id)
-        .limit(limit)
+        });
+    let columns = (groups::Column::CreatedAt, groups::Column::Id);
+    newest_first(query, columns, before, limit)
         .all(scope.conn())
         .await
 }

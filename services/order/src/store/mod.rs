@@ -40,6 +40,28 @@ fn tenant_of(scope: &impl TenantScoped) -> Uuid {
     scope.tenant().into_uuid()
 }
 
+/// `query` as a page, newest first by (`created`, `id`): the rows before `before`
+/// (the last row of the previous page), at most `limit`.
+fn newest_first<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    (created, id): (E::Column, E::Column),
+    before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: u64,
+) -> sea_orm::Select<E> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+    query
+        .apply_if(before, |query, (at, last)| {
+            query.filter(
+                Expr::tuple([Expr::col(created), Expr::col(id)])
+                    .lt(Expr::tuple([Expr::value(at), Expr::value(last)])),
+            )
+        })
+        .order_by_desc(created)
+        .order_by_desc(id)
+        .limit(limit)
+}
+
 // ---- typed columns ----
 //
 // Statuses, payment kinds and currencies are read into their Rust types: a row

@@ -2,7 +2,7 @@
 //! that move an order along (status, money, fulfilled quantities).
 
 use super::entities::{order_lines, orders};
-use super::tenant_of;
+use super::{newest_first, tenant_of};
 use crate::domain::{OrderStatus, Transition};
 use caravan_shared::db::statement;
 use caravan_shared::domain::Currency;
@@ -185,7 +185,7 @@ fn listing(tenant: Uuid, filter: &OrderFilter) -> sea_orm::Select<orders::Entity
                 Err(_) => Expr::expr(Func::lower(Expr::col(orders::Column::Email)))
                     .like(caravan_shared::db::contains_pattern(&text.to_lowercase())),
             });
-    orders::Entity::find()
+    let query = orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tenant))
         .apply_if(filter.status, |query, status| {
             query.filter(orders::Column::Status.eq(status))
@@ -199,19 +199,9 @@ fn listing(tenant: Uuid, filter: &OrderFilter) -> sea_orm::Select<orders::Entity
         .apply_if(filter.customer.as_deref(), |query, customer| {
             query.filter(orders::Column::CustomerId.eq(customer))
         })
-        .apply_if(text, |query, text| query.filter(text))
-        .apply_if(filter.before, |query, (at, id)| {
-            query.filter(
-                Expr::tuple([
-                    Expr::col(orders::Column::CreatedAt),
-                    Expr::col(orders::Column::Id),
-                ])
-                .lt(Expr::tuple([Expr::value(at), Expr::value(id)])),
-            )
-        })
-        .order_by_desc(orders::Column::CreatedAt)
-        .order_by_desc(orders::Column::Id)
-        .limit(filter.limit)
+        .apply_if(text, |query, text| query.filter(text));
+    let columns = (orders::Column::CreatedAt, orders::Column::Id);
+    newest_first(query, columns, filter.before, filter.limit)
 }
 
 /// Gives a new order its number, in one statement: takes the shop's next number

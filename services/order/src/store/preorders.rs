@@ -1,13 +1,13 @@
 //! Harvest pre-order campaigns, and what their pre-orders come to.
 
 use super::entities::{orders, preorder_campaigns};
-use super::tenant_of;
+use super::{newest_first, tenant_of};
 use crate::domain::{CampaignStatus, CampaignTerms, OrderStatus};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::{PlatformScope, TenantScoped};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, LockType};
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
@@ -81,23 +81,16 @@ pub async fn campaigns(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<CampaignRow>, DbErr> {
-    preorder_campaigns::Entity::find()
+    let query = preorder_campaigns::Entity::find()
         .filter(preorder_campaigns::Column::TenantId.eq(tenant_of(scope)))
         .apply_if(product, |query, product| {
             query.filter(preorder_campaigns::Column::ProductId.eq(product))
-        })
-        .apply_if(before, |query, (at, id)| {
-            query.filter(
-                Expr::tuple([
-                    Expr::col(preorder_campaigns::Column::CreatedAt),
-                    Expr::col(preorder_campaigns::Column::Id),
-                ])
-                .lt(Expr::tuple([Expr::value(at), Expr::value(id)])),
-            )
-        })
-        .order_by_desc(preorder_campaigns::Column::CreatedAt)
-        .order_by_desc(preorder_campaigns::Column::Id)
-        .limit(limit)
+        });
+    let columns = (
+        preorder_campaigns::Column::CreatedAt,
+        preorder_campaigns::Column::Id,
+    );
+    newest_first(query, columns, before, limit)
         .all(scope.conn())
         .await
 }
