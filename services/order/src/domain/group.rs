@@ -14,6 +14,8 @@ pub const GROUP_SIZES: std::ops::RangeInclusive<i32> = 2..=50;
 pub const OPEN_HOURS: std::ops::RangeInclusive<i32> = 1..=72;
 /// Most units one deal may sell.
 pub const MAX_UNITS: i32 = 1_000_000;
+/// How far ahead a deal may run, in days.
+pub const MAX_DAYS: i64 = 366;
 
 /// The terms of a deal, every one valid: group prices (one per currency, each
 /// above zero), the group size, how long a group stays open, the units the deal
@@ -133,11 +135,23 @@ impl DealTerms {
                 1..=MAX_UNITS,
             ),
         );
-        let starts_at = input.starts_at.or(base.map(|b| b.starts_at)).unwrap_or(now);
+        // A start already past is now.
+        let starts_at = input
+            .starts_at
+            .or(base.map(|b| b.starts_at))
+            .unwrap_or(now)
+            .max(now);
         let ends_at = input.ends_at.or(base.map(|b| b.ends_at));
         let ends_at = match ends_at {
             None => {
                 errors.push(FieldError::new("ends_at", "is required"));
+                None
+            }
+            Some(end) if end > now + chrono::Duration::days(MAX_DAYS) => {
+                errors.push(FieldError::new(
+                    "ends_at",
+                    format!("must be at most {MAX_DAYS} days ahead"),
+                ));
                 None
             }
             Some(end) if end <= starts_at => {
@@ -261,6 +275,19 @@ mod tests {
         let now = Utc::now();
         let terms = DealTerms::parse(input(now), None, now).unwrap();
         assert_eq!(terms.starts_at, now);
+        let past = TermsInput {
+            starts_at: Some(now - TimeDelta::days(400_000)),
+            ..input(now)
+        };
+        assert_eq!(DealTerms::parse(past, None, now).unwrap().starts_at, now);
+        let far = TermsInput {
+            ends_at: Some(now + TimeDelta::days(367)),
+            ..input(now)
+        };
+        assert_eq!(
+            DealTerms::parse(far, None, now).unwrap_err()[0].field,
+            "ends_at"
+        );
         assert_eq!(terms.price_in(Currency::cny()), Some(cny(1990)));
     }
 

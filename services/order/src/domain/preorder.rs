@@ -9,6 +9,8 @@ use std::collections::HashSet;
 
 /// Most units one campaign may promise.
 pub const MAX_ALLOCATION: i32 = 1_000_000;
+/// How far ahead a harvest may ship, in days: the next season's.
+pub const MAX_DAYS: i64 = 731;
 /// Fewest and most days buyers may be given to pay a balance.
 pub const BALANCE_DAYS: std::ops::RangeInclusive<i32> = 1..=60;
 
@@ -112,6 +114,11 @@ impl CampaignTerms {
         }
         if input.ships_from < now.date_naive() {
             errors.push(FieldError::new("ships_from", "must not be in the past"));
+        } else if input.ships_from > (now + chrono::Duration::days(MAX_DAYS)).date_naive() {
+            errors.push(FieldError::new(
+                "ships_from",
+                format!("must be at most {MAX_DAYS} days ahead"),
+            ));
         }
         if let Some(deposits) = &input.deposits {
             if deposits.is_empty() {
@@ -147,8 +154,17 @@ impl CampaignTerms {
                 ),
             ));
         }
-        if input.ends_at.is_some_and(|end| end <= now) {
-            errors.push(FieldError::new("ends_at", "must be in the future"));
+        match input.ends_at {
+            Some(end) if end <= now => {
+                errors.push(FieldError::new("ends_at", "must be in the future"));
+            }
+            Some(end) if end > now + chrono::Duration::days(MAX_DAYS) => {
+                errors.push(FieldError::new(
+                    "ends_at",
+                    format!("must be at most {MAX_DAYS} days ahead"),
+                ));
+            }
+            _ => {}
         }
         if !errors.is_empty() {
             return Err(errors);

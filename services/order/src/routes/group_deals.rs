@@ -45,10 +45,11 @@ pub struct DealRequest {
     /// Units the deal may sell in all: 1 to 1,000,000.
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_units: i32,
-    /// When groups may first open; absent: now.
+    /// When groups may first open; absent or past: now.
     #[serde(default)]
     pub starts_at: Option<DateTime<Utc>>,
-    /// When groups may no longer open: after `starts_at`, in the future.
+    /// When groups may no longer open: after `starts_at`, in the future, at most
+    /// 366 days ahead.
     pub ends_at: DateTime<Utc>,
 }
 

@@ -37,7 +37,7 @@ pub struct CampaignRequest {
     /// Units the harvest is promised to: 1 to 1,000,000.
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub allocation: i32,
-    /// The day the harvest ships from (not in the past).
+    /// The day the harvest ships from: not in the past, at most 731 days ahead.
     pub ships_from: NaiveDate,
     /// The deposit per unit in each currency (above zero, below the variant's price
     /// in that currency); absent or `null`: pre-orders are paid in full.
@@ -52,7 +52,8 @@ pub struct CampaignRequest {
     /// nothing (`refund`).
     #[serde(default)]
     pub deposit_policy: Option<DepositPolicy>,
-    /// When pre-orders close, if before the harvest.
+    /// When pre-orders close, if before the harvest: in the future, at most 731
+    /// days ahead.
     #[serde(default)]
     pub ends_at: Option<DateTime<Utc>>,
 }
