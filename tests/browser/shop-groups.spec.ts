@@ -288,6 +288,8 @@ test.describe('group deals', () => {
     await expect(buyerB.locator('.group-count')).toHaveText(t(lang, 'group-joined', { joined: 2, size: 2 }));
     await expect(buyerB.getByRole('button', { name: t(lang, 'group-join') })).toHaveCount(0);
     await expect(buyerB.getByRole('button', { name: t(lang, 'group-open-new') })).toBeVisible();
+    // A closed group is not passed on: its page offers a new group instead.
+    await expect(buyerB.getByRole('region', { name: t(lang, 'group-share-heading') })).toHaveCount(0);
     await checkPage(buyerB, 'group-06-share-formed');
 
     await buyerB.goto(shared.replace(`/${lang}/g/`, '/ug/g/'));
