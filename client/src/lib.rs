@@ -5,12 +5,14 @@
 pub mod groups;
 pub mod owner;
 pub mod platform;
+pub mod preorders;
 pub mod staff;
 pub mod types;
 
 pub use groups::*;
 pub use owner::*;
 pub use platform::*;
+pub use preorders::*;
 pub use staff::*;
 pub use types::*;
 

@@ -293,6 +293,9 @@ pub struct CheckoutRequest {
     /// A group deal's checkout: at the group price, opening or joining a group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::CheckoutGroup>,
+    /// A harvest pre-order's checkout: its first payment is the deposit, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preorder: Option<crate::CheckoutPreorder>,
 }
 
 /// How a buyer pays.
@@ -312,7 +315,7 @@ pub struct Order {
     pub number: i64,
     pub name: String,
     /// `pending_payment`, `awaiting_group` (paid, waiting for its group to form),
-    /// `paid`, `partially_fulfilled`, `fulfilled`, `delivered`, `cancelled`,
+    /// `preordered` (deposit or all paid, waiting for the harvest), `paid`, `partially_fulfilled`, `fulfilled`, `delivered`, `cancelled`,
     /// `expired`, `partially_refunded`, `refunded`.
     pub status: String,
     pub access_token: Option<String>,
@@ -341,6 +344,9 @@ pub struct Order {
     /// The group of a group deal's order.
     #[serde(default)]
     pub group: Option<crate::OrderGroup>,
+    /// The harvest of a pre-order.
+    #[serde(default)]
+    pub preorder: Option<crate::OrderPreorder>,
 }
 
 /// One line of an order, priced as it was ordered.

@@ -164,16 +164,18 @@ impl Lang {
     }
 }
 
-/// The Fluent sources (the storefront's, the admin's), for the test that every
+/// The Fluent sources (the storefront's, the admin's, the console's, the
+/// pre-orders'), for the test that every
 /// language has every key.
 #[cfg(test)]
-const SOURCES: [(Lang, [&str; 3]); 4] = [
+const SOURCES: [(Lang, [&str; 4]); 4] = [
     (
         Lang::ZhCn,
         [
             include_str!("../locales/zh-CN/main.ftl"),
             include_str!("../locales/zh-CN/admin.ftl"),
             include_str!("../locales/zh-CN/ops.ftl"),
+            include_str!("../locales/zh-CN/preorder.ftl"),
         ],
     ),
     (
@@ -182,6 +184,7 @@ const SOURCES: [(Lang, [&str; 3]); 4] = [
             include_str!("../locales/ug/main.ftl"),
             include_str!("../locales/ug/admin.ftl"),
             include_str!("../locales/ug/ops.ftl"),
+            include_str!("../locales/ug/preorder.ftl"),
         ],
     ),
     (
@@ -190,6 +193,7 @@ const SOURCES: [(Lang, [&str; 3]); 4] = [
             include_str!("../locales/en/main.ftl"),
             include_str!("../locales/en/admin.ftl"),
             include_str!("../locales/en/ops.ftl"),
+            include_str!("../locales/en/preorder.ftl"),
         ],
     ),
     (
@@ -198,6 +202,7 @@ const SOURCES: [(Lang, [&str; 3]); 4] = [
             include_str!("../locales/ru/main.ftl"),
             include_str!("../locales/ru/admin.ftl"),
             include_str!("../locales/ru/ops.ftl"),
+            include_str!("../locales/ru/preorder.ftl"),
         ],
     ),
 ];
@@ -207,7 +212,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn keys(sources: &[&str; 3]) -> BTreeSet<String> {
+    fn keys(sources: &[&str; 4]) -> BTreeSet<String> {
         sources
             .iter()
             .flat_map(|source| source.lines())
@@ -253,6 +258,9 @@ mod tests {
                 "formed",
                 "failed",
                 "held",
+                "date",
+                "deposit",
+                "balance",
             ]
             .into_iter()
             .map(|name| (name, "1".to_owned()))

@@ -52,6 +52,18 @@ pub struct GroupCart {
     pub group_id: Option<Uuid>,
 }
 
+/// A harvest pre-order's checkout in progress: a cart of its own (one unit of the
+/// campaign's variant), kept apart from the shop's cart like a group's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PreorderCart {
+    pub cart: CartRef,
+    pub campaign_id: Uuid,
+    /// The product the campaign is of (its open campaigns are listed by product),
+    /// and its handle (its page).
+    pub product_id: Uuid,
+    pub handle: String,
+}
+
 /// The signed-in account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
@@ -180,6 +192,9 @@ pub struct SessionData {
     /// A group deal's checkout per shop (by slug), apart from `carts`.
     #[serde(default)]
     pub group_carts: BTreeMap<String, GroupCart>,
+    /// A harvest pre-order's checkout per shop (by slug), apart from `carts`.
+    #[serde(default)]
+    pub preorder_carts: BTreeMap<String, PreorderCart>,
     /// The orders placed in this session, with their access tokens.
     #[serde(default)]
     pub orders: BTreeMap<Uuid, String>,

@@ -7,16 +7,18 @@
 //!
 //! A group deal's checkout is the same form over the group's own cart (one line,
 //! the deal's variant), priced at the group price: it opens a new group or joins a
-//! forming one, and never touches the shop's cart.
+//! forming one, and never touches the shop's cart. A harvest pre-order's checkout
+//! is the same again over the pre-order's own cart: its variant may have no stock
+//! (a pre-order holds none), and its first payment is the deposit.
 
 use super::Shop;
 use super::cart::{CartView, CountryChoice, Destination, ProvinceChoice, countries, provinces};
 use crate::page::{Frame, PageError, Visit, render, see_other};
-use crate::session::{CartRef, GroupCart};
+use crate::session::{CartRef, GroupCart, PreorderCart};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use caravan_client::{Address, CartKey, CheckoutGroup, CheckoutRequest, Failure};
+use caravan_client::{Address, CartKey, CheckoutGroup, CheckoutPreorder, CheckoutRequest, Failure};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -51,6 +53,28 @@ pub struct CheckoutForm {
     pub note: String,
 }
 
+/// Which kind of checkout a form is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The shop's cart.
+    Cart,
+    /// A group deal's cart.
+    Group,
+    /// A harvest pre-order's cart.
+    Preorder,
+}
+
+impl Kind {
+    /// The checkout's path under the shop's root.
+    fn path(self) -> &'static str {
+        match self {
+            Self::Cart => "/checkout",
+            Self::Group => "/group-checkout",
+            Self::Preorder => "/preorder-checkout",
+        }
+    }
+}
+
 /// Which of the session's carts is checked out.
 #[derive(Debug, Clone)]
 pub enum Purchase {
@@ -58,40 +82,67 @@ pub enum Purchase {
     Cart,
     /// A group deal's own cart.
     Group(GroupCart),
+    /// A harvest pre-order's own cart.
+    Preorder(PreorderCart),
 }
 
 impl Purchase {
     /// The session's purchase of this kind in `shop`, with its cart.
-    fn held(visit: &Visit, shop: &Shop, group: bool) -> Option<(Self, CartRef)> {
-        if group {
-            let held = visit
-                .session
-                .as_ref()?
-                .data
-                .group_carts
-                .get(shop.slug())?
-                .clone();
-            let cart = held.cart.clone();
-            Some((Self::Group(held), cart))
-        } else {
-            Some((Self::Cart, visit.held_cart(shop.slug())?))
+    fn held(visit: &Visit, shop: &Shop, kind: Kind) -> Option<(Self, CartRef)> {
+        let data = || visit.session.as_ref().map(|session| &session.data);
+        match kind {
+            Kind::Cart => Some((Self::Cart, visit.held_cart(shop.slug())?)),
+            Kind::Group => {
+                let held = data()?.group_carts.get(shop.slug())?.clone();
+                let cart = held.cart.clone();
+                Some((Self::Group(held), cart))
+            }
+            Kind::Preorder => {
+                let held = data()?.preorder_carts.get(shop.slug())?.clone();
+                let cart = held.cart.clone();
+                Some((Self::Preorder(held), cart))
+            }
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Self::Cart => Kind::Cart,
+            Self::Group(_) => Kind::Group,
+            Self::Preorder(_) => Kind::Preorder,
         }
     }
 
     /// The form's address.
     fn action(&self, shop: &Shop) -> String {
-        match self {
-            Self::Cart => format!("{}/checkout", shop.root()),
-            Self::Group(_) => format!("{}/group-checkout", shop.root()),
-        }
+        format!("{}{}", shop.root(), self.kind().path())
     }
 
-    /// Where a buyer goes when the purchase cannot be checked out: the cart, or the
-    /// group's page (the product's, for a new group) saying why.
+    /// Where a buyer goes when the purchase cannot be checked out: the cart, the
+    /// group's page (the product's, for a new group) or for a pre-order the
+    /// product's page, saying why.
     fn back(&self, shop: &Shop, problem: &str) -> String {
         match self {
             Self::Cart => format!("{}/cart", shop.root()),
             Self::Group(held) => super::groups::back_to(shop, held, problem),
+            Self::Preorder(held) => {
+                let problem = if super::preorders::REFUSALS.contains(&problem) {
+                    problem
+                } else {
+                    "preorder_unavailable"
+                };
+                super::preorders::back_to(shop, &held.handle, problem)
+            }
+        }
+    }
+
+    /// Forgets the purchase's cart (checked out, or spent).
+    fn forget(&self, visit: &mut Visit, shop: &Shop) {
+        let data = &mut visit.session_mut().data;
+        match self {
+            Self::Cart => drop(data.carts.remove(shop.slug())),
+            Self::Group(_) => drop(data.group_carts.remove(shop.slug())),
+            Self::Preorder(_) => drop(data.preorder_carts.remove(shop.slug())),
         }
     }
 }
@@ -112,6 +163,7 @@ struct CheckoutPage {
     page: Frame,
     action: String,
     group: Option<GroupSummary>,
+    preorder: Option<super::preorders::CheckoutSummary>,
     csrf: String,
     form: CheckoutForm,
     cart: CartView,
@@ -180,25 +232,31 @@ impl CheckoutPage {
     }
 }
 
-/// The checkout form of the session's purchase (`group`: the group deal's), with
-/// what the buyer typed, the refused fields and a banner.
+/// The checkout form of the session's purchase of `kind`, with what the buyer
+/// typed, the refused fields and a banner.
 async fn render_form(
     visit: &mut Visit,
     shop: &Shop,
-    group: bool,
+    kind: Kind,
     mut form: CheckoutForm,
     errors: Vec<(String, String)>,
     banner: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let Some((purchase, held)) = Purchase::held(visit, shop, group) else {
-        return Ok(nothing_held(shop, group));
+    let Some((purchase, held)) = Purchase::held(visit, shop, kind) else {
+        return Ok(nothing_held(shop, kind));
     };
-    let summary = match &purchase {
-        Purchase::Cart => None,
+    let (summary, harvest) = match &purchase {
+        Purchase::Cart => (None, None),
         Purchase::Group(group_cart) => {
             match super::groups::checkout_summary(visit, shop, group_cart).await {
-                Ok(summary) => Some(summary),
+                Ok(summary) => (Some(summary), None),
+                Err(problem) => return Ok(see_other(&purchase.back(shop, problem))),
+            }
+        }
+        Purchase::Preorder(preorder_cart) => {
+            match super::preorders::checkout_summary(visit, shop, preorder_cart).await {
+                Ok(summary) => (None, Some(summary)),
                 Err(problem) => return Ok(see_other(&purchase.back(shop, problem))),
             }
         }
@@ -213,7 +271,20 @@ async fn render_form(
     .parts();
     let cart = super::cart::read(visit, shop, &held, destination.as_ref()).await;
     let view = match cart {
-        Ok(cart) if cart.order_id.is_none() => CartView::of(shop, &cart),
+        Ok(cart) if cart.order_id.is_none() => {
+            let mut view = CartView::of(shop, &cart);
+            // A pre-order holds no stock: its variant may have none yet.
+            if kind == Kind::Preorder {
+                view.ready = !cart.lines.is_empty()
+                    && cart.lines.iter().all(|line| {
+                        matches!(
+                            line.problem.as_deref(),
+                            None | Some("out_of_stock" | "insufficient_stock")
+                        )
+                    });
+            }
+            view
+        }
         Ok(_) | Err(Failure::Refused { .. }) => {
             return Ok(see_other(&purchase.back(shop, "unavailable")));
         }
@@ -231,11 +302,12 @@ async fn render_form(
     if form.idempotency_key.is_empty() || errors.is_empty() && banner.is_none() {
         form.idempotency_key = Uuid::new_v4().to_string();
     }
-    let (title, path) = match &purchase {
-        Purchase::Cart => ("checkout-title", "/checkout"),
-        Purchase::Group(_) => ("group-checkout-title", "/group-checkout"),
+    let title = match kind {
+        Kind::Cart => "checkout-title",
+        Kind::Group => "group-checkout-title",
+        Kind::Preorder => "preorder-checkout-title",
     };
-    let mut page = shop.frame(visit, shop.lang.t(title), path);
+    let mut page = shop.frame(visit, shop.lang.t(title), kind.path());
     page.noindex = true;
     page.htmx = true;
     let body = render(
@@ -243,6 +315,7 @@ async fn render_form(
         &CheckoutPage {
             action: purchase.action(shop),
             group: summary,
+            preorder: harvest,
             csrf: visit.csrf(),
             countries: countries(shop, &form.country),
             provinces: provinces(shop.lang, &form.province),
@@ -258,11 +331,10 @@ async fn render_form(
 }
 
 /// Where a checkout without its cart sends the buyer.
-fn nothing_held(shop: &Shop, group: bool) -> HttpResponse {
-    if group {
-        see_other(&format!("{}/", shop.root()))
-    } else {
-        see_other(&format!("{}/cart", shop.root()))
+fn nothing_held(shop: &Shop, kind: Kind) -> HttpResponse {
+    match kind {
+        Kind::Cart => see_other(&format!("{}/cart", shop.root())),
+        Kind::Group | Kind::Preorder => see_other(&format!("{}/", shop.root())),
     }
 }
 
@@ -273,7 +345,7 @@ pub async fn form(
     path: web::Path<(String, String)>,
     query: web::Query<Destination>,
 ) -> Result<HttpResponse, PageError> {
-    show_form(visit, path, query, false).await
+    show_form(visit, path, query, Kind::Cart).await
 }
 
 /// `GET /s/{shop}/{lang}/group-checkout`: the same form for a group deal's cart.
@@ -282,14 +354,23 @@ pub async fn group_form(
     path: web::Path<(String, String)>,
     query: web::Query<Destination>,
 ) -> Result<HttpResponse, PageError> {
-    show_form(visit, path, query, true).await
+    show_form(visit, path, query, Kind::Group).await
+}
+
+/// `GET /s/{shop}/{lang}/preorder-checkout`: the same form for a pre-order's cart.
+pub async fn preorder_form(
+    visit: Visit,
+    path: web::Path<(String, String)>,
+    query: web::Query<Destination>,
+) -> Result<HttpResponse, PageError> {
+    show_form(visit, path, query, Kind::Preorder).await
 }
 
 async fn show_form(
     mut visit: Visit,
     path: web::Path<(String, String)>,
     query: web::Query<Destination>,
-    group: bool,
+    kind: Kind,
 ) -> Result<HttpResponse, PageError> {
     let (slug, lang) = path.into_inner();
     let shop = Shop::open(&visit, &slug, &lang).await?;
@@ -310,7 +391,7 @@ async fn show_form(
     render_form(
         &mut visit,
         &shop,
-        group,
+        kind,
         form,
         Vec::new(),
         None,
@@ -332,7 +413,7 @@ pub async fn place(
     path: web::Path<(String, String)>,
     form: web::Form<CheckoutForm>,
 ) -> Result<HttpResponse, PageError> {
-    place_order(visit, path, form, false).await
+    place_order(visit, path, form, Kind::Cart).await
 }
 
 /// `POST /s/{shop}/{lang}/group-checkout`: places a group deal's order, opening or
@@ -342,7 +423,16 @@ pub async fn group_place(
     path: web::Path<(String, String)>,
     form: web::Form<CheckoutForm>,
 ) -> Result<HttpResponse, PageError> {
-    place_order(visit, path, form, true).await
+    place_order(visit, path, form, Kind::Group).await
+}
+
+/// `POST /s/{shop}/{lang}/preorder-checkout`: places a harvest pre-order.
+pub async fn preorder_place(
+    visit: Visit,
+    path: web::Path<(String, String)>,
+    form: web::Form<CheckoutForm>,
+) -> Result<HttpResponse, PageError> {
+    place_order(visit, path, form, Kind::Preorder).await
 }
 
 /// The refusals of a group checkout that the group's page explains.
@@ -357,7 +447,7 @@ async fn place_order(
     mut visit: Visit,
     path: web::Path<(String, String)>,
     form: web::Form<CheckoutForm>,
-    group: bool,
+    kind: Kind,
 ) -> Result<HttpResponse, PageError> {
     let (slug, lang) = path.into_inner();
     let shop = Shop::open(&visit, &slug, &lang).await?;
@@ -372,8 +462,8 @@ async fn place_order(
     {
         return Ok(see_other(&format!("{}/orders/{order}", shop.root())));
     }
-    let Some((purchase, held)) = Purchase::held(&visit, &shop, group) else {
-        return Ok(nothing_held(&shop, group));
+    let Some((purchase, held)) = Purchase::held(&visit, &shop, kind) else {
+        return Ok(nothing_held(&shop, kind));
     };
     let Ok(rate) = Uuid::parse_str(form.shipping_rate_id.trim()) else {
         let errors = vec![(
@@ -383,7 +473,7 @@ async fn place_order(
         return render_form(
             &mut visit,
             &shop,
-            group,
+            kind,
             form,
             errors,
             None,
@@ -396,7 +486,7 @@ async fn place_order(
         return render_form(
             &mut visit,
             &shop,
-            group,
+            kind,
             form,
             Vec::new(),
             None,
@@ -426,6 +516,13 @@ async fn place_order(
                 Some(group) => CheckoutGroup::GroupId(group),
                 None => CheckoutGroup::DealId(held.deal_id),
             }),
+            Purchase::Preorder(_) => None,
+        },
+        preorder: match &purchase {
+            Purchase::Preorder(held) => Some(CheckoutPreorder {
+                campaign_id: held.campaign_id,
+            }),
+            Purchase::Cart | Purchase::Group(_) => None,
         },
     };
     let bearer = visit.bearer().await;
@@ -444,11 +541,8 @@ async fn place_order(
         .await;
     match placed {
         Ok(order) => {
+            purchase.forget(&mut visit, &shop);
             let session = visit.session_mut();
-            match purchase {
-                Purchase::Cart => session.data.carts.remove(shop.slug()).map(|_| ()),
-                Purchase::Group(_) => session.data.group_carts.remove(shop.slug()).map(|_| ()),
-            };
             session.data.record_placed(key, order.id);
             if let Some(token) = order.access_token.clone() {
                 session.data.orders.insert(order.id, token);
@@ -478,7 +572,7 @@ async fn place_order(
             render_form(
                 &mut visit,
                 &shop,
-                group,
+                kind,
                 form,
                 errors,
                 banner,
@@ -491,8 +585,20 @@ async fn place_order(
         Err(Failure::Refused {
             status: 409,
             problem,
-        }) if group && GROUP_REFUSALS.contains(&problem.code.as_str()) => {
-            visit.session_mut().data.group_carts.remove(shop.slug());
+        }) if kind == Kind::Group && GROUP_REFUSALS.contains(&problem.code.as_str()) => {
+            purchase.forget(&mut visit, &shop);
+            let response = see_other(&purchase.back(&shop, &problem.code));
+            Ok(visit.reply(response).await)
+        }
+        // The harvest sold out or closed: the product's page says so. Its cart is
+        // spent.
+        Err(Failure::Refused {
+            status: 409,
+            problem,
+        }) if kind == Kind::Preorder
+            && super::preorders::REFUSALS.contains(&problem.code.as_str()) =>
+        {
+            purchase.forget(&mut visit, &shop);
             let response = see_other(&purchase.back(&shop, &problem.code));
             Ok(visit.reply(response).await)
         }
@@ -505,7 +611,7 @@ async fn place_order(
             render_form(
                 &mut visit,
                 &shop,
-                group,
+                kind,
                 form,
                 Vec::new(),
                 banner,
@@ -519,7 +625,7 @@ async fn place_order(
             render_form(
                 &mut visit,
                 &shop,
-                group,
+                kind,
                 form,
                 Vec::new(),
                 banner,

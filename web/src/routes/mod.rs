@@ -11,6 +11,7 @@ pub mod groups;
 pub mod links;
 pub mod orders;
 pub mod platform;
+pub mod preorders;
 pub mod seo;
 pub mod shop;
 
@@ -61,6 +62,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route(
             "/s/{shop}/{lang}/group-checkout",
             web::post().to(checkout::group_place),
+        )
+        .route(
+            "/s/{shop}/{lang}/preorder-checkout",
+            web::get().to(checkout::preorder_form),
+        )
+        .route(
+            "/s/{shop}/{lang}/preorder-checkout",
+            web::post().to(checkout::preorder_place),
+        )
+        .route(
+            "/s/{shop}/{lang}/preorder",
+            web::post().to(preorders::start),
         )
         .route("/s/{shop}/{lang}/g/open", web::post().to(groups::open))
         .route("/s/{shop}/{lang}/g/{group}", web::get().to(groups::share))

@@ -68,9 +68,16 @@ struct OrderPage {
     group: Option<super::groups::OrderGroupView>,
     /// "Refunded in full: ¥68.00", when everything paid went back.
     refunded_in_full: Option<String>,
+    /// The harvest of a pre-order.
+    preorder: Option<super::preorders::OrderPreorderView>,
+    /// What the card form's button says it pays ("Pay ¥68.00", "Pay deposit ¥30.00").
+    pay_button: &'static str,
+    pay_amount: String,
+    /// Whether bank transfer or cash on delivery may be chosen instead.
+    manual: bool,
 }
 
-fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+pub fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
     let pattern = match lang {
         Lang::ZhCn => "%Y年%m月%d日 %H:%M",
         _ => "%Y-%m-%d %H:%M",
@@ -91,11 +98,41 @@ fn steps(lang: Lang, order: &Order) -> Vec<Step> {
             done: true,
         }),
         status => {
-            steps.push(Step {
-                label: lang.t("status-step-paid"),
-                when: order.paid_at.map(|at| when(lang, at)),
-                done: order.paid_at.is_some(),
-            });
+            if let Some(preorder) = &order.preorder {
+                // A pre-order: its first payment, the harvest, then paid in full.
+                let first = order
+                    .payments
+                    .iter()
+                    .find(|p| p.kind == "payment" && p.status == "succeeded");
+                let deposit = preorder.deposit.is_some();
+                steps.push(Step {
+                    label: lang.t(if deposit {
+                        "status-step-deposit"
+                    } else {
+                        "status-step-paid"
+                    }),
+                    when: first.map(|p| when(lang, p.created_at)),
+                    done: order.paid.amount > 0,
+                });
+                steps.push(Step {
+                    label: lang.t("status-step-harvest"),
+                    when: None,
+                    done: preorder.harvested,
+                });
+                if deposit {
+                    steps.push(Step {
+                        label: lang.t("status-step-balance"),
+                        when: order.paid_at.map(|at| when(lang, at)),
+                        done: order.paid_at.is_some(),
+                    });
+                }
+            } else {
+                steps.push(Step {
+                    label: lang.t("status-step-paid"),
+                    when: order.paid_at.map(|at| when(lang, at)),
+                    done: order.paid_at.is_some(),
+                });
+            }
             if let Some(group) = &order.group {
                 steps.push(Step {
                     label: lang.t("status-step-group-formed"),
@@ -167,6 +204,13 @@ pub async fn status(
         "paid" if order.status == "awaiting_group" => {
             Some(("good".to_owned(), shop.lang.t("payment-succeeded-group")))
         }
+        // A deposit paid waits for the harvest; a balance paid ships.
+        "paid" if order.status == "preordered" => {
+            Some(("good".to_owned(), shop.lang.t("payment-succeeded-preorder")))
+        }
+        "paid" if order.preorder.is_some() => {
+            Some(("good".to_owned(), shop.lang.t("payment-succeeded-balance")))
+        }
         _ => notice(shop.lang, outcome),
     });
     show(&mut visit, &shop, &order, token.unwrap_or_default(), notice).await
@@ -200,6 +244,29 @@ async fn show(
         .rev()
         .find(|p| p.provider == "manual" && p.status == "pending")
         .and_then(|p| p.detail.clone());
+    let due = super::preorders::Due::of(order);
+    let (pay_button, pay_amount, expires) = match due {
+        Some(super::preorders::Due::Deposit(deposit)) => (
+            "pay-deposit-button",
+            money::format(deposit, l),
+            when(l, order.expires_at),
+        ),
+        Some(super::preorders::Due::Balance(balance)) => (
+            "pay-balance-button",
+            money::format(balance, l),
+            order
+                .preorder
+                .as_ref()
+                .and_then(|p| p.balance_due_at)
+                .map(|at| when(l, at))
+                .unwrap_or_default(),
+        ),
+        None => (
+            "pay-card-button",
+            money::format(order.total, l),
+            when(l, order.expires_at),
+        ),
+    };
     let mut page = shop.frame(
         visit,
         l.t_with("order-title", &[("name", order.name.clone())]),
@@ -248,8 +315,9 @@ async fn show(
                     when: when(l, f.created_at),
                 })
                 .collect(),
-            payable: order.status == "pending_payment",
-            expires: when(l, order.expires_at),
+            payable: order.status == "pending_payment"
+                || matches!(due, Some(super::preorders::Due::Balance(_))),
+            expires,
             instructions,
             notice,
             group: order
@@ -264,6 +332,15 @@ async fn show(
                         &[("total", money::format(order.refunded, l))],
                     )
                 }),
+            preorder: order
+                .preorder
+                .as_ref()
+                .map(|preorder| super::preorders::OrderPreorderView::of(shop, order, preorder)),
+            pay_button,
+            pay_amount,
+            // The balance is paid by card: the shop's staff mark only orders waiting
+            // for their first payment as paid.
+            manual: order.status == "pending_payment",
             page,
         },
     )?;

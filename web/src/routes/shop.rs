@@ -505,6 +505,11 @@ struct ProductPage {
     open_action: String,
     /// Why a group could not be opened, when the buyer was sent back here.
     group_problem: Option<String>,
+    /// Open harvest pre-orders of the product's variants.
+    preorders: Vec<super::preorders::PreorderOffer>,
+    preorder_action: String,
+    /// Why a pre-order could not be made, when the buyer was sent back here.
+    preorder_problem: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -619,7 +624,10 @@ pub async fn product(
         other => other.to_owned(),
     });
     let buyable = variants.iter().any(|v| v.in_stock);
-    let deals = super::groups::offers(&visit, &shop, product.id, &currency).await;
+    let (deals, preorders) = futures_util::join!(
+        super::groups::offers(&visit, &shop, product.id, &currency),
+        super::preorders::offers(&visit, &shop, product.id, &currency),
+    );
     let body = render(
         l,
         &ProductPage {
@@ -660,6 +668,12 @@ pub async fn product(
                 .problem
                 .as_deref()
                 .and_then(|p| super::groups::problem_sentence(l, p)),
+            preorders,
+            preorder_action: format!("{}/preorder", shop.root()),
+            preorder_problem: query
+                .problem
+                .as_deref()
+                .and_then(|p| super::preorders::problem_sentence(l, p)),
             page,
         },
     )?;
