@@ -54,7 +54,7 @@ fn deal_name(lang: Lang, deal: &GroupDeal) -> String {
     }
 }
 
-fn prices_text(lang: Lang, prices: &[Money]) -> String {
+pub(super) fn prices_text(lang: Lang, prices: &[Money]) -> String {
     prices
         .iter()
         .map(|price| money::format(*price, lang))
@@ -147,16 +147,16 @@ pub async fn list(mut desk: Desk, query: web::Query<ListQuery>) -> Result<HttpRe
 // --- the form --------------------------------------------------------------------
 
 /// A variant to choose from.
-struct VariantChoice {
-    id: String,
-    label: String,
-    chosen: bool,
+pub(super) struct VariantChoice {
+    pub(super) id: String,
+    pub(super) label: String,
+    pub(super) chosen: bool,
 }
 
 /// A product's variants, grouped in the menu under its title.
-struct ProductChoice {
-    title: String,
-    variants: Vec<VariantChoice>,
+pub(super) struct ProductChoice {
+    pub(super) title: String,
+    pub(super) variants: Vec<VariantChoice>,
 }
 
 /// A group price field.
@@ -311,7 +311,7 @@ impl Terms {
 }
 
 /// The shop's currencies, base first.
-async fn currencies(desk: &Desk) -> Result<Vec<String>, PageError> {
+pub(super) async fn currencies(desk: &Desk) -> Result<Vec<String>, PageError> {
     let profile = desk
         .visit
         .shop_profile(&desk.staff.shop)
@@ -330,7 +330,10 @@ async fn currencies(desk: &Desk) -> Result<Vec<String>, PageError> {
 }
 
 /// The shop's active products' variants, for the menu (`chosen` preselected).
-async fn variant_choices(desk: &Desk, chosen: &str) -> Result<Vec<ProductChoice>, PageError> {
+pub(super) async fn variant_choices(
+    desk: &Desk,
+    chosen: &str,
+) -> Result<Vec<ProductChoice>, PageError> {
     let filter = ProductFilter {
         status: Some("active".into()),
         limit: Some(100),

@@ -8,6 +8,7 @@ pub mod account;
 pub mod apps;
 pub mod deals;
 pub mod orders;
+pub mod preorders;
 pub mod products;
 pub mod setup;
 pub mod shop;
@@ -51,6 +52,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/admin/group-deals/{id}", web::get().to(deals::detail))
         .route("/admin/group-deals/{id}", web::post().to(deals::save))
         .route("/admin/group-deals/{id}/end", web::post().to(deals::end))
+        .route("/admin/preorders", web::get().to(preorders::list))
+        .route("/admin/preorders", web::post().to(preorders::create))
+        .route("/admin/preorders/new", web::get().to(preorders::new))
+        .route("/admin/preorders/{id}", web::get().to(preorders::detail))
+        .route(
+            "/admin/preorders/{id}/{step}",
+            web::get().to(preorders::confirm),
+        )
+        .route(
+            "/admin/preorders/{id}/{step}",
+            web::post().to(preorders::act),
+        )
         .route("/admin/products", web::get().to(products::list))
         .route("/admin/products", web::post().to(products::create))
         .route("/admin/products/new", web::get().to(products::new))

@@ -22,9 +22,10 @@ pub fn china_time(moment: DateTime<Utc>) -> String {
 }
 
 /// The statuses an order can be filtered by.
-const STATUSES: [&str; 10] = [
+const STATUSES: [&str; 11] = [
     "pending_payment",
     "awaiting_group",
+    "preordered",
     "paid",
     "partially_fulfilled",
     "fulfilled",
@@ -357,7 +358,10 @@ async fn order_page(
         can_mark_paid: s == "pending_payment",
         can_ship: matches!(s, "paid" | "partially_fulfilled") && unshipped,
         can_deliver: s == "fulfilled",
-        can_cancel: matches!(s, "pending_payment" | "awaiting_group" | "paid"),
+        can_cancel: matches!(
+            s,
+            "pending_payment" | "awaiting_group" | "preordered" | "paid"
+        ),
         can_refund: left.amount > 0 && !matches!(s, "pending_payment" | "cancelled" | "expired"),
         problems,
         notice,
