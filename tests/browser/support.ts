@@ -11,12 +11,12 @@ export type Lang = 'zh-CN' | 'ug' | 'en' | 'ru';
 const localesDir = path.resolve(__dirname, '../../web/locales');
 const catalogs = new Map<Lang, Map<string, { text: string; file: string }>>();
 
-/** The Fluent messages of `lang`, main.ftl's, admin.ftl's and ops.ftl's (each a single `key = value` line). */
+/** The Fluent messages of `lang`, main.ftl's, admin.ftl's, ops.ftl's and preorder.ftl's (each a single `key = value` line). */
 function catalog(lang: Lang): Map<string, { text: string; file: string }> {
   let messages = catalogs.get(lang);
   if (!messages) {
     messages = new Map();
-    for (const file of ['main.ftl', 'admin.ftl', 'ops.ftl']) {
+    for (const file of ['main.ftl', 'admin.ftl', 'ops.ftl', 'preorder.ftl']) {
       const source = fs.readFileSync(path.join(localesDir, lang, file), 'utf8');
       for (const line of source.split('\n')) {
         const match = /^([a-z][A-Za-z0-9_-]*)\s*=\s?(.*)$/.exec(line);
@@ -30,7 +30,7 @@ function catalog(lang: Lang): Map<string, { text: string; file: string }> {
 
 function message(lang: Lang, key: string): string {
   const found = catalog(lang).get(key);
-  if (found === undefined) throw new Error(`web/locales/${lang}/{main,admin,ops}.ftl have no message "${key}"`);
+  if (found === undefined) throw new Error(`web/locales/${lang}/{main,admin,ops,preorder}.ftl have no message "${key}"`);
   return found.text;
 }
 
