@@ -2,7 +2,8 @@
 # The security suite: attacks a platform started as the README starts it (`caravan
 # up`, demo data, default settings), through the gateway only — paths with two
 # readings, published and service secrets, forged payment notifications, internal
-# webhook targets, spoofed forwarding headers, junk tokens, checkout replays,
+# webhook targets, spoofed forwarding headers, junk tokens, checkout replays, another
+# shop's groups, deals and harvests,
 # sessions after logout, headers on personal data. tests/security/suite.py says
 # what each attack is; it needs nothing but Python's standard library.
 set -euo pipefail

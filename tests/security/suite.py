@@ -25,6 +25,8 @@ SERVICE_SECRET = os.environ["CARAVAN_SERVICE_SECRET"]
 PAYMENT_SECRET = os.environ["CARAVAN_PAYMENT_SECRET"]
 SHOP = "zhongning-goji"
 OWNER = f"owner@{SHOP}.example.cn"
+# Another demo cooperative, whose people and storefront must never reach SHOP's data.
+OTHER = "turpan-raisins"
 OPERATOR = "operator@caravan.example.cn"
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAVERSALS = os.path.join(HERE, "..", "..", "gateway", "tests", "traversals.txt")
@@ -175,6 +177,66 @@ def replay_without_the_cart_token():
     return order
 
 
+def shop_cart(shop, variant):
+    """A guest cart of `shop` holding one unit of `variant`: (cart, token, checkout body)."""
+    cart = send("POST", f"/v1/shops/{shop}/carts", {}).json()
+    token = {"x-cart-token": cart["token"]}
+    added = send("POST", f"/v1/shops/{shop}/carts/{cart['id']}/lines", {"variant_id": variant, "quantity": 1}, token)
+    assert added.status in (200, 201), added.body
+    priced = send("GET", f"/v1/shops/{shop}/carts/{cart['id']}?country=CN", headers=token).json()
+    body = {
+        "cart_id": cart["id"], "email": f"buyer-{uuid.uuid4().hex[:8]}@example.cn", "phone": "+86 138 0013 8000",
+        "shipping_address": {"country": "CN", "province": "上海市", "city": "上海市", "street": "世纪大道 100 号",
+                             "postal_code": "200120", "recipient": "王芳"},
+        "shipping_rate_id": priced["shipping_options"][0]["rate_id"],
+    }
+    return cart, token, body
+
+
+def groups_and_harvests_stay_in_their_shop():
+    print("== group deals and harvests answer only in their own shop")
+    deal = send("GET", f"/v1/shops/{SHOP}/group-deals").json()["items"][0]
+    campaign = send("GET", f"/v1/shops/{SHOP}/preorder-campaigns").json()["items"][0]
+    # A group of SHOP, opened by a buyer.
+    _, token, body = shop_cart(SHOP, deal["variant_id"])
+    opened = send("POST", f"/v1/shops/{SHOP}/checkout", {**body, "group": {"deal_id": deal["id"]}},
+                  {**token, "idempotency-key": f"security-{uuid.uuid4()}"})
+    check(opened.status == 201, f"opening a group answered {opened.status} {opened.body[:160]!r}")
+    group = opened.json()["group"]["id"]
+    other_variant = send("GET", f"/v1/shops/{OTHER}/group-deals").json()["items"][0]["variant_id"]
+    # OTHER's storefront and staff see none of it.
+    shown = send("GET", f"/v1/shops/{OTHER}/groups/{group}")
+    check(shown.status == 404, f"SHOP's group through OTHER's storefront answered {shown.status}")
+    staff = login(f"owner@{OTHER}.example.cn", OTHER)["access_token"]
+    for path in (f"/v1/groups/{group}", f"/v1/group-deals/{deal['id']}", f"/v1/preorder-campaigns/{campaign['id']}",
+                 f"/v1/preorder-campaigns/{campaign['id']}/orders"):
+        answer = send("GET", path, headers=bearer(staff))
+        check(answer.status == 404, f"OTHER's owner reading {path} answered {answer.status}")
+    for path, payload in ((f"/v1/group-deals/{deal['id']}/end", {}),
+                          (f"/v1/preorder-campaigns/{campaign['id']}/call-off", {"reason": "hostile"}),
+                          (f"/v1/preorder-campaigns/{campaign['id']}/harvest", {})):
+        answer = send("POST", path, payload, bearer(staff))
+        check(answer.status == 404, f"OTHER's owner posting {path} answered {answer.status}")
+    # A buyer of OTHER cannot buy into SHOP's group, deal or harvest, however asked.
+    for extra, what in (({"group": {"group_id": group}}, "SHOP's group"),
+                        ({"group": {"deal_id": deal["id"]}}, "SHOP's deal"),
+                        ({"preorder": {"campaign_id": campaign["id"]}}, "SHOP's harvest"),
+                        ({"group": {"group_id": group, "deal_id": deal["id"]}}, "a group and a deal at once"),
+                        ({"group": {"group_id": "../../groups"}}, "a path for a group id"),
+                        ({"group": [group]}, "a group as a list"),
+                        ({"group": {"group_id": group}, "preorder": {"campaign_id": campaign["id"]}}, "a group and a harvest"),
+                        ({"group": {"group_id": group, "admin": True}}, "an unknown field")):
+        _, token, body = shop_cart(OTHER, other_variant)
+        answer = send("POST", f"/v1/shops/{OTHER}/checkout", {**body, **extra},
+                      {**token, "idempotency-key": f"security-{uuid.uuid4()}"})
+        check(answer.status in (400, 422) and answer.headers.get("content-type", "").startswith("application/problem+json"),
+              f"checking out {what} in OTHER answered {answer.status} {answer.body[:160]!r}")
+    # Still one order in SHOP's group, and nobody else's.
+    owner = login(OWNER, SHOP)["access_token"]
+    seen = send("GET", f"/v1/groups/{group}", headers=bearer(owner)).json()
+    check(len(seen["orders"]) == 1, f"SHOP's group holds {len(seen['orders'])} orders")
+
+
 def forged_payment_notifications(order):
     print("== forged payment notifications change nothing")
     operator = login(OPERATOR)["access_token"]
@@ -271,6 +333,7 @@ def main():
     published_and_service_secrets()
     order = replay_without_the_cart_token()
     forged_payment_notifications(order)
+    groups_and_harvests_stay_in_their_shop()
     internal_webhook_targets()
     junk_tokens_and_spoofed_addresses()
     sessions_end_at_logout()

@@ -63,8 +63,12 @@ pub struct CampaignRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "冰雹毁了今年的哈密瓜"}))]
 pub struct CallOffRequest {
-    /// 1 to 300 characters; every buyer's email quotes it.
-    #[schema(min_length = 1, max_length = 300)]
+    /// 1 to 300 characters, on one line; every buyer's email quotes it.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: String,
 }
 
