@@ -3,9 +3,9 @@
 # up`, demo data, default settings), through the gateway only — paths with two
 # readings, published and service secrets, forged payment notifications, internal
 # webhook targets, spoofed forwarding headers, junk tokens, checkout replays, another
-# shop's groups, deals and harvests,
-# sessions after logout, headers on personal data. tests/security/suite.py says
-# what each attack is; it needs nothing but Python's standard library.
+# shop's groups, deals and harvests, sessions after logout, headers on personal data.
+# tests/security/suite.py says what each attack is; it needs nothing but Python's
+# standard library.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=lib/platform.sh
