@@ -264,6 +264,9 @@ test.describe('harvest pre-orders', () => {
     const due = elsewhere.getByRole('region', { name: tPattern(lang, 'preorder-order-balance-now') });
     await expect(due).toContainText(balance);
     await expect(due).toContainText(t(lang, 'preorder-order-harvest-in'));
+    await expect(elsewhere.getByRole('region', { name: t(lang, 'pay-heading') })).toContainText(
+      tPattern(lang, 'preorder-pay-balance-by-forfeit'),
+    );
     await checkPage(elsewhere, 'preorder-04-order-balance-due');
     await payByCard(elsewhere, lang, 'pay-balance-button', balance);
     await expect(elsewhere.locator('.notice.good')).toHaveText(t(lang, 'payment-succeeded-balance'));

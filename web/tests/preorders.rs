@@ -492,7 +492,7 @@ async fn staff_see_their_campaign_and_another_shops_is_a_404_page() {
         .await
         .expect("a body");
     assert!(confirm.contains("Every pre-order (212 units) will be cancelled and refunded in full"));
-    assert_eq!(select(&confirm, "textarea[name=reason][required]").len(), 1);
+    assert_eq!(select(&confirm, "input[name=reason][required]").len(), 1);
 }
 
 #[tokio::test]

@@ -36,6 +36,8 @@ payment-succeeded-preorder = Paid, thank you! Your place in the harvest is held;
 payment-succeeded-balance = Balance paid, thank you! Your order ships in order of purchase.
 pay-deposit-button = Pay deposit { $total }
 pay-balance-button = Pay balance { $total }
+preorder-pay-balance-by-forfeit = Pay by { $time } (China time). Unpaid by then, the order is cancelled and the shop keeps the deposit.
+preorder-pay-balance-by-refund = Pay by { $time } (China time). Unpaid by then, the order is cancelled and the deposit refunded.
 # The shop admin's pre-order campaigns.
 admin-preorders-title = Pre-orders
 admin-preorders-explained = Sell next season's harvest ahead: buyers pay a deposit or the full price now, and you announce the harvest when it is in.
@@ -97,3 +99,4 @@ admin-preorder-ends-unreadable = The closing time could not be read.
 admin-preorder-ends-past = Pre-orders cannot close in the past.
 admin-preorder-reason-needed = Say why the harvest is called off (1 to 300 characters).
 admin-preorder-closed = This harvest was already announced or called off.
+admin-preorder-balance-time = Time to pay the balance

@@ -36,6 +36,8 @@ payment-succeeded-preorder = Оплачено, спасибо! Место в у�
 payment-succeeded-balance = Остаток оплачен, спасибо! Заказ отправят в порядке очереди.
 pay-deposit-button = Оплатить задаток { $total }
 pay-balance-button = Оплатить остаток { $total }
+preorder-pay-balance-by-forfeit = Оплатите до { $time } (время Китая). Если не оплатить в срок, заказ отменяется, а задаток остаётся у магазина.
+preorder-pay-balance-by-refund = Оплатите до { $time } (время Китая). Если не оплатить в срок, заказ отменяется, а задаток возвращается.
 # Админка магазина: кампании предзаказа.
 admin-preorders-title = Предзаказы
 admin-preorders-explained = Продавайте урожай следующего сезона заранее: покупатели платят задаток или всю цену сейчас, а вы объявляете сбор урожая, когда он готов.
@@ -97,3 +99,4 @@ admin-preorder-ends-unreadable = Не удалось прочитать врем
 admin-preorder-ends-past = Предзаказ не может закрыться в прошлом.
 admin-preorder-reason-needed = Укажите, почему урожай отменён (от 1 до 300 знаков).
 admin-preorder-closed = Этот урожай уже объявлен или отменён.
+admin-preorder-balance-time = Срок оплаты остатка

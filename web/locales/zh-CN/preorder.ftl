@@ -36,6 +36,8 @@ payment-succeeded-preorder = 付款成功，谢谢！已为您保留名额，收
 payment-succeeded-balance = 尾款已付，谢谢！订单将按下单顺序发货。
 pay-deposit-button = 支付定金 { $total }
 pay-balance-button = 支付尾款 { $total }
+preorder-pay-balance-by-forfeit = 请在 { $time }（北京时间）前付款；逾期订单取消，定金不退。
+preorder-pay-balance-by-refund = 请在 { $time }（北京时间）前付款；逾期订单取消，定金退还。
 # 店铺后台：预售活动。
 admin-preorders-title = 预售
 admin-preorders-explained = 提前预售下一季收成：买家现在付定金或全款，收成到了再由您公布。
@@ -97,3 +99,4 @@ admin-preorder-ends-unreadable = 无法识别截止时间。
 admin-preorder-ends-past = 预售截止时间不能早于现在。
 admin-preorder-reason-needed = 请说明取消原因（1 至 300 字）。
 admin-preorder-closed = 本季收成已公布或已取消。
+admin-preorder-balance-time = 尾款支付期限

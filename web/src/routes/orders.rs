@@ -61,7 +61,8 @@ struct OrderPage {
     rate: String,
     shipments: Vec<ShipmentView>,
     payable: bool,
-    expires: String,
+    /// By when it must be paid, and what happens otherwise (HTML).
+    pay_by: String,
     instructions: Option<String>,
     notice: Option<(String, String)>,
     /// The group of a group deal's order.
@@ -245,26 +246,30 @@ async fn show(
         .find(|p| p.provider == "manual" && p.status == "pending")
         .and_then(|p| p.detail.clone());
     let due = super::preorders::Due::of(order);
-    let (pay_button, pay_amount, expires) = match due {
-        Some(super::preorders::Due::Deposit(deposit)) => (
+    let by = |key: &str, at| super::preorders::isolated(l, key, &[("time", when(l, at))]);
+    let (pay_button, pay_amount, pay_by) = match (due, &order.preorder) {
+        (Some(super::preorders::Due::Deposit(deposit)), _) => (
             "pay-deposit-button",
             money::format(deposit, l),
-            when(l, order.expires_at),
+            by("pay-by", order.expires_at),
         ),
-        Some(super::preorders::Due::Balance(balance)) => (
+        // Unpaid by its deadline, the balance costs what the shop's policy says.
+        (Some(super::preorders::Due::Balance(balance)), Some(preorder)) => (
             "pay-balance-button",
             money::format(balance, l),
-            order
-                .preorder
-                .as_ref()
-                .and_then(|p| p.balance_due_at)
-                .map(|at| when(l, at))
-                .unwrap_or_default(),
+            by(
+                if preorder.deposit_policy == "refund" {
+                    "preorder-pay-balance-by-refund"
+                } else {
+                    "preorder-pay-balance-by-forfeit"
+                },
+                preorder.balance_due_at.unwrap_or(order.expires_at),
+            ),
         ),
-        None => (
+        _ => (
             "pay-card-button",
             money::format(order.total, l),
-            when(l, order.expires_at),
+            by("pay-by", order.expires_at),
         ),
     };
     let mut page = shop.frame(
@@ -317,7 +322,7 @@ async fn show(
                 .collect(),
             payable: order.status == "pending_payment"
                 || matches!(due, Some(super::preorders::Due::Balance(_))),
-            expires,
+            pay_by,
             instructions,
             notice,
             group: order
