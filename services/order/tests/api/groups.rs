@@ -284,6 +284,40 @@ async fn a_group_forms_when_its_last_place_is_paid() {
 }
 
 #[tokio::test]
+async fn the_largest_group_forms_in_its_last_payment() {
+    let stack = stack().await;
+    let shop = stack.shop(60).await;
+    let deal = deal(&stack, &shop, 50, 60).await;
+    let first = open(&stack, &shop, &deal).await;
+    let group = first["group"]["id"].as_str().unwrap().to_owned();
+    pay(&stack, &shop, &first).await;
+    let mut joined = Vec::new();
+    for _ in 0..49 {
+        joined.push(join(&stack, &shop, &group).await);
+    }
+    let last = joined.pop().unwrap();
+    for order in &joined {
+        assert_eq!(pay(&stack, &shop, order).await["status"], "awaiting_group");
+    }
+    let started = Instant::now();
+    let formed = pay(&stack, &shop, &last).await;
+    let took = started.elapsed();
+    assert_eq!(formed["status"], "paid");
+    assert_eq!(formed["group"]["joined"], 50);
+    let paid = count(
+        &stack,
+        &format!("SELECT count(*) FROM orders WHERE group_id = '{group}' AND status = 'paid'"),
+    )
+    .await;
+    assert_eq!(paid, 50);
+    println!(
+        "group of 50: the 50th payment answered with all 50 orders paid in {} ms",
+        took.as_millis()
+    );
+    stack.wait_for_stock(&shop, shop.variant, (10, 0)).await;
+}
+
+#[tokio::test]
 async fn a_group_that_runs_out_of_time_fails_and_everyone_is_refunded_in_full() {
     let stack = stack().await;
     let shop = stack.shop(20).await;
