@@ -409,7 +409,7 @@ impl Due {
 /// The harvest of a pre-order, on its page.
 pub struct OrderPreorderView {
     /// `waiting` (for its first payment), `preordered`, `balance` (due now),
-    /// `shipping`, `called-off` or `lapsed`.
+    /// `shipping`, `called-off`, `lapsed` or `closed`.
     pub state: &'static str,
     /// The heading's sentence ("Pre-ordered — ships from …"), as HTML.
     pub heading: String,
@@ -469,13 +469,18 @@ impl OrderPreorderView {
                     }))),
                 ),
             },
-            "cancelled" if preorder.called_off => (
+            "cancelled" | "refunded" | "partially_refunded" if preorder.called_off => (
                 "called-off",
                 ships("preorder-order-heading"),
                 Some(escape(&l.t("preorder-order-called-off"))),
             ),
-            "cancelled" | "expired"
-                if order.paid.amount > 0 && preorder.balance_due_at.is_some() =>
+            // Cancelled at its balance's deadline, the balance unpaid.
+            "cancelled"
+                if order.paid.amount > 0
+                    && preorder.balance.amount > 0
+                    && preorder.balance_due_at.is_some_and(|due| {
+                        order.cancelled_at.is_some_and(|cancelled| cancelled >= due)
+                    }) =>
             {
                 let kept = order.paid.amount - order.refunded.amount;
                 let says = if kept > 0 {
@@ -498,11 +503,13 @@ impl OrderPreorderView {
                 };
                 ("lapsed", ships("preorder-order-heading"), Some(says))
             }
-            _ => (
+            "paid" => (
                 "shipping",
                 ships("preorder-order-heading"),
                 Some(escape(&l.t("preorder-order-shipping"))),
             ),
+            // Shipped, delivered, or cancelled by the shop: the timeline says.
+            _ => ("closed", ships("preorder-order-heading"), None),
         };
         Self {
             state,
@@ -525,6 +532,44 @@ mod tests {
             }
         }
         assert_eq!(problem_sentence(Lang::En, "<script>"), None);
+    }
+
+    fn order(status: &str, harvested: bool) -> Order {
+        let money = |amount: i64| serde_json::json!({"amount": amount, "currency": "CNY"});
+        let value = serde_json::json!({
+            "id": Uuid::nil(), "number": 1, "name": "#1", "status": status, "access_token": null,
+            "email": "b@example.cn", "phone": "1", "locale": "en", "currency": "CNY", "lines": [],
+            "subtotal": money(12800), "shipping": money(1200), "total": money(14000),
+            "paid": money(if status == "pending_payment" { 0 } else { 3000 }), "refunded": money(0),
+            "shipping_address": {"recipient": "a", "street": "b", "city": "c", "country": "CN"},
+            "shipping_rate": {"name": "n", "zone": "z"}, "note": null, "payment_provider": null,
+            "created_at": "2026-12-01T08:00:00Z", "paid_at": null, "cancelled_at": null,
+            "expires_at": "2026-12-01T09:00:00Z",
+            "preorder": {"campaign_id": Uuid::nil(), "ships_from": "2027-07-20",
+                "deposit": money(3000),
+                "balance": money(if status == "pending_payment" { 14000 } else { 11000 }),
+                "balance_due_at": if harvested { Some("2027-07-27T08:00:00Z") } else { None },
+                "harvested": harvested, "called_off": false, "deposit_policy": "forfeit"}
+        });
+        serde_json::from_value(value).expect("an order")
+    }
+
+    #[test]
+    fn a_preorder_pays_its_deposit_then_its_balance_once_the_harvest_is_in() {
+        let money = |amount| Money {
+            amount,
+            currency: "CNY".parse().expect("a currency"),
+        };
+        assert_eq!(
+            Due::of(&order("pending_payment", false)),
+            Some(Due::Deposit(money(3000)))
+        );
+        assert_eq!(Due::of(&order("preordered", false)), None);
+        assert_eq!(
+            Due::of(&order("preordered", true)),
+            Some(Due::Balance(money(11000)))
+        );
+        assert_eq!(Due::of(&order("paid", true)), None);
     }
 
     #[test]
