@@ -65,6 +65,9 @@ pub struct ShopOrder {
     /// The group of a group deal's order.
     #[serde(default)]
     pub group: Option<crate::OrderGroup>,
+    /// The harvest of a pre-order.
+    #[serde(default)]
+    pub preorder: Option<crate::OrderPreorder>,
 }
 
 /// One line of an order, with how much of it has shipped.

@@ -268,6 +268,12 @@ test.describe('harvest pre-orders', () => {
       tPattern(lang, 'preorder-pay-balance-by-forfeit'),
     );
     await checkPage(elsewhere, 'preorder-04-order-balance-due');
+    // The same link in Uyghur reads right to left, the amounts and the deadline whole.
+    await elsewhere.goto(url.pathname.replace(`/${lang}/orders/`, '/ug/orders/') + url.search);
+    await expect(elsewhere.locator('html')).toHaveAttribute('dir', 'rtl');
+    await expect(elsewhere.getByRole('region', { name: tPattern('ug', 'preorder-order-balance-now') })).toContainText(balance);
+    await checkPage(elsewhere, 'preorder-04-order-balance-due-ug');
+    await elsewhere.goto(url.pathname + url.search);
     await payByCard(elsewhere, lang, 'pay-balance-button', balance);
     await expect(elsewhere.locator('.notice.good')).toHaveText(t(lang, 'payment-succeeded-balance'));
     await expect(orderStatus(elsewhere)).toHaveText(t(lang, 'status-paid'));
@@ -285,6 +291,10 @@ test.describe('harvest pre-orders', () => {
     await page.locator('#orders li a').first().click();
     await expect(page).toHaveURL(new RegExp(`/admin/orders/${uuid}$`));
     await expect(page.locator('h1 .status')).toHaveText(t(lang, 'status-paid'));
+    await expect(
+      page.getByRole('link', { name: t(lang, 'admin-order-preorder', { date: dayIn(lang, ships) }), exact: true }),
+    ).toHaveAttribute('href', new URL(campaignPage).pathname);
+    await checkPage(page, 'preorder-admin-06-order');
   });
 
   test('a harvest called off in the admin cancels and refunds every pre-order in full', async ({
@@ -334,5 +344,24 @@ test.describe('harvest pre-orders', () => {
     // The product page no longer offers the harvest.
     await buyer.goto(`/s/${shop}/${lang}/p/${product.handle}`);
     await expect(buyer.getByRole('region', { name: t(lang, 'preorder-heading') })).toHaveCount(0);
+  });
+});
+
+test.describe('harvest pre-orders without JavaScript', () => {
+  test.use({ javaScriptEnabled: false, locale: 'zh-CN' });
+
+  test('a buyer pre-orders and pays the deposit with plain forms', async ({ request, newPage, checkPage }, testInfo) => {
+    const lang: Lang = 'zh-CN';
+    const tag = unique(testInfo, 'prenojs');
+    const token = await ownerToken(request);
+    const product = await newProduct(request, token, tag);
+    await newCampaign(request, token, product.variant);
+
+    const buyer = await newPage();
+    await buyer.goto(`/s/${shop}/${lang}/p/${product.handle}`);
+    await preorder(buyer, lang, `buyer-${tag}@example.cn`);
+    await payByCard(buyer, lang, 'pay-deposit-button', '¥30.00');
+    await expect(orderStatus(buyer)).toHaveText(t(lang, 'status-preordered'));
+    await checkPage(buyer, 'preorder-nojs-01-order-preordered');
   });
 });

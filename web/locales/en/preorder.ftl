@@ -100,3 +100,5 @@ admin-preorder-ends-past = Pre-orders cannot close in the past.
 admin-preorder-reason-needed = Say why the harvest is called off (1 to 300 characters).
 admin-preorder-closed = This harvest was already announced or called off.
 admin-preorder-balance-time = Time to pay the balance
+admin-order-preorder = Harvest pre-order: ships from { $date }
+admin-order-preorder-balance = balance due { $balance }

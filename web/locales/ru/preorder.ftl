@@ -100,3 +100,5 @@ admin-preorder-ends-past = Предзаказ не может закрыться
 admin-preorder-reason-needed = Укажите, почему урожай отменён (от 1 до 300 знаков).
 admin-preorder-closed = Этот урожай уже объявлен или отменён.
 admin-preorder-balance-time = Срок оплаты остатка
+admin-order-preorder = Предзаказ урожая: отправка с { $date }
+admin-order-preorder-balance = остаток к оплате { $balance }

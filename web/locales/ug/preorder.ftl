@@ -100,3 +100,5 @@ admin-preorder-ends-past = ئالدىن زاكاز ئۆتۈپ كەتكەن ۋا�
 admin-preorder-reason-needed = ھوسۇلنىڭ نېمە ئۈچۈن بىكار قىلىنغانلىقىنى يېزىڭ (1 دىن 300 ھەرپكىچە).
 admin-preorder-closed = بۇ ھوسۇل ئاللىقاچان ئېلان قىلىنغان ياكى بىكار قىلىنغان.
 admin-preorder-balance-time = قالدۇق پۇل تۆلەش مۇددىتى
+admin-order-preorder = ھوسۇلنى ئالدىن زاكاز: { $date } دىن باشلاپ يولغا سېلىنىدۇ
+admin-order-preorder-balance = تۆلىنىدىغان قالدۇق پۇل { $balance }

@@ -100,3 +100,5 @@ admin-preorder-ends-past = 预售截止时间不能早于现在。
 admin-preorder-reason-needed = 请说明取消原因（1 至 300 字）。
 admin-preorder-closed = 本季收成已公布或已取消。
 admin-preorder-balance-time = 尾款支付期限
+admin-order-preorder = 预售订单：{ $date } 起发货
+admin-order-preorder-balance = 待付尾款 { $balance }

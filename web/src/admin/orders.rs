@@ -246,6 +246,8 @@ struct OrderPage {
     notice: Option<String>,
     /// "Group 1 of 2 paid · Forming", for a group deal's order.
     group: Option<String>,
+    /// "Pre-order · ships from 2027-07-20 · balance ¥110.00", for a pre-order.
+    preorder: Option<String>,
 }
 
 fn line_rows(desk: &Desk, order: &ShopOrder) -> Vec<LineRow> {
@@ -377,6 +379,23 @@ async fn order_page(
                     ),
                 ],
             )
+        }),
+        preorder: order.preorder.as_ref().map(|preorder| {
+            let mut text = lang.t_with(
+                "admin-order-preorder",
+                &[(
+                    "date",
+                    crate::routes::preorders::day(lang, preorder.ships_from),
+                )],
+            );
+            if preorder.balance.amount > 0 && !matches!(s, "cancelled" | "expired") {
+                text.push_str(" · ");
+                text.push_str(&lang.t_with(
+                    "admin-order-preorder-balance",
+                    &[("balance", money::format(preorder.balance, lang))],
+                ));
+            }
+            text
         }),
         order,
     };
