@@ -318,6 +318,10 @@ async fn a_product_with_an_open_harvest_offers_a_preorder_with_its_deposit() {
     );
     // The variant has no stock: it cannot go in the cart, only be pre-ordered.
     assert!(!html.contains(">Add to cart<"));
+    assert!(
+        html.contains("\"availability\":\"https://schema.org/PreOrder\""),
+        "search engines are told it is a pre-order"
+    );
     assert!(!html.contains("<script>"), "no inline script");
 
     let refused = site

@@ -115,6 +115,7 @@ fn policy_sentence(lang: Lang, deposit: bool, policy: &str, days: i32) -> String
 pub struct PreorderOffer {
     pub id: String,
     pub product_id: String,
+    pub variant_id: String,
     pub handle: String,
     pub variant: String,
     pub currency: String,
@@ -179,6 +180,7 @@ pub async fn offers(
             Some(PreorderOffer {
                 id: campaign.id.to_string(),
                 product_id: campaign.product_id.to_string(),
+                variant_id: campaign.variant_id.to_string(),
                 handle: campaign.handle.clone(),
                 variant: campaign
                     .variant_title

@@ -573,6 +573,24 @@ pub async fn product(
         .first()
         .map(|image| absolute_url(&visit, &image.url));
     let url = visit.absolute(&format!("{}{path}", shop.root()));
+    let (deals, preorders) = futures_util::join!(
+        super::groups::offers(&visit, &shop, product.id, &currency),
+        super::preorders::offers(&visit, &shop, product.id, &currency),
+    );
+    // A variant out of stock whose next harvest is open for pre-order is offered
+    // as a pre-order.
+    let availability = |v: &caravan_client::Variant| {
+        if v.in_stock {
+            "https://schema.org/InStock"
+        } else if preorders
+            .iter()
+            .any(|o| o.available && o.variant_id == v.id.to_string())
+        {
+            "https://schema.org/PreOrder"
+        } else {
+            "https://schema.org/OutOfStock"
+        }
+    };
     let offers: Vec<serde_json::Value> = product
         .variants
         .iter()
@@ -583,7 +601,7 @@ pub async fn product(
                 "sku": v.sku,
                 "price": money::decimal(price),
                 "priceCurrency": price.currency.as_str(),
-                "availability": if v.in_stock { "https://schema.org/InStock" } else { "https://schema.org/OutOfStock" },
+                "availability": availability(v),
                 "url": url,
             }))
         })
@@ -624,10 +642,6 @@ pub async fn product(
         other => other.to_owned(),
     });
     let buyable = variants.iter().any(|v| v.in_stock);
-    let (deals, preorders) = futures_util::join!(
-        super::groups::offers(&visit, &shop, product.id, &currency),
-        super::preorders::offers(&visit, &shop, product.id, &currency),
-    );
     let body = render(
         l,
         &ProductPage {
