@@ -190,6 +190,7 @@ impl DealTerms {
 /// Where a deal stands in its time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "live")]
 pub enum DealStatus {
     /// Groups cannot open yet.
     Scheduled,
@@ -222,6 +223,7 @@ impl DealStatus {
 /// Where a group stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "forming")]
 pub enum GroupStatus {
     /// Open: buyers may join until it is full or its time runs out.
     Forming,

@@ -17,6 +17,7 @@ pub const BALANCE_DAYS: std::ops::RangeInclusive<i32> = 1..=60;
 /// What an unpaid balance costs the buyer when its deadline passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "forfeit")]
 pub enum DepositPolicy {
     /// The order is cancelled and the shop keeps the deposit.
     Forfeit,
@@ -45,6 +46,7 @@ impl DepositPolicy {
 /// Where a campaign stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "open")]
 pub enum CampaignStatus {
     /// Taking pre-orders (until `ends_at`, if set).
     Open,

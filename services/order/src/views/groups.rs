@@ -17,6 +17,7 @@ pub fn deal_prices(deal: &DealRow) -> Vec<Money> {
 
 /// The groups of a deal, by status.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(example = json!({"forming": 1, "formed": 2, "failed": 0}))]
 pub struct GroupCounts {
     /// Open, waiting for buyers.
     pub forming: i64,
@@ -127,6 +128,7 @@ impl DealView {
 
 /// A page of deals.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [example_of::<DealView>()], "next_cursor": null}))]
 pub struct DealList {
     /// The deals, newest first.
     pub items: Vec<DealView>,
@@ -207,6 +209,7 @@ impl PublicDeal {
 
 /// The live deals of a product.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [example_of::<PublicDeal>()]}))]
 pub struct PublicDealList {
     /// The deals.
     pub items: Vec<PublicDeal>,
@@ -217,7 +220,7 @@ pub struct PublicDealList {
 #[schema(example = json!({
     "id": "0193c1d2-0000-7000-8000-00000000a001", "status": "forming", "group_size": 3, "joined": 2,
     "held": 2, "places_left": 1, "expires_at": "2026-12-02T08:00:00Z", "formed_at": null, "failed_at": null,
-    "deal": PublicDeal::schema_example()
+    "deal": example_of::<PublicDeal>()
 }))]
 pub struct PublicGroup {
     /// The group.
@@ -242,13 +245,12 @@ pub struct PublicGroup {
     pub deal: PublicDeal,
 }
 
-impl PublicDeal {
-    fn schema_example() -> serde_json::Value {
-        serde_json::to_value(<PublicDeal as utoipa::PartialSchema>::schema())
-            .ok()
-            .and_then(|schema| schema.get("example").cloned())
-            .unwrap_or_default()
-    }
+/// The documented example of schema `T`, to show inside another's.
+pub(crate) fn example_of<T: utoipa::PartialSchema>() -> serde_json::Value {
+    serde_json::to_value(T::schema())
+        .ok()
+        .and_then(|schema| schema.get("example").cloned())
+        .unwrap_or_default()
 }
 
 impl PublicGroup {
@@ -271,6 +273,9 @@ impl PublicGroup {
 
 /// An order in brief, as staff see it in a group or a campaign.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193c1d2-1111-7000-8000-00000000b001", "number": 1042, "status": "awaiting_group",
+    "email": "wang.fang@example.cn", "total": {"amount": 6700, "currency": "CNY"},
+    "created_at": "2026-12-01T08:00:00Z", "paid_at": "2026-12-01T08:01:00Z"}))]
 pub struct OrderBrief {
     /// The order.
     pub id: Uuid,
@@ -362,6 +367,12 @@ impl GroupView {
 
 /// A page of groups.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "id": "0193c1d2-0000-7000-8000-00000000a001", "deal_id": "0193c1d0-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+    "status": "forming", "group_size": 3, "joined": 1, "held": 2, "places_left": 1,
+    "expires_at": "2026-12-02T08:00:00Z", "formed_at": null, "failed_at": null,
+    "created_at": "2026-12-01T08:00:00Z", "orders": []
+}], "next_cursor": null}))]
 pub struct GroupList {
     /// The groups, newest first.
     pub items: Vec<GroupView>,
@@ -371,6 +382,8 @@ pub struct GroupList {
 
 /// The group of an order, as the order shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193c1d2-0000-7000-8000-00000000a001", "deal_id": "0193c1d0-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+    "status": "forming", "group_size": 3, "joined": 1, "places_left": 1, "expires_at": "2026-12-02T08:00:00Z"}))]
 pub struct OrderGroup {
     /// The group: its share page is `/s/{shop}/{lang}/g/{id}`.
     pub id: Uuid,

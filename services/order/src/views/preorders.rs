@@ -117,6 +117,7 @@ impl CampaignView {
 
 /// A page of campaigns.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [super::example_of::<CampaignView>()], "next_cursor": null}))]
 pub struct CampaignList {
     /// The campaigns, newest first.
     pub items: Vec<CampaignView>,
@@ -188,6 +189,7 @@ impl PublicCampaign {
 
 /// The open campaigns of a product.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [super::example_of::<PublicCampaign>()]}))]
 pub struct PublicCampaignList {
     /// The campaigns.
     pub items: Vec<PublicCampaign>,
@@ -195,6 +197,9 @@ pub struct PublicCampaignList {
 
 /// What a pre-order shows of its campaign.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"campaign_id": "0193c2e0-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "ships_from": "2027-07-20",
+    "deposit": {"amount": 3000, "currency": "CNY"}, "balance": {"amount": 11000, "currency": "CNY"},
+    "balance_due_at": null, "harvested": false, "called_off": false, "deposit_policy": "forfeit"}))]
 pub struct OrderPreorder {
     /// The campaign.
     pub campaign_id: Uuid,
@@ -232,6 +237,7 @@ impl OrderPreorder {
 
 /// The pre-orders of a campaign, in order of purchase.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [super::example_of::<super::OrderBrief>()]}))]
 pub struct CampaignOrders {
     /// The orders.
     pub items: Vec<super::OrderBrief>,
