@@ -184,7 +184,9 @@ test.describe('harvest pre-orders', () => {
     await page.getByLabel(t(lang, 'admin-preorder-balance-days')).fill('7');
     await page.getByLabel(t(lang, 'admin-preorder-policy-forfeit')).check();
     await checkPage(page, 'preorder-admin-02-new');
-    await page.getByRole('button', { name: t(lang, 'admin-preorder-create') }).click();
+    await expectWithinBudget(page, 'admin', () =>
+      page.getByRole('button', { name: t(lang, 'admin-preorder-create') }).click(),
+    );
     await expect(page).toHaveURL(new RegExp(`/admin/preorders/${uuid}\\?done=created$`));
     await expect(page.locator('main .notice.good[role="status"]')).toHaveText(t(lang, 'admin-preorder-created'));
     await expect(page.getByRole('heading', { level: 1 })).toContainText(product.title);
@@ -259,7 +261,7 @@ test.describe('harvest pre-orders', () => {
     const url = new URL(link![0]);
     expect(url.pathname).toBe(new URL(order).pathname);
     const elsewhere = await newPage();
-    await elsewhere.goto(url.pathname + url.search);
+    await expectWithinBudget(elsewhere, 'order-page', () => elsewhere.goto(url.pathname + url.search));
     await expect(orderStatus(elsewhere)).toHaveText(t(lang, 'status-preordered'));
     const due = elsewhere.getByRole('region', { name: tPattern(lang, 'preorder-order-balance-now') });
     await expect(due).toContainText(balance);
