@@ -144,6 +144,11 @@ async fn stand_in_api(request: HttpRequest) -> HttpResponse {
         ("POST", ["v1", "shops", "apricot", "carts", _, "lines"]) => {
             HttpResponse::Ok().json(cart())
         }
+        ("GET", ["v1", "orders", id]) if *id == ORDER && staff => {
+            let mut order = order("preordered");
+            order["lines"] = json!([]);
+            HttpResponse::Ok().json(order)
+        }
         ("GET", ["v1", "preorder-campaigns", id]) if *id == CAMPAIGN && staff => {
             HttpResponse::Ok().json(campaign())
         }
@@ -497,6 +502,34 @@ async fn staff_see_their_campaign_and_another_shops_is_a_404_page() {
         .expect("a body");
     assert!(confirm.contains("Every pre-order (212 units) will be cancelled and refunded in full"));
     assert_eq!(select(&confirm, "input[name=reason][required]").len(), 1);
+}
+
+#[tokio::test]
+async fn a_preorders_admin_page_names_its_harvest_and_takes_the_balance_by_transfer() {
+    let mut site = start().await;
+    let cookie = site.staff_session().await;
+    let answer = site
+        .get(&format!("/admin/orders/{ORDER}"), Some(&cookie))
+        .await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.expect("a body");
+    let link = select(&html, &format!("a[href='/admin/preorders/{CAMPAIGN}']"));
+    assert_eq!(link.len(), 1, "{html}");
+    assert!(
+        link[0].contains("Harvest pre-order: ships from 2027-07-20 · balance due CN¥110.00"),
+        "{}",
+        link[0]
+    );
+    assert!(html.contains("Pre-ordered"));
+    assert_eq!(
+        select(
+            &html,
+            &format!("form[action='/admin/orders/{ORDER}/mark-paid']")
+        )
+        .len(),
+        1,
+        "the balance can be marked paid once the harvest is in"
+    );
 }
 
 #[tokio::test]

@@ -357,7 +357,14 @@ async fn order_page(
         refunded: money::format(order.refunded, lang),
         refundable: money::format(left, lang),
         refundable_major: money::decimal(left),
-        can_mark_paid: s == "pending_payment",
+        // A pre-order's balance, once its harvest is announced, can arrive by bank
+        // transfer too.
+        can_mark_paid: s == "pending_payment"
+            || (s == "preordered"
+                && order
+                    .preorder
+                    .as_ref()
+                    .is_some_and(|p| p.balance_due_at.is_some() && p.balance.amount > 0)),
         can_ship: matches!(s, "paid" | "partially_fulfilled") && unshipped,
         can_deliver: s == "fulfilled",
         can_cancel: matches!(
