@@ -349,6 +349,48 @@ test.describe('harvest pre-orders', () => {
   });
 });
 
+test.describe('harvest pre-orders paid by bank transfer', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test("staff mark a pre-order's balance paid once the harvest is in", async ({
+    page,
+    newPage,
+    request,
+    checkPage,
+  }, testInfo) => {
+    const lang: Lang = 'zh-CN';
+    const tag = unique(testInfo, 'pretransfer');
+    const token = await ownerToken(request);
+    const product = await newProduct(request, token, tag);
+    const campaign = await newCampaign(request, token, product.variant);
+
+    const buyer = await newPage();
+    await buyer.goto(`/s/${shop}/${lang}/p/${product.handle}`);
+    const order = await preorder(buyer, lang, `buyer-${tag}@example.cn`);
+    await payByCard(buyer, lang, 'pay-deposit-button', '¥30.00');
+    const harvested = await request.post(`/v1/preorder-campaigns/${campaign}/harvest`, {
+      headers: { authorization: `Bearer ${token}` },
+      data: {},
+    });
+    expect(harvested.status(), `the harvest is announced: ${await harvested.text()}`).toBe(200);
+
+    await signInToAdmin(page);
+    await page.goto(`/admin/orders/${new URL(order).pathname.split('/').pop()}`);
+    await expect(page.locator('h1 .status')).toHaveText(t(lang, 'status-preordered'));
+    await expect(page.getByRole('link', { name: tPattern(lang, 'admin-order-preorder') })).toContainText(
+      tPattern(lang, 'admin-order-preorder-balance'),
+    );
+    await page.getByText(t(lang, 'admin-mark-paid'), { exact: true }).first().click();
+    await page.getByLabel(t(lang, 'admin-payment-reference')).fill('TRANSFER-1');
+    await checkPage(page, 'preorder-transfer-01-mark-paid');
+    await page.getByRole('button', { name: t(lang, 'admin-mark-paid') }).click();
+    await expect(page.locator('h1 .status')).toHaveText(t(lang, 'status-paid'));
+
+    await buyer.goto(order);
+    await expect(orderStatus(buyer)).toHaveText(t(lang, 'status-paid'));
+  });
+});
+
 test.describe('harvest pre-orders without JavaScript', () => {
   test.use({ javaScriptEnabled: false, locale: 'zh-CN' });
 
