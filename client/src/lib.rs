@@ -180,7 +180,8 @@ impl Api {
 
     /// Every item of a list, following `next_cursor` a page of 100 at a time, at
     /// most [`MAX_PAGES`] pages: the lists read whole are a shop's own categories,
-    /// zones, clients and webhooks, the plans, a service's parked events.
+    /// zones, clients and webhooks, the plans, a service's parked events, a harvest's
+    /// pre-orders.
     async fn every<T: DeserializeOwned>(
         &self,
         path: &str,

@@ -161,13 +161,8 @@ impl Api {
         caller: Caller<'_>,
         id: Uuid,
     ) -> Result<Vec<CampaignOrder>, Failure> {
-        #[derive(Deserialize)]
-        struct Items {
-            items: Vec<CampaignOrder>,
-        }
         let path = format!("/v1/preorder-campaigns/{id}/orders");
-        let answer: Items = Self::send(self.request(Method::GET, &path, caller)).await?;
-        Ok(answer.items)
+        self.every(&path, &[], caller).await
     }
 
     /// `POST /v1/preorder-campaigns/{id}/harvest`: the harvest is in (409

@@ -254,16 +254,17 @@ pub async fn show(
     Ok(web::Json(view))
 }
 
-/// A campaign's pre-orders, in order of purchase.
+/// A campaign's pre-orders, in order of purchase (the first placed first).
 #[utoipa::path(
     tag = "pre-orders",
     security(("bearer" = ["orders:read"])),
-    params(("id" = Uuid, Path, description = "The campaign")),
+    params(("id" = Uuid, Path, description = "The campaign"), PageQuery),
     responses(
-        (status = 200, description = "Its pre-orders", body = CampaignOrders),
+        (status = 200, description = "A page of its pre-orders", body = CampaignOrders),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the shop's staff, no `orders:read`, or the shop is suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such campaign in this shop", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/preorder-campaigns/{id}/orders")]
@@ -271,16 +272,26 @@ pub async fn orders(
     state: web::Data<OrderState>,
     caller: RequireScope<OrdersRead>,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<CampaignOrders>, ApiError> {
+    let page = PageRequest::from_query(query.into_inner())?;
     let id = id.into_inner();
     let tx = TenantTx::begin(&state.context.db, caller.tenant).await?;
     store::campaign(&tx, id, false)
         .await?
         .ok_or_else(|| ApiError::not_found("no such campaign"))?;
-    let rows = store::campaign_orders(&tx, id, &[]).await?;
+    let rows = store::campaign_orders_page(
+        &tx,
+        id,
+        page.after::<(DateTime<Utc>, Uuid)>()?,
+        page.fetch_limit(),
+    )
+    .await?;
     tx.commit().await?;
+    let page = Page::from_rows(rows, page.limit(), |row| (row.created_at, row.id));
     Ok(web::Json(CampaignOrders {
-        items: rows.iter().map(OrderBrief::from).collect(),
+        items: page.items.iter().map(OrderBrief::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }
 

@@ -40,6 +40,28 @@ fn tenant_of(scope: &impl TenantScoped) -> Uuid {
     scope.tenant().into_uuid()
 }
 
+/// `query` as a page, oldest first by (`created`, `id`): the rows after `after` (the
+/// last row of the previous page), at most `limit`.
+fn oldest_first<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    (created, id): (E::Column, E::Column),
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: u64,
+) -> sea_orm::Select<E> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+    query
+        .apply_if(after, |query, (at, last)| {
+            query.filter(
+                Expr::tuple([Expr::col(created), Expr::col(id)])
+                    .gt(Expr::tuple([Expr::value(at), Expr::value(last)])),
+            )
+        })
+        .order_by_asc(created)
+        .order_by_asc(id)
+        .limit(limit)
+}
+
 /// `query` as a page, newest first by (`created`, `id`): the rows before `before`
 /// (the last row of the previous page), at most `limit`.
 fn newest_first<E: sea_orm::EntityTrait>(

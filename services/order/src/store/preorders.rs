@@ -1,7 +1,7 @@
 //! Harvest pre-order campaigns, and what their pre-orders come to.
 
 use super::entities::{orders, preorder_campaigns};
-use super::{newest_first, tenant_of};
+use super::{newest_first, oldest_first, tenant_of};
 use crate::domain::{CampaignStatus, CampaignTerms, OrderStatus};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::{PlatformScope, TenantScoped};
@@ -228,6 +228,24 @@ pub async fn campaign_orders(
         })
         .order_by_asc(orders::Column::CreatedAt)
         .order_by_asc(orders::Column::Id)
+        .all(scope.conn())
+        .await
+}
+
+/// A page of a campaign's pre-orders in order of purchase, after `after` (created_at,
+/// id of the last one seen).
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), campaign = %campaign))]
+pub async fn campaign_orders_page(
+    scope: &impl TenantScoped,
+    campaign: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<super::OrderRow>, DbErr> {
+    let query = orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant_of(scope)))
+        .filter(orders::Column::PreorderCampaignId.eq(campaign));
+    let columns = (orders::Column::CreatedAt, orders::Column::Id);
+    oldest_first(query, columns, after, limit)
         .all(scope.conn())
         .await
 }

@@ -275,6 +275,7 @@ impl PublicGroup {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193c1d2-1111-7000-8000-00000000b001", "number": 1042, "status": "awaiting_group",
     "email": "wang.fang@example.cn", "total": {"amount": 6700, "currency": "CNY"},
+    "paid": {"amount": 6700, "currency": "CNY"},
     "created_at": "2026-12-01T08:00:00Z", "paid_at": "2026-12-01T08:01:00Z"}))]
 pub struct OrderBrief {
     /// The order.
@@ -287,6 +288,8 @@ pub struct OrderBrief {
     pub email: String,
     /// What the buyer pays.
     pub total: Money,
+    /// What the buyer has paid so far (a pre-order's deposit, say).
+    pub paid: Money,
     /// When it was placed.
     pub created_at: DateTime<Utc>,
     /// When it was paid.
@@ -301,6 +304,7 @@ impl From<&OrderRow> for OrderBrief {
             status: row.status,
             email: row.email.clone(),
             total: money(row.total, row.currency),
+            paid: money(row.paid, row.currency),
             created_at: row.created_at,
             paid_at: row.paid_at,
         }
@@ -316,6 +320,7 @@ impl From<&OrderRow> for OrderBrief {
     "created_at": "2026-12-01T08:00:00Z",
     "orders": [{"id": "0193c1d2-1111-7000-8000-00000000b001", "number": 1042, "status": "paid",
         "email": "wang.fang@example.cn", "total": {"amount": 6700, "currency": "CNY"},
+        "paid": {"amount": 6700, "currency": "CNY"},
         "created_at": "2026-12-01T08:00:00Z", "paid_at": "2026-12-01T08:01:00Z"}]
 }))]
 pub struct GroupView {

@@ -132,7 +132,8 @@ pub struct CampaignList {
     "product_id": "0193a7c4-5a02-7c11-8e4b-6d7f8a9b0c1d", "handle": "hami-melon-2027",
     "product_title": {"zh-CN": "哈密瓜（2027 新季）"}, "variant_title": {"zh-CN": "两只装"}, "image": null,
     "prices": [{"amount": 12800, "currency": "CNY"}], "deposits": [{"amount": 3000, "currency": "CNY"}],
-    "ships_from": "2027-07-20", "units_left": 288, "balance_days": 7, "deposit_policy": "forfeit"
+    "ships_from": "2027-07-20", "units_left": 288, "balance_days": 7, "deposit_policy": "forfeit",
+    "ends_at": null
 }))]
 pub struct PublicCampaign {
     /// The campaign.
@@ -164,6 +165,8 @@ pub struct PublicCampaign {
     pub balance_days: i32,
     /// What an unpaid balance costs.
     pub deposit_policy: DepositPolicy,
+    /// When pre-orders close, if before the harvest.
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 impl PublicCampaign {
@@ -183,6 +186,7 @@ impl PublicCampaign {
             units_left: (i64::from(campaign.allocation) - figures.sold).max(0),
             balance_days: campaign.balance_days,
             deposit_policy: campaign.deposit_policy,
+            ends_at: campaign.ends_at,
         }
     }
 }
@@ -237,8 +241,10 @@ impl OrderPreorder {
 
 /// The pre-orders of a campaign, in order of purchase.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [super::example_of::<super::OrderBrief>()]}))]
+#[schema(example = json!({"items": [super::example_of::<super::OrderBrief>()], "next_cursor": null}))]
 pub struct CampaignOrders {
-    /// The orders.
+    /// The orders, the first placed first.
     pub items: Vec<super::OrderBrief>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }

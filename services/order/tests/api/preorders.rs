@@ -305,6 +305,33 @@ async fn pre_orders_paid_in_full_move_to_fulfilment_in_order_of_purchase_at_the_
         .collect();
     let placed: Vec<&str> = orders.iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(moved, placed);
+    // Staff page through them in order of purchase, with what each has paid.
+    let path = format!(
+        "/v1/preorder-campaigns/{}/orders?limit=2",
+        campaign["id"].as_str().unwrap()
+    );
+    let first_page: Value = stack
+        .order
+        .get_with(&shop.owner, &path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first_page["items"][0]["id"], orders[0]["id"]);
+    assert_eq!(first_page["items"][1]["paid"]["amount"], 8000);
+    let cursor = first_page["next_cursor"].as_str().unwrap();
+    let rest: Value = stack
+        .order
+        .get_with(&shop.owner, &format!("{path}&cursor={cursor}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest: Vec<&Value> = rest["items"].as_array().unwrap().iter().collect();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0]["id"], orders[2]["id"]);
+    assert_eq!(rest[1]["id"], late["id"]);
+    assert_eq!(rest[1]["paid"]["amount"], 0);
     // Paid after the harvest, in full, it ships at once.
     assert_eq!(pay(&stack, &shop, &late).await["status"], "paid");
     let shipping = wait_for_mail(orders[0]["email"].as_str().unwrap(), 2)
