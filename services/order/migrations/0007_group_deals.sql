@@ -37,6 +37,8 @@ CREATE TABLE groups (
     expires_at  timestamptz NOT NULL,
     formed_at   timestamptz,
     failed_at   timestamptz,
+    -- When every order of a failed group was cancelled and refunded.
+    settled_at  timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -44,7 +46,7 @@ CREATE INDEX groups_deal ON groups (tenant_id, deal_id, created_at DESC, id DESC
 -- The sweep finds groups whose time ran out, and failed groups with orders still
 -- to cancel.
 CREATE INDEX groups_due ON groups (expires_at) WHERE status = 'forming';
-CREATE INDEX groups_failed ON groups (failed_at) WHERE status = 'failed';
+CREATE INDEX groups_failed ON groups (failed_at) WHERE status = 'failed' AND settled_at IS NULL;
 SELECT caravan_enable_tenant_rls('groups');
 -- The sweep picks due groups of every shop in platform scope; it only reads them
 -- there, and handles each in its shop's scope.

@@ -1,9 +1,10 @@
 //! What runs out: groups and harvest balances. Every round of the sweep:
 //!
-//! - A group still forming past `expires_at` fails: every order of it is
-//!   cancelled, each paid one refunded in full through the provider that took the
-//!   money (asked with no transaction open, as a staff cancellation is), its stock
-//!   released; then the group is marked failed (`group.failed`).
+//! - A group still forming past `expires_at` fails (`group.failed`) and every
+//!   order of it is cancelled in the same transaction, each paid one refunded in
+//!   full through the provider that took the money (asked with no transaction open,
+//!   as a staff cancellation is), its stock released; once all are, the group is
+//!   settled.
 //! - A harvest whose balances are past due cancels each pre-order with its balance
 //!   unpaid, keeping or refunding the deposit as the shop's policy says; a harvest
 //!   called off cancels every pre-order and refunds it in full.
@@ -118,14 +119,23 @@ impl Sweep {
         }
     }
 
-    /// Fails one group of `tenant` if it is still forming past its time.
+    /// Fails one group of `tenant` still forming past its time: it is marked failed
+    /// at once (`group.failed`), in the transaction that cancels its orders, so no
+    /// order of it is seen cancelled while the group still looks open; then their
+    /// money goes back. A failed group whose refunds are not all done yet is taken
+    /// up again; once none of its orders waits, it is settled.
     #[tracing::instrument(skip(self), fields(tenant = %tenant, group = %id))]
     pub async fn fail(&self, tenant: TenantId, id: Uuid) -> anyhow::Result<Outcome> {
         let tx = TenantTx::begin(&self.db, tenant).await?;
         let Some(row) = store::group(&tx, id, true).await? else {
             return Ok(Outcome::Nothing);
         };
-        if row.status != GroupStatus::Forming || row.expires_at > Utc::now() {
+        let due = match row.status {
+            GroupStatus::Forming => row.expires_at <= Utc::now(),
+            GroupStatus::Failed => row.settled_at.is_none(),
+            GroupStatus::Formed => false,
+        };
+        if !due {
             tx.rollback().await?;
             return Ok(Outcome::Nothing);
         }
@@ -134,33 +144,36 @@ impl Sweep {
             .into_iter()
             .filter(|order| HOLDING.contains(&order.status))
             .collect();
-        if !live.is_empty() {
-            if !self
-                .cancel_all(tenant, tx, &live, UNFORMED, GROUP_ACTOR, false)
-                .await?
-            {
-                return Ok(Outcome::Later);
-            }
-            let tx = TenantTx::begin(&self.db, tenant).await?;
-            let Some(row) = store::group(&tx, id, true).await? else {
-                return Ok(Outcome::Nothing);
-            };
-            if !store::lock_group_orders(&tx, id, &HOLDING, false)
-                .await?
-                .is_empty()
-            {
+        if row.status == GroupStatus::Forming {
+            let ids: Vec<Uuid> = live.iter().map(|order| order.id).collect();
+            if store::lock_orders_free(&tx, &ids).await?.len() < ids.len() {
+                // A payment holds one of them: it finishes first, and this group
+                // comes round again.
                 tx.rollback().await?;
                 return Ok(Outcome::Later);
             }
             group::failed(&tx, &row)
                 .await
                 .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
-            tx.commit().await?;
-            return Ok(Outcome::Settled);
         }
-        group::failed(&tx, &row)
-            .await
-            .map_err(|error| anyhow::anyhow!("failing group {id}: {error}"))?;
+        if live.is_empty() {
+            tx.commit().await?;
+        } else if !self
+            .cancel_all(tenant, tx, &live, UNFORMED, GROUP_ACTOR, false)
+            .await?
+        {
+            return Ok(Outcome::Later);
+        }
+        let tx = TenantTx::begin(&self.db, tenant).await?;
+        store::group(&tx, id, true).await?;
+        if !store::lock_group_orders(&tx, id, &HOLDING, false)
+            .await?
+            .is_empty()
+        {
+            tx.rollback().await?;
+            return Ok(Outcome::Later);
+        }
+        store::settle_group(&tx, id).await?;
         tx.commit().await?;
         Ok(Outcome::Settled)
     }

@@ -382,6 +382,7 @@ pub mod groups {
         pub expires_at: DateTimeUtc,
         pub formed_at: Option<DateTimeUtc>,
         pub failed_at: Option<DateTimeUtc>,
+        pub settled_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -369,10 +369,27 @@ pub async fn places(
         .collect()
 }
 
-/// Groups of any shop whose time ran out while forming: the sweep cancels their
-/// orders and then marks them failed. At most $1, the longest due first.
-const GROUPS_DUE: &str = "SELECT id, tenant_id FROM groups \
-     WHERE status = 'forming' AND expires_at <= now() ORDER BY expires_at LIMIT $1";
+/// Groups of any shop with work for the sweep: forming past their time, or failed
+/// with orders not yet all cancelled and refunded. At most $1, the longest due
+/// first.
+const GROUPS_DUE: &str = "(SELECT id, tenant_id, expires_at AS due FROM groups \
+       WHERE status = 'forming' AND expires_at <= now() ORDER BY expires_at LIMIT $1) \
+     UNION ALL \
+     (SELECT id, tenant_id, failed_at AS due FROM groups \
+       WHERE status = 'failed' AND settled_at IS NULL ORDER BY failed_at LIMIT $1) \
+     ORDER BY due LIMIT $1";
+
+/// Marks a failed group settled: every order of it is cancelled and refunded.
+#[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), group = %id))]
+pub async fn settle_group(scope: &impl TenantScoped, id: Uuid) -> Result<(), DbErr> {
+    groups::Entity::update_many()
+        .col_expr(groups::Column::SettledAt, Expr::current_timestamp())
+        .filter(groups::Column::TenantId.eq(tenant_of(scope)))
+        .filter(groups::Column::Id.eq(id))
+        .exec(scope.conn())
+        .await?;
+    Ok(())
+}
 
 /// A group the sweep has work for.
 #[derive(Debug, Clone, Copy)]

@@ -355,8 +355,8 @@ async fn form(scope: &impl TenantScoped, group: &GroupRow, actor: &str) -> Resul
     Ok(())
 }
 
-/// Marks `group` (locked, forming, its orders all cancelled) failed, with
-/// `group.failed`.
+/// Marks `group` (locked, forming, its time run out) failed, with `group.failed`
+/// naming its orders, which are cancelled in the same transaction.
 pub async fn failed(scope: &impl TenantScoped, group: &GroupRow) -> Result<(), ApiError> {
     if store::set_group_status(scope, group.id, GroupStatus::Forming, GroupStatus::Failed).await? {
         let orders: Vec<Uuid> = store::group_orders(scope, group.id)

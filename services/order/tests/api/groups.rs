@@ -339,10 +339,21 @@ async fn a_group_that_runs_out_of_time_fails_and_everyone_is_refunded_in_full() 
         .await;
     wait_for_count(
         &stack,
-        &format!("SELECT count(*) FROM groups WHERE id = '{group}' AND status = 'failed'"),
+        &format!(
+            "SELECT count(*) FROM groups WHERE id = '{group}' AND status = 'failed' \
+             AND settled_at IS NOT NULL"
+        ),
         1,
     )
     .await;
+    // The group failed no later than its orders were cancelled.
+    let order = stack
+        .order_rows(&format!(
+            "SELECT count(*) FROM orders o JOIN groups g ON g.id = o.group_id \
+             WHERE g.id = '{group}' AND o.cancelled_at < g.failed_at"
+        ))
+        .await;
+    assert_eq!(order[0]["count"], 0);
     for order in [&first, &second] {
         let view = stack.staff_view(&shop, order).await;
         assert_eq!(view["status"], "cancelled");
