@@ -166,7 +166,7 @@ impl Sweep {
         }
         let tx = TenantTx::begin(&self.db, tenant).await?;
         store::group(&tx, id, true).await?;
-        if !store::lock_group_orders(&tx, id, &HOLDING, false)
+        if !store::lock_group_orders(&tx, id, &HOLDING)
             .await?
             .is_empty()
         {

@@ -2,13 +2,13 @@
 //! they hold, the units they take.
 
 use super::entities::{group_deals, groups, orders};
-use super::{newest_first, tenant_of};
+use super::{locked_if, newest_first, tenant_of};
 use crate::domain::{DealTerms, GroupStatus, OrderStatus};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::{PlatformScope, TenantScoped};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
@@ -62,13 +62,7 @@ pub async fn deal(
     let query = group_deals::Entity::find()
         .filter(group_deals::Column::TenantId.eq(tenant_of(scope)))
         .filter(group_deals::Column::Id.eq(id));
-    // As for groups: not in the way of the key-share lock a new group takes.
-    let query = if lock {
-        query.lock(LockType::NoKeyUpdate)
-    } else {
-        query
-    };
-    query.one(scope.conn()).await
+    locked_if(query, lock).one(scope.conn()).await
 }
 
 /// Deals newest first, before `before` (created_at, id); of one product if named.
@@ -227,15 +221,7 @@ pub async fn group(
     let query = groups::Entity::find()
         .filter(groups::Column::TenantId.eq(tenant_of(scope)))
         .filter(groups::Column::Id.eq(id));
-    // `FOR NO KEY UPDATE`: it queues the group's lockers without conflicting with
-    // the key-share lock that writing one of its orders takes (the foreign key),
-    // so two payers holding their own orders never deadlock on the group.
-    let query = if lock {
-        query.lock(LockType::NoKeyUpdate)
-    } else {
-        query
-    };
-    query.one(scope.conn()).await
+    locked_if(query, lock).one(scope.conn()).await
 }
 
 /// A deal's groups, newest first, before `before` (created_at, id); of one status
@@ -301,27 +287,22 @@ pub async fn group_orders(
         .await
 }
 
-/// The orders of `group` in `status`, locked, oldest first. `skip_locked`: orders
-/// another transaction holds are left out rather than waited for.
+/// The orders of `group` in `status`, locked, oldest first.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), group = %group, status = ?statuses))]
 pub async fn lock_group_orders(
     scope: &impl TenantScoped,
     group: Uuid,
     statuses: &[OrderStatus],
-    skip_locked: bool,
 ) -> Result<Vec<super::OrderRow>, DbErr> {
-    let query = orders::Entity::find()
+    orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tenant_of(scope)))
         .filter(orders::Column::GroupId.eq(group))
         .filter(orders::Column::Status.is_in(statuses.iter().copied()))
         .order_by_asc(orders::Column::CreatedAt)
-        .order_by_asc(orders::Column::Id);
-    let query = if skip_locked {
-        query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-    } else {
-        query.lock_exclusive()
-    };
-    query.all(scope.conn()).await
+        .order_by_asc(orders::Column::Id)
+        .lock_exclusive()
+        .all(scope.conn())
+        .await
 }
 
 /// How many of each group's orders hold a place (every order not cancelled or let

@@ -40,6 +40,20 @@ fn tenant_of(scope: &impl TenantScoped) -> Uuid {
     scope.tenant().into_uuid()
 }
 
+/// `query`, locked until the transaction ends when `lock` is set. `FOR NO KEY
+/// UPDATE`: it queues the lockers of a deal, group or campaign without conflicting
+/// with the key-share lock that writing a row referencing it takes (an order's
+/// foreign key to its group or campaign, a group's to its deal), so two payers
+/// holding their own orders never deadlock on their group.
+fn locked_if<E: sea_orm::EntityTrait>(query: sea_orm::Select<E>, lock: bool) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    if lock {
+        query.lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+    } else {
+        query
+    }
+}
+
 /// `query` as a page, oldest first by (`created`, `id`): the rows after `after` (the
 /// last row of the previous page), at most `limit`.
 fn oldest_first<E: sea_orm::EntityTrait>(

@@ -1,16 +1,15 @@
 //! Harvest pre-order campaigns, and what their pre-orders come to.
 
 use super::entities::{orders, preorder_campaigns};
-use super::{newest_first, oldest_first, tenant_of};
+use super::{locked_if, newest_first, oldest_first, tenant_of};
 use crate::domain::{CampaignStatus, CampaignTerms, OrderStatus};
 use caravan_shared::db::statement;
 use caravan_shared::tenancy::{PlatformScope, TenantScoped};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -53,8 +52,7 @@ pub async fn insert_campaign(
 
 /// A campaign; `lock` holds it until the transaction ends (every pre-order taken
 /// locks it first, so its allocation is counted one checkout at a time; the
-/// harvest and calling it off lock it too). `FOR NO KEY UPDATE`, out of the way of
-/// the key-share lock a new pre-order takes through its foreign key.
+/// harvest and calling it off lock it too).
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant(), campaign = %id, lock = lock))]
 pub async fn campaign(
     scope: &impl TenantScoped,
@@ -64,12 +62,7 @@ pub async fn campaign(
     let query = preorder_campaigns::Entity::find()
         .filter(preorder_campaigns::Column::TenantId.eq(tenant_of(scope)))
         .filter(preorder_campaigns::Column::Id.eq(id));
-    let query = if lock {
-        query.lock(LockType::NoKeyUpdate)
-    } else {
-        query
-    };
-    query.one(scope.conn()).await
+    locked_if(query, lock).one(scope.conn()).await
 }
 
 /// Campaigns newest first, before `before` (created_at, id); of one product if
@@ -164,8 +157,7 @@ const CAMPAIGN_FIGURES: &str = "SELECT c.id AS campaign_id, \
        coalesce(sum(l.quantity) FILTER (WHERE o.status NOT IN ('cancelled', 'expired')), 0)::bigint AS sold, \
        coalesce(sum(l.quantity) FILTER (WHERE o.status NOT IN ('cancelled', 'expired') \
          AND o.paid >= o.total AND o.total > 0), 0)::bigint AS paid, \
-       coalesce(sum(l.fulfilled_quantity), 0)::bigint AS shipped, \
-       count(DISTINCT o.id) FILTER (WHERE o.status IN ('pending_payment', 'preordered')) AS waiting \
+       coalesce(sum(l.fulfilled_quantity), 0)::bigint AS shipped \
      FROM preorder_campaigns c \
      LEFT JOIN orders o ON o.tenant_id = $1 AND o.preorder_campaign_id = c.id \
      LEFT JOIN order_lines l ON l.tenant_id = $1 AND l.order_id = o.id \
@@ -180,8 +172,6 @@ pub struct CampaignFigures {
     pub paid: i64,
     /// Units shipped.
     pub shipped: i64,
-    /// Pre-orders not yet paid in full or shipped.
-    pub waiting: i64,
 }
 
 /// The figures of each of `campaigns`.
@@ -205,7 +195,6 @@ pub async fn campaign_figures(
                     sold: row.try_get("", "sold")?,
                     paid: row.try_get("", "paid")?,
                     shipped: row.try_get("", "shipped")?,
-                    waiting: row.try_get("", "waiting")?,
                 },
             ))
         })

@@ -265,12 +265,23 @@ async fn publish(
     group: &GroupRow,
     extra: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let now = store::group(scope, group.id, false)
-        .await?
-        .unwrap_or_else(|| group.clone());
-    let places = places_of(scope, &now).await?;
-    events::publish_group(scope, event_type, &now, places, extra).await?;
+    let places = places_of(scope, group).await?;
+    events::publish_group(scope, event_type, group, places, extra).await?;
     Ok(())
+}
+
+/// Records `event_type` for the group with `id` as its row now reads, after a
+/// change of status.
+async fn publish_changed(
+    scope: &impl TenantScoped,
+    event_type: &str,
+    id: Uuid,
+    extra: serde_json::Value,
+) -> Result<(), ApiError> {
+    let group = store::group(scope, id, false)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("group {id} vanished")))?;
+    publish(scope, event_type, &group, extra).await
 }
 
 /// Announces a group opened by a checkout (`group.opened`).
@@ -295,8 +306,9 @@ pub async fn paid_into(
     let group = store::group(scope, group, true).await?.ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!("the group of order {} vanished", order.id))
     })?;
-    publish(scope, "group.joined", &group, json!({"order_id": order.id})).await?;
     let places = places_of(scope, &group).await?;
+    let joined = json!({"order_id": order.id});
+    events::publish_group(scope, "group.joined", &group, places, joined).await?;
     // A payment after the group's time ran out joins nothing: the sweep fails the
     // group and refunds it with the others.
     if group.status == GroupStatus::Forming
@@ -311,8 +323,7 @@ pub async fn paid_into(
 /// Forms `group` (locked): every order waiting for it becomes `paid`, with its
 /// `order.paid` and its email, then `group.formed`.
 async fn form(scope: &impl TenantScoped, group: &GroupRow, actor: &str) -> Result<(), ApiError> {
-    let waiting =
-        store::lock_group_orders(scope, group.id, &[OrderStatus::AwaitingGroup], false).await?;
+    let waiting = store::lock_group_orders(scope, group.id, &[OrderStatus::AwaitingGroup]).await?;
     let shop = super::shop_contact(scope, store::settings(scope).await?).await?;
     for row in &waiting {
         let transition = row
@@ -350,7 +361,7 @@ async fn form(scope: &impl TenantScoped, group: &GroupRow, actor: &str) -> Resul
         mail::enqueue(scope.conn(), &emails::group_formed(&view, &shop.name)).await?;
     }
     let orders: Vec<Uuid> = waiting.iter().map(|row| row.id).collect();
-    publish(scope, "group.formed", group, json!({"orders": orders})).await?;
+    publish_changed(scope, "group.formed", group.id, json!({"orders": orders})).await?;
     tracing::info!(group = %group.id, orders = orders.len(), "group formed");
     Ok(())
 }
@@ -364,7 +375,7 @@ pub async fn failed(scope: &impl TenantScoped, group: &GroupRow) -> Result<(), A
             .iter()
             .map(|row| row.id)
             .collect();
-        publish(scope, "group.failed", group, json!({"orders": orders})).await?;
+        publish_changed(scope, "group.failed", group.id, json!({"orders": orders})).await?;
         tracing::info!(group = %group.id, "group failed: its time ran out");
     }
     Ok(())
